@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
+import { AppConfigModule } from './config/app-config.module';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { LiveModule } from './live/live.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { MqttModule } from './mqtt/mqtt.module';
+import { WebAppModule } from './web/web-app.module';
+
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggingModule,
+    DatabaseModule,
+    MetricsModule,
+    MqttModule,
+    LiveModule,
+    EventsModule,
+    AuthModule,
+    HealthModule,
+    // Feature modules go here.
+    WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,29 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { GlobalExceptionFilter } from './common/global-exception.filter';
+import { RawFrameMqttServer } from './mqtt/raw-frame-mqtt.server';
+
+/** Builds the hybrid HTTP + MQTT application without listening, for main.ts and tests alike. */
+export async function createApiApp(): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.setGlobalPrefix('api', { exclude: ['metrics'] });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalFilters(new GlobalExceptionFilter());
+
+  const openApi = new DocumentBuilder().setTitle('Upgrade Manager API').setVersion('1').addBearerAuth().build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/docs-json' });
+
+  app.connectMicroservice({ strategy: app.get(RawFrameMqttServer) }, { inheritAppConfig: true });
+  return app;
+}
+
+/** Starts the MQTT side without waiting for the broker: it connects (and reconnects) on its own. */
+export async function startApiApp(app: INestApplication, port: number, host: string): Promise<void> {
+  void app.startAllMicroservices();
+  await app.listen(port, host);
+}

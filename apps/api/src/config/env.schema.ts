@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const seconds = z.coerce.number().int().positive();
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+    PORT: port.default(5001),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    AUTH_MODE: z.enum(['jwt', 'none']).default('jwt'),
+    JWT_SECRET: z.string().optional(),
+    JWT_EXPIRES_IN: z.string().default('12h'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/upgrade-manager'),
+    MQTT_URL: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
+    MQTT_CLIENT_ID: z.string().min(1).default('upgrade-manager-api'),
+    MQTT_USERNAME: z.string().min(1).default('upgrade-manager-api'),
+    MQTT_PASSWORD: z.string().min(1, 'is required (npm start generates one into .env)'),
+    MQTT_CA_FILE: z.string().optional(),
+    MQTT_GATEWAY_USERNAME: z.string().min(1).default('gateway'),
+    MQTT_GATEWAY_PASSWORD: z.string().optional(),
+    WEB_DIST_DIR: z.string().default('dist/apps/web'),
+    ONLINE_WINDOW_S: seconds.default(150),
+    DEPLOYMENT_TIMEOUT_S: seconds.default(600),
+    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+    RESOURCES_DIR: z.string().default('resources'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTH_MODE === 'jwt' && (!env.JWT_SECRET || env.JWT_SECRET.length < 16)) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 16 characters when AUTH_MODE=jwt' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Validates the environment once at boot; the error names every bad variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const result = envSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new Error(`Invalid configuration:\n${problems.join('\n')}\nSee .env.example for every variable and its default.`);
+}

@@ -1,0 +1,12 @@
+import { Global, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { Event, EventSchema } from './event.schema';
+import { EventsService } from './events.service';
+
+@Global()
+@Module({
+  imports: [MongooseModule.forFeature([{ name: Event.name, schema: EventSchema }])],
+  providers: [EventsService],
+  exports: [EventsService],
+})
+export class EventsModule {}

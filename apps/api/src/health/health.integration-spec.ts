@@ -1,0 +1,28 @@
+import { startTestApi, eventually, type TestApi } from '../../test/test-api';
+
+describe('GET /api/health (real broker and database)', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('reports mongo and mqtt up', async () => {
+    const body = await eventually(async () => {
+      const response = await fetch(`${api.baseUrl}/api/health`);
+      expect(response.status).toBe(200);
+      return response.json();
+    });
+    expect(body).toEqual({ status: 'ok', mongo: 'up', mqtt: 'up' });
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const response = await fetch(`${api.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('um_process_cpu_seconds_total');
+  });
+});

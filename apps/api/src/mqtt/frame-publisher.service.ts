@@ -1,0 +1,51 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { connect, type MqttClient } from 'mqtt';
+import { AppConfigService } from '../config/app-config.service';
+import { buildMqttClientOptions } from './mqtt-client-options';
+
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+}
+
+/**
+ * Publishes already-encoded frames as they are. Nest's ClientMqtt would JSON.stringify them,
+ * so the API keeps its own publishing connection next to the persistent subscriber session.
+ */
+@Injectable()
+export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(FramePublisher.name);
+  private client!: MqttClient;
+
+  constructor(private readonly config: AppConfigService) {}
+
+  onModuleInit(): void {
+    const clientId = `${this.config.get('MQTT_CLIENT_ID')}-pub-${randomBytes(4).toString('hex')}`;
+    const { url, ...options } = buildMqttClientOptions(
+      {
+        MQTT_URL: this.config.get('MQTT_URL'),
+        MQTT_USERNAME: this.config.get('MQTT_USERNAME'),
+        MQTT_PASSWORD: this.config.get('MQTT_PASSWORD'),
+        MQTT_CA_FILE: this.config.get('MQTT_CA_FILE'),
+      },
+      clientId,
+      false,
+    );
+    this.client = connect(url, options);
+    this.client.on('connect', () => this.logger.log(`Publisher connected to ${url}`));
+    this.client.on('error', (err) => this.logger.warn(`Publisher connection error: ${err.message}`));
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  async publish(topic: string, frame: Buffer, options: PublishOptions = {}): Promise<void> {
+    await this.client.publishAsync(topic, frame, { qos: options.qos ?? 1, retain: options.retain ?? false });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client?.endAsync();
+  }
+}

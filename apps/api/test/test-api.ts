@@ -1,0 +1,56 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+
+export interface TestApi {
+  app: INestApplication;
+  baseUrl: string;
+  dbName: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real API in-process on a free port with its own database and MQTT client id, so
+ * test files never share state. Call once per test file: the configuration is read at import.
+ */
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const suffix = randomBytes(4).toString('hex');
+  const dbName = `um-test-${suffix}`;
+  const mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
+  mongoUrl.pathname = `/${dbName}`;
+  Object.assign(process.env, {
+    MONGO_URL: mongoUrl.toString(),
+    MQTT_CLIENT_ID: `um-test-api-${suffix}`,
+    WEB_DIST_DIR: `/nonexistent-${suffix}`,
+    ...env,
+  });
+  const { createApiApp, startApiApp } = await import('../src/bootstrap');
+  const app = await createApiApp();
+  await startApiApp(app, 0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    dbName,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    async close() {
+      const { getConnectionToken } = await import('@nestjs/mongoose');
+      const connection = app.get(getConnectionToken());
+      await connection.dropDatabase().catch(() => undefined);
+      await app.close();
+    },
+  };
+}
+
+/** Polls until the check passes or the time is up; for state that settles asynchronously. */
+export async function eventually<T>(check: () => Promise<T>, { timeoutMs = 10_000, intervalMs = 100 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+  throw lastError;
+}

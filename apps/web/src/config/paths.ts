@@ -1,0 +1,4 @@
+export const paths = {
+  home: '/',
+  login: '/login',
+} as const;

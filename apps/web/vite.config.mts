@@ -1,0 +1,29 @@
+import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const workspace = fileURLToPath(new URL('../..', import.meta.url));
+const apiTarget = process.env.VITE_API_PROXY_TARGET ?? 'http://127.0.0.1:5001';
+
+export default defineConfig({
+  root,
+  plugins: [react()],
+  resolve: {
+    alias: {
+      '@upgrade-manager/dto': `${workspace}libs/dto/src/index.ts`,
+    },
+  },
+  server: {
+    port: 4200,
+    host: '127.0.0.1',
+    proxy: { '/api': { target: apiTarget, changeOrigin: false } },
+  },
+  build: { outDir: `${workspace}dist/apps/web`, emptyOutDir: true },
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: [`${root}src/test-setup.ts`],
+    include: ['src/**/*.spec.{ts,tsx}'],
+  },
+});

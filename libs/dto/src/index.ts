@@ -1,0 +1,2 @@
+export * from './lib/event-types';
+export * from './lib/roles';

@@ -1,0 +1,14 @@
+/** Every kind of entry in the event log (SPEC §2). */
+export const EVENT_TYPES = [
+  'user.created',
+  'user.updated',
+  'user.logged-in',
+  'user.logged-out',
+  'software.deployed',
+  'gateway.modified',
+  'version.added',
+  'version.removed',
+  'upgrade.confirmed',
+  'upgrade.failed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,0 +1,48 @@
+// `npm start`: ensures the local services, builds the API and web app, initialises an empty
+// database and runs the API (serving the web app) until Ctrl-C, then stops what it started.
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loadEnv, ROOT } from '../env.mjs';
+import { startServices, stopServices } from '../services/services.mjs';
+
+const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status})`);
+}
+
+async function main() {
+  loadEnv();
+  const started = await startServices();
+  let stopping = false;
+  const stopStarted = async () => {
+    if (started.length) await stopServices(started);
+  };
+
+  try {
+    run('npx', ['nx', 'run-many', '-t', 'build', '-p', 'api', 'web', '--outputStyle=static']);
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
+
+  const api = spawn(process.execPath, ['--enable-source-maps', API_ENTRY], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the API${started.length ? ` and ${started.join(', ')}` : ''}...`);
+    api.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  api.on('exit', async (code) => {
+    await stopStarted();
+    process.exit(stopping ? 0 : (code ?? 1));
+  });
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
