@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
+import { CompaniesModule } from './companies/companies.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -21,6 +22,7 @@ import { WebAppModule } from './web/web-app.module';
     EventsModule,
     AuthModule,
     HealthModule,
+    CompaniesModule,
     // Feature modules go here.
     WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),
   ],
