@@ -4,6 +4,7 @@ import { CompaniesModule } from './companies/companies.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { GatewayMessagingModule } from './gateway-protocol/gateway-messenger.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { LoggingModule } from './logging/logging.module';
@@ -23,6 +24,7 @@ import { WebAppModule } from './web/web-app.module';
     AuthModule,
     HealthModule,
     CompaniesModule,
+    GatewayMessagingModule,
     // Feature modules go here.
     WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),
   ],

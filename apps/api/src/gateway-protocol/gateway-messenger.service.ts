@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { availableVersionsPayload, encodeFrame, latestVersionPayload, toGatewayTopic, ToGatewayMessageType } from '@upgrade-manager/frame-codec';
+import { FramePublisher } from '../mqtt/frame-publisher.service';
+
+/**
+ * Everything the cloud sends to gateways (SPEC §1 "Cloud → gateway"). Without a gateway id a
+ * message goes to the broadcast topic; with one, to that gateway's topic.
+ */
+@Injectable()
+export class GatewayMessenger {
+  constructor(private readonly publisher: FramePublisher) {}
+
+  async sendLatestVersion(version: string, gatewayId?: string): Promise<void> {
+    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.LatestVersion, gatewayId), encodeFrame(latestVersionPayload(version)));
+  }
+
+  async sendAvailableVersions(versions: string[], gatewayId?: string): Promise<void> {
+    await this.publisher.publish(
+      toGatewayTopic(ToGatewayMessageType.AvailableVersions, gatewayId),
+      encodeFrame(availableVersionsPayload(versions)),
+    );
+  }
+
+  /** `frame` comes from encodeImageFrame, so that one image is framed once however many ask for it. */
+  async sendDownloadUpgrade(gatewayId: string, frame: Buffer): Promise<void> {
+    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame);
+  }
+
+  /** No ids: the broadcast topic (every gateway). With ids: each gateway's topic, the same frame Buffer for all. */
+  async sendUpgrade(frame: Buffer, gatewayIds?: readonly string[]): Promise<void> {
+    if (gatewayIds === undefined) {
+      await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade), frame);
+      return;
+    }
+    await Promise.all(gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)));
+  }
+
+  /** Frames an executable image once; publish the returned Buffer to as many targets as needed. */
+  encodeImageFrame(bytes: Buffer): Buffer {
+    return encodeFrame(bytes);
+  }
+}
