@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import { LiveController } from './live.controller';
 import { LiveEventsService } from './live-events.service';
 
 @Global()
 @Module({
+  controllers: [LiveController],
   providers: [LiveEventsService],
   exports: [LiveEventsService],
 })

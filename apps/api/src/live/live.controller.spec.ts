@@ -1,0 +1,49 @@
+import { firstValueFrom, Subscription, take, toArray } from 'rxjs';
+import type { Principal } from '../auth/principal';
+import { HEARTBEAT_INTERVAL_MS, LiveController } from './live.controller';
+import { LiveEventsService } from './live-events.service';
+
+const admin2: Principal = { userId: 'u2', email: 'a@two.test', role: 'admin', companyId: '2' };
+const superUser: Principal = { userId: 's', email: 's@one.test', role: 'super', companyId: '1' };
+
+describe('LiveController', () => {
+  let live: LiveEventsService;
+  let controller: LiveController;
+
+  beforeEach(() => {
+    live = new LiveEventsService();
+    controller = new LiveController(live);
+  });
+
+  it('opens with a comment, then forwards only events of the caller’s company and global ones', async () => {
+    const received = firstValueFrom(controller.stream(admin2).pipe(take(3), toArray()));
+    live.publish({ type: 'gateway.updated', companyId: '3', data: { gatewayId: 'other' } });
+    live.publish({ type: 'gateway.updated', companyId: '2', data: { gatewayId: 'mine' } });
+    live.publish({ type: 'version.added', companyId: null, data: { version: '1.1' } });
+    expect(await received).toEqual([
+      { comment: 'connected' },
+      { data: { type: 'gateway.updated', companyId: '2', data: { gatewayId: 'mine' } } },
+      { data: { type: 'version.added', companyId: null, data: { version: '1.1' } } },
+    ]);
+  });
+
+  it('forwards every company’s events to a super user', async () => {
+    const received = firstValueFrom(controller.stream(superUser).pipe(take(2), toArray()));
+    live.publish({ type: 'gateway.registered', companyId: '3', data: { gatewayId: 'g3' } });
+    expect((await received)[1]).toEqual({ data: { type: 'gateway.registered', companyId: '3', data: { gatewayId: 'g3' } } });
+  });
+
+  it('sends a heartbeat comment on a quiet stream', () => {
+    jest.useFakeTimers();
+    const messages: unknown[] = [];
+    let subscription: Subscription | undefined;
+    try {
+      subscription = controller.stream(admin2).subscribe((message) => messages.push(message));
+      jest.advanceTimersByTime(HEARTBEAT_INTERVAL_MS * 2);
+      expect(messages).toEqual([{ comment: 'connected' }, { comment: 'heartbeat' }, { comment: 'heartbeat' }]);
+    } finally {
+      subscription?.unsubscribe();
+      jest.useRealTimers();
+    }
+  });
+});
