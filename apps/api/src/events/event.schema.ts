@@ -11,13 +11,13 @@ export class EventActor {
 /** One entry of the event log: who did what, when, to which gateway. */
 @Schema({ collection: 'events', versionKey: false })
 export class Event {
-  @Prop({ required: true, enum: EVENT_TYPES, index: true }) type!: EventType;
-  @Prop({ required: true, default: () => new Date() }) at!: Date;
+  @Prop({ type: String, required: true, enum: EVENT_TYPES, index: true }) type!: EventType;
+  @Prop({ type: Date, required: true, default: () => new Date() }) at!: Date;
   // null for what the system or a gateway did on its own (a Status confirming an upgrade).
   @Prop({ type: EventActor, default: null }) actor!: EventActor | null;
-  @Prop({ required: true, index: true }) companyId!: string;
+  @Prop({ type: String, required: true, index: true }) companyId!: string;
   @Prop({ type: String, default: null, index: true }) gatewayId!: string | null;
-  @Prop({ type: Object, default: {} }) details!: Record<string, unknown>;
+  @Prop({ type: Object, default: () => ({}) }) details!: Record<string, unknown>;
 }
 
 export type EventDocument = HydratedDocument<Event>;

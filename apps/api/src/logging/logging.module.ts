@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigService } from '../config/app-config.service';
 
@@ -7,6 +7,8 @@ import { AppConfigService } from '../config/app-config.service';
     LoggerModule.forRootAsync({
       inject: [AppConfigService],
       useFactory: (config: AppConfigService) => ({
+        // Express 5 path syntax; the library's default '*' triggers a legacy-route warning.
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.get('LOG_LEVEL'),
           autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
