@@ -1,1 +1,5 @@
-export {};
+export * from './lib/concurrency';
+export * from './lib/gateway-client';
+export * from './lib/gateway-client.options';
+export * from './lib/gateway-fleet';
+export * from './lib/gateway-message';
