@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadEnv, ROOT } from '../env.mjs';
-import { startServices, stopServices } from '../services/services.mjs';
+import { servicesStatus, startServices, stopServices } from '../services/index.mjs';
 
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
 
@@ -14,10 +14,13 @@ function run(command, args) {
 
 async function main() {
   loadEnv();
-  const started = await startServices();
+  // Services that were already running belong to someone else (another shell, CI): leave them.
+  const before = await servicesStatus();
+  const ownsServices = before.services.every((service) => service.running === false);
+  await startServices();
   let stopping = false;
   const stopStarted = async () => {
-    if (started.length) await stopServices(started);
+    if (ownsServices) await stopServices();
   };
 
   try {
@@ -31,7 +34,7 @@ async function main() {
   const shutdown = async (signal) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the API${started.length ? ` and ${started.join(', ')}` : ''}...`);
+    console.log(`\n${signal}: stopping the API${ownsServices ? ' and the services it started' : ''}...`);
     api.kill('SIGTERM');
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

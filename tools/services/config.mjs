@@ -1,0 +1,100 @@
+// Settings of the local services, derived from `.env` (see .env.example): ports, bind addresses,
+// credentials and the paths under DATA_DIR where each service keeps its files.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ROOT, loadEnv } from '../env.mjs';
+
+/** Raised for problems the user has to fix; the CLI prints the message without a stack trace. */
+export class ServiceError extends Error {
+  constructor(message, exitCode = 1) {
+    super(message);
+    this.name = 'ServiceError';
+    this.exitCode = exitCode;
+  }
+}
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '']);
+
+/** Parses `scheme://host:port/...`; null when it cannot be parsed (e.g. several hosts). */
+function parseUrl(url, defaultPort) {
+  try {
+    const u = new URL(url);
+    return { protocol: u.protocol, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || defaultPort) };
+  } catch {
+    return null;
+  }
+}
+
+function resolvePath(p) {
+  return isAbsolute(p) ? p : resolve(ROOT, p);
+}
+
+/** Everything the service modules need, computed once from the environment. */
+export function servicesConfig(env = loadEnv()) {
+  const dataDir = resolvePath(env.DATA_DIR || '.data');
+
+  const mqttUrl = env.MQTT_URL || 'mqtt://127.0.0.1:1883';
+  const mqtt = parseUrl(mqttUrl, 1883);
+  const mqttManaged = !!mqtt && LOOPBACK_NAMES.has(mqtt.host);
+  const plainPort = mqtt && /^(mqtt|tcp):$/.test(mqtt.protocol) ? mqtt.port : 1883;
+  const tlsPort = Number(env.MQTT_TLS_PORT || (mqtt && /^(mqtts|ssl|tls):$/.test(mqtt.protocol) ? mqtt.port : 8883));
+  const mosquittoDir = join(dataDir, 'mosquitto');
+  const tlsFiles = {
+    ca: resolvePath(env.MQTT_TLS_CA_FILE || 'certs/out/ca.crt'),
+    cert: resolvePath(env.MQTT_TLS_CERT_FILE || 'certs/out/broker.crt'),
+    key: resolvePath(env.MQTT_TLS_KEY_FILE || 'certs/out/broker.key'),
+  };
+
+  const mongoUrl = env.MONGO_URL || 'mongodb://127.0.0.1:27017/upgrade-manager';
+  const mongo = parseUrl(mongoUrl, 27017);
+  const mongoManaged = !!mongo && LOOPBACK_NAMES.has(mongo.host);
+
+  return {
+    root: ROOT,
+    dataDir,
+    lockDir: join(dataDir, 'services.lock'),
+    mosquitto: {
+      managed: mqttManaged,
+      url: mqttUrl,
+      // Plain MQTT listener: only on the loopback address named in MQTT_URL.
+      host: !mqtt || mqtt.host === '' || mqtt.host === '0.0.0.0' ? '127.0.0.1' : mqtt.host,
+      port: plainPort,
+      tls: {
+        // Enabled only when all three files exist (certs/ scripts create them).
+        enabled: Object.values(tlsFiles).every((f) => existsSync(f)),
+        host: env.MQTT_TLS_HOST || '0.0.0.0',
+        port: tlsPort,
+        files: tlsFiles,
+      },
+      apiUser: { username: env.MQTT_USERNAME || 'upgrade-manager-api', password: env.MQTT_PASSWORD || '' },
+      gatewayUser: { username: env.MQTT_GATEWAY_USERNAME || 'gateway', password: env.MQTT_GATEWAY_PASSWORD || '' },
+      templateDir: join(ROOT, 'config', 'mosquitto'),
+      dir: mosquittoDir,
+      confFile: join(mosquittoDir, 'mosquitto.conf'),
+      passwordFile: join(mosquittoDir, 'passwords'),
+      aclFile: join(mosquittoDir, 'acl'),
+      pidFile: join(mosquittoDir, 'mosquitto.pid'),
+      logFile: join(mosquittoDir, 'mosquitto.log'),
+      fingerprintFile: join(mosquittoDir, 'config.sha256'),
+    },
+    database: {
+      managed: mongoManaged,
+      url: mongoUrl,
+      host: !mongo || mongo.host === '' || mongo.host === '0.0.0.0' ? '127.0.0.1' : mongo.host,
+      port: mongo ? mongo.port : 27017,
+      ferretdb: {
+        bin: env.FERRETDB_BIN || '',
+        dir: join(dataDir, 'ferretdb'),
+        sqliteDir: join(dataDir, 'ferretdb', 'sqlite'),
+        pidFile: join(dataDir, 'ferretdb', 'ferretdb.pid'),
+        logFile: join(dataDir, 'ferretdb', 'ferretdb.log'),
+      },
+      mongod: {
+        dir: join(dataDir, 'mongo'),
+        dbPath: join(dataDir, 'mongo', 'db'),
+        pidFile: join(dataDir, 'mongo', 'mongod.pid'),
+        logFile: join(dataDir, 'mongo', 'mongod.log'),
+      },
+    },
+  };
+}
