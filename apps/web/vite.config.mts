@@ -10,9 +10,11 @@ export default defineConfig({
   root,
   plugins: [react()],
   resolve: {
-    alias: {
-      '@upgrade-manager/dto': `${workspace}libs/dto/src/index.ts`,
-    },
+    alias: [
+      { find: /^@upgrade-manager\/dto$/, replacement: `${workspace}libs/dto/src/index.ts` },
+      // The shared DTOs carry OpenAPI decorators; in the browser they are no-ops (Nest ships this shim for it).
+      { find: /^@nestjs\/swagger$/, replacement: `${workspace}node_modules/@nestjs/swagger/dist/extra/swagger-shim.js` },
+    ],
   },
   server: {
     port: 4200,

@@ -1,13 +1,14 @@
-import '@mantine/core/styles.css';
-import { MantineProvider } from '@mantine/core';
+// The shared DTOs' decorators (class-transformer) read metadata; load the polyfill before them.
+import 'reflect-metadata';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { AppProvider } from './app/provider';
 import { AppRouter } from './app/router';
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <MantineProvider>
+    <AppProvider>
       <AppRouter />
-    </MantineProvider>
+    </AppProvider>
   </StrictMode>,
 );

@@ -1,4 +1,8 @@
+import 'reflect-metadata';
 import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+import { FakeEventSource } from './testing/fake-event-source';
 
 // jsdom lacks the media and resize APIs that Mantine reads on mount.
 Object.defineProperty(window, 'matchMedia', {
@@ -21,3 +25,12 @@ class ResizeObserverStub {
   disconnect(): void {}
 }
 window.ResizeObserver = ResizeObserverStub;
+// Mantine's ScrollArea and Combobox call these; jsdom does not implement them.
+window.HTMLElement.prototype.scrollIntoView = () => undefined;
+Object.defineProperty(window, 'EventSource', { writable: true, value: FakeEventSource });
+
+afterEach(() => {
+  cleanup();
+  FakeEventSource.instances = [];
+  window.localStorage.clear();
+});

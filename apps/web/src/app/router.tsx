@@ -1,14 +1,8 @@
-import { BrowserRouter, Route, Routes } from 'react-router-dom';
-import { paths } from '../config/paths';
-import { ShellPage } from './shell-page';
+import { useState } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router-dom';
+import { routes } from './routes';
 
 export function AppRouter() {
-  return (
-    <BrowserRouter>
-      <Routes>
-        <Route path={paths.home} element={<ShellPage />} />
-        <Route path="*" element={<ShellPage />} />
-      </Routes>
-    </BrowserRouter>
-  );
+  const [router] = useState(() => createBrowserRouter(routes));
+  return <RouterProvider router={router} />;
 }

@@ -1,4 +1,15 @@
+/** Every route of the app in one place: `path` for the router, `getHref` for links. */
 export const paths = {
-  home: '/',
-  login: '/login',
+  login: {
+    path: '/login',
+    getHref: (redirectTo?: string | null) => (redirectTo && redirectTo !== '/' ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : '/login'),
+  },
+  dashboard: { path: '/', getHref: () => '/' },
+  upgrade: { path: '/upgrade', getHref: () => '/upgrade' },
+  versions: { path: '/versions', getHref: () => '/versions' },
+  gateway: { path: '/gateways/:gatewayId', getHref: (gatewayId: string) => `/gateways/${encodeURIComponent(gatewayId)}` },
+  users: { path: '/users', getHref: () => '/users' },
+  companies: { path: '/companies', getHref: () => '/companies' },
+  profile: { path: '/profile', getHref: () => '/profile' },
+  events: { path: '/events', getHref: () => '/events' },
 } as const;

@@ -1,0 +1,19 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../../lib/api-client';
+import { tokenStore } from '../../../lib/token-store';
+import { type Session, sessionQueryKey } from './get-me';
+import type { LoginDto, LoginResponseDto } from '@upgrade-manager/dto';
+
+export const login = (input: LoginDto) => api<LoginResponseDto>('/api/auth/login', { method: 'POST', body: input });
+
+export function useLogin() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: login,
+    onSuccess: ({ accessToken, user }) => {
+      tokenStore.set(accessToken);
+      const session: Session = { user, mode: 'jwt' };
+      queryClient.setQueryData(sessionQueryKey, session);
+    },
+  });
+}

@@ -1,0 +1,20 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../../lib/api-client';
+import { tokenStore } from '../../../lib/token-store';
+import { sessionQueryKey } from './get-me';
+
+export const logout = () => api<void>('/api/auth/logout', { method: 'POST' });
+
+export function useLogout() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    // Logging out locally must work even when the server cannot be reached.
+    mutationFn: () => logout().catch(() => undefined),
+    onSettled: () => {
+      tokenStore.clear();
+      queryClient.setQueryData(sessionQueryKey, null);
+      // Nothing of the previous user's data may show for the next one.
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionQueryKey[0] });
+    },
+  });
+}
