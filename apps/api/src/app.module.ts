@@ -3,8 +3,11 @@ import { AuthModule } from './auth/auth.module';
 import { CompaniesModule } from './companies/companies.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
 import { GatewayMessagingModule } from './gateway-protocol/gateway-messenger.module';
+import { GatewayProtocolModule } from './gateway-protocol/gateway-protocol.module';
+import { GatewaysModule } from './gateways/gateways.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { LoggingModule } from './logging/logging.module';
@@ -25,6 +28,9 @@ import { WebAppModule } from './web/web-app.module';
     HealthModule,
     CompaniesModule,
     GatewayMessagingModule,
+    GatewaysModule,
+    DeploymentsModule,
+    GatewayProtocolModule,
     // Feature modules go here.
     WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),
   ],

@@ -1,2 +1,4 @@
 export * from './lib/event-types';
 export * from './lib/roles';
+export * from './lib/gateways.dto';
+export * from './lib/deployments.dto';

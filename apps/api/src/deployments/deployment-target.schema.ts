@@ -1,0 +1,29 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { UPGRADE_STATUSES, type UpgradeStatus } from '@upgrade-manager/dto';
+import type { HydratedDocument } from 'mongoose';
+
+export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'publish-failed'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** The state of one gateway in one deployment: pending until its Status confirms or fails it. */
+@Schema({ collection: 'deployment_targets', versionKey: false, timestamps: true })
+export class DeploymentTarget {
+  @Prop({ required: true }) deploymentId!: string;
+  @Prop({ required: true }) gatewayId!: string;
+  @Prop({ required: true }) companyId!: string;
+  @Prop({ required: true }) version!: string;
+  @Prop({ type: String, required: true, enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
+  @Prop({ type: String, enum: [...FAILURE_REASONS, null], default: null }) reason!: FailureReason | null;
+  @Prop({ type: String, default: null }) reportedVersion!: string | null;
+  @Prop({ required: true }) deadline!: Date;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export type DeploymentTargetDocument = HydratedDocument<DeploymentTarget>;
+export const DeploymentTargetSchema = SchemaFactory.createForClass(DeploymentTarget);
+DeploymentTargetSchema.index({ gatewayId: 1, status: 1 });
+DeploymentTargetSchema.index({ deploymentId: 1, companyId: 1, gatewayId: 1 });
+// The time-out sweeper looks for pending targets whose deadline has passed.
+DeploymentTargetSchema.index({ status: 1, deadline: 1 });
+DeploymentTargetSchema.index({ gatewayId: 1, createdAt: -1 });

@@ -1,0 +1,21 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { DEPLOYMENT_SCOPES, type DeploymentScope } from '@upgrade-manager/dto';
+import type { HydratedDocument } from 'mongoose';
+import { EventActor } from '../events/event.schema';
+
+/** One "deploy this version to these gateways" action; per-gateway state lives in DeploymentTarget. */
+@Schema({ collection: 'deployments', versionKey: false, timestamps: { createdAt: true, updatedAt: false } })
+export class Deployment {
+  @Prop({ required: true }) version!: string;
+  @Prop({ type: String, required: true, enum: DEPLOYMENT_SCOPES }) scope!: DeploymentScope;
+  // Companies of the targets, so that tenant-scoped lists filter in the query.
+  @Prop({ type: [String], required: true }) companyIds!: string[];
+  @Prop({ required: true }) targetCount!: number;
+  @Prop({ type: EventActor, default: null }) createdBy!: EventActor | null;
+  createdAt?: Date;
+}
+
+export type DeploymentDocument = HydratedDocument<Deployment>;
+export const DeploymentSchema = SchemaFactory.createForClass(Deployment);
+DeploymentSchema.index({ companyIds: 1, createdAt: -1 });
+DeploymentSchema.index({ createdAt: -1 });

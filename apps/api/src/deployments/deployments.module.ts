@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { GatewaysModule } from '../gateways/gateways.module';
+import { VersionsModule } from '../versions/versions.module';
+import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
+import { Deployment, DeploymentSchema } from './deployment.schema';
+import { DeploymentTimeoutSweeper } from './deployment-timeout.sweeper';
+import { DeploymentTracker } from './deployment-tracker.service';
+import { DeploymentsController } from './deployments.controller';
+import { DeploymentsService } from './deployments.service';
+
+@Module({
+  imports: [
+    GatewaysModule,
+    VersionsModule,
+    MongooseModule.forFeature([
+      { name: Deployment.name, schema: DeploymentSchema },
+      { name: DeploymentTarget.name, schema: DeploymentTargetSchema },
+    ]),
+  ],
+  controllers: [DeploymentsController],
+  providers: [DeploymentsService, DeploymentTracker, DeploymentTimeoutSweeper],
+  exports: [DeploymentTracker],
+})
+export class DeploymentsModule {}

@@ -1,0 +1,183 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import {
+  pageWindow,
+  type CreateDeploymentDto,
+  type DeploymentCreatedDto,
+  type DeploymentDetailDto,
+  type DeploymentListDto,
+  type DeploymentScope,
+  type ListDeploymentsQueryDto,
+  type UpgradeStatus,
+} from '@upgrade-manager/dto';
+import { isValidObjectId, type FilterQuery, type Model } from 'mongoose';
+import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { AppConfigService } from '../config/app-config.service';
+import { EventsService } from '../events/events.service';
+import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { Gateway } from '../gateways/gateway.schema';
+import { LiveEventsService } from '../live/live-events.service';
+import { VersionsService } from '../versions/versions.service';
+import { addToCounts, emptyCounts, toDeploymentDto, toTargetDto, type StoredDeployment } from './deployment.mapper';
+import { DeploymentTarget } from './deployment-target.schema';
+import { Deployment } from './deployment.schema';
+import { DeploymentTracker } from './deployment-tracker.service';
+import { assertCanDeploy } from './deployments.policy';
+
+interface TargetGateway {
+  gatewayId: string;
+  companyId: string;
+}
+
+function scopeOf(dto: CreateDeploymentDto): DeploymentScope {
+  if (dto.all) return 'all';
+  return dto.companyId !== undefined ? 'company' : 'gateways';
+}
+
+/** Creating deployments (publishing Upgrade) and reading them back, scoped by tenant. */
+@Injectable()
+export class DeploymentsService {
+  private readonly logger = new Logger(DeploymentsService.name);
+
+  constructor(
+    @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
+    @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly versions: VersionsService,
+    private readonly messenger: GatewayMessenger,
+    private readonly tracker: DeploymentTracker,
+    private readonly events: EventsService,
+    private readonly live: LiveEventsService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
+    const scope = scopeOf(dto);
+    assertCanDeploy(principal, scope === 'all');
+    const gateways = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
+    const content = await this.versions.readContent(dto.version);
+    if (content === null) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
+
+    const gatewayIds = gateways.map((gateway) => gateway.gatewayId);
+    const companyIds = [...new Set(gateways.map((gateway) => gateway.companyId))].sort();
+    const now = new Date();
+    const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
+    const actor = { userId: principal.userId, email: principal.email };
+    const deployment = await this.deployments.create({ version: dto.version, scope, companyIds, targetCount: gateways.length, createdBy: actor });
+    const id = deployment._id.toString();
+    // createdAt is set here because a Status counts for a target only when received after it.
+    const targets: DeploymentTarget[] = gateways.map((gateway) => ({
+      deploymentId: id,
+      ...gateway,
+      version: dto.version,
+      status: 'pending',
+      reason: null,
+      reportedVersion: null,
+      deadline,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    await this.targets.insertMany(targets, { ordered: false, lean: true });
+    await this.tracker.supersede(gatewayIds, id);
+    await this.gateways.updateMany({ gatewayId: { $in: gatewayIds } }, { $set: { upgrade: { version: dto.version, status: 'pending', deploymentId: id } } });
+    await this.events.recordMany(
+      gateways.map((gateway) => ({ type: 'software.deployed', companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
+    );
+    for (const companyId of companyIds) {
+      const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
+      this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, gatewayIds: ids } });
+    }
+    this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
+
+    // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
+    const broadcast = scope === 'all' && (await this.gateways.countDocuments({ enabled: false })) === 0;
+    this.publish(id, this.messenger.encodeImageFrame(content), gatewayIds, broadcast);
+    return { id, version: dto.version, targets: targets.map(toTargetDto) };
+  }
+
+  async list(principal: Principal, query: ListDeploymentsQueryDto): Promise<DeploymentListDto> {
+    const scope = tenantScopeOf(principal);
+    const conditions: FilterQuery<Deployment>[] = [];
+    if (scope.companyId !== null) conditions.push({ companyIds: scope.companyId });
+    if (query.companyId !== undefined) conditions.push({ companyIds: query.companyId });
+    if (query.version !== undefined) conditions.push({ version: query.version });
+    const filter = conditions.length === 0 ? {} : { $and: conditions };
+    const { offset, limit } = pageWindow(query);
+    const [deployments, total] = await Promise.all([
+      this.deployments.find(filter).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<StoredDeployment[]>(),
+      this.deployments.countDocuments(filter),
+    ]);
+    const ids = deployments.map((deployment) => deployment._id.toString());
+    const groups = await this.targets.aggregate<{ _id: { deploymentId: string; status: UpgradeStatus }; count: number }>([
+      { $match: { deploymentId: { $in: ids }, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) } },
+      { $group: { _id: { deploymentId: '$deploymentId', status: '$status' }, count: { $sum: 1 } } },
+    ]);
+    const counts = new Map(ids.map((id) => [id, emptyCounts()]));
+    for (const group of groups) {
+      const entry = counts.get(group._id.deploymentId);
+      if (entry) addToCounts(entry, group._id.status, group.count);
+    }
+    return {
+      items: deployments.map((deployment) => toDeploymentDto(deployment, counts.get(deployment._id.toString()) ?? emptyCounts())),
+      total,
+      offset,
+      limit,
+    };
+  }
+
+  /** One deployment with the state of each target the caller may see. */
+  async get(principal: Principal, id: string): Promise<DeploymentDetailDto> {
+    const scope = tenantScopeOf(principal);
+    const deployment = isValidObjectId(id)
+      ? await this.deployments.findOne({ _id: id, ...(scope.companyId === null ? {} : { companyIds: scope.companyId }) }).lean<StoredDeployment>()
+      : null;
+    if (!deployment) throw new DomainError(DomainErrorCode.NOT_FOUND, `Deployment ${id} not found`);
+    const targets = await this.targets
+      .find({ deploymentId: id, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) })
+      .sort({ gatewayId: 1 })
+      .lean<DeploymentTarget[]>();
+    const counts = emptyCounts();
+    for (const target of targets) addToCounts(counts, target.status);
+    return { ...toDeploymentDto(deployment, counts), targets: targets.map(toTargetDto) };
+  }
+
+  /**
+   * The enabled gateways a deployment goes to. A list naming a gateway the caller may not see
+   * (unknown or another company's) is refused whole, without saying which exists.
+   */
+  private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<TargetGateway[]> {
+    const visible: FilterQuery<Gateway> = scope.companyId === null ? {} : { companyId: scope.companyId };
+    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1 };
+    if (kind === 'gateways') {
+      const requested = dto.gatewayIds ?? [];
+      const found = await this.gateways.find({ ...visible, gatewayId: { $in: requested } }, projection).lean<(TargetGateway & { enabled: boolean })[]>();
+      if (found.length !== requested.length) {
+        const known = new Set(found.map((gateway) => gateway.gatewayId));
+        const missing = requested.filter((gatewayId) => !known.has(gatewayId));
+        throw new DomainError(DomainErrorCode.NOT_FOUND, `Unknown gateway(s): ${missing.slice(0, 20).join(', ')}`, { gatewayIds: missing });
+      }
+      const disabled = found.filter((gateway) => gateway.enabled === false).map((gateway) => gateway.gatewayId);
+      if (disabled.length > 0) {
+        throw new DomainError(DomainErrorCode.CONFLICT, `Disabled gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
+      }
+      return found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId }));
+    }
+    if (kind === 'company' && scope.companyId !== null && dto.companyId !== scope.companyId) {
+      throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
+    }
+    const filter: FilterQuery<Gateway> = kind === 'company' ? { companyId: dto.companyId, enabled: { $ne: false } } : { enabled: { $ne: false } };
+    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<TargetGateway[]>();
+    if (found.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
+    return found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId }));
+  }
+
+  // The response does not wait for the broker: an unreachable broker would hold the request,
+  // and the targets' deadline covers an Upgrade that never arrives.
+  private publish(deploymentId: string, frame: Buffer, gatewayIds: string[], broadcast: boolean): void {
+    this.messenger.sendUpgrade(frame, broadcast ? undefined : gatewayIds).catch(async (error: Error) => {
+      this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${error.message}`);
+      await this.tracker.failUnpublished(deploymentId, gatewayIds).catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
+    });
+  }
+}

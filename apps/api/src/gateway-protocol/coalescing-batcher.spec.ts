@@ -1,0 +1,120 @@
+import { CoalescingBatcher, type CoalescingBatcherOptions } from './coalescing-batcher';
+
+interface Entry {
+  value: number;
+  seen: number;
+}
+
+function setup(overrides: Partial<CoalescingBatcherOptions<string, Entry>> = {}) {
+  const batches: Array<Map<string, Entry>> = [];
+  const errors: number[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const options: CoalescingBatcherOptions<string, Entry> = {
+    async write(batch) {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      active--;
+      batches.push(new Map(batch));
+    },
+    merge: (older, newer) => ({ value: newer.value, seen: Math.max(older.seen, newer.seen) }),
+    intervalMs: 20,
+    maxEntries: 3,
+    retryBaseMs: 5,
+    retryMaxMs: 20,
+    onWriteError: (_error, attempt) => errors.push(attempt),
+    ...overrides,
+  };
+  const batcher = new CoalescingBatcher(options);
+  return { batcher, batches, errors, maxActive: () => maxActive };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!check()) throw new Error('condition not met');
+}
+
+describe('CoalescingBatcher', () => {
+  it('coalesces repeated keys into one entry, merged in arrival order', async () => {
+    const { batcher, batches } = setup({ maxEntries: 100 });
+    batcher.add('gw-1', { value: 1, seen: 10 });
+    batcher.add('gw-2', { value: 7, seen: 5 });
+    batcher.add('gw-1', { value: 2, seen: 3 });
+    expect(batcher.size).toBe(2);
+    await until(() => batches.length === 1);
+    expect([...batches[0].entries()]).toEqual([
+      ['gw-1', { value: 2, seen: 10 }],
+      ['gw-2', { value: 7, seen: 5 }],
+    ]);
+    expect(batcher.size).toBe(0);
+  });
+
+  it('writes at once when a batch is full, in chunks of maxEntries, one write at a time', async () => {
+    const { batcher, batches, maxActive } = setup({ intervalMs: 60_000 });
+    for (let i = 0; i < 7; i++) batcher.add(`gw-${i}`, { value: i, seen: i });
+    await until(() => batches.reduce((sum, batch) => sum + batch.size, 0) === 6);
+    expect(batches.map((batch) => batch.size)).toEqual([3, 3]);
+    // The last entry waits for the interval or an explicit flush.
+    await batcher.flush();
+    expect(batches.map((batch) => batch.size)).toEqual([3, 3, 1]);
+    expect(maxActive()).toBe(1);
+    await batcher.close();
+  });
+
+  it('puts a failed batch back, merges newer entries on top and retries until it succeeds', async () => {
+    let calls = 0;
+    const written: Array<Map<string, Entry>> = [];
+    const { batcher, errors } = setup({
+      async write(batch) {
+        calls++;
+        if (calls <= 2) {
+          // Something arrives while the failing write is in flight.
+          if (calls === 1) batcher.add('gw-1', { value: 9, seen: 1 });
+          throw new Error('database unavailable');
+        }
+        written.push(new Map(batch));
+      },
+    });
+    batcher.add('gw-1', { value: 1, seen: 50 });
+    batcher.add('gw-2', { value: 2, seen: 1 });
+    await until(() => written.length === 1);
+    expect(errors).toEqual([1, 2]);
+    expect(written[0].get('gw-1')).toEqual({ value: 9, seen: 50 });
+    expect(written[0].get('gw-2')).toEqual({ value: 2, seen: 1 });
+    expect(batcher.size).toBe(0);
+  });
+
+  it('close writes what is left and returns what could not be written', async () => {
+    const { batcher, batches } = setup({ intervalMs: 60_000, maxEntries: 100 });
+    batcher.add('gw-1', { value: 1, seen: 1 });
+    expect((await batcher.close()).size).toBe(0);
+    expect(batches).toHaveLength(1);
+
+    const failing = setup({
+      intervalMs: 60_000,
+      write: () => Promise.reject(new Error('down')),
+    });
+    failing.batcher.add('gw-9', { value: 1, seen: 1 });
+    const left = await failing.batcher.close(2);
+    expect([...left.keys()]).toEqual(['gw-9']);
+    expect(failing.errors).toEqual([1, 2]);
+  });
+
+  it('keeps working when the error callback throws', async () => {
+    let calls = 0;
+    const written: string[] = [];
+    const { batcher } = setup({
+      async write(batch) {
+        if (++calls === 1) throw new Error('once');
+        written.push(...batch.keys());
+      },
+      onWriteError: () => {
+        throw new Error('logger broke');
+      },
+    });
+    batcher.add('gw-1', { value: 1, seen: 1 });
+    await until(() => written.length === 1);
+    expect(written).toEqual(['gw-1']);
+  });
+});

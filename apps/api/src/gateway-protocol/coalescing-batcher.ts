@@ -1,0 +1,146 @@
+export interface CoalescingBatcherOptions<K, V> {
+  /** Writes one batch; a rejection puts the batch back and retries it later. */
+  write(batch: Map<K, V>): Promise<void>;
+  /** Combines two entries of one key, `older` first. */
+  merge(older: V, newer: V): V;
+  /** A batch is written at most this long after its first entry arrived. */
+  intervalMs: number;
+  /** A batch is written at once when it holds this many keys; larger backlogs go in chunks of this size. */
+  maxEntries: number;
+  /** First retry delay; doubled on every consecutive failure up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  onWriteError(error: unknown, attempt: number, size: number): void;
+}
+
+/**
+ * Collects entries in memory, one per key (later entries merge into earlier ones), and writes
+ * them in batches: after `intervalMs`, or at once at `maxEntries`. One write runs at a time, so
+ * writes for one key keep their order. A failed batch is merged back and retried with backoff;
+ * since entries coalesce per key, the backlog of an outage is bounded by the number of keys.
+ */
+export class CoalescingBatcher<K, V> {
+  private pending = new Map<K, V>();
+  private timer: NodeJS.Timeout | null = null;
+  // Writes run one after another on this chain; `writing` is true while one runs.
+  private queue: Promise<void> = Promise.resolve();
+  private writing = false;
+  private failures = 0;
+  private closed = false;
+
+  constructor(private readonly options: CoalescingBatcherOptions<K, V>) {}
+
+  /** Keys waiting to be written (not counting a write in progress). */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  add(key: K, value: V): void {
+    const previous = this.pending.get(key);
+    this.pending.set(key, previous === undefined ? value : this.options.merge(previous, value));
+    if (this.closed) return;
+    if (this.pending.size >= this.options.maxEntries && this.failures === 0) this.schedule(0);
+    else this.schedule(this.options.intervalMs);
+  }
+
+  /** Writes everything pending now (retrying failures up to `attempts` times); resolves when done. */
+  async flush(attempts = 1): Promise<void> {
+    this.clearTimer();
+    await this.queue;
+    let failed = 0;
+    while (this.pending.size > 0 && failed < attempts) {
+      if (await this.writeNext()) failed = 0;
+      else failed++;
+    }
+  }
+
+  /** Stops the timer and writes what is left; returns the entries that could not be written. */
+  async close(attempts = 3): Promise<Map<K, V>> {
+    this.closed = true;
+    await this.flush(attempts);
+    this.clearTimer();
+    return this.pending;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed || this.writing) return;
+    if (this.timer && delayMs > 0) return;
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.writeNext();
+    }, delayMs);
+  }
+
+  private afterWrite(): void {
+    if (this.pending.size === 0 || this.closed) return;
+    if (this.failures > 0) {
+      this.schedule(Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1)));
+    } else {
+      this.schedule(this.pending.size >= this.options.maxEntries ? 0 : this.options.intervalMs);
+    }
+  }
+
+  /** Writes up to maxEntries keys after any write in progress; true on success. Never rejects. */
+  private writeNext(): Promise<boolean> {
+    const result = this.queue.then(() => this.writeOnce());
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async writeOnce(): Promise<boolean> {
+    if (this.pending.size === 0) return true;
+    const batch = this.take(this.options.maxEntries);
+    this.writing = true;
+    try {
+      await this.options.write(batch);
+      this.failures = 0;
+      return true;
+    } catch (error) {
+      this.failures++;
+      this.putBack(batch);
+      try {
+        this.options.onWriteError(error, this.failures, batch.size);
+      } catch {
+        // A failing logger must not stop the batcher.
+      }
+      return false;
+    } finally {
+      this.writing = false;
+      this.afterWrite();
+    }
+  }
+
+  private take(count: number): Map<K, V> {
+    if (this.pending.size <= count) {
+      const all = this.pending;
+      this.pending = new Map();
+      return all;
+    }
+    const batch = new Map<K, V>();
+    for (const [key, value] of this.pending) {
+      if (batch.size >= count) break;
+      batch.set(key, value);
+    }
+    for (const key of batch.keys()) this.pending.delete(key);
+    return batch;
+  }
+
+  // What arrived during the failed write is newer than the batch, so it merges on top.
+  private putBack(batch: Map<K, V>): void {
+    const newer = this.pending;
+    this.pending = batch;
+    for (const [key, value] of newer) {
+      const older = this.pending.get(key);
+      this.pending.set(key, older === undefined ? value : this.options.merge(older, value));
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

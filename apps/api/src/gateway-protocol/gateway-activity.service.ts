@@ -1,0 +1,122 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { StatusPayload } from '@upgrade-manager/frame-codec';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import { CompaniesService } from '../companies/companies.service';
+import { DeploymentTracker } from '../deployments/deployment-tracker.service';
+import { Gateway } from '../gateways/gateway.schema';
+import { LiveEventsService } from '../live/live-events.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { CoalescingBatcher } from './coalescing-batcher';
+import { mergeActivity, type GatewayActivity } from './gateway-activity';
+import { activityWrites } from './gateway-activity-writes';
+
+export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
+export const ACTIVITY_BATCH_MAX = 500;
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Everything gateways tell us about themselves (Status, liveness), written in batches: one bulk
+ * write per ~50 ms or 500 gateways instead of one round-trip per message. Repeated messages of
+ * one gateway coalesce, so a failed write is simply retried later with nothing lost.
+ */
+@Injectable()
+export class GatewayActivityService implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(GatewayActivityService.name);
+  private readonly batcher: CoalescingBatcher<string, GatewayActivity>;
+  private readonly batchSize: Histogram;
+  private readonly writeFailures: Counter;
+  private readonly registered: Counter;
+
+  constructor(
+    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly companies: CompaniesService,
+    private readonly tracker: DeploymentTracker,
+    private readonly live: LiveEventsService,
+    metrics: MetricsService,
+  ) {
+    this.batchSize = metrics.histogram({
+      name: 'um_gateway_activity_batch_size',
+      help: 'Gateways per bulk write of gateway activity',
+      buckets: [1, 5, 20, 50, 100, 250, 500],
+    });
+    this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
+    this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
+    const pending: Gauge = metrics.gauge({
+      name: 'um_gateway_activity_pending',
+      help: 'Gateways with activity not yet written',
+      collect: () => pending.set(this.batcher.size),
+    });
+    this.batcher = new CoalescingBatcher<string, GatewayActivity>({
+      write: (batch) => this.write(batch),
+      merge: mergeActivity,
+      intervalMs: ACTIVITY_FLUSH_INTERVAL_MS,
+      maxEntries: ACTIVITY_BATCH_MAX,
+      retryBaseMs: RETRY_BASE_MS,
+      retryMaxMs: RETRY_MAX_MS,
+      onWriteError: (error, attempt, size) => {
+        this.writeFailures.inc();
+        this.logger.error(`Could not write the activity of ${size} gateway(s) (attempt ${attempt}, retrying): ${(error as Error).message}`);
+      },
+    });
+  }
+
+  /** A Status: creates the gateway (and its company) on first sight, updates version and last upgrade. */
+  recordStatus(gatewayId: string, status: StatusPayload, receivedAt = new Date()): void {
+    this.batcher.add(gatewayId, { status: { ...status, receivedAt }, lastSeenAt: receivedAt });
+  }
+
+  /** Any other message: the gateway is alive. Unknown gateways are not created by this. */
+  recordSeen(gatewayId: string, at = new Date()): void {
+    this.batcher.add(gatewayId, { status: null, lastSeenAt: at });
+  }
+
+  /** Writes everything received so far. */
+  flush(): Promise<void> {
+    return this.batcher.flush(3);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.batcher.flush(3);
+  }
+
+  // The MQTT subscriber is closed by now, so nothing new arrives.
+  async onApplicationShutdown(): Promise<void> {
+    const lost = await this.batcher.close(3);
+    if (lost.size > 0) {
+      this.logger.error(`Shutting down with the activity of ${lost.size} gateway(s) unwritten: ${[...lost.keys()].slice(0, 50).join(', ')}`);
+    }
+  }
+
+  private async write(batch: Map<string, GatewayActivity>): Promise<void> {
+    const { companyIds, operations, statusReports } = activityWrites(batch);
+    await this.companies.ensureExist(companyIds);
+    const result = await this.gateways.bulkWrite(
+      operations.map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+      { ordered: false },
+    );
+    this.batchSize.observe(batch.size);
+    await this.tracker.resolveStatuses(statusReports);
+    this.announce(batch, operations, result.upsertedIds);
+  }
+
+  private announce(batch: Map<string, GatewayActivity>, operations: readonly { gatewayId: string }[], upserted: Record<number, unknown>): void {
+    const created = new Set(Object.keys(upserted).map((index) => operations[Number(index)].gatewayId));
+    this.registered.inc(created.size);
+    for (const [gatewayId, activity] of batch) {
+      const status = activity.status;
+      if (status === null) continue;
+      const data = {
+        gatewayId,
+        companyId: status.companyId,
+        version: status.version,
+        lastUpgradeAt: status.lastUpgradeAt === null ? null : new Date(status.lastUpgradeAt).toISOString(),
+        lastSeenAt: activity.lastSeenAt.toISOString(),
+      };
+      if (created.has(gatewayId)) this.logger.log(`Gateway ${gatewayId} registered (company ${status.companyId}, version ${status.version})`);
+      this.live.publish({ type: created.has(gatewayId) ? 'gateway.registered' : 'gateway.updated', companyId: status.companyId, data });
+    }
+  }
+}

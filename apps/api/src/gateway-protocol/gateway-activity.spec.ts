@@ -1,0 +1,38 @@
+import { activityWrites } from './gateway-activity-writes';
+import { mergeActivity, type GatewayActivity } from './gateway-activity';
+
+const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+const status = (version: string, at: Date, lastUpgradeAt: number | null = 1764190000123) => ({ companyId: '2', version, lastUpgradeAt, receivedAt: at });
+
+describe('gateway activity', () => {
+  it('keeps the latest Status and the latest liveness when coalescing', () => {
+    const first: GatewayActivity = { status: status('0.5', t(1)), lastSeenAt: t(1) };
+    const request: GatewayActivity = { status: null, lastSeenAt: t(3) };
+    const second: GatewayActivity = { status: status('1.0', t(2)), lastSeenAt: t(2) };
+    expect(mergeActivity(first, request)).toEqual({ status: first.status, lastSeenAt: t(3) });
+    expect(mergeActivity(mergeActivity(first, request), second)).toEqual({ status: second.status, lastSeenAt: t(3) });
+  });
+
+  it('upserts gateways that sent a Status and only touches the others', () => {
+    const writes = activityWrites(
+      new Map<string, GatewayActivity>([
+        ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(6) }],
+        ['gw-2', { status: null, lastSeenAt: t(7) }],
+        ['gw-3', { status: { ...status('0.5', t(8), null), companyId: '3' }, lastSeenAt: t(8) }],
+      ]),
+    );
+    expect(writes.companyIds).toEqual(['2', '3']);
+    expect(writes.statusReports).toEqual([
+      { gatewayId: 'gw-1', version: '1.0', receivedAt: t(5) },
+      { gatewayId: 'gw-3', version: '0.5', receivedAt: t(8) },
+    ]);
+    const [gw1, gw2, gw3] = writes.operations;
+    expect(gw1.updateOne.upsert).toBe(true);
+    expect(gw1.updateOne.update['$set']).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) });
+    expect(gw1.updateOne.update['$setOnInsert']).not.toHaveProperty('lastUpgradeAt');
+    expect(gw2.updateOne).toEqual({ filter: { gatewayId: 'gw-2' }, update: { $max: { lastSeenAt: t(7) } }, upsert: false });
+    // No timestamp: a new gateway starts without one, an existing one keeps its own.
+    expect(gw3.updateOne.update['$set']).not.toHaveProperty('lastUpgradeAt');
+    expect(gw3.updateOne.update['$setOnInsert']).toMatchObject({ lastUpgradeAt: null, enabled: true, upgrade: null });
+  });
+});

@@ -1,0 +1,39 @@
+import type { GatewaySortField, ListGatewaysQueryDto, SortOrder } from '@upgrade-manager/dto';
+import type { FilterQuery, SortOrder as MongoSortOrder } from 'mongoose';
+import type { TenantScope } from '../auth/principal';
+import type { Gateway } from './gateway.schema';
+
+export type GatewayFilter = FilterQuery<Gateway>;
+
+/** The gateways a tenant may see: its own company's, or every gateway for a super user. */
+export function gatewayScopeFilter(scope: TenantScope): GatewayFilter {
+  return scope.companyId === null ? {} : { companyId: scope.companyId };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The filter of a gateway list; `onlineSince` is the oldest lastSeenAt that still counts as online. */
+export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScope, onlineSince: Date): GatewayFilter {
+  const conditions: GatewayFilter[] = [];
+  if (scope.companyId !== null) conditions.push({ companyId: scope.companyId });
+  if (query.companyId !== undefined) conditions.push({ companyId: query.companyId });
+  if (query.version !== undefined) conditions.push({ version: query.version });
+  if (query.online === true) conditions.push({ lastSeenAt: { $gte: onlineSince } });
+  if (query.online === false) conditions.push({ $or: [{ lastSeenAt: { $lt: onlineSince } }, { lastSeenAt: null }] });
+  if (query.upgradeStatus === 'none') conditions.push({ upgrade: null });
+  else if (query.upgradeStatus !== undefined) conditions.push({ 'upgrade.status': query.upgradeStatus });
+  if (query.search) {
+    const pattern = { $regex: escapeRegex(query.search), $options: 'i' };
+    conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });
+  }
+  if (conditions.length === 0) return {};
+  return conditions.length === 1 ? conditions[0] : { $and: conditions };
+}
+
+/** Sort by the chosen column, then by gatewayId so that pages never overlap. */
+export function gatewayListSort(field: GatewaySortField = 'gatewayId', order: SortOrder = 'asc'): Record<string, MongoSortOrder> {
+  const direction = order === 'desc' ? -1 : 1;
+  return field === 'gatewayId' ? { gatewayId: direction } : { [field]: direction, gatewayId: 1 };
+}

@@ -1,0 +1,41 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { UPGRADE_STATUSES, type UpgradeStatus } from '@upgrade-manager/dto';
+import type { HydratedDocument } from 'mongoose';
+
+/** The latest deployment to a gateway, copied from its deployment target so lists need no join. */
+@Schema({ _id: false, versionKey: false })
+export class GatewayUpgrade {
+  @Prop({ required: true }) version!: string;
+  @Prop({ type: String, required: true, enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
+  @Prop({ required: true }) deploymentId!: string;
+}
+const GatewayUpgradeSchema = SchemaFactory.createForClass(GatewayUpgrade);
+
+/** A gateway, created by its first Status (SPEC §1) and kept up to date by every message. */
+@Schema({ collection: 'gateways', versionKey: false, timestamps: true })
+export class Gateway {
+  @Prop({ required: true, unique: true }) gatewayId!: string;
+  @Prop({ required: true }) companyId!: string;
+  @Prop({ type: String, default: null }) name!: string | null;
+  @Prop({ type: String, default: null }) version!: string | null;
+  @Prop({ type: Date, default: null }) lastUpgradeAt!: Date | null;
+  @Prop({ type: Date, default: null }) lastSeenAt!: Date | null;
+  @Prop({ type: String, default: null }) address!: string | null;
+  @Prop({ type: Number, default: null }) latitude!: number | null;
+  @Prop({ type: Number, default: null }) longitude!: number | null;
+  @Prop({ default: true }) enabled!: boolean;
+  @Prop({ type: GatewayUpgradeSchema, default: null }) upgrade!: GatewayUpgrade | null;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export type GatewayDocument = HydratedDocument<Gateway>;
+export const GatewaySchema = SchemaFactory.createForClass(Gateway);
+// Tenant-scoped lists filter by company first, then sort by one of the sortable columns.
+GatewaySchema.index({ companyId: 1, gatewayId: 1 });
+GatewaySchema.index({ companyId: 1, lastSeenAt: -1 });
+GatewaySchema.index({ companyId: 1, version: 1 });
+GatewaySchema.index({ lastSeenAt: -1 });
+GatewaySchema.index({ version: 1 });
+GatewaySchema.index({ 'upgrade.status': 1, companyId: 1 });
+GatewaySchema.index({ 'upgrade.deploymentId': 1 });

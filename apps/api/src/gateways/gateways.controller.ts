@@ -1,0 +1,63 @@
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  GatewayDto,
+  GatewayHistoryDto,
+  GatewayHistoryQueryDto,
+  GatewayListDto,
+  GatewaySummaryDto,
+  ListGatewaysQueryDto,
+  UpdateGatewayDto,
+} from '@upgrade-manager/dto';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { GatewaysService } from './gateways.service';
+
+@ApiTags('gateways')
+@ApiBearerAuth()
+@Controller('gateways')
+export class GatewaysController {
+  constructor(private readonly gateways: GatewaysService) {}
+
+  @Get()
+  @ApiOperation({ summary: "Gateways the caller may see (its company's, or all for super users), paged, filtered and sorted" })
+  @ApiOkResponse({ type: GatewayListDto })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListGatewaysQueryDto): Promise<GatewayListDto> {
+    return this.gateways.list(principal, query);
+  }
+
+  @Get('summary')
+  @ApiOperation({ summary: 'Dashboard numbers: total, online, version distribution, pending upgrades' })
+  @ApiOkResponse({ type: GatewaySummaryDto })
+  summary(@CurrentPrincipal() principal: Principal): Promise<GatewaySummaryDto> {
+    return this.gateways.summary(principal);
+  }
+
+  @Get(':gatewayId')
+  @ApiOkResponse({ type: GatewayDto })
+  @ApiNotFoundResponse({ description: "Unknown gateway, or another company's." })
+  get(@CurrentPrincipal() principal: Principal, @Param('gatewayId') gatewayId: string): Promise<GatewayDto> {
+    return this.gateways.get(principal, gatewayId);
+  }
+
+  @Patch(':gatewayId')
+  @ApiOperation({ summary: "Edit name, address, position or enabled (admins of the gateway's company, super users)" })
+  @ApiOkResponse({ type: GatewayDto })
+  @ApiForbiddenResponse()
+  @ApiNotFoundResponse()
+  update(@CurrentPrincipal() principal: Principal, @Param('gatewayId') gatewayId: string, @Body() dto: UpdateGatewayDto): Promise<GatewayDto> {
+    return this.gateways.update(principal, gatewayId, dto);
+  }
+
+  @Get(':gatewayId/history')
+  @ApiOperation({ summary: 'Events and deployments of one gateway, newest first' })
+  @ApiOkResponse({ type: GatewayHistoryDto })
+  @ApiNotFoundResponse()
+  history(
+    @CurrentPrincipal() principal: Principal,
+    @Param('gatewayId') gatewayId: string,
+    @Query() query: GatewayHistoryQueryDto,
+  ): Promise<GatewayHistoryDto> {
+    return this.gateways.history(principal, gatewayId, query.limit);
+  }
+}

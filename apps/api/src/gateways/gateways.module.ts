@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
+import { Gateway, GatewaySchema } from './gateway.schema';
+import { GatewaysController } from './gateways.controller';
+import { GatewaysService } from './gateways.service';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: Gateway.name, schema: GatewaySchema },
+      // Read here for a gateway's history; written by the deployments feature.
+      { name: DeploymentTarget.name, schema: DeploymentTargetSchema },
+    ]),
+  ],
+  controllers: [GatewaysController],
+  providers: [GatewaysService],
+  exports: [GatewaysService, MongooseModule],
+})
+export class GatewaysModule {}

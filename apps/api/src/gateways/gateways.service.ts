@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import {
+  pageWindow,
+  type GatewayDto,
+  type GatewayHistoryDto,
+  type GatewayListDto,
+  type GatewaySummaryDto,
+  type ListGatewaysQueryDto,
+  type UpdateGatewayDto,
+} from '@upgrade-manager/dto';
+import { compareVersions } from '@upgrade-manager/frame-codec';
+import type { Model } from 'mongoose';
+import { tenantScopeOf, type Principal } from '../auth/principal';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { AppConfigService } from '../config/app-config.service';
+import { DeploymentTarget } from '../deployments/deployment-target.schema';
+import { EventsService } from '../events/events.service';
+import { LiveEventsService } from '../live/live-events.service';
+import { toGatewayDto } from './gateway.mapper';
+import { gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
+import { Gateway } from './gateway.schema';
+import { assertCanManageGateways } from './gateways.policy';
+
+const HISTORY_DEFAULT_LIMIT = 100;
+
+/** Reading and editing gateways for the web app; the MQTT side writes them in gateway-protocol. */
+@Injectable()
+export class GatewaysService {
+  constructor(
+    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    private readonly config: AppConfigService,
+    private readonly events: EventsService,
+    private readonly live: LiveEventsService,
+  ) {}
+
+  /** The oldest lastSeenAt that still counts as online (ONLINE_WINDOW_S). */
+  onlineSince(now = new Date()): Date {
+    return new Date(now.getTime() - this.config.get('ONLINE_WINDOW_S') * 1000);
+  }
+
+  async list(principal: Principal, query: ListGatewaysQueryDto): Promise<GatewayListDto> {
+    const onlineSince = this.onlineSince();
+    const filter = gatewayListFilter(query, tenantScopeOf(principal), onlineSince);
+    const { offset, limit } = pageWindow(query);
+    const [items, total] = await Promise.all([
+      this.gateways.find(filter).sort(gatewayListSort(query.sort, query.order)).skip(offset).limit(limit).lean<Gateway[]>(),
+      this.gateways.countDocuments(filter),
+    ]);
+    return { items: items.map((gateway) => toGatewayDto(gateway, onlineSince)), total, offset, limit };
+  }
+
+  async get(principal: Principal, gatewayId: string): Promise<GatewayDto> {
+    return toGatewayDto(await this.findVisible(principal, gatewayId), this.onlineSince());
+  }
+
+  async update(principal: Principal, gatewayId: string, dto: UpdateGatewayDto): Promise<GatewayDto> {
+    const existing = await this.findVisible(principal, gatewayId);
+    assertCanManageGateways(principal);
+    const changes: Partial<Pick<Gateway, 'name' | 'address' | 'latitude' | 'longitude' | 'enabled'>> = {};
+    for (const field of ['name', 'address', 'latitude', 'longitude', 'enabled'] as const) {
+      if (dto[field] !== undefined) Object.assign(changes, { [field]: dto[field] });
+    }
+    const updated = await this.gateways
+      .findOneAndUpdate({ gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
+      .lean<Gateway>();
+    if (!updated) throw notFound(gatewayId);
+    const gateway = toGatewayDto(updated, this.onlineSince());
+    await this.events.record({ type: 'gateway.modified', companyId: updated.companyId, actor: principal, gatewayId, details: { changes } });
+    this.live.publish({ type: 'gateway.updated', companyId: updated.companyId, data: { gateway } });
+    return gateway;
+  }
+
+  /** Dashboard numbers with one aggregation for the version distribution and counts for the rest. */
+  async summary(principal: Principal): Promise<GatewaySummaryDto> {
+    const scope = gatewayScopeFilter(tenantScopeOf(principal));
+    const [total, online, pendingUpgrades, groups] = await Promise.all([
+      this.gateways.countDocuments(scope),
+      this.gateways.countDocuments({ ...scope, lastSeenAt: { $gte: this.onlineSince() } }),
+      this.gateways.countDocuments({ ...scope, 'upgrade.status': 'pending' }),
+      this.gateways.aggregate<{ _id: string | null; count: number }>([{ $match: scope }, { $group: { _id: '$version', count: { $sum: 1 } } }]),
+    ]);
+    const versions = groups
+      .map((group) => ({ version: group._id ?? null, count: group.count }))
+      .sort((a, b) => (a.version === null ? 1 : b.version === null ? -1 : compareVersions(b.version, a.version)));
+    return { total, online, offline: total - online, versions, pendingUpgrades };
+  }
+
+  async history(principal: Principal, gatewayId: string, limit = HISTORY_DEFAULT_LIMIT): Promise<GatewayHistoryDto> {
+    const gateway = await this.findVisible(principal, gatewayId);
+    const [events, targets] = await Promise.all([
+      this.events.list(principal, { gatewayId, limit }),
+      this.targets.find({ gatewayId, companyId: gateway.companyId }).sort({ createdAt: -1 }).limit(limit).lean<DeploymentTarget[]>(),
+    ]);
+    return {
+      events: events.items,
+      deployments: targets.map((target) => ({
+        deploymentId: target.deploymentId,
+        version: target.version,
+        status: target.status,
+        reason: target.reason ?? null,
+        createdAt: (target.createdAt ?? new Date(0)).toISOString(),
+        updatedAt: (target.updatedAt ?? new Date(0)).toISOString(),
+      })),
+    };
+  }
+
+  // Another company's gateway is "not found", so that ids of other tenants do not leak.
+  private async findVisible(principal: Principal, gatewayId: string): Promise<Gateway> {
+    const gateway = await this.gateways.findOne({ gatewayId, ...gatewayScopeFilter(tenantScopeOf(principal)) }).lean<Gateway>();
+    if (!gateway) throw notFound(gatewayId);
+    return gateway;
+  }
+}
+
+function notFound(gatewayId: string): DomainError {
+  return new DomainError(DomainErrorCode.NOT_FOUND, `Gateway ${gatewayId} not found`);
+}

@@ -1,0 +1,130 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  Equals,
+  IsArray,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { EventActorDto } from './events.dto';
+import { PageQueryDto, UPGRADE_STATUSES, type UpgradeStatus } from './gateways.dto';
+
+const DEPLOYMENT_VERSION_PATTERN = /^\d+(\.\d+)*$/;
+export const DEPLOYMENT_MAX_GATEWAYS = 10_000;
+
+export const DEPLOYMENT_SCOPES = ['gateways', 'company', 'all'] as const;
+export type DeploymentScope = (typeof DEPLOYMENT_SCOPES)[number];
+
+const TARGET_FIELDS = ['gatewayIds', 'companyId', 'all'] as const;
+
+@ValidatorConstraint({ name: 'exactlyOneTarget' })
+class ExactlyOneTargetConstraint implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    const body = args.object as Record<string, unknown>;
+    return TARGET_FIELDS.filter((field) => body[field] !== undefined).length === 1;
+  }
+
+  defaultMessage(): string {
+    return 'give exactly one target: gatewayIds, companyId or all: true';
+  }
+}
+
+/** One of three target forms: a list of gateways, every gateway of a company, or every gateway (super users). */
+export class CreateDeploymentDto {
+  @ApiProperty({ example: '1.0' })
+  @IsString()
+  @MaxLength(64)
+  @Matches(DEPLOYMENT_VERSION_PATTERN, { message: 'version must be a dotted number such as 1.0' })
+  @Validate(ExactlyOneTargetConstraint)
+  version!: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: DEPLOYMENT_MAX_GATEWAYS })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(DEPLOYMENT_MAX_GATEWAYS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  gatewayIds?: string[];
+
+  @ApiPropertyOptional({ description: 'Every enabled gateway of this company.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  companyId?: string;
+
+  @ApiPropertyOptional({ enum: [true], description: 'Super users only: every enabled gateway, over the broadcast topic.' })
+  @IsOptional()
+  @Equals(true)
+  all?: true;
+}
+
+export class DeploymentTargetDto {
+  @ApiProperty() gatewayId!: string;
+  @ApiProperty() companyId!: string;
+  @ApiProperty({ enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
+  @ApiProperty({ type: String, nullable: true, description: 'Why a target failed: reported-version, timeout, superseded, publish-failed.' })
+  reason!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Version a failed target reported instead.' })
+  reportedVersion!: string | null;
+  @ApiProperty({ format: 'date-time' }) deadline!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class DeploymentCountsDto {
+  @ApiProperty() total!: number;
+  @ApiProperty() pending!: number;
+  @ApiProperty() confirmed!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class DeploymentCreatedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ type: [DeploymentTargetDto] }) targets!: DeploymentTargetDto[];
+}
+
+export class DeploymentDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ enum: DEPLOYMENT_SCOPES }) scope!: DeploymentScope;
+  @ApiProperty({ type: [String], description: 'Companies of the targets.' }) companyIds!: string[];
+  @ApiProperty({ type: EventActorDto, nullable: true }) createdBy!: EventActorDto | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: DeploymentCountsDto, description: 'Counts over the targets the caller may see.' }) counts!: DeploymentCountsDto;
+}
+
+export class DeploymentDetailDto extends DeploymentDto {
+  @ApiProperty({ type: [DeploymentTargetDto] }) targets!: DeploymentTargetDto[];
+}
+
+export class DeploymentListDto {
+  @ApiProperty({ type: [DeploymentDto] }) items!: DeploymentDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+/** Newest first. */
+export class ListDeploymentsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({ description: 'Super users only; others always see their own company.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  companyId?: string;
+}

@@ -1,0 +1,215 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { EventDto } from './events.dto';
+
+export const UPGRADE_STATUSES = ['pending', 'confirmed', 'failed'] as const;
+export type UpgradeStatus = (typeof UPGRADE_STATUSES)[number];
+
+/** `none`: gateways without any deployment. */
+export const UPGRADE_STATUS_FILTERS = [...UPGRADE_STATUSES, 'none'] as const;
+export type UpgradeStatusFilter = (typeof UPGRADE_STATUS_FILTERS)[number];
+
+export const GATEWAY_SORT_FIELDS = ['lastSeenAt', 'gatewayId', 'version', 'companyId'] as const;
+export type GatewaySortField = (typeof GATEWAY_SORT_FIELDS)[number];
+
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 1000;
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** Paging as `page`/`pageSize` (1-based) or `offset`/`limit`; offset/limit win when both are given. */
+export class PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, description: '1-based page; with pageSize.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(PAGE_SIZE_MAX)
+  pageSize?: number;
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(PAGE_SIZE_MAX)
+  limit?: number;
+}
+
+/** The window of a list that a PageQueryDto asks for. */
+export function pageWindow(query: PageQueryDto): { offset: number; limit: number } {
+  const limit = query.limit ?? query.pageSize ?? PAGE_SIZE_DEFAULT;
+  const offset = query.offset ?? ((query.page ?? 1) - 1) * limit;
+  return { offset, limit };
+}
+
+export class GatewayUpgradeDto {
+  @ApiProperty() version!: string;
+  @ApiProperty({ enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
+  @ApiProperty() deploymentId!: string;
+}
+
+export class GatewayDto {
+  @ApiProperty() gatewayId!: string;
+  @ApiProperty() companyId!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Version of the last Status.' }) version!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Last upgrade as the gateway reports it.' })
+  lastUpgradeAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSeenAt!: string | null;
+  @ApiProperty({ description: 'Heard from within ONLINE_WINDOW_S.' }) online!: boolean;
+  @ApiProperty({ type: GatewayUpgradeDto, nullable: true, description: 'Latest deployment to this gateway.' })
+  upgrade!: GatewayUpgradeDto | null;
+  @ApiProperty({ type: String, nullable: true }) address!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) latitude!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) longitude!: number | null;
+  @ApiProperty({ description: 'Disabled gateways are still tracked but never targeted by deployments.' }) enabled!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) createdAt!: string | null;
+}
+
+export class GatewayListDto {
+  @ApiProperty({ type: [GatewayDto] }) items!: GatewayDto[];
+  @ApiProperty({ description: 'Gateways matching the filters (all pages).' }) total!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export class ListGatewaysQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Super users only; others always see their own company.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  companyId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({ type: Boolean })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  online?: boolean;
+
+  @ApiPropertyOptional({ enum: UPGRADE_STATUS_FILTERS })
+  @IsOptional()
+  @IsIn(UPGRADE_STATUS_FILTERS)
+  upgradeStatus?: UpgradeStatusFilter;
+
+  @ApiPropertyOptional({ description: 'Part of the gateway id or name, case-insensitive.' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MaxLength(256)
+  search?: string;
+
+  @ApiPropertyOptional({ enum: GATEWAY_SORT_FIELDS, default: 'gatewayId' })
+  @IsOptional()
+  @IsIn(GATEWAY_SORT_FIELDS)
+  sort?: GatewaySortField;
+
+  @ApiPropertyOptional({ enum: SORT_ORDERS, default: 'asc' })
+  @IsOptional()
+  @IsIn(SORT_ORDERS)
+  order?: SortOrder;
+}
+
+/** Fields an operator edits; null clears a field. */
+export class UpdateGatewayDto {
+  @ApiPropertyOptional({ type: String, nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @ValidateIf((_object, value) => value !== null)
+  @IsString()
+  @MaxLength(100)
+  name?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @ValidateIf((_object, value) => value !== null)
+  @IsString()
+  @MaxLength(300)
+  address?: string | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: -90, maximum: 90 })
+  @IsOptional()
+  @ValidateIf((_object, value) => value !== null)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-90)
+  @Max(90)
+  latitude?: number | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: -180, maximum: 180 })
+  @IsOptional()
+  @ValidateIf((_object, value) => value !== null)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-180)
+  @Max(180)
+  longitude?: number | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class VersionCountDto {
+  @ApiProperty({ type: String, nullable: true }) version!: string | null;
+  @ApiProperty() count!: number;
+}
+
+/** The dashboard's numbers, for the caller's companies. */
+export class GatewaySummaryDto {
+  @ApiProperty() total!: number;
+  @ApiProperty() online!: number;
+  @ApiProperty() offline!: number;
+  @ApiProperty({ type: [VersionCountDto], description: 'Gateways per reported version, newest first.' }) versions!: VersionCountDto[];
+  @ApiProperty() pendingUpgrades!: number;
+}
+
+export class GatewayTargetHistoryDto {
+  @ApiProperty() deploymentId!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
+  @ApiProperty({ type: String, nullable: true }) reason!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class GatewayHistoryDto {
+  @ApiProperty({ type: [EventDto], description: 'Newest first.' }) events!: EventDto[];
+  @ApiProperty({ type: [GatewayTargetHistoryDto], description: 'Deployments to this gateway, newest first.' })
+  deployments!: GatewayTargetHistoryDto[];
+}
+
+export class GatewayHistoryQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
