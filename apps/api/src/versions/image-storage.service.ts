@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import { type Connection, mongo } from 'mongoose';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { DigestStream, type ImageDigest } from './image-digest';
+
+export const IMAGE_BUCKET = 'images';
+
+export interface StoredImage extends ImageDigest {
+  fileId: mongo.ObjectId;
+}
+
+/** Image bytes in GridFS, streamed in and out; the Version documents hold their metadata. */
+@Injectable()
+export class ImageStorage {
+  private gridFs: mongo.GridFSBucket | null = null;
+
+  constructor(@InjectConnection() private readonly connection: Connection) {}
+
+  /**
+   * Streams `source` into a new GridFS file while digesting it. If the source or the database
+   * fails, whatever was written is removed and the error is thrown; the caller then drains or
+   * destroys the source (it may be a part of a larger request that must still be read).
+   */
+  async store(source: Readable, filename: string): Promise<StoredImage> {
+    const digest = new DigestStream();
+    const upload = this.bucket().openUploadStream(filename);
+    let sourceError: Error | null = null;
+    // Ending (not destroying) the GridFS stream lets its pending chunk writes settle before
+    // the partial file is removed, so no orphan chunk can land after the clean-up.
+    source.on('error', (error: Error) => {
+      if (sourceError) return;
+      sourceError = error;
+      source.unpipe(digest);
+      digest.end();
+    });
+    source.pipe(digest);
+    try {
+      await pipeline(digest, upload);
+    } catch (error) {
+      source.unpipe(digest);
+      await this.discard(upload.id);
+      throw error;
+    }
+    if (sourceError) {
+      await this.discard(upload.id);
+      throw sourceError;
+    }
+    return { fileId: upload.id, ...digest.digest };
+  }
+
+  async rename(fileId: mongo.ObjectId, filename: string): Promise<void> {
+    await this.bucket().rename(fileId, filename);
+  }
+
+  /** Removes a file and its chunks; also cleans up the chunks of an upload that never completed. */
+  async discard(fileId: mongo.ObjectId): Promise<void> {
+    const db = this.db();
+    await db.collection(`${IMAGE_BUCKET}.files`).deleteOne({ _id: fileId });
+    await db.collection(`${IMAGE_BUCKET}.chunks`).deleteMany({ files_id: fileId });
+  }
+
+  openDownload(fileId: mongo.ObjectId): Readable {
+    return this.bucket().openDownloadStream(fileId);
+  }
+
+  /** The whole file in one Buffer of the known size, filled chunk by chunk (no second copy). */
+  async readAll(fileId: mongo.ObjectId, size: number): Promise<Buffer> {
+    const content = Buffer.allocUnsafe(size);
+    let offset = 0;
+    for await (const chunk of this.openDownload(fileId) as AsyncIterable<Buffer>) {
+      if (offset + chunk.byteLength > size) throw new Error(`image ${fileId.toHexString()} is larger than its recorded ${size} bytes`);
+      chunk.copy(content, offset);
+      offset += chunk.byteLength;
+    }
+    if (offset !== size) throw new Error(`image ${fileId.toHexString()} has ${offset} bytes, ${size} recorded`);
+    return content;
+  }
+
+  private bucket(): mongo.GridFSBucket {
+    this.gridFs ??= new mongo.GridFSBucket(this.db(), { bucketName: IMAGE_BUCKET });
+    return this.gridFs;
+  }
+
+  private db(): mongo.Db {
+    const db = this.connection.db;
+    if (!db) throw new DomainError(DomainErrorCode.UNAVAILABLE, 'The database is not connected');
+    return db;
+  }
+}

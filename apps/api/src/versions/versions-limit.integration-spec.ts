@@ -1,0 +1,85 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { randomBytes, randomInt } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { startTestApi, type TestApi } from '../../test/test-api';
+import { IMAGE_BUCKET } from './image-storage.service';
+import { VersionsService } from './versions.service';
+
+const MAX_IMAGE_BYTES = 256 * 1024;
+
+describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
+  let api: TestApi;
+  const major = `${randomInt(100_000, 999_999)}`;
+  const previousMax = process.env['MAX_IMAGE_BYTES'];
+
+  async function upload(fields: Array<[string, string | Buffer]>): Promise<Response> {
+    const form = new FormData();
+    for (const [name, value] of fields) {
+      if (typeof value === 'string') form.append(name, value);
+      else form.append(name, new Blob([value]), 'image.bin');
+    }
+    return fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form });
+  }
+
+  async function gridFsCounts(): Promise<{ files: number; chunks: number }> {
+    const db = api.app.get<Connection>(getConnectionToken()).db;
+    if (!db) throw new Error('not connected');
+    return {
+      files: await db.collection(`${IMAGE_BUCKET}.files`).countDocuments(),
+      chunks: await db.collection(`${IMAGE_BUCKET}.chunks`).countDocuments(),
+    };
+  }
+
+  beforeAll(async () => {
+    api = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1', MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    if (previousMax === undefined) delete process.env['MAX_IMAGE_BYTES'];
+    else process.env['MAX_IMAGE_BYTES'] = previousMax;
+  });
+
+  it('answers 413 for a file one byte over the limit, whichever part comes first, and leaves nothing in GridFS', async () => {
+    for (const fields of [
+      [['version', `${major}.1`], ['file', randomBytes(MAX_IMAGE_BYTES + 1)]],
+      [['file', randomBytes(MAX_IMAGE_BYTES + 1)], ['version', `${major}.1`]],
+    ] as Array<Array<[string, string | Buffer]>>) {
+      const response = await upload(fields);
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { message: string }).message).toContain(`MAX_IMAGE_BYTES (${MAX_IMAGE_BYTES} bytes)`);
+    }
+    expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 });
+    expect(await api.app.get(VersionsService).exists(`${major}.1`)).toBe(false);
+  });
+
+  it('answers 413 at once for a body whose declared length is far over the limit', async () => {
+    const body = randomBytes(4 * MAX_IMAGE_BYTES);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        `${api.baseUrl}/api/versions`,
+        { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': body.length } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      // The server may answer and drop the rest before all of it is sent.
+      request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      request.end(body);
+    });
+    expect(status).toBe(413);
+    expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 });
+  });
+
+  it('accepts a file of exactly MAX_IMAGE_BYTES', async () => {
+    const response = await upload([
+      ['version', `${major}.2`],
+      ['file', randomBytes(MAX_IMAGE_BYTES)],
+    ]);
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ version: `${major}.2`, size: MAX_IMAGE_BYTES });
+    expect(await gridFsCounts()).toEqual({ files: 1, chunks: 2 });
+  });
+});

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { ImageStorage } from './image-storage.service';
+import { ResourcesWatcher } from './resources-watcher.service';
+import { VersionUploadService } from './version-upload.service';
+import { Version, VersionSchema } from './version.schema';
+import { VersionsController } from './versions.controller';
+import { VersionsMetrics } from './versions.metrics';
+import { VersionsService } from './versions.service';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }])],
+  controllers: [VersionsController],
+  providers: [VersionsService, ImageStorage, VersionUploadService, ResourcesWatcher, VersionsMetrics],
+  exports: [VersionsService],
+})
+export class VersionsModule {}

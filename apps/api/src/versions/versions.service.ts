@@ -1,0 +1,270 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { SUPER_COMPANY_ID, type VersionDto, type VersionListDto, type VersionSource } from '@upgrade-manager/dto';
+import { sortVersions } from '@upgrade-manager/frame-codec';
+import type { Model } from 'mongoose';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../auth/principal';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { AppConfigService } from '../config/app-config.service';
+import { EventsService } from '../events/events.service';
+import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { LiveEventsService } from '../live/live-events.service';
+import { CoalescingRunner } from './coalescing-runner';
+import { ImageStorage, type StoredImage } from './image-storage.service';
+import { removeResourceFiles, resolveResourcesDir } from './resources-folder';
+import { versionKey } from './version-names';
+import { Version } from './version.schema';
+import { VersionsMetrics } from './versions.metrics';
+
+export interface NewVersion {
+  version: string;
+  image: StoredImage;
+  source: VersionSource;
+  actor: Principal | null;
+}
+
+// An announcement still going out at shutdown gets this long; gateways ask again when they start.
+const SHUTDOWN_ANNOUNCE_WAIT_MS = 2000;
+
+// The version list is read for every Request Latest/Available Versions of every gateway; it is
+// kept in memory, dropped on every change made here and re-read after a while in case the
+// database was changed from outside (restore).
+const VERSION_LIST_TTL_MS = 10_000;
+
+type VersionRecord = Version & { _id: unknown };
+
+function invalidVersion(version: string): DomainError {
+  return new DomainError(
+    DomainErrorCode.INVALID_INPUT,
+    `Invalid version ${JSON.stringify(version)}: use dotted numbers such as 1.2 or 1.10.3 (at most 64 characters)`,
+  );
+}
+
+function unknownVersion(version: string): DomainError {
+  return new DomainError(DomainErrorCode.NOT_FOUND, `Version ${version} does not exist`);
+}
+
+function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * The software images: metadata, content, and announcing changes to web users and gateways.
+ * Versions are global: SPEC gives every company the same list.
+ */
+@Injectable()
+export class VersionsService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(VersionsService.name);
+  private versionList: { loadedAt: number; versions: Promise<string[]> } | null = null;
+  // One image, the last one read, shared by every publish of it (a rollout, repeated Request Upgrades).
+  private cachedContent: { key: string; content: Promise<Buffer | null> } | null = null;
+  private readonly announcer: CoalescingRunner;
+
+  constructor(
+    @InjectModel(Version.name) private readonly versions: Model<Version>,
+    private readonly storage: ImageStorage,
+    private readonly events: EventsService,
+    private readonly live: LiveEventsService,
+    private readonly messenger: GatewayMessenger,
+    private readonly metrics: VersionsMetrics,
+    private readonly config: AppConfigService,
+  ) {
+    this.announcer = new CoalescingRunner(
+      () => this.broadcastVersions(),
+      (error) => this.logger.warn(`Could not announce the versions to gateways: ${(error as Error).message}`),
+    );
+  }
+
+  /** Every version string, oldest first (dotted-number order). */
+  async versionStrings(): Promise<string[]> {
+    const cached = this.versionList;
+    if (cached && Date.now() - cached.loadedAt < VERSION_LIST_TTL_MS) return [...(await cached.versions)];
+    const entry = { loadedAt: Date.now(), versions: this.loadVersionStrings() };
+    this.versionList = entry;
+    try {
+      return [...(await entry.versions)];
+    } catch (error) {
+      if (this.versionList === entry) this.versionList = null;
+      throw error;
+    }
+  }
+
+  /** The newest version, or null when there is none. */
+  async latestVersion(): Promise<string | null> {
+    return (await this.versionStrings()).at(-1) ?? null;
+  }
+
+  /** True when this version (or one that orders as equal: `1` for `1.0`) exists. */
+  async exists(version: string): Promise<boolean> {
+    const key = versionKey(version);
+    return key !== null && (await this.versions.exists({ key })) !== null;
+  }
+
+  /**
+   * The whole image as one Buffer, or null for an unknown version. The most recently read image is
+   * kept, so callers get the same Buffer again: treat it as read-only.
+   */
+  async readContent(version: string): Promise<Buffer | null> {
+    const key = versionKey(version);
+    if (key === null) return null;
+    if (this.cachedContent?.key !== key) {
+      const entry = { key, content: this.loadContent(key) };
+      this.cachedContent = entry;
+      entry.content.catch(() => {
+        if (this.cachedContent === entry) this.cachedContent = null;
+      });
+    }
+    const content = await this.cachedContent.content;
+    if (content === null && this.cachedContent?.key === key) this.cachedContent = null;
+    return content;
+  }
+
+  async list(): Promise<VersionListDto> {
+    const records = await this.versions.find().lean<VersionRecord[]>();
+    const byVersion = new Map(records.map((record) => [record.version, record]));
+    const newestFirst = sortVersions([...byVersion.keys()]).reverse();
+    const items = newestFirst.map((version, index) => this.toDto(byVersion.get(version) as VersionRecord, index === 0));
+    return { items, total: items.length };
+  }
+
+  async get(version: string): Promise<VersionDto> {
+    const record = await this.findRecord(version);
+    return this.toDto(record, (await this.latestVersion()) === record.version);
+  }
+
+  /** Metadata and a stream of the bytes, for downloads. */
+  async openContent(version: string): Promise<{ version: VersionDto; content: Readable }> {
+    const record = await this.findRecord(version);
+    return { version: this.toDto(record, (await this.latestVersion()) === record.version), content: this.storage.openDownload(record.fileId) };
+  }
+
+  /** Why this version cannot be added, or null when it can (valid and not taken). */
+  async checkNewVersion(version: string): Promise<DomainError | null> {
+    const key = versionKey(version);
+    if (key === null) return invalidVersion(version);
+    const existing = await this.versions.findOne({ key }, { version: 1 }).lean<{ version: string }>();
+    if (!existing) return null;
+    const as = existing.version === version ? '' : ` as ${existing.version}, which orders the same`;
+    return new DomainError(DomainErrorCode.CONFLICT, `Version ${version} already exists${as}; delete it first to replace it`);
+  }
+
+  /**
+   * Records an image already stored in GridFS as a new version, then announces it. On failure the
+   * stored image is removed; a version taken meanwhile is a CONFLICT.
+   */
+  async add(input: NewVersion): Promise<VersionDto> {
+    const { version, image, source, actor } = input;
+    const key = versionKey(version);
+    let record: VersionRecord;
+    try {
+      if (key === null) throw invalidVersion(version);
+      await this.storage.rename(image.fileId, version);
+      const created = await this.versions.create({
+        version,
+        key,
+        size: image.size,
+        sha256: image.sha256,
+        crc32: image.crc32,
+        createdAt: new Date(),
+        createdBy: actor ? { userId: actor.userId, email: actor.email } : null,
+        source,
+        fileId: image.fileId,
+      });
+      record = created.toObject<VersionRecord>();
+    } catch (error) {
+      await this.storage.discard(image.fileId).catch((cleanup: Error) => this.logger.error(`Could not remove image ${image.fileId.toHexString()}: ${cleanup.message}`));
+      if (isDuplicateKeyError(error)) throw (await this.checkNewVersion(version)) ?? new DomainError(DomainErrorCode.CONFLICT, `Version ${version} already exists`);
+      throw error;
+    }
+    this.versionList = null;
+    this.metrics.added(source);
+    this.logger.log(`Version ${version} added (${source}, ${image.size} bytes, sha256 ${image.sha256})`);
+
+    const dto = this.toDto(record, (await this.latestVersion()) === version);
+    await this.events.record({
+      type: 'version.added',
+      companyId: actor?.companyId ?? SUPER_COMPANY_ID,
+      actor,
+      details: { version, size: image.size, sha256: image.sha256, crc32: image.crc32, source },
+    });
+    this.live.publish({ type: 'version.added', companyId: null, data: { ...dto } });
+    void this.announcer.request();
+    return dto;
+  }
+
+  /** Deletes the version's metadata, its image and its resources-folder file, then re-announces. */
+  async remove(version: string, actor: Principal): Promise<void> {
+    const key = versionKey(version);
+    if (key === null) throw invalidVersion(version);
+    const record = await this.versions.findOneAndDelete({ key }).lean<VersionRecord>();
+    if (!record) throw unknownVersion(version);
+    this.versionList = null;
+    if (this.cachedContent?.key === key) this.cachedContent = null;
+
+    await this.storage.discard(record.fileId).catch((error: Error) => this.logger.error(`Could not remove image of ${record.version}: ${error.message}`));
+    const removedFiles = await removeResourceFiles(resolveResourcesDir(this.config.get('RESOURCES_DIR')), record.version);
+    this.metrics.removed();
+    this.logger.log(`Version ${record.version} removed${removedFiles.length ? ` with resources file(s) ${removedFiles.join(', ')}` : ''}`);
+
+    await this.events.record({
+      type: 'version.removed',
+      companyId: actor.companyId,
+      actor,
+      details: { version: record.version, sha256: record.sha256 },
+    });
+    this.live.publish({ type: 'version.removed', companyId: null, data: { version: record.version, latest: await this.latestVersion() } });
+    void this.announcer.request();
+  }
+
+  /** Resolves once every announcement requested so far has been sent (or failed and been logged). */
+  announce(): Promise<void> {
+    return this.announcer.request();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_ANNOUNCE_WAIT_MS)));
+    await Promise.race([this.announcer.idle(), timeout]);
+    clearTimeout(timer);
+  }
+
+  private async broadcastVersions(): Promise<void> {
+    const versions = await this.versionStrings();
+    const latest = versions.at(-1);
+    if (latest !== undefined) await this.messenger.sendLatestVersion(latest);
+    await this.messenger.sendAvailableVersions(versions);
+  }
+
+  private async loadVersionStrings(): Promise<string[]> {
+    const records = await this.versions.find({}, { version: 1 }).lean<{ version: string }[]>();
+    return sortVersions(records.map((record) => record.version));
+  }
+
+  private async loadContent(key: string): Promise<Buffer | null> {
+    const record = await this.versions.findOne({ key }, { fileId: 1, size: 1 }).lean<Pick<Version, 'fileId' | 'size'>>();
+    if (!record) return null;
+    return this.storage.readAll(record.fileId, record.size);
+  }
+
+  private async findRecord(version: string): Promise<VersionRecord> {
+    const key = versionKey(version);
+    if (key === null) throw invalidVersion(version);
+    const record = await this.versions.findOne({ key }).lean<VersionRecord>();
+    if (!record) throw unknownVersion(version);
+    return record;
+  }
+
+  private toDto(record: VersionRecord, latest: boolean): VersionDto {
+    return {
+      version: record.version,
+      size: record.size,
+      sha256: record.sha256,
+      crc32: record.crc32,
+      createdAt: record.createdAt.toISOString(),
+      createdBy: record.createdBy ? { userId: record.createdBy.userId, email: record.createdBy.email } : null,
+      source: record.source,
+      latest,
+    };
+  }
+}

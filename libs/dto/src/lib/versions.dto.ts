@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** Multipart field names of `POST /api/versions`; send `version` before `file` when you can. */
+export const VERSION_UPLOAD_FIELDS = { version: 'version', file: 'file' } as const;
+
+export const VERSION_SOURCES = ['upload', 'resources'] as const;
+export type VersionSource = (typeof VERSION_SOURCES)[number];
+
+export class VersionCreatorDto {
+  @ApiProperty() userId!: string;
+  @ApiProperty() email!: string;
+}
+
+/** One software image. Versions are global: every company's gateways see the same list. */
+export class VersionDto {
+  @ApiProperty({ example: '1.10', description: 'Dotted numbers; ordered component by component (1.10 > 1.9).' })
+  version!: string;
+  @ApiProperty({ description: 'Image size in bytes.' }) size!: number;
+  @ApiProperty({ description: 'SHA-256 of the image, 64 lowercase hex digits.' }) sha256!: string;
+  @ApiProperty({ example: 'cbf43926', description: 'CRC-32/IEEE (zlib) of the image, 8 lowercase hex digits (unsigned).' })
+  crc32!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: VersionCreatorDto, nullable: true, description: 'null for an image imported from the resources folder.' })
+  createdBy!: VersionCreatorDto | null;
+  @ApiProperty({ enum: VERSION_SOURCES }) source!: VersionSource;
+  @ApiProperty({ description: 'True for the newest version, the one announced to gateways as Latest Version.' })
+  latest!: boolean;
+}
+
+export class VersionListDto {
+  @ApiProperty({ type: [VersionDto], description: 'Newest first.' }) items!: VersionDto[];
+  @ApiProperty() total!: number;
+}
