@@ -13,6 +13,11 @@ function findRoot(start: string): string {
 }
 
 async function main(): Promise<number> {
+  // Output piped into e.g. `head` that has gone away: nothing more to say.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const root = findRoot(__dirname);
   loadDotenv({ path: join(root, '.env'), quiet: true });
   const program = buildProgram();
