@@ -2,7 +2,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { randomBytes, randomInt } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { startTestApi, type TestApi } from '../../test/test-api';
+import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { IMAGE_BUCKET } from './image-storage.service';
 import { VersionsService } from './versions.service';
 
@@ -71,6 +71,26 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
     });
     expect(status).toBe(413);
     expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 });
+  });
+
+  it('removes what was stored when the client disconnects in the middle of the file', async () => {
+    const boundary = 'um-test-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="version"\r\n\r\n${major}.3\r\n` +
+        `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="image.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+    );
+    // More than one 255 KiB GridFS chunk, so that a chunk is written before the connection drops.
+    const partial = Buffer.concat([head, randomBytes(MAX_IMAGE_BYTES - 100)]);
+    const request = httpRequest(`${api.baseUrl}/api/versions`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': partial.length + 1000 },
+    });
+    request.on('error', () => undefined);
+    await new Promise<void>((resolve) => request.write(partial, () => resolve()));
+    await eventually(async () => expect((await gridFsCounts()).chunks).toBeGreaterThan(0));
+    request.destroy();
+    await eventually(async () => expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 }));
+    expect(await api.app.get(VersionsService).exists(`${major}.3`)).toBe(false);
   });
 
   it('accepts a file of exactly MAX_IMAGE_BYTES', async () => {
