@@ -1,5 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface TestApi {
   app: INestApplication;
@@ -21,6 +24,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     MONGO_URL: mongoUrl.toString(),
     MQTT_CLIENT_ID: `um-test-api-${suffix}`,
     WEB_DIST_DIR: `/nonexistent-${suffix}`,
+    // Never watch the repo's resources folder: a file dropped there must not land in test databases.
+    RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
     ...env,
   });
   const { createApiApp, startApiApp } = await import('../src/bootstrap');

@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { VersionUploadService } from './version-upload.service';
-import { assertCanManageVersions } from './versions.policy';
+import { assertCanDownloadImages, assertCanPublishVersions } from './versions.policy';
 import { VersionsService } from './versions.service';
 
 @ApiTags('versions')
@@ -55,7 +55,7 @@ export class VersionsController {
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
   async download(@CurrentPrincipal() principal: Principal, @Param('version') version: string, @Res() response: Response): Promise<void> {
-    assertCanManageVersions(principal);
+    assertCanDownloadImages(principal);
     const { version: meta, content } = await this.versions.openContent(version);
     response.set({
       'Content-Type': 'application/octet-stream',
@@ -74,7 +74,7 @@ export class VersionsController {
 
   @Post()
   @ApiOperation({
-    summary: 'Upload a version (super and admin), announced at once to web users and every gateway',
+    summary: 'Upload a version (super users), announced at once to web users and every gateway',
     description: 'Multipart form: the field "version" (dotted numbers), best sent first, and the part "file". Limit: MAX_IMAGE_BYTES.',
   })
   @ApiConsumes('multipart/form-data')
@@ -90,18 +90,18 @@ export class VersionsController {
   @ApiPayloadTooLargeResponse({ description: 'The file is larger than MAX_IMAGE_BYTES; nothing is stored.' })
   @ApiForbiddenResponse()
   upload(@CurrentPrincipal() principal: Principal, @Req() request: Request): Promise<VersionDto> {
-    assertCanManageVersions(principal);
+    assertCanPublishVersions(principal);
     return this.uploads.receive(request, principal);
   }
 
   @Delete(':version')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a version, its image and its resources-folder file (super and admin); the new latest is announced' })
+  @ApiOperation({ summary: 'Delete a version, its image and its resources-folder file (super users); the new latest is announced' })
   @ApiNoContentResponse()
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
   async remove(@CurrentPrincipal() principal: Principal, @Param('version') version: string): Promise<void> {
-    assertCanManageVersions(principal);
+    assertCanPublishVersions(principal);
     await this.versions.remove(version, principal);
   }
 }

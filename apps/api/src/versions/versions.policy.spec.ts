@@ -1,24 +1,25 @@
 import type { Role } from '@upgrade-manager/dto';
-import { DomainError, DomainErrorCode } from '../common/domain.error';
-import { assertCanManageVersions } from './versions.policy';
+import { DomainErrorCode } from '../common/domain.error';
+import { assertCanDownloadImages, assertCanPublishVersions } from './versions.policy';
 
-describe('assertCanManageVersions', () => {
+describe('versions policy', () => {
   const principal = (role: Role) => ({ userId: 'u', email: 'u@example.com', role, companyId: role === 'super' ? '1' : '2' });
 
-  it.each<Role>(['super', 'admin'])('lets %s upload, download and delete', (role) => {
-    expect(() => assertCanManageVersions(principal(role))).not.toThrow();
-  });
-
-  it('refuses a plain user with FORBIDDEN', () => {
-    const refusal = (() => {
+  it.each<[Role, boolean, boolean]>([
+    ['super', true, true],
+    ['admin', true, false],
+    ['user', false, false],
+  ])('%s: download %s, publish %s', (role, download, publish) => {
+    const outcome = (check: () => void) => {
       try {
-        assertCanManageVersions(principal('user'));
+        check();
+        return true;
       } catch (error) {
-        return error;
+        expect(error).toMatchObject({ code: DomainErrorCode.FORBIDDEN });
+        return false;
       }
-      return null;
-    })();
-    expect(refusal).toBeInstanceOf(DomainError);
-    expect(refusal).toMatchObject({ code: DomainErrorCode.FORBIDDEN, message: 'Only administrators manage versions' });
+    };
+    expect(outcome(() => assertCanDownloadImages(principal(role)))).toBe(download);
+    expect(outcome(() => assertCanPublishVersions(principal(role)))).toBe(publish);
   });
 });

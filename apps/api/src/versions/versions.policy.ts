@@ -1,7 +1,15 @@
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 
-/** Only super users and company admins upload, download or delete images (SPEC §2 upgrade page). */
-export function assertCanManageVersions(principal: Principal): void {
-  if (principal.role === 'user') throw new DomainError(DomainErrorCode.FORBIDDEN, 'Only administrators manage versions');
+/** Super users and company admins may download images (they deploy them). */
+export function assertCanDownloadImages(principal: Principal): void {
+  if (principal.role === 'user') throw new DomainError(DomainErrorCode.FORBIDDEN, 'Only administrators download images');
+}
+
+/**
+ * Versions are global: a new one is announced to every company's gateways. So only super users
+ * add or remove them; a company admin could otherwise push images to other tenants' gateways.
+ */
+export function assertCanPublishVersions(principal: Principal): void {
+  if (principal.role !== 'super') throw new DomainError(DomainErrorCode.FORBIDDEN, 'Only super users add or remove versions');
 }
