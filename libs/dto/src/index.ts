@@ -3,3 +3,7 @@ export * from './lib/roles';
 export * from './lib/versions.dto';
 export * from './lib/gateways.dto';
 export * from './lib/deployments.dto';
+export * from './lib/auth.dto';
+export * from './lib/companies.dto';
+export * from './lib/events.dto';
+export * from './lib/users.dto';

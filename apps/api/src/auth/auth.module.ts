@@ -1,8 +1,56 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { MongooseModule } from '@nestjs/mongoose';
+import { PassportModule } from '@nestjs/passport';
+import { CompaniesModule } from '../companies/companies.module';
+import { AppConfigService } from '../config/app-config.service';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JWT_ALGORITHM, jwtSecretOf } from './jwt-secret';
+import { JwtStrategy } from './jwt.strategy';
+import { LoginThrottle } from './login-throttle';
 import { PrincipalGuard } from './principal.guard';
+import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
+import { RevokedTokensService } from './revoked-tokens.service';
+
+// An office behind one address may hold many accounts, so the address limit is higher.
+const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
 
 @Module({
-  providers: [{ provide: APP_GUARD, useClass: PrincipalGuard }],
+  imports: [
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [AppConfigService],
+      useFactory: (config: AppConfigService) => ({
+        secret: jwtSecretOf(config),
+        signOptions: { algorithm: JWT_ALGORITHM, expiresIn: config.get('JWT_EXPIRES_IN') as `${number}${'s' | 'm' | 'h' | 'd'}` },
+        verifyOptions: { algorithms: [JWT_ALGORITHM] },
+      }),
+    }),
+    MongooseModule.forFeature([{ name: RevokedToken.name, schema: RevokedTokenSchema }]),
+    UsersModule,
+    CompaniesModule,
+  ],
+  controllers: [AuthController],
+  providers: [
+    { provide: APP_GUARD, useClass: PrincipalGuard },
+    JwtAuthGuard,
+    JwtStrategy,
+    AuthService,
+    RevokedTokensService,
+    {
+      provide: LoginThrottle,
+      inject: [AppConfigService],
+      useFactory: (config: AppConfigService) =>
+        new LoginThrottle({
+          maxFailuresPerAccount: config.get('LOGIN_MAX_FAILURES'),
+          maxFailuresPerAddress: config.get('LOGIN_MAX_FAILURES') * ADDRESS_FAILURES_PER_ACCOUNT_FAILURE,
+          lockoutMs: config.get('LOGIN_LOCKOUT_S') * 1000,
+        }),
+    },
+  ],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppConfigService } from '../config/app-config.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
 import { DEVELOPMENT_PRINCIPAL, type Principal } from './principal';
 import { IS_PUBLIC_KEY } from './public.decorator';
 
@@ -13,6 +14,7 @@ export class PrincipalGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly config: AppConfigService,
+    private readonly jwtGuard: JwtAuthGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -24,7 +26,6 @@ export class PrincipalGuard implements CanActivate {
       request.user = DEVELOPMENT_PRINCIPAL;
       return true;
     }
-    // JWT authentication is added by the auth feature.
-    throw new UnauthorizedException();
+    return (await this.jwtGuard.canActivate(context)) as boolean;
   }
 }

@@ -7,6 +7,8 @@ export interface Principal {
   email: string;
   role: Role;
   companyId: string;
+  // The login token the request came with (absent in development mode); logout revokes it.
+  token?: { id: string; expiresAt: Date };
 }
 
 /** The principal of development mode (AUTH_MODE=none), where every request acts as a super user. */

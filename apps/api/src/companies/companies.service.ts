@@ -1,7 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { type CompanyDto, type CompanyListDto, type CreateCompanyDto, SUPER_COMPANY_ID, type UpdateCompanyDto } from '@upgrade-manager/dto';
 import type { Model } from 'mongoose';
+import type { Principal } from '../auth/principal';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { assertCanManageCompanies, companyVisibilityFilter } from './companies.policy';
 import { Company, defaultCompanyName } from './company.schema';
+
+const DUPLICATE_KEY = 11000;
+
+export function toCompanyDto(company: Company): CompanyDto {
+  return {
+    companyId: company.companyId,
+    name: company.name,
+    // Companies created by a gateway's first Status may predate the field.
+    enabled: company.enabled !== false,
+    createdAt: company.createdAt?.toISOString() ?? null,
+    updatedAt: company.updatedAt?.toISOString() ?? null,
+  };
+}
+
+function notFound(): DomainError {
+  return new DomainError(DomainErrorCode.NOT_FOUND, 'Company not found');
+}
 
 @Injectable()
 export class CompaniesService {
@@ -15,11 +36,64 @@ export class CompaniesService {
       unique.map((companyId) => ({
         updateOne: {
           filter: { companyId },
-          update: { $setOnInsert: { companyId, name: defaultCompanyName(companyId) } },
+          update: { $setOnInsert: { companyId, name: defaultCompanyName(companyId), enabled: true } },
           upsert: true,
         },
       })),
       { ordered: false },
     );
+  }
+
+  async list(principal: Principal): Promise<CompanyListDto> {
+    const companies = await this.companies.find(companyVisibilityFilter(principal)).lean();
+    // Numeric ids ("2" before "10") sort as people expect.
+    companies.sort((a, b) => a.companyId.localeCompare(b.companyId, 'en', { numeric: true }));
+    return { items: companies.map(toCompanyDto), total: companies.length };
+  }
+
+  async get(principal: Principal, companyId: string): Promise<CompanyDto> {
+    const company = await this.companies.findOne({ $and: [companyVisibilityFilter(principal), { companyId }] }).lean();
+    if (!company) throw notFound();
+    return toCompanyDto(company);
+  }
+
+  async create(principal: Principal, dto: CreateCompanyDto): Promise<CompanyDto> {
+    assertCanManageCompanies(principal);
+    return toCompanyDto(await this.insert(dto));
+  }
+
+  /** Creates a company without checking rights (bootstrap, samples). */
+  async insert(dto: CreateCompanyDto): Promise<Company> {
+    try {
+      const created = await this.companies.create({ companyId: dto.companyId, name: dto.name, enabled: true });
+      return created.toObject();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === DUPLICATE_KEY) {
+        throw new DomainError(DomainErrorCode.CONFLICT, `Company "${dto.companyId}" already exists`, { companyId: dto.companyId });
+      }
+      throw error;
+    }
+  }
+
+  async update(principal: Principal, companyId: string, dto: UpdateCompanyDto): Promise<CompanyDto> {
+    assertCanManageCompanies(principal);
+    if (dto.enabled === false && companyId === SUPER_COMPANY_ID) {
+      throw new DomainError(DomainErrorCode.CONFLICT, 'The super company cannot be disabled');
+    }
+    const company = await this.companies.findOneAndUpdate({ companyId }, { $set: dto }, { new: true }).lean();
+    if (!company) throw notFound();
+    return toCompanyDto(company);
+  }
+
+  disable(principal: Principal, companyId: string): Promise<CompanyDto> {
+    return this.update(principal, companyId, { enabled: false });
+  }
+
+  async exists(companyId: string): Promise<boolean> {
+    return (await this.companies.exists({ companyId })) !== null;
+  }
+
+  async isEnabled(companyId: string): Promise<boolean> {
+    return (await this.companies.exists({ companyId, enabled: false })) === null;
   }
 }

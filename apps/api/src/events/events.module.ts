@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Event, EventSchema } from './event.schema';
+import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 
 @Global()
 @Module({
   imports: [MongooseModule.forFeature([{ name: Event.name, schema: EventSchema }])],
+  controllers: [EventsController],
   providers: [EventsService],
   exports: [EventsService],
 })

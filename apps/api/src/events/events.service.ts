@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { EventType } from '@upgrade-manager/dto';
-import type { Model } from 'mongoose';
+import { type EventDto, type EventListDto, type EventType, type ListEventsQueryDto } from '@upgrade-manager/dto';
+import type { Model, Types } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { Event } from './event.schema';
+import { eventsFilter } from './events.filter';
+
+const DEFAULT_PAGE_SIZE = 50;
 
 export interface RecordEventInput {
   type: EventType;
@@ -41,4 +44,31 @@ export class EventsService {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }
   }
+
+  /** The event log, newest first, filtered and scoped to what the principal may see. */
+  async list(principal: Principal, query: ListEventsQueryDto): Promise<EventListDto> {
+    const filter = eventsFilter(principal, query);
+    const [events, total] = await Promise.all([
+      this.events
+        .find(filter)
+        .sort({ at: -1, _id: -1 })
+        .skip(query.offset ?? 0)
+        .limit(query.limit ?? DEFAULT_PAGE_SIZE)
+        .lean<(Event & { _id: Types.ObjectId })[]>(),
+      this.events.countDocuments(filter),
+    ]);
+    return { items: events.map(toEventDto), total };
+  }
+}
+
+function toEventDto(event: Event & { _id: Types.ObjectId }): EventDto {
+  return {
+    id: event._id.toString(),
+    type: event.type,
+    at: event.at.toISOString(),
+    actor: event.actor ? { userId: event.actor.userId, email: event.actor.email } : null,
+    companyId: event.companyId,
+    gatewayId: event.gatewayId ?? null,
+    details: event.details ?? {},
+  };
 }

@@ -1,5 +1,6 @@
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { ACCESS_TOKEN_QUERY_PARAMETER, redactAccessToken } from '../auth/access-token.extractor';
 import { AppConfigService } from '../config/app-config.service';
 
 @Module({
@@ -12,7 +13,9 @@ import { AppConfigService } from '../config/app-config.service';
         pinoHttp: {
           level: config.get('LOG_LEVEL'),
           autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          redact: ['req.headers.authorization', 'req.headers.cookie', `req.query.${ACCESS_TOKEN_QUERY_PARAMETER}`],
+          // The SSE stream carries its token in the URL (EventSource cannot set headers).
+          serializers: { req: (req: { url?: string }) => Object.assign(req, req.url ? { url: redactAccessToken(req.url) } : {}) },
           ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
         },
       }),

@@ -1,0 +1,12 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+
+/** Passport's JWT guard with one generic 401 whatever was wrong with the token. */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  override handleRequest<TUser>(error: unknown, user: TUser | false | null): TUser {
+    if (error) throw error;
+    if (!user) throw new UnauthorizedException('Authentication required');
+    return user;
+  }
+}
