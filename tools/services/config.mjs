@@ -13,6 +13,9 @@ export class ServiceError extends Error {
   }
 }
 
+/** Where certs/create-dev-ca.sh writes the broker's TLS files (relative to the repository). */
+export const DEFAULT_TLS_FILES = { ca: 'certs/out/ca.crt', cert: 'certs/out/broker.crt', key: 'certs/out/broker.key' };
+
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '']);
 
 /** Parses `scheme://host:port/...`; null when it cannot be parsed (e.g. several hosts). */
@@ -40,10 +43,12 @@ export function servicesConfig(env = loadEnv()) {
   const tlsPort = Number(env.MQTT_TLS_PORT || (mqtt && /^(mqtts|ssl|tls):$/.test(mqtt.protocol) ? mqtt.port : 8883));
   const mosquittoDir = join(dataDir, 'mosquitto');
   const tlsFiles = {
-    ca: resolvePath(env.MQTT_TLS_CA_FILE || 'certs/out/ca.crt'),
-    cert: resolvePath(env.MQTT_TLS_CERT_FILE || 'certs/out/broker.crt'),
-    key: resolvePath(env.MQTT_TLS_KEY_FILE || 'certs/out/broker.key'),
+    ca: resolvePath(env.MQTT_TLS_CA_FILE || DEFAULT_TLS_FILES.ca),
+    cert: resolvePath(env.MQTT_TLS_CERT_FILE || DEFAULT_TLS_FILES.cert),
+    key: resolvePath(env.MQTT_TLS_KEY_FILE || DEFAULT_TLS_FILES.key),
   };
+  // Development mode (no login) keeps every listener on loopback; see SPEC §3.
+  const developmentMode = env.AUTH_MODE === 'none';
 
   const mongoUrl = env.MONGO_URL || 'mongodb://127.0.0.1:27017/upgrade-manager';
   const mongo = parseUrl(mongoUrl, 27017);
@@ -59,12 +64,21 @@ export function servicesConfig(env = loadEnv()) {
       // Plain MQTT listener: only on the loopback address named in MQTT_URL.
       host: !mqtt || mqtt.host === '' || mqtt.host === '0.0.0.0' ? '127.0.0.1' : mqtt.host,
       port: plainPort,
+      developmentMode,
       tls: {
-        // Enabled only when all three files exist (certs/ scripts create them).
+        // startMosquitto creates the default files (certs/create-dev-ca.sh) when they are missing.
         enabled: Object.values(tlsFiles).every((f) => existsSync(f)),
-        host: env.MQTT_TLS_HOST || '0.0.0.0',
+        host: env.MQTT_TLS_HOST || (developmentMode ? '127.0.0.1' : '0.0.0.0'),
         port: tlsPort,
         files: tlsFiles,
+        // Only the default location is ours to fill; other paths name the operator's own files.
+        defaultFiles: Object.entries(DEFAULT_TLS_FILES).every(([name, file]) => tlsFiles[name] === resolvePath(file)),
+        certHosts: env.MQTT_HOST || '',
+      },
+      dynsec: {
+        // Empty: looked up in the usual library directories when the broker starts.
+        plugin: env.MOSQUITTO_DYNSEC_PLUGIN || '',
+        configFile: join(mosquittoDir, 'dynamic-security.json'),
       },
       apiUser: { username: env.MQTT_USERNAME || 'upgrade-manager-api', password: env.MQTT_PASSWORD || '' },
       gatewayUser: { username: env.MQTT_GATEWAY_USERNAME || 'gateway', password: env.MQTT_GATEWAY_PASSWORD || '' },

@@ -97,6 +97,40 @@ export function ensureMosquitto({ log = console.log } = {}) {
   );
 }
 
+const DYNSEC_PLUGIN = 'mosquitto_dynamic_security.so';
+
+/** Directories where Mosquitto packages put their plugins (Debian multiarch, Fedora, Homebrew, source builds). */
+function pluginDirs() {
+  const dirs = ['/usr/lib', '/usr/lib64', '/usr/local/lib', '/opt/homebrew/lib', '/usr/local/opt/mosquitto/lib'];
+  try {
+    for (const entry of readdirSync('/usr/lib', { withFileTypes: true })) {
+      if (entry.isDirectory() && /-linux-gnu/.test(entry.name)) dirs.push(join('/usr/lib', entry.name));
+    }
+  } catch {
+    // not Linux
+  }
+  return dirs;
+}
+
+/**
+ * Path of Mosquitto's dynamic-security plugin: `configured` (MOSQUITTO_DYNSEC_PLUGIN) when set,
+ * else the first one found. Throws a ServiceError that says how to fix it when there is none.
+ */
+export function findDynsecPlugin(configured) {
+  if (configured) {
+    if (existsSync(configured)) return configured;
+    throw new ServiceError(`MOSQUITTO_DYNSEC_PLUGIN=${configured} does not exist.`);
+  }
+  const found = pluginDirs()
+    .map((dir) => join(dir, DYNSEC_PLUGIN))
+    .find((file) => existsSync(file));
+  if (found) return found;
+  throw new ServiceError(
+    `Mosquitto's dynamic-security plugin (${DYNSEC_PLUGIN}, part of Mosquitto 2.0 and newer) was not found in ` +
+      `${pluginDirs().join(', ')}.\nThe per-gateway broker accounts need it: install Mosquitto 2, or set MOSQUITTO_DYNSEC_PLUGIN in .env to its path.`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // FerretDB
 

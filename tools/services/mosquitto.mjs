@@ -1,11 +1,13 @@
 // The local Mosquitto broker: renders config/mosquitto/{mosquitto.conf,acl} and the password file
-// into ${DATA_DIR}/mosquitto, starts the broker detached, stops it, reports its state.
+// into ${DATA_DIR}/mosquitto, creates the TLS files and the dynamic-security state when missing,
+// starts the broker detached, stops it, reports its state.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBrokerCerts } from './certs.mjs';
 import { ServiceError } from './config.mjs';
-import { disableSystemMosquitto, ensureMosquitto } from './install.mjs';
+import { disableSystemMosquitto, ensureMosquitto, findDynsecPlugin } from './install.mjs';
 import {
   canConnect,
   describePortOwner,
@@ -22,6 +24,18 @@ const NAME = 'mosquitto';
 /** User names in the committed ACL template, replaced by the ones from .env. */
 const TEMPLATE_USERS = { api: 'upgrade-manager-api', gateway: 'gateway' };
 const USERNAME_RE = /^[A-Za-z0-9._@+-]+$/;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * The dynamic-security plugin's state when it has none yet: no accounts, and nothing allowed by
+ * default, so the plugin leaves the two fixed accounts to the password and ACL files.
+ */
+const EMPTY_DYNSEC_STATE = {
+  defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
+  clients: [],
+  groups: [],
+  roles: [],
+};
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -68,6 +82,13 @@ export function renderMosquittoConf(template, m, { runAsRoot = isRoot() } = {}) 
         break;
       case 'acl_file':
         out.push(`acl_file ${m.aclFile}`);
+        break;
+      case 'plugin':
+        if (!m.dynsec.plugin) throw new ServiceError('The path of the dynamic-security plugin is not known.');
+        out.push(`plugin ${m.dynsec.plugin}`);
+        break;
+      case 'plugin_opt_config_file':
+        out.push(`plugin_opt_config_file ${m.dynsec.configFile}`);
         break;
       case 'cafile':
         out.push(`cafile ${m.tls.files.ca}`);
@@ -156,12 +177,29 @@ function fingerprint(m, conf, acl) {
 function currentFingerprint(m) {
   try {
     checkAccounts(m);
+    m.dynsec.plugin = findDynsecPlugin(m.dynsec.plugin);
     const conf = renderMosquittoConf(readFileSync(join(m.templateDir, 'mosquitto.conf'), 'utf8'), m);
     const acl = renderAcl(readFileSync(join(m.templateDir, 'acl'), 'utf8'), m);
     return fingerprint(m, conf, acl);
   } catch {
     return null;
   }
+}
+
+/** Development mode binds nothing but loopback (SPEC §3); refuse a TLS address that says otherwise. */
+function checkListenAddresses(m) {
+  if (m.developmentMode && !LOOPBACK_HOSTS.has(m.tls.host)) {
+    throw new ServiceError(
+      `MQTT_TLS_HOST=${m.tls.host} is not a loopback address, and AUTH_MODE=none (development mode) binds loopback only.\n` +
+        'Use AUTH_MODE=jwt to serve gateways on other addresses, or remove MQTT_TLS_HOST.',
+    );
+  }
+}
+
+/** Creates the dynamic-security plugin's state file when missing; never touches an existing one. */
+function ensureDynsecState(m) {
+  if (existsSync(m.dynsec.configFile)) return;
+  writeFileSync(m.dynsec.configFile, `${JSON.stringify(EMPTY_DYNSEC_STATE, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
 }
 
 /** Pid of our broker: from the pid file, or (pid file lost) the process on our port using our config. */
@@ -227,6 +265,10 @@ export async function startMosquitto(cfg, { log = console.log } = {}) {
   removePidFile(m.pidFile);
 
   const { mosquitto, mosquittoPasswd } = ensureMosquitto({ log });
+  checkListenAddresses(m);
+  ensureBrokerCerts(cfg.root, m.tls, { log });
+  m.tls.enabled = true;
+  m.dynsec.plugin = findDynsecPlugin(m.dynsec.plugin);
   for (const port of m.tls.enabled ? [m.port, m.tls.port] : [m.port]) {
     if (!(await canConnect(connectHost(m.host), port, 500))) continue;
     const owners = listeningProcesses(port);
@@ -248,6 +290,7 @@ export async function startMosquitto(cfg, { log = console.log } = {}) {
   writePasswordFile(mosquittoPasswd, m);
   writeFileSync(m.aclFile, acl, { mode: 0o600 });
   writeFileSync(m.confFile, conf, { mode: 0o600 });
+  ensureDynsecState(m);
 
   const child = spawnDetached(mosquitto, ['-c', m.confFile], { logFile: m.logFile, pidFile: m.pidFile, cwd: m.dir });
   let login = { ok: false };

@@ -7,6 +7,7 @@ import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
 import { GatewayMessagingModule } from './gateway-protocol/gateway-messenger.module';
 import { GatewayProtocolModule } from './gateway-protocol/gateway-protocol.module';
+import { GatewayCredentialsModule } from './gateway-credentials/gateway-credentials.module';
 import { GatewaysModule } from './gateways/gateways.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
@@ -33,6 +34,7 @@ import { WebAppModule } from './web/web-app.module';
     GatewayMessagingModule,
     VersionsModule,
     GatewaysModule,
+    GatewayCredentialsModule,
     DeploymentsModule,
     GatewayProtocolModule,
     // Feature modules go here.

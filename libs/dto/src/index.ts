@@ -7,3 +7,4 @@ export * from './lib/auth.dto';
 export * from './lib/companies.dto';
 export * from './lib/events.dto';
 export * from './lib/users.dto';
+export * from './lib/gateway-credentials.dto';
