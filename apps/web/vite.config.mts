@@ -27,5 +27,7 @@ export default defineConfig({
     globals: true,
     setupFiles: [`${root}src/test-setup.ts`],
     include: ['src/**/*.spec.{ts,tsx}'],
+    // Typing into Mantine inputs with user-event is slow on a shared two-core machine.
+    testTimeout: 20_000,
   },
 });

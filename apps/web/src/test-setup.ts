@@ -1,8 +1,12 @@
 import 'reflect-metadata';
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
+import { notifications } from '@mantine/notifications';
 import { afterEach } from 'vitest';
 import { FakeEventSource } from './testing/fake-event-source';
+
+// Pages load lazily and the machine is shared: give findBy* more than the default second.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom lacks the media and resize APIs that Mantine reads on mount.
 Object.defineProperty(window, 'matchMedia', {
@@ -31,6 +35,8 @@ Object.defineProperty(window, 'EventSource', { writable: true, value: FakeEventS
 
 afterEach(() => {
   cleanup();
+  // The notifications store is global; one test's toasts must not leak into the next.
+  notifications.clean();
   FakeEventSource.instances = [];
   window.localStorage.clear();
 });

@@ -1,15 +1,11 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { act } from 'react';
+import { authenticated } from '../testing/auth-handler';
 import { FakeEventSource } from '../testing/fake-event-source';
 import { mockApi, reply } from '../testing/mock-api';
 import { renderApp, testUsers } from '../testing/render-app';
 
-const authenticated = (request: { headers: Headers }) => {
-  const token = request.headers.get('Authorization')?.replace('Bearer test-token-', '');
-  const user = token ? testUsers[token as keyof typeof testUsers] : undefined;
-  return user ?? reply(401, { statusCode: 401, message: 'Unauthorized' });
-};
 
 describe('app shell: login, roles, live stream', () => {
   it('sends a visitor without a session to the login page and back to the page asked for', async () => {

@@ -1,13 +1,21 @@
-import type { RouteObject } from 'react-router-dom';
+import { lazy, type ReactElement } from 'react';
+import { Outlet, type RouteObject } from 'react-router-dom';
 import { NotFoundPage } from '../components/errors/not-found-page';
 import { AppLayout } from '../components/layout/app-layout';
 import { paths } from '../config/paths';
 import { LoginPage } from '../features/auth/components/login-page';
 import { ProtectedRoute, RequirePage, useUnauthorizedRedirect } from '../lib/auth';
 import type { Page } from '../lib/authorization';
-import { Outlet } from 'react-router-dom';
-import type { ReactElement } from 'react';
-import { PlaceholderPage } from './placeholder-page';
+
+// Pages load on first visit, so the login page does not download the charts and tables.
+const DashboardPage = lazy(() => import('../features/dashboard/components/dashboard-page').then((m) => ({ default: m.DashboardPage })));
+const UpgradePage = lazy(() => import('../features/upgrade/components/upgrade-page').then((m) => ({ default: m.UpgradePage })));
+const VersionsPage = lazy(() => import('../features/versions/components/versions-page').then((m) => ({ default: m.VersionsPage })));
+const GatewayDetailPage = lazy(() => import('../features/gateways/components/gateway-detail-page').then((m) => ({ default: m.GatewayDetailPage })));
+const UsersPage = lazy(() => import('../features/users/components/users-page').then((m) => ({ default: m.UsersPage })));
+const CompaniesPage = lazy(() => import('../features/companies/components/companies-page').then((m) => ({ default: m.CompaniesPage })));
+const ProfilePage = lazy(() => import('../features/profile/components/profile-page').then((m) => ({ default: m.ProfilePage })));
+const EventsPage = lazy(() => import('../features/events/components/events-page').then((m) => ({ default: m.EventsPage })));
 
 function Root() {
   useUnauthorizedRedirect();
@@ -28,14 +36,14 @@ export const routes: RouteObject[] = [
           </ProtectedRoute>
         ),
         children: [
-          { index: true, element: guarded('dashboard', <PlaceholderPage title="Dashboard" />) },
-          { path: paths.upgrade.path, element: guarded('upgrade', <PlaceholderPage title="Upgrade" />) },
-          { path: paths.versions.path, element: guarded('versions', <PlaceholderPage title="Versions" />) },
-          { path: paths.gateway.path, element: guarded('gateway', <PlaceholderPage title="Gateway" />) },
-          { path: paths.users.path, element: guarded('users', <PlaceholderPage title="Users" />) },
-          { path: paths.companies.path, element: guarded('companies', <PlaceholderPage title="Companies" />) },
-          { path: paths.profile.path, element: guarded('profile', <PlaceholderPage title="Profile" />) },
-          { path: paths.events.path, element: guarded('events', <PlaceholderPage title="Event log" />) },
+          { index: true, element: guarded('dashboard', <DashboardPage />) },
+          { path: paths.upgrade.path, element: guarded('upgrade', <UpgradePage />) },
+          { path: paths.versions.path, element: guarded('versions', <VersionsPage />) },
+          { path: paths.gateway.path, element: guarded('gateway', <GatewayDetailPage />) },
+          { path: paths.users.path, element: guarded('users', <UsersPage />) },
+          { path: paths.companies.path, element: guarded('companies', <CompaniesPage />) },
+          { path: paths.profile.path, element: guarded('profile', <ProfilePage />) },
+          { path: paths.events.path, element: guarded('events', <EventsPage />) },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

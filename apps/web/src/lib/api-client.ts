@@ -16,9 +16,12 @@ export class ApiError extends Error {
 
 type QueryValue = string | number | boolean | null | undefined;
 
+// Any object of query parameters (DTO classes have no index signature); empty values are left out.
+export type QueryParams = object;
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  query?: Record<string, QueryValue>;
+  query?: QueryParams;
   body?: unknown;
   signal?: AbortSignal;
 }
@@ -30,9 +33,9 @@ export function onUnauthorized(handler: (() => void) | null): void {
   unauthorizedHandler = handler;
 }
 
-export function apiUrl(path: string, query?: Record<string, QueryValue>): string {
+export function apiUrl(path: string, query?: QueryParams): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query ?? {})) {
+  for (const [name, value] of Object.entries(query ?? {}) as [string, QueryValue][]) {
     if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
   }
   const search = params.toString();

@@ -20,7 +20,8 @@ export function canSeePage(role: Role, page: Page): boolean {
 }
 
 export const policies = {
-  manageVersions: (role: Role) => role === 'super' || role === 'admin',
+  // Versions reach every tenant, so only super users add or remove them.
+  manageVersions: (role: Role) => role === 'super',
   editGateway: (role: Role) => role === 'super' || role === 'admin',
   deploy: (role: Role) => role === 'super' || role === 'admin',
   deployToAll: (role: Role) => role === 'super',

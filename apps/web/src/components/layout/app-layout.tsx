@@ -1,7 +1,9 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
+import { Suspense } from 'react';
 import { Link, matchPath, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { paths } from '../../config/paths';
+import { LoadingState } from '../ui/page-states';
 import { useLogout } from '../../features/auth/api/logout';
 import { useSession } from '../../lib/auth';
 import { canSeePage, type Page } from '../../lib/authorization';
@@ -95,7 +97,9 @@ export function AppLayout() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        <Suspense fallback={<LoadingState label="Loading the page…" />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

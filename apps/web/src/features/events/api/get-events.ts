@@ -1,0 +1,12 @@
+import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
+import type { EventListDto, ListEventsQueryDto } from '@upgrade-manager/dto';
+import { api } from '../../../lib/api-client';
+
+export type EventsQuery = Pick<ListEventsQueryDto, 'userId' | 'gatewayId' | 'type' | 'companyId' | 'from' | 'to' | 'offset' | 'limit'>;
+
+export const getEvents = (query: EventsQuery, signal?: AbortSignal) => api<EventListDto>('/api/events', { query, signal });
+
+export const getEventsQueryOptions = (query: EventsQuery) =>
+  queryOptions({ queryKey: ['events', query], queryFn: ({ signal }) => getEvents(query, signal), placeholderData: keepPreviousData });
+
+export const useEvents = (query: EventsQuery) => useQuery(getEventsQueryOptions(query));
