@@ -2,6 +2,7 @@ import { buildProgram, resolveSimOptions, type SimFlags } from './sim-options';
 
 const ENV = { MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_GATEWAY_USERNAME: 'gateway', MQTT_GATEWAY_PASSWORD: 'pw' };
 const ROOT = '/repo';
+const hasDevCa = (path: string) => path === '/repo/certs/out/ca.crt';
 
 function parse(args: string[]): { gatewayId: string; companyId: string; flags: SimFlags } {
   const program = buildProgram().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
@@ -16,15 +17,15 @@ function resolveArgs(args: string[], env: Record<string, string> = ENV, exists: 
 }
 
 describe('sim options', () => {
-  it('defaults to one gateway at 0.5 on MQTT_URL with the gateway account and a persistent session', () => {
-    expect(resolveArgs(['gw-1', '2'])).toEqual({
+  it('defaults to one gateway at 0.5 on the TLS listener verified against the CA, with the gateway account and a persistent session', () => {
+    expect(resolveArgs(['gw-1', '2'], ENV, hasDevCa)).toEqual({
       gatewayId: 'gw-1',
       companyId: '2',
       count: null,
-      url: 'mqtt://127.0.0.1:1883',
+      url: 'mqtts://localhost:8883',
       username: 'gateway',
       password: 'pw',
-      caFile: undefined,
+      caFile: '/repo/certs/out/ca.crt',
       rejectUnauthorized: true,
       clean: false,
       version: '0.5',
@@ -41,7 +42,7 @@ describe('sim options', () => {
       'sim', '3', '--count', '50', '--url', 'mqtts://broker:8883', '--username', 'u', '--password', 'p', '--ca', '/x/ca.crt',
       '--clean', '--version', '1.2', '--interval', '0.5', '--upgrade-delay', '250', '--fail-rate', '0.25', '--concurrency', '10',
       '--connect-timeout', '5',
-    ]);
+    ], ENV, (path) => path === '/x/ca.crt');
     expect(options).toMatchObject({
       gatewayId: 'sim', companyId: '3', count: 50, url: 'mqtts://broker:8883', username: 'u', password: 'p', caFile: '/x/ca.crt',
       clean: true, version: '1.2', intervalMs: 500, upgradeDelayMs: 250, failRate: 0.25, concurrency: 10, connectTimeoutMs: 5000,
@@ -57,7 +58,7 @@ describe('sim options', () => {
   });
 
   it('--tls uses the TLS port and the development CA', () => {
-    expect(resolveArgs(['gw', '2', '--tls'], { ...ENV, MQTT_TLS_PORT: '18883' })).toMatchObject({
+    expect(resolveArgs(['gw', '2', '--tls'], { ...ENV, MQTT_TLS_PORT: '18883' }, hasDevCa)).toMatchObject({
       url: 'mqtts://localhost:18883',
       caFile: '/repo/certs/out/ca.crt',
       rejectUnauthorized: true,
@@ -65,8 +66,13 @@ describe('sim options', () => {
   });
 
   it('verifies a TLS URL against the development CA when it exists', () => {
-    expect(resolveArgs(['gw', '2', '--url', 'mqtts://localhost:8883'], ENV, (path) => path === '/repo/certs/out/ca.crt').caFile).toBe('/repo/certs/out/ca.crt');
+    expect(resolveArgs(['gw', '2', '--url', 'mqtts://localhost:8883'], ENV, hasDevCa).caFile).toBe('/repo/certs/out/ca.crt');
     expect(resolveArgs(['gw', '2', '--url', 'mqtts://localhost:8883']).caFile).toBeUndefined();
+  });
+
+  it('says how to get the CA file when the one to verify against is missing', () => {
+    expect(() => resolveArgs(['gw', '2'])).toThrow(/CA file \/repo\/certs\/out\/ca.crt not found: `npm run services:start`/);
+    expect(() => resolveArgs(['gw', '2', '--ca', '/nowhere/ca.crt'], ENV, hasDevCa)).toThrow(/CA file \/nowhere\/ca.crt not found/);
   });
 
   it.each([

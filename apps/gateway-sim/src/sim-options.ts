@@ -56,12 +56,12 @@ export function buildProgram(): Command {
     .argument('<gatewayId>', 'gateway id and MQTT client id; with --count the prefix of the ids <gatewayId>-1..N')
     .argument('<companyId>', 'company reported in Status')
     .option('--count <n>', 'simulate a fleet of N gateways in this process; prints one progress line')
-    .option('--url <url>', 'broker URL (default: MQTT_URL from .env)')
+    .option('--url <url>', 'broker URL (default: the TLS listener mqtts://localhost:<MQTT_TLS_PORT|8883>, verified against the CA)')
     .option('--username <name>', 'broker user (default: MQTT_GATEWAY_USERNAME from .env)')
     .option('--password <password>', 'broker password (default: MQTT_GATEWAY_PASSWORD from .env)')
-    .option('--ca <file>', 'CA certificate to verify the broker against (TLS URLs)')
+    .option('--ca <file>', 'CA certificate to verify the broker against (default: MQTT_TLS_CA_FILE|certs/out/ca.crt)')
     .option('--insecure', `plain MQTT on ${INSECURE_URL} (unless --url), no TLS verification`)
-    .option('--tls', 'MQTT over TLS on mqtts://localhost:<MQTT_TLS_PORT|8883> with the CA MQTT_TLS_CA_FILE|certs/out/ca.crt')
+    .option('--tls', 'MQTT over TLS on mqtts://localhost:<MQTT_TLS_PORT|8883> with the CA MQTT_TLS_CA_FILE|certs/out/ca.crt (the default)')
     .option('--clean', 'clean sessions (default: persistent sessions, as in the field)')
     .option('--version <version>', 'software version the gateways run at start', '0.5')
     .option('--interval <s>', 'seconds between the periodic Request Latest/Available Versions', '60')
@@ -102,14 +102,14 @@ export function resolveSimOptions(
   if (flags.insecure && flags.tls) throw new SimOptionsError('--insecure and --tls exclude each other');
 
   const caDefault = resolve(root, env['MQTT_TLS_CA_FILE'] || DEFAULT_CA_FILE);
-  const url =
-    flags.url ??
-    (flags.insecure ? INSECURE_URL : flags.tls ? `mqtts://localhost:${env['MQTT_TLS_PORT'] || 8883}` : env['MQTT_URL'] || INSECURE_URL);
+  // Like a gateway in the field: TLS verified against the CA unless told otherwise (SPEC §3).
+  const defaultTls = flags.url === undefined && !flags.insecure;
+  const url = flags.url ?? (flags.insecure ? INSECURE_URL : `mqtts://localhost:${env['MQTT_TLS_PORT'] || 8883}`);
   const tls = /^(mqtts|ssl|tls|wss):/.test(url);
   let caFile = flags.ca === undefined ? undefined : resolve(flags.ca);
-  if (caFile === undefined && tls && !flags.insecure && (flags.tls || fileExists(caDefault))) caFile = caDefault;
+  if (caFile === undefined && tls && !flags.insecure && (defaultTls || fileExists(caDefault))) caFile = caDefault;
 
-  return {
+  const options: SimOptions = {
     gatewayId,
     companyId,
     count,
@@ -126,4 +126,9 @@ export function resolveSimOptions(
     concurrency: number('concurrency', flags.concurrency ?? '100', positiveInteger, 'a positive integer'),
     connectTimeoutMs: Math.round(number('connect-timeout', flags.connectTimeout ?? '30', (s) => s > 0, 'a positive number of seconds') * 1000),
   };
+  // Checked last, so that a mistyped flag is reported first.
+  if (caFile !== undefined && !fileExists(caFile)) {
+    throw new SimOptionsError(`CA file ${caFile} not found: \`npm run services:start\` creates certs/out/ca.crt; or pass --ca <file>, or --insecure for the plain listener`);
+  }
+  return options;
 }
