@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import dotenv from 'dotenv';
+
+/** The services the benchmark talks to, from `.env` (as the API reads them). */
+export interface BenchEnv {
+  mqttUrl: string;
+  /** The API's account: the only one that may publish TOGATEWAY/# and read TOCLOUD/#. */
+  cloudUsername: string;
+  cloudPassword: string;
+  gatewayUsername: string;
+  gatewayPassword: string;
+  mongoUrl: string;
+  /** Where `.data/` lives, for the services' pid files. */
+  root: string;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: run \`npm run services:start\` once (it creates .env), or set it in the environment`);
+  return value;
+}
+
+/** Loads `<root>/.env` (variables already set win) and reads what the benchmark needs. */
+export function loadBenchEnv(root: string = process.cwd()): BenchEnv {
+  const envFile = join(root, '.env');
+  if (existsSync(envFile)) dotenv.config({ path: envFile, quiet: true });
+  const env = process.env;
+  return {
+    mqttUrl: env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883',
+    cloudUsername: env['MQTT_USERNAME'] ?? 'upgrade-manager-api',
+    cloudPassword: required(env, 'MQTT_PASSWORD'),
+    gatewayUsername: env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
+    gatewayPassword: required(env, 'MQTT_GATEWAY_PASSWORD'),
+    mongoUrl: env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager',
+    root,
+  };
+}
+
+/** The same server with another database name. */
+export function withDatabaseName(mongoUrl: string, dbName: string): string {
+  const url = new URL(mongoUrl);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}

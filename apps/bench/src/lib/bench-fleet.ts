@@ -1,0 +1,128 @@
+import { performance } from 'node:perf_hooks';
+import { GatewayFleet, fleetGatewayIds, type GatewayClient } from '@upgrade-manager/gateway-client';
+import { readBenchImageHeader } from './bench-image';
+import type { BenchEnv } from './bench-env';
+import { Countdown } from './waiting';
+
+/** The company every simulated gateway reports; the benchmark's database is its own. */
+export const BENCH_COMPANY_ID = '2';
+
+export interface FleetStart {
+  connected: number;
+  failed: number;
+  seconds: number;
+  firstError: string | null;
+}
+
+interface Rollout {
+  image: Buffer;
+  /** gatewayId → performance.now() of the first receipt. */
+  receivedAt: Map<string, number>;
+  delivered: Countdown;
+}
+
+/**
+ * N simulated gateways (one MQTT connection each, through GatewayFleet). A gateway that receives
+ * an Upgrade carrying one of this run's images checks it byte for byte, "installs" it and reports
+ * Status with its version, once per version, as a field gateway does.
+ */
+export class BenchFleet {
+  readonly ids: readonly string[];
+  /** Every id starts with it, and no other gateway's does. */
+  readonly idPrefix: string;
+  readonly fleet: GatewayFleet;
+  private readonly rollouts = new Map<string, Rollout>();
+  private readonly idSet: ReadonlySet<string>;
+  invalidFrames = 0;
+  /** Upgrades of this run whose bytes differ from the image sent. */
+  corruptImages = 0;
+  replyErrors = 0;
+
+  constructor(
+    env: BenchEnv,
+    readonly runId: string,
+    count: number,
+    concurrency: number,
+  ) {
+    this.idPrefix = `bench-${runId}-`;
+    this.ids = fleetGatewayIds(`bench-${runId}`, count);
+    this.idSet = new Set(this.ids);
+    this.fleet = new GatewayFleet({
+      gatewayIds: this.ids,
+      concurrency,
+      client: {
+        url: env.mqttUrl,
+        companyId: BENCH_COMPANY_ID,
+        username: env.gatewayUsername,
+        password: env.gatewayPassword,
+        // Throw-away ids: the broker keeps no session for them afterwards.
+        clean: true,
+        // One process plays every gateway; under load it may not ping within the usual minute.
+        keepalive: 600,
+        connectTimeoutMs: 120_000,
+      },
+    });
+    for (const client of this.fleet.clients) {
+      client.onUpgrade((content) => this.onUpgrade(client, content));
+      client.on('invalidFrame', () => this.invalidFrames++);
+    }
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  has(gatewayId: string): boolean {
+    return this.idSet.has(gatewayId);
+  }
+
+  async start(): Promise<FleetStart> {
+    const started = performance.now();
+    const result = await this.fleet.start();
+    const first = result.failed[0]?.error;
+    return {
+      connected: result.connected,
+      failed: result.failed.length,
+      seconds: (performance.now() - started) / 1000,
+      firstError: first === undefined ? null : first instanceof Error ? first.message : String(first),
+    };
+  }
+
+  /** Every gateway sends one Status per version, in order, all gateways at once; resolves when the broker has acknowledged them all. */
+  async sendStatuses(versions: readonly string[]): Promise<void> {
+    await Promise.all(this.fleet.clients.map((client) => Promise.all(versions.map((version) => client.sendStatus({ version })))));
+  }
+
+  /** From now on, gateways install `image` as `version` when it arrives; `delivered` counts the gateways that got it. */
+  expectImage(version: string, image: Buffer): Countdown {
+    const delivered = new Countdown(this.size);
+    this.rollouts.set(version, { image, receivedAt: new Map(), delivered });
+    return delivered;
+  }
+
+  /** performance.now() of the last gateway's receipt of `version`; null if none received it. */
+  lastReceiptAt(version: string): number | null {
+    const times = [...(this.rollouts.get(version)?.receivedAt.values() ?? [])];
+    return times.length === 0 ? null : Math.max(...times);
+  }
+
+  async close(): Promise<void> {
+    await this.fleet.close();
+  }
+
+  private onUpgrade(client: GatewayClient, content: Buffer): void {
+    const header = readBenchImageHeader(content);
+    // Other broadcasts on the shared broker (other runs, tests) are not ours.
+    if (header === null || header.runId !== this.runId) return;
+    const rollout = this.rollouts.get(header.version);
+    if (!rollout) return;
+    if (!content.equals(rollout.image)) {
+      this.corruptImages++;
+      return;
+    }
+    if (rollout.receivedAt.has(client.gatewayId)) return;
+    rollout.receivedAt.set(client.gatewayId, performance.now());
+    rollout.delivered.tick();
+    client.sendStatus({ version: header.version, timestamp: Date.now() }).catch(() => this.replyErrors++);
+  }
+}

@@ -1,0 +1,54 @@
+import { benchCommand, parseBenchOptions, parseByteSize } from './bench-options';
+
+const argv = (...args: string[]) => ['node', 'main.js', ...args];
+
+function parse(...args: string[]) {
+  return parseBenchOptions(argv(...args), benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
+}
+
+describe('parseByteSize', () => {
+  it('reads bytes and binary or decimal units', () => {
+    expect(parseByteSize('65536')).toBe(65536);
+    expect(parseByteSize('64KiB')).toBe(65536);
+    expect(parseByteSize('1MiB')).toBe(1024 ** 2);
+    expect(parseByteSize('1.5mb')).toBe(1_500_000);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => parseByteSize('lots')).toThrow(/not a size/);
+    expect(() => parseByteSize('1 parsec')).toThrow(/not a size/);
+    expect(() => parseByteSize('0')).toThrow(/at least/);
+  });
+});
+
+describe('parseBenchOptions', () => {
+  it('has the issue defaults', () => {
+    expect(parse()).toMatchObject({
+      gateways: 1000,
+      statuses: 10,
+      imageBytes: 1024 ** 2,
+      listGateways: 10_000,
+      listRequests: 200,
+      skipIngest: false,
+      skipRollout: false,
+      skipList: false,
+      resultsDir: 'bench/results',
+      smoke: false,
+    });
+  });
+
+  it('takes flags, and lists at least N gateways', () => {
+    const options = parse('--gateways', '12000', '--statuses=3', '--image-bytes', '64KiB', '--skip-list', '--no-save');
+    expect(options).toMatchObject({ gateways: 12000, statuses: 3, imageBytes: 65536, listGateways: 12000, skipList: true, resultsDir: null });
+  });
+
+  it('makes the smoke run tiny and keeps its results out of the repository', () => {
+    const options = parse('--smoke');
+    expect(options).toMatchObject({ gateways: 20, statuses: 2, imageBytes: 64 * 1024, smoke: true });
+    expect(options.resultsDir).not.toBe('bench/results');
+  });
+
+  it('rejects a bad number', () => {
+    expect(() => parse('--gateways', '0')).toThrow(/positive integer/);
+  });
+});

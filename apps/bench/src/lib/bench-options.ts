@@ -1,0 +1,110 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+
+export interface BenchOptions {
+  gateways: number;
+  statuses: number;
+  imageBytes: number;
+  /** Gateways in the database while the list latency is measured. */
+  listGateways: number;
+  listRequests: number;
+  connectConcurrency: number;
+  skipIngest: boolean;
+  skipRollout: boolean;
+  skipList: boolean;
+  /** Where `<date>.json` and `<date>.md` go; null: write nothing. */
+  resultsDir: string | null;
+  /** Run the API child under `node --cpu-prof`, profiles next to the results. */
+  profile: boolean;
+  keepDatabase: boolean;
+  /** Upper bound of every waiting step; null: derived from the sizes. */
+  phaseTimeoutS: number | null;
+  apiEntry: string;
+  smoke: boolean;
+}
+
+export const DEFAULT_RESULTS_DIR = 'bench/results';
+export const DEFAULT_API_ENTRY = 'dist/apps/api/apps/api/src/main.js';
+const SMOKE = { gateways: 20, statuses: 2, imageBytes: 64 * 1024, listGateways: 200, listRequests: 20 };
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1000, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** `1048576`, `64KiB`, `1MiB`, `1.5MB` → bytes. */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new InvalidArgumentError(`not a size: ${text} (use bytes or e.g. 64KiB, 1MiB)`);
+  const bytes = Math.round(Number(match[1]) * unit);
+  if (bytes < 1) throw new InvalidArgumentError('must be at least 1 byte');
+  return bytes;
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`not a positive integer: ${text}`);
+  return value;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('Fleet-scale status ingest, rollout and list latency of the API, each next to the raw broker doing the same traffic.')
+    .option('--gateways <n>', 'simulated gateways (N)', positiveInteger, 1000)
+    .option('--statuses <k>', 'Status frames per gateway in the ingest phase (K)', positiveInteger, 10)
+    .option('--image-bytes <size>', 'image size for the rollouts (S), e.g. 1MiB, 65536', parseByteSize, 1024 ** 2)
+    .option('--list-gateways <n>', 'gateways in the database while the list latency is measured (at least N)', positiveInteger, 10_000)
+    .option('--list-requests <n>', 'measured requests of the gateway list', positiveInteger, 200)
+    .option('--connect-concurrency <n>', 'gateway connections set up at once', positiveInteger, 100)
+    .option('--skip-ingest', 'skip the status ingest phase')
+    .option('--skip-rollout', 'skip both rollouts')
+    .option('--skip-list', 'skip the list latency phase')
+    .option('--results-dir <dir>', 'where <date>.json and <date>.md are written', DEFAULT_RESULTS_DIR)
+    .option('--no-save', 'print the table only')
+    .option('--profile', 'run the API under node --cpu-prof; profiles are written next to the results')
+    .option('--keep-db', 'keep the benchmark database afterwards (for inspection)')
+    .option('--phase-timeout <seconds>', 'give up a waiting step after this long (default: derived from the sizes)', positiveInteger)
+    .option('--api-entry <file>', 'the built API', DEFAULT_API_ENTRY)
+    .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
+}
+
+interface RawOptions {
+  gateways: number;
+  statuses: number;
+  imageBytes: number;
+  listGateways: number;
+  listRequests: number;
+  connectConcurrency: number;
+  skipIngest?: boolean;
+  skipRollout?: boolean;
+  skipList?: boolean;
+  resultsDir: string;
+  save: boolean;
+  profile?: boolean;
+  keepDb?: boolean;
+  phaseTimeout?: number;
+  apiEntry: string;
+  smoke?: boolean;
+}
+
+/** Parses argv (as process.argv: node, script, args…). Throws CommanderError on bad input when `exitOverride` is set. */
+export function parseBenchOptions(argv: readonly string[], command: Command = benchCommand()): BenchOptions {
+  const raw = command.parse([...argv]).opts<RawOptions>();
+  const smoke = raw.smoke === true;
+  const sizes = smoke ? SMOKE : raw;
+  return {
+    gateways: sizes.gateways,
+    statuses: sizes.statuses,
+    imageBytes: sizes.imageBytes,
+    listGateways: Math.max(sizes.listGateways, sizes.gateways),
+    listRequests: sizes.listRequests,
+    connectConcurrency: raw.connectConcurrency,
+    skipIngest: raw.skipIngest === true,
+    skipRollout: raw.skipRollout === true,
+    skipList: raw.skipList === true,
+    resultsDir: !raw.save ? null : smoke && raw.resultsDir === DEFAULT_RESULTS_DIR ? join(tmpdir(), 'upgrade-manager-bench-smoke') : raw.resultsDir,
+    profile: raw.profile === true,
+    keepDatabase: raw.keepDb === true,
+    phaseTimeoutS: raw.phaseTimeout ?? null,
+    apiEntry: raw.apiEntry,
+    smoke,
+  };
+}

@@ -1,0 +1,89 @@
+import { evaluateTargets, renderMarkdown, type BenchResult, type RolloutResult } from './bench-result';
+
+const MB = 1e6;
+
+function rollout(mode: 'broadcast' | 'list', ratio: number, peakRssBytes = 200 * MB): RolloutResult {
+  return {
+    mode,
+    targets: 1000,
+    imageBytes: 1024 ** 2,
+    raw: { seconds: 2, deliveredSeconds: 1.5 },
+    product: { seconds: 2 * ratio, deliveredSeconds: 1.8, requestSeconds: 0.1, confirmed: 1000 },
+    ratio,
+    resources: { raw: {}, product: { api: { cpuSeconds: 1.5, peakRssBytes }, broker: { cpuSeconds: 0.5, peakRssBytes: 1 } } },
+  };
+}
+
+function result(overrides: Partial<BenchResult> = {}): BenchResult {
+  return {
+    startedAt: '2026-05-14T09:30:00.000Z',
+    finishedAt: '2026-05-14T09:31:00.000Z',
+    command: 'npm run bench',
+    machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 24, node: '20.19.0', platform: 'linux x64' },
+    params: { gateways: 1000, statuses: 10, imageBytes: 1024 ** 2, listGateways: 10_000, listRequests: 200 },
+    fleet: { connected: 1000, failed: 0, seconds: 3, firstError: null },
+    registered: 1000,
+    ingest: {
+      messages: 10_000,
+      raw: { seconds: 1, rate: 10_000 },
+      product: { seconds: 4, rate: 2_500 },
+      ratio: 0.25,
+      resources: { raw: {}, product: {} },
+    },
+    rollouts: { broadcast: rollout('broadcast', 1.1), list: rollout('list', 1.6, 320 * MB) },
+    list: { gateways: 10_000, request: 'GET /api/gateways?x', latency: { count: 200, p50Ms: 12.3, p95Ms: 20.5, p99Ms: 25, maxMs: 30, meanMs: 13 } },
+    checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
+    error: null,
+    notes: ['a note'],
+    targets: [],
+    ...overrides,
+  };
+}
+
+describe('evaluateTargets', () => {
+  it('marks each target pass or miss', () => {
+    const lines = evaluateTargets(result());
+    expect(lines.map((line) => [line.name, line.status, line.value])).toEqual([
+      ['Rollout ratio (a) broadcast', 'pass', '1.10'],
+      ['Rollout ratio (b) list of N', 'miss', '1.60'],
+      ['Ingest ratio', 'miss', '0.25'],
+      ['API peak RSS during (b)', 'miss', '320 MB'],
+      ['10,000 gateways connected, registered, confirmed', 'not measured', '-'],
+    ]);
+  });
+
+  it('checks the fleet target only in a run of 10,000 gateways', () => {
+    const big = result({ params: { ...result().params, gateways: 10_000 }, fleet: { connected: 10_000, failed: 0, seconds: 30, firstError: null }, registered: 10_000 });
+    big.rollouts = { list: { ...rollout('list', 1.2), targets: 10_000, product: { ...rollout('list', 1.2).product, confirmed: 10_000 } } };
+    expect(evaluateTargets(big)[4]).toMatchObject({ status: 'pass', value: '10,000' });
+    big.registered = 9_999;
+    expect(evaluateTargets(big)[4]).toMatchObject({ status: 'miss', value: '9,999' });
+  });
+
+  it('reports what a skipped phase did not measure', () => {
+    const lines = evaluateTargets(result({ ingest: null, rollouts: {} }));
+    expect(lines.slice(0, 4).map((line) => line.status)).toEqual(['not measured', 'not measured', 'not measured', 'not measured']);
+  });
+});
+
+describe('renderMarkdown', () => {
+  it('prints one table row per phase and the targets', () => {
+    const data = result();
+    data.targets = evaluateTargets(data);
+    const markdown = renderMarkdown(data);
+    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | 2,500 msg/s (4.00 s) | 10,000 msg/s (1.00 s) | 0.25 (rate) |');
+    expect(markdown).toContain('| Rollout (a) all, broadcast, 1 MiB | 2.20 s (delivered 1.80 s) | 2.00 s (delivered 1.50 s) | 1.10 (time) | API 200 MB peak, 1.5 CPU s; broker 0.5 CPU s |');
+    expect(markdown).toContain('| Rollout (b) list of 1,000 ids, 1 MiB |');
+    expect(markdown).toContain('p50 12.3 ms, p95 20.5 ms');
+    expect(markdown).toContain('- MISS: Ingest ratio ≥ 0.3 (aim 0.5): 0.25');
+    expect(markdown).toContain('Targets:');
+    expect(markdown).not.toContain('Stopped early');
+  });
+
+  it('says when the sizes differ from the targets and when the run stopped early', () => {
+    const markdown = renderMarkdown(result({ params: { ...result().params, gateways: 20, imageBytes: 65536 }, error: 'boom' }));
+    expect(markdown).toContain('this run used other sizes');
+    expect(markdown).toContain('S=64 KiB');
+    expect(markdown).toContain('**Stopped early:** boom');
+  });
+});

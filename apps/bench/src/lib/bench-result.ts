@@ -1,0 +1,185 @@
+import type { FleetStart } from './bench-fleet';
+import type { ResourceUsage } from './process-stats';
+import type { RolloutMode } from './raw-broker';
+import type { LatencySummary } from './stats';
+
+/** CPU and peak memory of the processes involved, over one phase. */
+export type PhaseResources = Partial<Record<'api' | 'broker' | 'database' | 'bench', ResourceUsage>>;
+
+export interface IngestResult {
+  messages: number;
+  raw: { seconds: number; rate: number };
+  product: { seconds: number; rate: number };
+  /** product rate / raw rate */
+  ratio: number;
+  resources: { raw: PhaseResources; product: PhaseResources };
+}
+
+export interface RolloutResult {
+  mode: RolloutMode;
+  targets: number;
+  imageBytes: number;
+  raw: { seconds: number; deliveredSeconds: number };
+  product: {
+    seconds: number;
+    deliveredSeconds: number;
+    /** The POST /api/deployments round trip alone. */
+    requestSeconds: number;
+    confirmed: number;
+  };
+  /** product time / raw time */
+  ratio: number;
+  resources: { raw: PhaseResources; product: PhaseResources };
+}
+
+export interface ListResult {
+  gateways: number;
+  request: string;
+  latency: LatencySummary;
+}
+
+export interface BenchParams {
+  gateways: number;
+  statuses: number;
+  imageBytes: number;
+  listGateways: number;
+  listRequests: number;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  params: BenchParams;
+  fleet: FleetStart;
+  /** Gateways in the database after the ingest phase (registered by their Status). */
+  registered: number | null;
+  ingest: IngestResult | null;
+  rollouts: Partial<Record<RolloutMode, RolloutResult>>;
+  list: ListResult | null;
+  checks: { invalidFrames: number; corruptImages: number; replyErrors: number };
+  /** Set when the run stopped early; the phases before it are still reported. */
+  error: string | null;
+  notes: string[];
+  targets: TargetLine[];
+}
+
+export type TargetStatus = 'pass' | 'miss' | 'not measured';
+
+export interface TargetLine {
+  name: string;
+  target: string;
+  value: string;
+  status: TargetStatus;
+}
+
+const MB = 1e6;
+const TARGET_GATEWAYS = 1000;
+const TARGET_IMAGE_BYTES = 1024 ** 2;
+export const FLEET_TARGET = 10_000;
+
+const fixed = (value: number, digits = 2): string => value.toFixed(digits);
+const mb = (bytes: number): string => `${fixed(bytes / MB, 0)} MB`;
+const rate = (value: number): string => `${Math.round(value).toLocaleString('en-US')} msg/s`;
+
+function line(name: string, target: string, value: number | null, show: (value: number) => string, passes: (value: number) => boolean): TargetLine {
+  if (value === null) return { name, target, value: '-', status: 'not measured' };
+  return { name, target, value: show(value), status: passes(value) ? 'pass' : 'miss' };
+}
+
+/** The issue's targets, each as pass / miss / not measured. */
+export function evaluateTargets(result: BenchResult): TargetLine[] {
+  const { broadcast, list } = result.rollouts;
+  const n = result.params.gateways;
+  const allConfirmed = broadcast?.product.confirmed === n || list?.product.confirmed === n;
+  const fleetValue = n >= FLEET_TARGET ? Math.min(result.fleet.connected, result.registered ?? 0, allConfirmed ? n : 0) : null;
+  return [
+    line('Rollout ratio (a) broadcast', '≤ 1.5 (aim 1.2)', broadcast?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
+    line('Rollout ratio (b) list of N', '≤ 1.5 (aim 1.2)', list?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
+    line('Ingest ratio', '≥ 0.3 (aim 0.5)', result.ingest?.ratio ?? null, (v) => fixed(v), (v) => v >= 0.3),
+    line('API peak RSS during (b)', '< 300 MB', list?.resources.product.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
+    line(`${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`, `${FLEET_TARGET.toLocaleString('en-US')}`, fleetValue, (v) => v.toLocaleString('en-US'), (v) => v >= FLEET_TARGET),
+  ];
+}
+
+/** True when the sizes are the ones the targets are set for. */
+export function atTargetSizes(params: BenchParams): boolean {
+  return params.gateways >= TARGET_GATEWAYS && params.imageBytes >= TARGET_IMAGE_BYTES;
+}
+
+function resources(usage: PhaseResources): string {
+  const api = usage.api ? `API ${mb(usage.api.peakRssBytes)} peak, ${fixed(usage.api.cpuSeconds, 1)} CPU s` : 'API -';
+  const others = (['broker', 'database', 'bench'] as const)
+    .filter((name) => usage[name])
+    .map((name) => `${name} ${fixed(usage[name]?.cpuSeconds ?? 0, 1)} CPU s`);
+  return [api, ...others].join('; ');
+}
+
+function size(bytes: number): string {
+  if (bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/** The results as markdown: parameters, one table, the targets. */
+export function renderMarkdown(result: BenchResult): string {
+  const p = result.params;
+  const rows: string[][] = [];
+  if (result.ingest) {
+    const i = result.ingest;
+    rows.push([
+      `Status ingest, ${p.gateways.toLocaleString('en-US')} × ${p.statuses} frames`,
+      `${rate(i.product.rate)} (${fixed(i.product.seconds)} s)`,
+      `${rate(i.raw.rate)} (${fixed(i.raw.seconds)} s)`,
+      `${fixed(i.ratio)} (rate)`,
+      resources(i.resources.product),
+    ]);
+  }
+  for (const mode of ['broadcast', 'list'] as const) {
+    const r = result.rollouts[mode];
+    if (!r) continue;
+    const label = mode === 'broadcast' ? '(a) all, broadcast' : `(b) list of ${r.targets.toLocaleString('en-US')} ids`;
+    rows.push([
+      `Rollout ${label}, ${size(r.imageBytes)}`,
+      `${fixed(r.product.seconds)} s (delivered ${fixed(r.product.deliveredSeconds)} s)`,
+      `${fixed(r.raw.seconds)} s (delivered ${fixed(r.raw.deliveredSeconds)} s)`,
+      `${fixed(r.ratio)} (time)`,
+      resources(r.resources.product),
+    ]);
+  }
+  if (result.list) {
+    const l = result.list.latency;
+    rows.push([
+      `GET /api/gateways, page of 50 by last seen, ${result.list.gateways.toLocaleString('en-US')} gateways`,
+      `p50 ${fixed(l.p50Ms, 1)} ms, p95 ${fixed(l.p95Ms, 1)} ms (max ${fixed(l.maxMs, 1)} ms, ${l.count} requests)`,
+      '-',
+      '-',
+      '',
+    ]);
+  }
+  const table = [
+    '| Measure | Product (API) | Raw broker | Ratio | Resources during the product phase |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ];
+  const targets = result.targets.map((t) => `- ${t.status.toUpperCase()}: ${t.name} ${t.target}: ${t.value}`);
+  const m = result.machine;
+  return [
+    `### Benchmark ${result.startedAt}`,
+    '',
+    `\`${result.command}\` on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}: N=${p.gateways.toLocaleString('en-US')} gateways ` +
+      `(${result.fleet.connected.toLocaleString('en-US')} connected in ${fixed(result.fleet.seconds, 1)} s), K=${p.statuses}, S=${size(p.imageBytes)}.`,
+    '',
+    ...table,
+    '',
+    'Targets' + (atTargetSizes(p) ? ':' : ' (set for N=1000, S=1 MiB; this run used other sizes):'),
+    '',
+    ...targets,
+    '',
+    `Checks: ${result.checks.invalidFrames} invalid frames, ${result.checks.corruptImages} corrupt images, ${result.checks.replyErrors} failed replies at the gateways.`,
+    ...(result.error ? ['', `**Stopped early:** ${result.error}`] : []),
+    ...(result.notes.length > 0 ? ['', ...result.notes.map((note) => `- ${note}`)] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,40 @@
+import { parseStatTicks, parseStatusMemory, readProcessSample, ResourceMonitor } from './process-stats';
+
+describe('parseStatTicks', () => {
+  it('adds utime and stime, even with spaces and parentheses in the name', () => {
+    const stat = '1234 (node (x) y) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 75 0 0 20 0 11 0 123 456 789';
+    expect(parseStatTicks(stat)).toBe(325);
+  });
+
+  it('rejects an unexpected line', () => {
+    expect(() => parseStatTicks('garbage')).toThrow(/unexpected/);
+  });
+});
+
+describe('parseStatusMemory', () => {
+  it('reads VmRSS and VmHWM in bytes', () => {
+    const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n';
+    expect(parseStatusMemory(status)).toEqual({ rssBytes: 102400 * 1024, peakRssBytes: 204800 * 1024 });
+  });
+});
+
+describe('readProcessSample', () => {
+  it('reads this process and returns null for a process that does not exist', () => {
+    const sample = readProcessSample(process.pid);
+    expect(sample?.rssBytes).toBeGreaterThan(0);
+    expect(sample?.cpuSeconds).toBeGreaterThan(0);
+    expect(readProcessSample(2 ** 22 + 1)).toBeNull();
+  });
+});
+
+describe('ResourceMonitor', () => {
+  it('measures CPU used between begin and end', () => {
+    const monitor = new ResourceMonitor(process.pid);
+    monitor.begin();
+    const until = Date.now() + 50;
+    while (Date.now() < until) Math.sqrt(Math.random());
+    const usage = monitor.end();
+    expect(usage?.cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(usage?.peakRssBytes).toBeGreaterThan(0);
+  });
+});

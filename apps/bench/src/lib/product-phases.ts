@@ -1,0 +1,100 @@
+import { performance } from 'node:perf_hooks';
+import type { ApiClient } from './api-client';
+import type { BenchDatabase, TargetCounts } from './bench-database';
+import type { BenchFleet } from './bench-fleet';
+import type { ListResult } from './bench-result';
+import type { RolloutMode } from './raw-broker';
+import { summarizeLatencies } from './stats';
+import { pollUntil, withTimeout } from './waiting';
+
+/** How often the database is asked whether a phase is done: the product's times are known to within this. */
+export const POLL_INTERVAL_MS = 100;
+export const LIST_QUERY = 'pageSize=50&sort=lastSeenAt&order=desc';
+const LIST_WARM_UP_REQUESTS = 20;
+
+export interface ProductIngestResult {
+  seconds: number;
+}
+
+export interface ProductRolloutResult {
+  seconds: number;
+  deliveredSeconds: number;
+  requestSeconds: number;
+  confirmed: number;
+}
+
+/** Every gateway sends its K Status frames; done when the database holds each gateway's last version. */
+export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase, versions: readonly string[], timeoutMs: number): Promise<ProductIngestResult> {
+  const last = versions[versions.length - 1];
+  if (last === undefined) throw new RangeError('no versions to send');
+  let persisted = 0;
+  const started = performance.now();
+  const sent = fleet.sendStatuses(versions);
+  const done = await pollUntil(async () => (persisted = await db.countGatewaysAtVersion(fleet.idPrefix, last)) >= fleet.size, {
+    timeoutMs,
+    intervalMs: POLL_INTERVAL_MS,
+    what: 'product ingest',
+    progress: () => `${persisted}/${fleet.size} gateways stored at version ${last}`,
+  });
+  await withTimeout(sent, timeoutMs, 'product ingest: acknowledgements of the Status frames');
+  return { seconds: (done - started) / 1000 };
+}
+
+/** POST /api/deployments, then done when every target is confirmed in the database. */
+export async function measureProductRollout(
+  fleet: BenchFleet,
+  api: ApiClient,
+  db: BenchDatabase,
+  mode: RolloutMode,
+  version: string,
+  image: Buffer,
+  timeoutMs: number,
+): Promise<ProductRolloutResult> {
+  const delivered = fleet.expectImage(version, image);
+  const started = performance.now();
+  const deployment = await api.createDeployment(mode === 'broadcast' ? { version, all: true } : { version, gatewayIds: [...fleet.ids] });
+  const requestDone = performance.now();
+  // An "all" deployment also targets any other gateway the API heard of on the shared broker.
+  const ours = deployment.targets.filter((target) => fleet.has(target.gatewayId)).length;
+  if (ours !== fleet.size) throw new Error(`deployment ${deployment.id} targets ${ours} of the ${fleet.size} gateways`);
+  let counts: TargetCounts = { confirmed: 0, failed: 0 };
+  const done = await pollUntil(
+    async () => {
+      counts = await db.targetCounts(deployment.id, fleet.idPrefix);
+      if (counts.failed > 0) throw new Error(`rollout (${mode}): ${counts.failed} targets failed in deployment ${deployment.id}`);
+      return counts.confirmed >= fleet.size;
+    },
+    {
+      timeoutMs,
+      intervalMs: POLL_INTERVAL_MS,
+      what: `product rollout (${mode})`,
+      progress: () => `${delivered.value} delivered, ${counts.confirmed} confirmed, ${counts.failed} failed of ${fleet.size}`,
+    },
+  );
+  const lastReceipt = fleet.lastReceiptAt(version) ?? done;
+  return {
+    seconds: (done - started) / 1000,
+    deliveredSeconds: (lastReceipt - started) / 1000,
+    requestSeconds: (requestDone - started) / 1000,
+    confirmed: counts.confirmed,
+  };
+}
+
+/** Fills the database up to `gateways` (directly, as Status frames would have) and times the list page sequentially. */
+export async function measureListLatency(api: ApiClient, db: BenchDatabase, seedPrefix: string, gateways: number, requests: number): Promise<ListResult> {
+  const existing = await db.countGateways();
+  if (existing < gateways) await db.seedGateways(seedPrefix, gateways - existing);
+  const total = await db.countGateways();
+  for (let i = 0; i < LIST_WARM_UP_REQUESTS; i++) await api.listGateways(LIST_QUERY);
+  const samples: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const started = performance.now();
+    const page = await api.listGateways(LIST_QUERY);
+    samples.push(performance.now() - started);
+    // Other gateways on the shared broker may register meanwhile: at least `total`.
+    if (page.items.length !== Math.min(50, total) || page.total < total) {
+      throw new Error(`GET /api/gateways?${LIST_QUERY}: ${page.items.length} items of ${page.total}, expected 50 of at least ${total}`);
+    }
+  }
+  return { gateways: total, request: `GET /api/gateways?${LIST_QUERY}`, latency: summarizeLatencies(samples) };
+}

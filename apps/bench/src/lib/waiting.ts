@@ -1,0 +1,63 @@
+import { performance } from 'node:perf_hooks';
+
+export class BenchTimeoutError extends Error {
+  override readonly name = 'BenchTimeoutError';
+}
+
+/** Counts events up to `target`; `done` resolves with the performance.now() of the last one. */
+export class Countdown {
+  private count = 0;
+  private resolveDone!: (at: number) => void;
+  readonly done: Promise<number>;
+
+  constructor(readonly target: number) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    if (target <= 0) this.resolveDone(performance.now());
+  }
+
+  get value(): number {
+    return this.count;
+  }
+
+  tick(): void {
+    this.count++;
+    if (this.count === this.target) this.resolveDone(performance.now());
+  }
+}
+
+/** `promise`, or a BenchTimeoutError naming `what` (with `progress()` when given) after `timeoutMs`. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string, progress?: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const detail = progress ? ` (${progress()})` : '';
+      reject(new BenchTimeoutError(`${what}: not done within ${Math.round(timeoutMs / 1000)} s${detail}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Calls `check` every `intervalMs` until it returns true; resolves with the performance.now() of
+ * the check that passed. The moment is known to within one interval plus one check.
+ */
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs: number; what: string; progress?: () => string },
+): Promise<number> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    if (await check()) return performance.now();
+    if (performance.now() > deadline) {
+      const detail = options.progress ? ` (${options.progress()})` : '';
+      throw new BenchTimeoutError(`${options.what}: not done within ${Math.round(options.timeoutMs / 1000)} s${detail}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

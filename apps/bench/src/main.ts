@@ -1,0 +1,29 @@
+import { performance } from 'node:perf_hooks';
+import { parseBenchOptions } from './lib/bench-options';
+import { renderMarkdown } from './lib/bench-result';
+import { runBench } from './lib/run-bench';
+import { writeResults } from './lib/write-results';
+
+async function main(): Promise<number> {
+  const options = parseBenchOptions(process.argv);
+  const started = performance.now();
+  const log = (message: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+  const result = await runBench(options, process.argv.slice(2), log);
+  const markdown = renderMarkdown(result);
+  console.log(`\n${markdown}`);
+  if (options.resultsDir) {
+    const paths = writeResults(options.resultsDir, result, markdown);
+    console.log(`Results: ${paths.json}\n         ${paths.markdown}`);
+  }
+  // Missed targets are results, not failures: only a run that could not measure fails.
+  if (result.error) console.error(`The benchmark failed: ${result.error}`);
+  return result.error ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);
