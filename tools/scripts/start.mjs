@@ -6,6 +6,7 @@ import { loadEnv, ROOT } from '../env.mjs';
 import { servicesStatus, startServices, stopServices } from '../services/index.mjs';
 
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
+const CLI_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/cli/main.js');
 
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
@@ -13,6 +14,9 @@ function run(command, args) {
 }
 
 async function main() {
+  // `npm run start:insecure`: development mode (no login, plain MQTT, loopback only); set before
+  // loadEnv so these win over .env.
+  if (process.argv.includes('--insecure')) Object.assign(process.env, { AUTH_MODE: 'none', HOST: '127.0.0.1', MQTT_URL: 'mqtt://127.0.0.1:1883' });
   loadEnv();
   // Services that were already running belong to someone else (another shell, CI): leave them.
   const before = await servicesStatus();
@@ -25,6 +29,7 @@ async function main() {
 
   try {
     run('npx', ['nx', 'run-many', '-t', 'build', '-p', 'api', 'web', '--outputStyle=static']);
+    run(process.execPath, [CLI_ENTRY, 'init', '--if-empty']);
   } catch (error) {
     await stopStarted();
     throw error;
