@@ -1,8 +1,10 @@
-import type { CompanyListDto, EventListDto, UserDto, UserListDto } from '@upgrade-manager/dto';
+import type { CompanyListDto, DeploymentCreatedDto, EventListDto, GatewayListDto, UserDto, UserListDto } from '@upgrade-manager/dto';
+import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import { randomBytes } from 'node:crypto';
 import { UsersService } from '../src/users/users.service';
 import { call, seedAccounts, tokenOf, type TestAccounts } from './accounts';
-import { startTestApi, type TestApi } from './test-api';
+import { connectGateway, uniqueId, uniqueMajor } from './protocol-helpers';
+import { eventually, startTestApi, type TestApi } from './test-api';
 
 // Every REST endpoint, called as each kind of principal, answers exactly what SPEC §2 allows.
 
@@ -17,19 +19,36 @@ interface Fixture {
   promote2: string;
   move2: string;
   company9: string;
+  // Gateways registered by a real Status through the broker, in companies 2 and 3.
+  gw2: string;
+  gw3: string;
+  version: string;
+  versionToDelete: string;
+  deployment3: string;
 }
 
 interface Row {
   name: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: (fixture: Fixture) => string;
-  body?: (actor: Actor) => unknown;
-  expected: Record<Actor, number>;
+  body?: (actor: Actor, fixture: Fixture) => unknown;
+  // A multipart body instead of JSON (version uploads).
+  form?: (actor: Actor, fixture: Fixture) => FormData;
+  // null: not called for this actor (see the row's comment).
+  expected: Record<Actor, number | null>;
   // Log in again for this row (logout revokes the token it is called with).
   freshToken?: boolean;
 }
 
 const unique = () => randomBytes(4).toString('hex');
+const major = uniqueMajor();
+
+function versionForm(version: string): FormData {
+  const form = new FormData();
+  form.append('version', version);
+  form.append('file', new Blob([Buffer.from(version)]), 'image.bin');
+  return form;
+}
 
 const ROWS: Row[] = [
   // auth
@@ -100,12 +119,56 @@ const ROWS: Row[] = [
   { name: 'read the event log', method: 'GET', path: () => '/api/events', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
   { name: 'read the event log with filters', method: 'GET', path: () => '/api/events?type=user.created&limit=5&offset=0&from=2020-01-01T00:00:00Z', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
   { name: 'read the event log with a bad filter', method: 'GET', path: () => '/api/events?type=nonsense&limit=0', expected: { anonymous: 401, user2: 400, admin3: 400, admin2: 400, super: 400 } },
+  // gateways
+  { name: 'list gateways', method: 'GET', path: () => '/api/gateways', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'read the dashboard summary', method: 'GET', path: () => '/api/gateways/summary', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'read a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}`, expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 } },
+  { name: 'read a gateway of company 3', method: 'GET', path: (f) => `/api/gateways/${f.gw3}`, expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
+  { name: 'read a gateway that does not exist', method: 'GET', path: () => '/api/gateways/no-such-gateway', expected: { anonymous: 401, user2: 404, admin3: 404, admin2: 404, super: 404 } },
+  { name: 'read the history of a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}/history`, expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 } },
+  { name: 'edit a gateway of company 2', method: 'PATCH', path: (f) => `/api/gateways/${f.gw2}`, body: (actor) => ({ name: `Edited by ${actor}` }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
+  { name: 'edit a gateway of company 3', method: 'PATCH', path: (f) => `/api/gateways/${f.gw3}`, body: () => ({ latitude: 45.5 }), expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
+  { name: 'read the broker account state of a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}/credentials`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
+  // versions
+  { name: 'list versions', method: 'GET', path: () => '/api/versions', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'read a version', method: 'GET', path: (f) => `/api/versions/${f.version}`, expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'download an image', method: 'GET', path: (f) => `/api/versions/${f.version}/content`, expected: { anonymous: 401, user2: 403, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'upload a version', method: 'POST', path: () => '/api/versions', form: () => versionForm(`${major}.${Number.parseInt(unique(), 16)}`), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 201 } },
+  { name: 'delete a version', method: 'DELETE', path: (f) => `/api/versions/${f.versionToDelete}`, expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 204 } },
+  // deployments
+  { name: 'deploy to a gateway of company 2', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, gatewayIds: [f.gw2] }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 201, super: 201 } },
+  {
+    name: 'deploy to gateways of companies 2 and 3 at once',
+    method: 'POST',
+    path: () => '/api/deployments',
+    body: (_actor, f) => ({ version: f.version, gatewayIds: [f.gw2, f.gw3] }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 201 },
+  },
+  { name: 'deploy to company 3', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, companyId: '3' }), expected: { anonymous: 401, user2: 403, admin3: 201, admin2: 403, super: 201 } },
+  // Not called as super: it would send an Upgrade to every gateway on the broker the tests share.
+  { name: 'deploy to every gateway', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, all: true }), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: null } },
+  { name: 'list deployments', method: 'GET', path: () => '/api/deployments', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
+  { name: 'read a deployment to company 3', method: 'GET', path: (f) => `/api/deployments/${f.deployment3}`, expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
 ];
 
 describe('rights of every REST endpoint (SPEC §2)', () => {
   let api: TestApi;
   let fixture: Fixture;
   const tokens = new Map<Actor, string>();
+  const gateways: GatewayClient[] = [];
+
+  async function registeredGateway(companyId: string, superToken: string): Promise<string> {
+    const client = await connectGateway(uniqueId('gw-rights'), companyId);
+    gateways.push(client);
+    await client.sendStatus({ version: '0.5', timestamp: Date.now() });
+    await eventually(async () => expect((await call(api.baseUrl, 'GET', `/api/gateways/${client.gatewayId}`, superToken)).status).toBe(200));
+    return client.gatewayId;
+  }
+
+  async function upload(version: string, superToken: string): Promise<void> {
+    const response = await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', headers: { authorization: `Bearer ${superToken}` }, body: versionForm(version) });
+    if (response.status !== 201) throw new Error(`upload of ${version}: ${response.status} ${await response.text()}`);
+  }
 
   async function tokenFor(actor: Actor): Promise<string | undefined> {
     if (actor === 'anonymous') return undefined;
@@ -122,7 +185,25 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
     const superToken = await tokenOf(api.baseUrl, accounts.super);
     const company9 = `c9-${unique()}`;
     await call(api.baseUrl, 'POST', '/api/companies', superToken, { companyId: company9, name: 'To disable' });
-    fixture = { accounts, target2: await extra('target2'), promote2: await extra('promote2'), move2: await extra('move2'), company9 };
+    const [gw2, gw3] = [await registeredGateway('2', superToken), await registeredGateway('3', superToken)];
+    const version = `${major}.1`;
+    const versionToDelete = `${major}.0`;
+    await upload(version, superToken);
+    await upload(versionToDelete, superToken);
+    const deployment3 = await call(api.baseUrl, 'POST', '/api/deployments', superToken, { version, gatewayIds: [gw3] });
+    if (deployment3.status !== 201) throw new Error(`deployment to ${gw3}: ${deployment3.status} ${JSON.stringify(deployment3.body)}`);
+    fixture = {
+      accounts,
+      target2: await extra('target2'),
+      promote2: await extra('promote2'),
+      move2: await extra('move2'),
+      company9,
+      gw2,
+      gw3,
+      version,
+      versionToDelete,
+      deployment3: (deployment3.body as DeploymentCreatedDto).id,
+    };
     for (const actor of ACTORS) {
       const token = await tokenFor(actor);
       if (token) tokens.set(actor, token);
@@ -130,14 +211,29 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
   });
 
   afterAll(async () => {
+    await Promise.all(gateways.map((client) => client.close()));
     await api?.close();
   });
 
   it.each(ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-    const answers: Record<string, number> = {};
+    const answers: Record<string, number | null> = {};
     for (const actor of ACTORS) {
+      if (row.expected[actor] === null) {
+        answers[actor] = null;
+        continue;
+      }
       const token = row.freshToken ? await tokenFor(actor) : tokens.get(actor);
-      const response = await call(api.baseUrl, row.method, row.path(fixture), token, row.body?.(actor));
+      if (row.form) {
+        const response = await fetch(`${api.baseUrl}${row.path(fixture)}`, {
+          method: row.method,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          body: row.form(actor, fixture),
+        });
+        await response.arrayBuffer();
+        answers[actor] = response.status;
+        continue;
+      }
+      const response = await call(api.baseUrl, row.method, row.path(fixture), token, row.body?.(actor, fixture));
       answers[actor] = response.status;
     }
     expect(answers).toEqual(row.expected);
@@ -179,6 +275,25 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
     expect(page.items).toHaveLength(2);
     const types = new Set(((await call(api.baseUrl, 'GET', '/api/events?limit=500', tokens.get('super'))).body as EventListDto).items.map((event) => event.type));
     expect([...types]).toEqual(expect.arrayContaining(['user.created', 'user.updated', 'user.logged-in', 'user.logged-out']));
+  });
+
+  it('lists and counts only the gateways of the own company for admins and users', async () => {
+    for (const [actor, companyId, own, other] of [
+      ['admin2', '2', fixture.gw2, fixture.gw3],
+      ['user2', '2', fixture.gw2, fixture.gw3],
+      ['admin3', '3', fixture.gw3, fixture.gw2],
+    ] as const) {
+      const list = (await call(api.baseUrl, 'GET', '/api/gateways?limit=500', tokens.get(actor))).body as GatewayListDto;
+      const ids = list.items.map((gateway) => gateway.gatewayId);
+      expect(ids).toContain(own);
+      expect(ids).not.toContain(other);
+      expect(new Set(list.items.map((gateway) => gateway.companyId))).toEqual(new Set([companyId]));
+      const otherCompany = companyId === '2' ? '3' : '2';
+      const asked = (await call(api.baseUrl, 'GET', `/api/gateways?companyId=${otherCompany}`, tokens.get(actor))).body as GatewayListDto;
+      expect(asked.total).toBe(0);
+    }
+    const all = (await call(api.baseUrl, 'GET', '/api/gateways?limit=500', tokens.get('super'))).body as GatewayListDto;
+    expect(all.items.map((gateway) => gateway.gatewayId)).toEqual(expect.arrayContaining([fixture.gw2, fixture.gw3]));
   });
 
   it('applied the allowed changes', async () => {
