@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { assertCanManageCompanies, companyVisibilityFilter } from './companies.policy';
 import { Company, defaultCompanyName } from './company.schema';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 
 const DUPLICATE_KEY = 11000;
 
@@ -32,7 +33,8 @@ export class CompaniesService {
   async ensureExist(companyIds: Iterable<string>): Promise<void> {
     const unique = [...new Set(companyIds)];
     if (unique.length === 0) return;
-    await this.companies.bulkWrite(
+    await chunkedBulkWrite(
+      this.companies,
       unique.map((companyId) => ({
         updateOne: {
           filter: { companyId },
@@ -40,7 +42,6 @@ export class CompaniesService {
           upsert: true,
         },
       })),
-      { ordered: false },
     );
   }
 

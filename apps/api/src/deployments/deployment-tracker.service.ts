@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter } from 'prom-client';
 import type { AnyBulkWriteOperation, Model, Types } from 'mongoose';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { EventsService, type RecordEventInput } from '../events/events.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
@@ -114,14 +115,14 @@ export class DeploymentTracker {
         update: { $set: { 'upgrade.status': status } },
       },
     }));
-    await this.gateways.bulkWrite(gatewayUpdates, { ordered: false });
+    await chunkedBulkWrite(this.gateways, gatewayUpdates);
     const targetUpdates: AnyBulkWriteOperation<DeploymentTarget>[] = changes.map(({ target, status, reason, reportedVersion }) => ({
       updateOne: {
         filter: { _id: target._id, status: 'pending' },
         update: { $set: { status, reason, reportedVersion } },
       },
     }));
-    await this.targets.bulkWrite(targetUpdates, { ordered: false });
+    await chunkedBulkWrite(this.targets, targetUpdates);
 
     const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion }) => ({
       type: status === 'confirmed' ? 'upgrade.confirmed' : 'upgrade.failed',

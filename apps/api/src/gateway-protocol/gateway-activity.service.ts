@@ -4,6 +4,7 @@ import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
@@ -93,9 +94,9 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private async write(batch: Map<string, GatewayActivity>): Promise<void> {
     const { companyIds, operations, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
-    const result = await this.gateways.bulkWrite(
+    const result = await chunkedBulkWrite(
+      this.gateways,
       operations.map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
-      { ordered: false },
     );
     this.batchSize.observe(batch.size);
     await this.tracker.resolveStatuses(statusReports);
