@@ -1,5 +1,3 @@
-// The shared DTOs' decorators (class-transformer) read metadata; load the polyfill before them.
-import 'reflect-metadata';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AppProvider } from './app/provider';

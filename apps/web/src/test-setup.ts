@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import '@testing-library/jest-dom/vitest';
 import { cleanup, configure } from '@testing-library/react';
 import { notifications } from '@mantine/notifications';

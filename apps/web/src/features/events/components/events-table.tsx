@@ -23,13 +23,14 @@ export function EventsTable({ events, showCompany = false }: { events: EventDto[
           {events.map((event) => (
             <Table.Tr key={event.id}>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(event.at)}</Table.Td>
-              <Table.Td>
-                <Badge variant="light" color={EVENT_COLORS[event.type] ?? 'gray'}>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                {/* A badge may not shrink: the event name is the point of the row. */}
+                <Badge variant="light" color={EVENT_COLORS[event.type] ?? 'gray'} styles={{ root: { overflow: 'visible' }, label: { overflow: 'visible' } }}>
                   {EVENT_LABELS[event.type] ?? event.type}
                 </Badge>
               </Table.Td>
               <Table.Td>{event.actor ? event.actor.email : <Text span c="dimmed">system</Text>}</Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 {event.gatewayId ? (
                   <Anchor component={Link} to={paths.gateway.getHref(event.gatewayId)}>
                     {event.gatewayId}

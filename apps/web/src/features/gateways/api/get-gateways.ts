@@ -2,6 +2,8 @@ import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query'
 import type { GatewayListDto, ListGatewaysQueryDto } from '@upgrade-manager/dto';
 import { api } from '../../../lib/api-client';
 
+export const ONLINE_REFRESH_MS = 60_000;
+
 export type GatewaysQuery = Pick<
   ListGatewaysQueryDto,
   'page' | 'pageSize' | 'companyId' | 'version' | 'online' | 'upgradeStatus' | 'search' | 'sort' | 'order'
@@ -15,6 +17,8 @@ export const getGatewaysQueryOptions = (query: GatewaysQuery) =>
     queryFn: ({ signal }) => getGateways(query, signal),
     // Keep the current page on screen while the next one loads.
     placeholderData: keepPreviousData,
+    // Going offline is the absence of messages, so no live event announces it: refresh now and then.
+    refetchInterval: ONLINE_REFRESH_MS,
   });
 
 export const useGateways = (query: GatewaysQuery, { enabled = true }: { enabled?: boolean } = {}) =>

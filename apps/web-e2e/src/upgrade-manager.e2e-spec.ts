@@ -1,0 +1,223 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, logIn, NARROW, openSession, screenshot, type Session } from './support/browser';
+import { SimulatedGateway } from './support/simulated-gateway';
+import { readState } from './support/state';
+
+// One story, in order: each test continues where the previous one left the system.
+const state = readState();
+const VERSION = '1.1';
+const IMAGE = randomBytes(3 * 1024 * 1024);
+const IMAGE_SHA256 = createHash('sha256').update(IMAGE).digest('hex');
+const companyTwoIds = [1, 2, 3].map((n) => `e2e-${state.runId}-gw-${n}`);
+const companyThreeId = `e2e-${state.runId}-other`;
+// Slow enough for the page to show "pending" before the Status confirms it.
+const INSTALL_MS = 3_000;
+// A throttled upload takes a few seconds, so the progress bar is seen moving.
+const UPLOAD_BYTES_PER_SECOND = 512 * 1024;
+
+const versionOf = (content: Buffer) => (createHash('sha256').update(content).digest('hex') === IMAGE_SHA256 ? VERSION : content.toString('utf8').trim());
+
+let browser: Browser;
+let superUser: Session;
+const sessions: Session[] = [];
+const gateways: SimulatedGateway[] = [];
+
+async function markNoReload(page: Page): Promise<void> {
+  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+}
+
+async function stillSameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
+}
+
+async function navLinks(page: Page): Promise<string[]> {
+  return page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link').allTextContents();
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
+  for (const session of sessions) await session.context.close().catch(() => undefined);
+  await browser?.close();
+});
+
+describe('Upgrade Manager in a browser', () => {
+  it('sends a visitor to the login page; a super user logs in and sees the dashboard', async () => {
+    superUser = await openSession(browser, state.baseUrl);
+    sessions.push(superUser);
+    const { page } = superUser;
+    await page.goto('/versions');
+    await page.waitForURL(/\/login\?redirectTo=%2Fversions$/);
+    await screenshot(page, '01-login');
+
+    await logIn(page, state.accounts.super);
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('heading', { name: 'No gateways yet' }).waitFor();
+    await page.getByTestId('live-status').getByText('Live').waitFor();
+    await screenshot(page, '02-dashboard-empty');
+  });
+
+  it('uploads a version and shows the upload progress', async () => {
+    const { page, context } = superUser;
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('heading', { name: 'No versions yet' }).waitFor();
+    await page.getByLabel('Version', { exact: true }).fill(VERSION);
+    await page.locator('input[type="file"]').setInputFiles({ name: `image-${VERSION}.bin`, mimeType: 'application/octet-stream', buffer: IMAGE });
+
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: UPLOAD_BYTES_PER_SECOND });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const midway = page.getByTestId('upload-progress').filter({ hasText: /of 3\.0 MiB sent \([2-8]\d%\)/ });
+    await midway.waitFor();
+    const progressText = await midway.textContent();
+    await screenshot(page, '03-versions-uploading');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+
+    const row = page.getByTestId(`version-row-${VERSION}`);
+    await row.getByText('latest').waitFor({ timeout: 60_000 });
+    expect(progressText).toMatch(/^[\d.]+ (KiB|MiB) of 3\.0 MiB sent \([2-8]\d%\)$/);
+    expect(await row.getByTitle(IMAGE_SHA256).count()).toBe(1);
+    expect(await row.textContent()).toContain('3.0 MiB');
+    // The live stream (authenticated with the token in its URL) announced the new version.
+    await page.getByText(`Version ${VERSION} can now be deployed.`).waitFor();
+    await screenshot(page, '04-versions');
+  });
+
+  it('shows simulated gateways as they appear, without a reload', async () => {
+    const { page } = superUser;
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Upgrade' }).click();
+    await page.getByTestId('company-section-2').waitFor();
+    await markNoReload(page);
+
+    for (const gatewayId of companyTwoIds) gateways.push(new SimulatedGateway(state, { gatewayId, companyId: '2', versionOf, installMs: INSTALL_MS }));
+    gateways.push(new SimulatedGateway(state, { gatewayId: companyThreeId, companyId: '3', versionOf, installMs: INSTALL_MS }));
+    await Promise.all(gateways.map((gateway) => gateway.start()));
+
+    for (const gatewayId of companyTwoIds) await page.getByTestId('company-section-2').getByTestId(`gateway-row-${gatewayId}`).waitFor();
+    await page.getByTestId('company-section-3').getByTestId(`gateway-row-${companyThreeId}`).waitFor();
+    expect(await page.getByTestId(`gateway-row-${companyTwoIds[0]}`).textContent()).toContain('0.5');
+    expect(await stillSameDocument(page)).toBe(true);
+    await screenshot(page, '05-upgrade');
+  });
+
+  it('deploys to them and shows pending turn to confirmed without a reload', async () => {
+    const { page } = superUser;
+    for (const gatewayId of companyTwoIds) await page.getByRole('checkbox', { name: `Select ${gatewayId}` }).check();
+    await page.getByTestId('selection-summary').getByText('3 gateways selected').waitFor();
+    await page.getByRole('button', { name: 'Deploy…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm the deployment' });
+    await dialog.waitFor();
+    expect(await dialog.getByTestId('confirm-total').textContent()).toBe('3 gateways');
+    // Let the modal finish opening before the screenshot.
+    await page.waitForTimeout(500);
+    expect(await dialog.getByTestId('confirm-parts').textContent()).toContain('3 of Sample Company 2 (2)');
+    await screenshot(page, '06-upgrade-confirm');
+    await dialog.getByRole('button', { name: `Deploy ${VERSION} to 3 gateways` }).click();
+
+    for (const gatewayId of companyTwoIds) await page.getByTestId(`gateway-row-${gatewayId}`).locator('[data-status="pending"]').waitFor();
+    await screenshot(page, '07-upgrade-pending');
+    for (const gatewayId of companyTwoIds) {
+      await page.getByTestId(`gateway-row-${gatewayId}`).locator('[data-status="confirmed"]').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId(`gateway-row-${gatewayId}`).textContent()).toContain(VERSION);
+    }
+    await page.getByTestId('count-confirmed').getByText('3 confirmed').first().waitFor();
+    // The gateway of company 3 was not touched.
+    expect(await page.getByTestId(`gateway-row-${companyThreeId}`).locator('[data-status]').count()).toBe(0);
+    expect(await stillSameDocument(page)).toBe(true);
+    await screenshot(page, '08-upgrade-confirmed');
+  });
+
+  it('opens a gateway by deep link, edits it, and keeps the change after a reload', async () => {
+    const { page } = superUser;
+    await page.goto(`/gateways/${companyTwoIds[0]}`);
+    await page.getByRole('heading', { name: companyTwoIds[0] }).waitFor();
+    await page.getByLabel('Name').fill('Pump house');
+    await page.getByLabel('Latitude').fill('47.37');
+    await page.getByLabel('Longitude').fill('8.54');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Pump house' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Pump house' }).waitFor();
+    await page.getByRole('table', { name: 'Deployments to this gateway' }).getByText(`confirmed ${VERSION}`).waitFor();
+    await screenshot(page, '09-gateway-detail');
+  });
+
+  it('shows the users, companies, event log and profile pages', async () => {
+    const { page } = superUser;
+    await page.goto('/users');
+    await page.getByRole('table', { name: 'Users' }).getByText(state.accounts.admin2.email).waitFor();
+    await screenshot(page, '10-users');
+
+    await page.goto('/companies');
+    await page.getByRole('table', { name: 'Companies' }).getByText('Sample Company 3').waitFor();
+    await screenshot(page, '11-companies');
+
+    await page.goto('/events?type=upgrade.confirmed');
+    const events = page.getByRole('table', { name: 'Events' });
+    await events.getByText(companyTwoIds[2]).waitFor();
+    expect(await events.locator('tbody tr').count()).toBe(3);
+    await screenshot(page, '12-events');
+
+    await page.goto('/profile');
+    await page.getByRole('form', { name: 'Password' }).waitFor();
+    await screenshot(page, '13-profile');
+
+    await page.goto('/');
+    await page.getByTestId('stat-gateways').getByText('4').waitFor();
+    await page.getByRole('img', { name: /Gateways per version/ }).waitFor();
+    await screenshot(page, '14-dashboard');
+  });
+
+  it('shows an admin of company 2 only company 2', async () => {
+    const admin = await openSession(browser, state.baseUrl);
+    sessions.push(admin);
+    const { page } = admin;
+    await logIn(page, state.accounts.admin2);
+    await page.getByTestId('stat-gateways').getByText('3').waitFor();
+    expect(await navLinks(page)).not.toContain('Companies');
+    await screenshot(page, '15-dashboard-admin');
+
+    await page.goto('/upgrade');
+    for (const gatewayId of companyTwoIds) await page.getByTestId(`gateway-row-${gatewayId}`).waitFor();
+    expect(await page.getByTestId(`gateway-row-${companyThreeId}`).count()).toBe(0);
+    expect(await page.getByTestId('company-section-3').count()).toBe(0);
+    expect(await page.getByRole('checkbox', { name: 'Every gateway of every company' }).count()).toBe(0);
+    await screenshot(page, '16-upgrade-admin');
+
+    await page.goto(`/gateways/${companyThreeId}`);
+    await page.getByRole('heading', { name: 'Gateway not found' }).waitFor();
+    await page.goto('/companies');
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  });
+
+  it('keeps a user away from the upgrade page', async () => {
+    const user = await openSession(browser, state.baseUrl);
+    sessions.push(user);
+    const { page } = user;
+    await logIn(page, state.accounts.user2);
+    await page.getByTestId('stat-gateways').getByText('3').waitFor();
+    const links = await navLinks(page);
+    expect(links).toContain('Dashboard');
+    for (const hidden of ['Upgrade', 'Users', 'Companies']) expect(links).not.toContain(hidden);
+
+    await page.goto('/upgrade');
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    await screenshot(page, '17-not-allowed');
+
+    await page.setViewportSize(NARROW);
+    await page.goto('/');
+    await page.getByTestId('stat-gateways').getByText('3').waitFor();
+    await screenshot(page, '18-dashboard-narrow');
+    await page.getByRole('button', { name: 'Toggle navigation' }).click();
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Event log' }).click();
+    await page.getByRole('heading', { name: 'Event log' }).waitFor();
+    await screenshot(page, '19-events-narrow');
+  });
+});
