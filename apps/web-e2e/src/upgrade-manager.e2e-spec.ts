@@ -190,6 +190,8 @@ describe('Upgrade Manager in a browser', () => {
     expect(await page.getByTestId('company-section-3').count()).toBe(0);
     expect(await page.getByRole('checkbox', { name: 'Every gateway of every company' }).count()).toBe(0);
     await screenshot(page, '16-upgrade-admin');
+    await page.setViewportSize(NARROW);
+    await screenshot(page, '16-upgrade-admin-narrow');
 
     await page.goto(`/gateways/${companyThreeId}`);
     await page.getByRole('heading', { name: 'Gateway not found' }).waitFor();

@@ -24,8 +24,7 @@ export function EventsTable({ events, showCompany = false }: { events: EventDto[
             <Table.Tr key={event.id}>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(event.at)}</Table.Td>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                {/* A badge may not shrink: the event name is the point of the row. */}
-                <Badge variant="light" color={EVENT_COLORS[event.type] ?? 'gray'} styles={{ root: { overflow: 'visible' }, label: { overflow: 'visible' } }}>
+                <Badge variant="light" color={EVENT_COLORS[event.type] ?? 'gray'}>
                   {EVENT_LABELS[event.type] ?? event.type}
                 </Badge>
               </Table.Td>

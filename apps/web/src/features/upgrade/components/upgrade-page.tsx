@@ -1,4 +1,4 @@
-import { Accordion, Badge, Card, Checkbox, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Accordion, Badge, Card, Checkbox, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQueries } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { ErrorState, LoadingState } from '../../../components/ui/page-states';
@@ -40,25 +40,20 @@ function RecentDeployments({ exclude }: { exclude: string[] }) {
   const items = deployments.data.items.filter((item) => !exclude.includes(item.id));
   if (items.length === 0) return exclude.length ? null : <Text c="dimmed">No deployment yet. Select gateways below and pick a version.</Text>;
   return (
-    <Table.ScrollContainer minWidth={640}>
-      <Table verticalSpacing="xs" aria-label="Recent deployments">
-        <Table.Tbody>
-          {items.map((item) => (
-            <Table.Tr key={item.id}>
-              <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                <Text fw={500}>Version {item.version}</Text>
-                <Text size="xs" c="dimmed">
-                  {formatDateTime(item.createdAt)} · {item.createdBy?.email ?? 'system'} · {item.scope === 'all' ? 'every gateway' : item.scope === 'company' ? `company ${item.companyIds.join(', ')}` : `companies ${item.companyIds.join(', ')}`}
-                </Text>
-              </Table.Td>
-              <Table.Td w="60%">
-                <CountsBar counts={item.counts} />
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <Stack gap="sm" aria-label="Recent deployments">
+      {items.map((item) => (
+        <SimpleGrid key={item.id} cols={{ base: 1, md: 2 }} spacing="xs">
+          <div>
+            <Text fw={500}>Version {item.version}</Text>
+            <Text size="xs" c="dimmed">
+              {formatDateTime(item.createdAt)} · {item.createdBy?.email ?? 'system'} ·{' '}
+              {item.scope === 'all' ? 'every gateway' : `${item.companyIds.length === 1 ? 'company' : 'companies'} ${item.companyIds.join(', ')}`}
+            </Text>
+          </div>
+          <CountsBar counts={item.counts} />
+        </SimpleGrid>
+      ))}
+    </Stack>
   );
 }
 
