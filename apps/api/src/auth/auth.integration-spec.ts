@@ -50,7 +50,6 @@ describe('auth: login, profile, logout, throttling (real database)', () => {
   afterAll(async () => {
     await api?.close();
     for (const spy of spies) spy.mockRestore();
-    if (process.env['SHOW_TEST_LOGS']) console.error(logged.join(''));
   });
 
   it('logs in with email and password and returns the token and the user', async () => {
