@@ -105,9 +105,9 @@ export class ApiProcess {
   }
 }
 
-/** Where the pid files of `npm run services:start` are, for reading the broker's and database's CPU time. */
-export function servicePid(root: string, service: 'mosquitto' | 'ferretdb'): number | undefined {
-  const file = join(root, '.data', service, `${service}.pid`);
+/** The pid `npm run services:start` recorded for a service, for reading its CPU time; undefined when not running. */
+export function servicePid(dataDir: string, service: 'mosquitto' | 'ferretdb'): number | undefined {
+  const file = join(dataDir, service, `${service}.pid`);
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;

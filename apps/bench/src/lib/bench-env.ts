@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import dotenv from 'dotenv';
 
 /** The services the benchmark talks to, from `.env` (as the API reads them). */
@@ -11,8 +11,8 @@ export interface BenchEnv {
   gatewayUsername: string;
   gatewayPassword: string;
   mongoUrl: string;
-  /** Where `.data/` lives, for the services' pid files. */
-  root: string;
+  /** Where `npm run services:start` keeps the services' files (DATA_DIR), for their pid files. */
+  dataDir: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -33,7 +33,7 @@ export function loadBenchEnv(root: string = process.cwd()): BenchEnv {
     gatewayUsername: env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
     gatewayPassword: required(env, 'MQTT_GATEWAY_PASSWORD'),
     mongoUrl: env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager',
-    root,
+    dataDir: resolve(root, env['DATA_DIR'] || '.data'),
   };
 }
 

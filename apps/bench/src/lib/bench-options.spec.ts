@@ -42,6 +42,12 @@ describe('parseBenchOptions', () => {
     expect(options).toMatchObject({ gateways: 12000, statuses: 3, imageBytes: 65536, listGateways: 12000, skipList: true, resultsDir: null });
   });
 
+  it('keeps N × S within 1 GiB unless the image size is given', () => {
+    expect(parse('--gateways', '10000')).toMatchObject({ imageBytes: 107374, imageBytesReduced: true });
+    expect(parse('--gateways', '10000', '--image-bytes', '1MiB')).toMatchObject({ imageBytes: 1024 ** 2, imageBytesReduced: false });
+    expect(parse('--gateways', '1024')).toMatchObject({ imageBytes: 1024 ** 2, imageBytesReduced: false });
+  });
+
   it('makes the smoke run tiny and keeps its results out of the repository', () => {
     const options = parse('--smoke');
     expect(options).toMatchObject({ gateways: 20, statuses: 2, imageBytes: 64 * 1024, smoke: true });

@@ -6,6 +6,8 @@ export interface BenchOptions {
   gateways: number;
   statuses: number;
   imageBytes: number;
+  /** True when the default image size was reduced to keep N × S within MAX_FAN_OUT_BYTES. */
+  imageBytesReduced: boolean;
   /** Gateways in the database while the list latency is measured. */
   listGateways: number;
   listRequests: number;
@@ -13,6 +15,8 @@ export interface BenchOptions {
   skipIngest: boolean;
   skipRollout: boolean;
   skipList: boolean;
+  /** Only the raw-broker phases: no API, no database. */
+  rawOnly: boolean;
   /** Where `<date>.json` and `<date>.md` go; null: write nothing. */
   resultsDir: string | null;
   /** Run the API child under `node --cpu-prof`, profiles next to the results. */
@@ -25,6 +29,12 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_RESULTS_DIR = 'bench/results';
+export const DEFAULT_IMAGE_BYTES = 1024 ** 2;
+/**
+ * Bytes one rollout may fan out (N × S) unless --image-bytes is given: the simulated fleet lives
+ * in one process, which can hold every gateway's partly received image at once.
+ */
+export const MAX_FAN_OUT_BYTES = 1024 ** 3;
 export const DEFAULT_API_ENTRY = 'dist/apps/api/apps/api/src/main.js';
 const SMOKE = { gateways: 20, statuses: 2, imageBytes: 64 * 1024, listGateways: 200, listRequests: 20 };
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1000, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
@@ -50,13 +60,14 @@ export function benchCommand(): Command {
     .description('Fleet-scale status ingest, rollout and list latency of the API, each next to the raw broker doing the same traffic.')
     .option('--gateways <n>', 'simulated gateways (N)', positiveInteger, 1000)
     .option('--statuses <k>', 'Status frames per gateway in the ingest phase (K)', positiveInteger, 10)
-    .option('--image-bytes <size>', 'image size for the rollouts (S), e.g. 1MiB, 65536', parseByteSize, 1024 ** 2)
+    .option('--image-bytes <size>', 'image size for the rollouts (S), e.g. 1MiB, 65536 (default 1 MiB, less when N × S would pass 1 GiB)', parseByteSize, DEFAULT_IMAGE_BYTES)
     .option('--list-gateways <n>', 'gateways in the database while the list latency is measured (at least N)', positiveInteger, 10_000)
     .option('--list-requests <n>', 'measured requests of the gateway list', positiveInteger, 200)
     .option('--connect-concurrency <n>', 'gateway connections set up at once', positiveInteger, 100)
     .option('--skip-ingest', 'skip the status ingest phase')
     .option('--skip-rollout', 'skip both rollouts')
     .option('--skip-list', 'skip the list latency phase')
+    .option('--raw-only', 'only the raw-broker phases (no API, no database)')
     .option('--results-dir <dir>', 'where <date>.json and <date>.md are written', DEFAULT_RESULTS_DIR)
     .option('--no-save', 'print the table only')
     .option('--profile', 'run the API under node --cpu-prof; profiles are written next to the results')
@@ -76,6 +87,7 @@ interface RawOptions {
   skipIngest?: boolean;
   skipRollout?: boolean;
   skipList?: boolean;
+  rawOnly?: boolean;
   resultsDir: string;
   save: boolean;
   profile?: boolean;
@@ -90,16 +102,19 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
   const raw = command.parse([...argv]).opts<RawOptions>();
   const smoke = raw.smoke === true;
   const sizes = smoke ? SMOKE : raw;
+  const reduce = !smoke && command.getOptionValueSource('imageBytes') === 'default' && sizes.gateways * sizes.imageBytes > MAX_FAN_OUT_BYTES;
   return {
     gateways: sizes.gateways,
     statuses: sizes.statuses,
-    imageBytes: sizes.imageBytes,
+    imageBytes: reduce ? Math.floor(MAX_FAN_OUT_BYTES / sizes.gateways) : sizes.imageBytes,
+    imageBytesReduced: reduce,
     listGateways: Math.max(sizes.listGateways, sizes.gateways),
     listRequests: sizes.listRequests,
     connectConcurrency: raw.connectConcurrency,
     skipIngest: raw.skipIngest === true,
     skipRollout: raw.skipRollout === true,
     skipList: raw.skipList === true,
+    rawOnly: raw.rawOnly === true,
     resultsDir: !raw.save ? null : smoke && raw.resultsDir === DEFAULT_RESULTS_DIR ? join(tmpdir(), 'upgrade-manager-bench-smoke') : raw.resultsDir,
     profile: raw.profile === true,
     keepDatabase: raw.keepDb === true,

@@ -54,7 +54,7 @@ describe('evaluateTargets', () => {
 
   it('checks the fleet target only in a run of 10,000 gateways', () => {
     const big = result({ params: { ...result().params, gateways: 10_000 }, fleet: { connected: 10_000, failed: 0, seconds: 30, firstError: null }, registered: 10_000 });
-    big.rollouts = { list: { ...rollout('list', 1.2), targets: 10_000, product: { ...rollout('list', 1.2).product, confirmed: 10_000 } } };
+    big.rollouts = { list: { ...rollout('list', 1.2), targets: 10_000, product: { seconds: 2.4, deliveredSeconds: 1.8, requestSeconds: 0.1, confirmed: 10_000 } } };
     expect(evaluateTargets(big)[4]).toMatchObject({ status: 'pass', value: '10,000' });
     big.registered = 9_999;
     expect(evaluateTargets(big)[4]).toMatchObject({ status: 'miss', value: '9,999' });
@@ -78,6 +78,17 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('- MISS: Ingest ratio ≥ 0.3 (aim 0.5): 0.25');
     expect(markdown).toContain('Targets:');
     expect(markdown).not.toContain('Stopped early');
+  });
+
+  it('shows raw numbers alone when the product was not measured', () => {
+    const data = result({ list: null });
+    const ingest = data.ingest;
+    if (ingest) Object.assign(ingest, { product: null, ratio: null, resources: { raw: {}, product: null } });
+    data.rollouts = { broadcast: { ...rollout('broadcast', 1), product: null, ratio: null, resources: { raw: {}, product: null } } };
+    const markdown = renderMarkdown(data);
+    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | - | 10,000 msg/s (1.00 s) | - | - |');
+    expect(markdown).toContain('| Rollout (a) all, broadcast, 1 MiB | - | 2.00 s (delivered 1.50 s) | - | - |');
+    expect(evaluateTargets(data)[0]?.status).toBe('not measured');
   });
 
   it('says when the sizes differ from the targets and when the run stopped early', () => {

@@ -4,15 +4,17 @@ import type { RolloutMode } from './raw-broker';
 import type { LatencySummary } from './stats';
 
 /** CPU and peak memory of the processes involved, over one phase. */
-export type PhaseResources = Partial<Record<'api' | 'broker' | 'database' | 'bench', ResourceUsage>>;
+/** `cloud` is the raw baseline's cloud-side process, `api` the API, `bench` the simulated gateways. */
+export type PhaseResources = Partial<Record<'api' | 'cloud' | 'broker' | 'database' | 'bench', ResourceUsage>>;
 
 export interface IngestResult {
   messages: number;
   raw: { seconds: number; rate: number };
-  product: { seconds: number; rate: number };
+  /** Null until measured (or when the run stopped before). */
+  product: { seconds: number; rate: number } | null;
   /** product rate / raw rate */
-  ratio: number;
-  resources: { raw: PhaseResources; product: PhaseResources };
+  ratio: number | null;
+  resources: { raw: PhaseResources; product: PhaseResources | null };
 }
 
 export interface RolloutResult {
@@ -26,10 +28,10 @@ export interface RolloutResult {
     /** The POST /api/deployments round trip alone. */
     requestSeconds: number;
     confirmed: number;
-  };
+  } | null;
   /** product time / raw time */
-  ratio: number;
-  resources: { raw: PhaseResources; product: PhaseResources };
+  ratio: number | null;
+  resources: { raw: PhaseResources; product: PhaseResources | null };
 }
 
 export interface ListResult {
@@ -92,13 +94,13 @@ function line(name: string, target: string, value: number | null, show: (value: 
 export function evaluateTargets(result: BenchResult): TargetLine[] {
   const { broadcast, list } = result.rollouts;
   const n = result.params.gateways;
-  const allConfirmed = broadcast?.product.confirmed === n || list?.product.confirmed === n;
+  const allConfirmed = broadcast?.product?.confirmed === n || list?.product?.confirmed === n;
   const fleetValue = n >= FLEET_TARGET ? Math.min(result.fleet.connected, result.registered ?? 0, allConfirmed ? n : 0) : null;
   return [
     line('Rollout ratio (a) broadcast', '≤ 1.5 (aim 1.2)', broadcast?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
     line('Rollout ratio (b) list of N', '≤ 1.5 (aim 1.2)', list?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
     line('Ingest ratio', '≥ 0.3 (aim 0.5)', result.ingest?.ratio ?? null, (v) => fixed(v), (v) => v >= 0.3),
-    line('API peak RSS during (b)', '< 300 MB', list?.resources.product.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
+    line('API peak RSS during (b)', '< 300 MB', list?.resources.product?.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
     line(`${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`, `${FLEET_TARGET.toLocaleString('en-US')}`, fleetValue, (v) => v.toLocaleString('en-US'), (v) => v >= FLEET_TARGET),
   ];
 }
@@ -108,7 +110,8 @@ export function atTargetSizes(params: BenchParams): boolean {
   return params.gateways >= TARGET_GATEWAYS && params.imageBytes >= TARGET_IMAGE_BYTES;
 }
 
-function resources(usage: PhaseResources): string {
+function resources(usage: PhaseResources | null): string {
+  if (usage === null) return '-';
   const api = usage.api ? `API ${mb(usage.api.peakRssBytes)} peak, ${fixed(usage.api.cpuSeconds, 1)} CPU s` : 'API -';
   const others = (['broker', 'database', 'bench'] as const)
     .filter((name) => usage[name])
@@ -130,9 +133,9 @@ export function renderMarkdown(result: BenchResult): string {
     const i = result.ingest;
     rows.push([
       `Status ingest, ${p.gateways.toLocaleString('en-US')} × ${p.statuses} frames`,
-      `${rate(i.product.rate)} (${fixed(i.product.seconds)} s)`,
+      i.product ? `${rate(i.product.rate)} (${fixed(i.product.seconds)} s)` : '-',
       `${rate(i.raw.rate)} (${fixed(i.raw.seconds)} s)`,
-      `${fixed(i.ratio)} (rate)`,
+      i.ratio === null ? '-' : `${fixed(i.ratio)} (rate)`,
       resources(i.resources.product),
     ]);
   }
@@ -142,9 +145,9 @@ export function renderMarkdown(result: BenchResult): string {
     const label = mode === 'broadcast' ? '(a) all, broadcast' : `(b) list of ${r.targets.toLocaleString('en-US')} ids`;
     rows.push([
       `Rollout ${label}, ${size(r.imageBytes)}`,
-      `${fixed(r.product.seconds)} s (delivered ${fixed(r.product.deliveredSeconds)} s)`,
+      r.product ? `${fixed(r.product.seconds)} s (delivered ${fixed(r.product.deliveredSeconds)} s)` : '-',
       `${fixed(r.raw.seconds)} s (delivered ${fixed(r.raw.deliveredSeconds)} s)`,
-      `${fixed(r.ratio)} (time)`,
+      r.ratio === null ? '-' : `${fixed(r.ratio)} (time)`,
       resources(r.resources.product),
     ]);
   }

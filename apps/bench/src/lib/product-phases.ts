@@ -7,8 +7,13 @@ import type { RolloutMode } from './raw-broker';
 import { summarizeLatencies } from './stats';
 import { pollUntil, withTimeout } from './waiting';
 
-/** How often the database is asked whether a phase is done: the product's times are known to within this. */
+/**
+ * How often the database is asked whether a phase is done: every 100 ms, or twice the last
+ * count's duration when counting is slow (FerretDB scans), so that polling takes at most a third
+ * of the database's time. The product's times are known to within one such pause.
+ */
 export const POLL_INTERVAL_MS = 100;
+const POLL_BACKOFF = 2;
 export const LIST_QUERY = 'pageSize=50&sort=lastSeenAt&order=desc';
 const LIST_WARM_UP_REQUESTS = 20;
 
@@ -33,6 +38,7 @@ export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase,
   const done = await pollUntil(async () => (persisted = await db.countGatewaysAtVersion(fleet.idPrefix, last)) >= fleet.size, {
     timeoutMs,
     intervalMs: POLL_INTERVAL_MS,
+    backoffFactor: POLL_BACKOFF,
     what: 'product ingest',
     progress: () => `${persisted}/${fleet.size} gateways stored at version ${last}`,
   });
@@ -67,6 +73,7 @@ export async function measureProductRollout(
     {
       timeoutMs,
       intervalMs: POLL_INTERVAL_MS,
+      backoffFactor: POLL_BACKOFF,
       what: `product rollout (${mode})`,
       progress: () => `${delivered.value} delivered, ${counts.confirmed} confirmed, ${counts.failed} failed of ${fleet.size}`,
     },

@@ -1,17 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectAsync, type MqttClient } from 'mqtt';
-import {
-  ToCloudMessageType,
-  ToGatewayMessageType,
-  decodeFrame,
-  encodeFrame,
-  parseStatusPayload,
-  parseTopic,
-  toGatewayTopic,
-} from '@upgrade-manager/frame-codec';
+import { ToGatewayMessageType, toGatewayTopic } from '@upgrade-manager/frame-codec';
 import type { BenchEnv } from './bench-env';
 import type { BenchFleet } from './bench-fleet';
-import { Countdown, withTimeout } from './waiting';
+import type { RawCloudProcess } from './raw-cloud-process';
 
 export type RolloutMode = 'broadcast' | 'list';
 
@@ -21,9 +15,9 @@ export interface RawIngestResult {
 }
 
 export interface RawRolloutResult {
-  /** From the first publish until the publisher has every gateway's reply. */
+  /** From the publish request until the cloud side has every gateway's reply. */
   seconds: number;
-  /** From the first publish until the last gateway had the image. */
+  /** From the publish request until the last gateway had the image. */
   deliveredSeconds: number;
 }
 
@@ -40,76 +34,45 @@ export function connectCloud(env: BenchEnv, clientId: string): Promise<MqttClien
   });
 }
 
-function statusSender(topic: string, fleet: BenchFleet): string | null {
-  const parsed = parseTopic(topic);
-  if (parsed?.direction !== 'toCloud' || parsed.type !== ToCloudMessageType.Status) return null;
-  return fleet.has(parsed.gatewayId) ? parsed.gatewayId : null;
-}
-
 /**
  * The broker alone: every gateway sends its K Status frames and one plain subscriber of TOCLOUD/#
- * (the API's subscription) receives them. Must run while no API of this run is subscribed.
+ * (the API's subscription, in its own process) receives them. Must run while no API of this run
+ * is subscribed.
  */
-export async function measureRawIngest(fleet: BenchFleet, env: BenchEnv, versions: readonly string[], timeoutMs: number): Promise<RawIngestResult> {
-  const subscriber = await connectCloud(env, `bench-raw-ingest-${fleet.runId}`);
-  try {
-    const messages = fleet.size * versions.length;
-    const received = new Countdown(messages);
-    // The broker is shared: other tests' gateways publish too.
-    subscriber.on('message', (topic) => {
-      if (statusSender(topic, fleet) !== null) received.tick();
-    });
-    await subscriber.subscribeAsync('TOCLOUD/#', { qos: 1 });
-    const started = performance.now();
-    const sent = fleet.sendStatuses(versions);
-    const done = await withTimeout(received.done, timeoutMs, 'raw ingest', () => `${received.value}/${messages} received`);
-    await sent;
-    return { messages, seconds: (done - started) / 1000 };
-  } finally {
-    await subscriber.endAsync();
-  }
+export async function measureRawIngest(fleet: BenchFleet, cloud: RawCloudProcess, versions: readonly string[], timeoutMs: number): Promise<RawIngestResult> {
+  const messages = fleet.size * versions.length;
+  cloud.send({ type: 'countStatuses', expected: messages });
+  await cloud.next('ready', timeoutMs, 'raw ingest: subscribe');
+  const started = performance.now();
+  const sent = fleet.sendStatuses(versions);
+  const done = await cloud.next('done', timeoutMs, 'raw ingest', () => `${cloud.progress}/${messages} received`);
+  await sent;
+  return { messages, seconds: (done - started) / 1000 };
 }
 
 /**
- * The broker alone: one publisher sends the image framed once, on the broadcast topic or on each
- * gateway's own topic, and waits for every gateway's Status reply.
+ * The broker alone: the cloud side publishes the image, framed once, on the broadcast topic or on
+ * each gateway's own topic, and waits for every gateway's Status reply.
  */
 export async function measureRawRollout(
   fleet: BenchFleet,
-  env: BenchEnv,
+  cloud: RawCloudProcess,
   mode: RolloutMode,
   version: string,
   image: Buffer,
+  workDir: string,
   timeoutMs: number,
 ): Promise<RawRolloutResult> {
-  const publisher = await connectCloud(env, `bench-raw-rollout-${fleet.runId}`);
-  try {
-    const replied = new Set<string>();
-    const replies = new Countdown(fleet.size);
-    publisher.on('message', (topic, payload) => {
-      const gatewayId = statusSender(topic, fleet);
-      if (gatewayId === null || replied.has(gatewayId)) return;
-      try {
-        if (parseStatusPayload(decodeFrame(payload).payload).version !== version) return;
-      } catch {
-        return;
-      }
-      replied.add(gatewayId);
-      replies.tick();
-    });
-    await publisher.subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
-    const delivered = fleet.expectImage(version, image);
-    const started = performance.now();
-    const frame = encodeFrame(image);
-    const published =
-      mode === 'broadcast'
-        ? publisher.publishAsync(toGatewayTopic(ToGatewayMessageType.Upgrade), frame, { qos: 1 })
-        : Promise.all(fleet.ids.map((id) => publisher.publishAsync(toGatewayTopic(ToGatewayMessageType.Upgrade, id), frame, { qos: 1 })));
-    const done = await withTimeout(replies.done, timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${replies.value} replied of ${fleet.size}`);
-    await published;
-    const lastReceipt = fleet.lastReceiptAt(version) ?? done;
-    return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
-  } finally {
-    await publisher.endAsync();
-  }
+  const imageFile = join(workDir, `raw-${version}.bin`);
+  writeFileSync(imageFile, image);
+  const topics =
+    mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : fleet.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
+  cloud.send({ type: 'prepareRollout', imageFile, version, topics, expectedReplies: fleet.size });
+  await cloud.next('ready', timeoutMs, `raw rollout (${mode}): prepare`);
+  const delivered = fleet.expectImage(version, image);
+  const started = performance.now();
+  cloud.send({ type: 'go' });
+  const done = await cloud.next('done', timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
+  const lastReceipt = fleet.lastReceiptAt(version) ?? done;
+  return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
 }

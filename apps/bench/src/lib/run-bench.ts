@@ -9,10 +9,11 @@ import { BenchDatabase, gatewayIdPrefix } from './bench-database';
 import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
-import { evaluateTargets, type BenchResult, type PhaseResources, type RolloutResult } from './bench-result';
+import { evaluateTargets, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors } from './process-stats';
 import { measureListLatency, measureProductIngest, measureProductRollout, POLL_INTERVAL_MS } from './product-phases';
 import { connectCloud, measureRawIngest, measureRawRollout, type RolloutMode } from './raw-broker';
+import { RawCloudProcess } from './raw-cloud-process';
 
 export type Log = (message: string) => void;
 
@@ -72,7 +73,8 @@ function emptyResult(options: BenchOptions, argv: readonly string[]): BenchResul
     error: null,
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
-      `Product phases are done when the database shows it (polled every ${POLL_INTERVAL_MS} ms); raw phases when the last message arrives.`,
+      `Product phases are done when the database shows it (polled every ${POLL_INTERVAL_MS} ms, or less often while counting is slow); raw phases when the last reply or message arrives.`,
+      'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'Gateways, broker, database and API share this machine, and the broker is shared with any other client running at the time.',
     ],
     targets: [],
@@ -97,140 +99,203 @@ async function forgetApiSession(env: BenchEnv, clientId: string): Promise<void> 
  * One benchmark run: N gateways connect; the raw broker's ingest and rollouts are measured; then
  * the built API starts as a child process (own database, own MQTT client id) and the same traffic
  * is measured through it, then the gateway list latency. Everything it started is stopped and its
- * database dropped, also when a phase fails (the result then carries the error).
+ * database dropped, also when a phase fails (the result then carries the error and what was
+ * measured before it).
  */
 export async function runBench(options: BenchOptions, argv: readonly string[], log: Log): Promise<BenchResult> {
-  const env = loadBenchEnv();
-  const result = emptyResult(options, argv);
-  const runId = randomBytes(4).toString('hex');
-  const timeouts = phaseTimeouts(options);
-  const workDir = mkdtempSync(join(tmpdir(), `upgrade-manager-bench-${runId}-`));
-  const dbName = `um-bench-${runId}`;
-  const apiClientId = `um-bench-api-${runId}`;
-  const services = { broker: servicePid(env.root, 'mosquitto'), database: servicePid(env.root, 'ferretdb'), bench: process.pid };
-  const versions = ingestVersions(options.statuses);
-  const images = new Map<string, Buffer>();
-  const imageFor = (version: string): Buffer => {
-    const image = images.get(version) ?? buildBenchImage(runId, version, options.imageBytes);
-    images.set(version, image);
-    return image;
-  };
-
-  const fleet = new BenchFleet(env, runId, options.gateways, options.connectConcurrency);
-  let api: ApiProcess | undefined;
-  let db: BenchDatabase | undefined;
-  const raw: { ingest?: { messages: number; seconds: number; resources: PhaseResources }; rollouts: Partial<Record<RolloutMode, { seconds: number; deliveredSeconds: number; resources: PhaseResources }>> } = { rollouts: {} };
+  const run = new BenchRun(options, argv, log);
   try {
-    log(`run ${runId}: connecting ${options.gateways} gateways to ${env.mqttUrl}`);
-    result.fleet = await fleet.start();
-    log(`${result.fleet.connected} connected in ${result.fleet.seconds.toFixed(1)} s`);
-    if (result.fleet.failed > 0) throw new Error(`${result.fleet.failed} gateways did not connect (first: ${result.fleet.firstError})`);
-
+    await run.connectFleet();
     // The raw broker first, while no API of this run is subscribed.
-    if (!options.skipIngest) {
-      const { value, resources } = await monitored(services, () => measureRawIngest(fleet, env, versions, timeouts.ingestMs));
-      raw.ingest = { ...value, resources };
-      log(`raw ingest: ${value.messages} frames in ${value.seconds.toFixed(2)} s`);
+    await run.rawPhases();
+    if (options.rawOnly) run.result.notes.push('Raw-broker phases only (--raw-only).');
+    else await run.productPhases();
+  } catch (error) {
+    run.fail(error);
+  } finally {
+    await run.cleanUp();
+  }
+  run.result.finishedAt = new Date().toISOString();
+  run.result.targets = evaluateTargets(run.result);
+  return run.result;
+}
+
+class BenchRun {
+  readonly result: BenchResult;
+  private readonly env: BenchEnv = loadBenchEnv();
+  private readonly runId = randomBytes(4).toString('hex');
+  private readonly timeouts: ReturnType<typeof phaseTimeouts>;
+  private readonly workDir: string;
+  private readonly dbName: string;
+  private readonly apiClientId: string;
+  private readonly services: Record<string, number | undefined>;
+  private readonly versions: string[];
+  private readonly images = new Map<string, Buffer>();
+  private readonly fleet: BenchFleet;
+  private api: ApiProcess | undefined;
+  private db: BenchDatabase | undefined;
+
+  constructor(
+    private readonly options: BenchOptions,
+    argv: readonly string[],
+    private readonly log: Log,
+  ) {
+    this.result = emptyResult(options, argv);
+    if (options.imageBytesReduced) {
+      this.result.notes.push(`S reduced to ${options.imageBytes} bytes so that N × S stays within 1 GiB (one process simulates every gateway); give --image-bytes to choose.`);
     }
-    if (!options.skipRollout) {
-      for (const mode of MODES) {
-        const version = RAW_ROLLOUT_VERSION[mode];
-        const { value, resources } = await monitored(services, () => measureRawRollout(fleet, env, mode, version, imageFor(version), timeouts.rolloutMs));
-        raw.rollouts[mode] = { ...value, resources };
-        log(`raw rollout (${mode}): ${value.seconds.toFixed(2)} s`);
+    this.timeouts = phaseTimeouts(options);
+    this.workDir = mkdtempSync(join(tmpdir(), `upgrade-manager-bench-${this.runId}-`));
+    this.dbName = `um-bench-${this.runId}`;
+    this.apiClientId = `um-bench-api-${this.runId}`;
+    this.services = { broker: servicePid(this.env.dataDir, 'mosquitto'), database: servicePid(this.env.dataDir, 'ferretdb'), bench: process.pid };
+    this.versions = ingestVersions(options.statuses);
+    this.fleet = new BenchFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
+  }
+
+  async connectFleet(): Promise<void> {
+    this.log(`run ${this.runId}: connecting ${this.options.gateways} gateways to ${this.env.mqttUrl}`);
+    this.result.fleet = await this.fleet.start();
+    const { connected, failed, seconds, firstError } = this.result.fleet;
+    this.log(`${connected} connected in ${seconds.toFixed(1)} s`);
+    if (failed > 0) throw new Error(`${failed} gateways did not connect (first: ${firstError})`);
+  }
+
+  async rawPhases(): Promise<void> {
+    const { options, fleet } = this;
+    if (options.skipIngest && options.skipRollout) return;
+    const cloud = await RawCloudProcess.start(this.env, `bench-raw-${this.runId}`, fleet.idPrefix);
+    const pids = { cloud: cloud.pid, ...this.services };
+    try {
+      if (!options.skipIngest) {
+        const { value, resources } = await monitored(pids, () => measureRawIngest(fleet, cloud, this.versions, this.timeouts.ingestMs));
+        this.result.ingest = {
+          messages: value.messages,
+          raw: { seconds: value.seconds, rate: value.messages / value.seconds },
+          product: null,
+          ratio: null,
+          resources: { raw: resources, product: null },
+        };
+        this.log(`raw ingest: ${value.messages} frames in ${value.seconds.toFixed(2)} s`);
       }
+      if (!options.skipRollout) {
+        for (const mode of MODES) {
+          const version = RAW_ROLLOUT_VERSION[mode];
+          const { value, resources } = await monitored(pids, () =>
+            measureRawRollout(fleet, cloud, mode, version, this.imageFor(version), this.workDir, this.timeouts.rolloutMs),
+          );
+          this.result.rollouts[mode] = {
+            mode,
+            targets: fleet.size,
+            imageBytes: options.imageBytes,
+            raw: value,
+            product: null,
+            ratio: null,
+            resources: { raw: resources, product: null },
+          };
+          this.log(`raw rollout (${mode}): ${value.seconds.toFixed(2)} s`);
+        }
+      }
+    } finally {
+      await cloud.close();
+    }
+  }
+
+  async productPhases(): Promise<void> {
+    const { options, fleet, result } = this;
+    const db = await BenchDatabase.connect(withDatabaseName(this.env.mongoUrl, this.dbName));
+    this.db = db;
+    await db.drop();
+    const api = await this.startApi();
+    const client = new ApiClient(api.baseUrl);
+    const pids = { api: api.pid, ...this.services };
+
+    const ingest = result.ingest;
+    if (ingest) {
+      const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
+      const rate = ingest.messages / value.seconds;
+      ingest.product = { seconds: value.seconds, rate };
+      ingest.ratio = rate / ingest.raw.rate;
+      ingest.resources.product = resources;
+      this.log(`product ingest: ${value.seconds.toFixed(2)} s (ratio ${ingest.ratio.toFixed(2)})`);
+    } else {
+      // The rollouts need the gateways registered.
+      await measureProductIngest(fleet, db, ['0.1'], this.timeouts.ingestMs);
+    }
+    result.registered = await db.countGateways({ gatewayId: gatewayIdPrefix(fleet.idPrefix) });
+
+    for (const mode of MODES) {
+      const rollout = result.rollouts[mode];
+      if (!rollout) continue;
+      const version = PRODUCT_ROLLOUT_VERSION[mode];
+      await client.uploadVersion(version, this.imageFor(version));
+      const { value, resources } = await monitored(pids, () =>
+        measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
+      );
+      rollout.product = value;
+      rollout.ratio = value.seconds / rollout.raw.seconds;
+      rollout.resources.product = resources;
+      this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
     }
 
-    db = await BenchDatabase.connect(withDatabaseName(env.mongoUrl, dbName));
-    await db.drop();
-    const resourcesDir = join(workDir, 'resources');
+    if (!options.skipList) {
+      this.log(`list latency with ${options.listGateways} gateways`);
+      result.list = await measureListLatency(client, db, `seed-${this.runId}`, options.listGateways, options.listRequests);
+    }
+  }
+
+  fail(error: unknown): void {
+    this.result.error = error instanceof Error ? error.message : String(error);
+    if (this.api) this.log(`API log (${join(this.workDir, 'api.log')}):\n${this.api.logTail()}`);
+  }
+
+  async cleanUp(): Promise<void> {
+    const { fleet, options } = this;
+    this.result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors: fleet.replyErrors };
+    await cleanUp(this.log, [
+      ['stop the API', async () => this.api?.stop()],
+      ['disconnect the gateways', () => fleet.close()],
+      ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
+      ['close the database', async () => this.db?.close()],
+      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, this.apiClientId) : undefined)],
+      ['remove the work folder', async () => (this.result.error ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
+    ]);
+  }
+
+  private imageFor(version: string): Buffer {
+    const image = this.images.get(version) ?? buildBenchImage(this.runId, version, this.options.imageBytes);
+    this.images.set(version, image);
+    return image;
+  }
+
+  private async startApi(): Promise<ApiProcess> {
+    const resourcesDir = join(this.workDir, 'resources');
     mkdirSync(resourcesDir);
-    const resultsDir = options.resultsDir ? resolve(options.resultsDir) : workDir;
-    api = new ApiProcess({
-      entry: options.apiEntry,
-      logFile: join(workDir, 'api.log'),
-      cpuProfileDir: options.profile ? join(resultsDir, `profile-${runId}`) : undefined,
-      startTimeoutMs: timeouts.apiStartMs,
+    const profileDir = join(this.options.resultsDir ? resolve(this.options.resultsDir) : this.workDir, `profile-${this.runId}`);
+    const api = new ApiProcess({
+      entry: this.options.apiEntry,
+      logFile: join(this.workDir, 'api.log'),
+      cpuProfileDir: this.options.profile ? profileDir : undefined,
+      startTimeoutMs: this.timeouts.apiStartMs,
       env: {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         AUTH_MODE: 'none',
         LOG_LEVEL: 'warn',
-        MONGO_URL: withDatabaseName(env.mongoUrl, dbName),
-        MQTT_CLIENT_ID: apiClientId,
+        MONGO_URL: withDatabaseName(this.env.mongoUrl, this.dbName),
+        MQTT_CLIENT_ID: this.apiClientId,
         RESOURCES_DIR: resourcesDir,
-        WEB_DIST_DIR: join(workDir, 'no-web'),
+        WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
-        DEPLOYMENT_TIMEOUT_S: String(Math.ceil((timeouts.rolloutMs / 1000) * 2)),
+        DEPLOYMENT_TIMEOUT_S: String(Math.ceil((this.timeouts.rolloutMs / 1000) * 2)),
       },
     });
-    log(`starting the API (${options.apiEntry}, database ${dbName})`);
+    this.api = api;
+    this.log(`starting the API (${this.options.apiEntry}, database ${this.dbName})`);
     await api.start();
-    const client = new ApiClient(api.baseUrl);
-    const withApi = { api: api.pid, ...services };
-
-    if (!options.skipIngest && raw.ingest) {
-      const { value, resources } = await monitored(withApi, () => measureProductIngest(fleet, db as BenchDatabase, versions, timeouts.ingestMs));
-      const rawRate = raw.ingest.messages / raw.ingest.seconds;
-      const productRate = raw.ingest.messages / value.seconds;
-      result.ingest = {
-        messages: raw.ingest.messages,
-        raw: { seconds: raw.ingest.seconds, rate: rawRate },
-        product: { seconds: value.seconds, rate: productRate },
-        ratio: productRate / rawRate,
-        resources: { raw: raw.ingest.resources, product: resources },
-      };
-      log(`product ingest: ${value.seconds.toFixed(2)} s (ratio ${result.ingest.ratio.toFixed(2)})`);
-    } else {
-      // The rollouts need the gateways registered.
-      await measureProductIngest(fleet, db, ['0.1'], timeouts.ingestMs);
-    }
-    result.registered = await db.countGateways({ gatewayId: gatewayIdPrefix(fleet.idPrefix) });
-
-    if (!options.skipRollout) {
-      for (const mode of MODES) await client.uploadVersion(PRODUCT_ROLLOUT_VERSION[mode], imageFor(PRODUCT_ROLLOUT_VERSION[mode]));
-      for (const mode of MODES) {
-        const version = PRODUCT_ROLLOUT_VERSION[mode];
-        const { value, resources } = await monitored(withApi, () =>
-          measureProductRollout(fleet, client, db as BenchDatabase, mode, version, imageFor(version), timeouts.rolloutMs),
-        );
-        const rawRollout = raw.rollouts[mode];
-        if (!rawRollout) throw new Error(`no raw rollout (${mode}) to compare with`);
-        const rollout: RolloutResult = {
-          mode,
-          targets: fleet.size,
-          imageBytes: options.imageBytes,
-          raw: { seconds: rawRollout.seconds, deliveredSeconds: rawRollout.deliveredSeconds },
-          product: value,
-          ratio: value.seconds / rawRollout.seconds,
-          resources: { raw: rawRollout.resources, product: resources },
-        };
-        result.rollouts[mode] = rollout;
-        log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
-      }
-    }
-
-    if (!options.skipList) {
-      log(`list latency with ${options.listGateways} gateways`);
-      result.list = await measureListLatency(client, db, `seed-${runId}`, options.listGateways, options.listRequests);
-    }
-  } catch (error) {
-    result.error = error instanceof Error ? error.message : String(error);
-    if (api) log(`API log (${join(workDir, 'api.log')}):\n${api.logTail()}`);
-  } finally {
-    result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors: fleet.replyErrors };
-    await cleanUp(log, [
-      ['stop the API', async () => api?.stop()],
-      ['disconnect the gateways', () => fleet.close()],
-      ['drop the database', async () => (options.keepDatabase ? log(`kept database ${dbName}`) : db?.drop())],
-      ['close the database', async () => db?.close()],
-      ['forget the API session', async () => (api ? forgetApiSession(env, apiClientId) : undefined)],
-      ['remove the work folder', async () => (result.error ? log(`kept ${workDir}`) : rmSync(workDir, { recursive: true, force: true }))],
-    ]);
+    if (this.options.profile) this.result.notes.push(`CPU profile of the API: ${profileDir}`);
+    return api;
   }
-  result.finishedAt = new Date().toISOString();
-  result.targets = evaluateTargets(result);
-  return result;
 }
 
 async function cleanUp(log: Log, steps: [string, () => Promise<unknown>][]): Promise<void> {

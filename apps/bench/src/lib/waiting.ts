@@ -41,22 +41,31 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, wha
   }
 }
 
+export interface PollOptions {
+  timeoutMs: number;
+  /** Shortest pause between checks. */
+  intervalMs: number;
+  /** The pause is at least this many times the last check's duration, so slow checks load what they check less. */
+  backoffFactor?: number;
+  what: string;
+  progress?: () => string;
+}
+
 /**
- * Calls `check` every `intervalMs` until it returns true; resolves with the performance.now() of
- * the check that passed. The moment is known to within one interval plus one check.
+ * Calls `check` until it returns true; resolves with the performance.now() of the check that
+ * passed. The moment is known to within one pause plus one check.
  */
-export async function pollUntil(
-  check: () => Promise<boolean>,
-  options: { timeoutMs: number; intervalMs: number; what: string; progress?: () => string },
-): Promise<number> {
+export async function pollUntil(check: () => Promise<boolean>, options: PollOptions): Promise<number> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
+    const started = performance.now();
     if (await check()) return performance.now();
-    if (performance.now() > deadline) {
+    const now = performance.now();
+    if (now > deadline) {
       const detail = options.progress ? ` (${options.progress()})` : '';
       throw new BenchTimeoutError(`${options.what}: not done within ${Math.round(options.timeoutMs / 1000)} s${detail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    await sleep(Math.max(options.intervalMs, (now - started) * (options.backoffFactor ?? 0)));
   }
 }
 
