@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parseBenchOptions } from './lib/bench-options';
-import { renderMarkdown } from './lib/bench-result';
+import { failed, renderMarkdown } from './lib/bench-result';
 import { runBench } from './lib/run-bench';
 import { writeResults } from './lib/write-results';
 
@@ -15,9 +15,9 @@ async function main(): Promise<number> {
     const paths = writeResults(options.resultsDir, result, markdown);
     console.log(`Results: ${paths.json}\n         ${paths.markdown}`);
   }
-  // Missed targets are results, not failures: only a run that could not measure fails.
-  if (result.error) console.error(`The benchmark failed: ${result.error}`);
-  return result.error ? 1 : 0;
+  // Missed targets are results, not failures: only a run that could not measure everything fails.
+  if (failed(result)) console.error(`The benchmark failed: ${[...result.phaseErrors, result.error ?? []].flat().join('; ')}`);
+  return failed(result) ? 1 : 0;
 }
 
 main().then(

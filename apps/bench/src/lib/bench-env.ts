@@ -43,3 +43,13 @@ export function withDatabaseName(mongoUrl: string, dbName: string): string {
   url.pathname = `/${dbName}`;
   return url.toString();
 }
+
+/** scheme://host:port of a service URL, without credentials or database name. */
+export function serviceAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return 'unparsable URL';
+  }
+}

@@ -14,11 +14,18 @@ export interface FleetStart {
   firstError: string | null;
 }
 
-interface Rollout {
+/** Progress of one image through the fleet. */
+export interface RolloutProgress {
+  /** Gateways that received the image. */
+  delivered: Countdown;
+  /** Gateways whose Status reply the broker acknowledged. */
+  replied: Countdown;
+}
+
+interface Rollout extends RolloutProgress {
   image: Buffer;
   /** gatewayId → performance.now() of the first receipt. */
   receivedAt: Map<string, number>;
-  delivered: Countdown;
 }
 
 /**
@@ -93,11 +100,11 @@ export class BenchFleet {
     await Promise.all(this.fleet.clients.map((client) => Promise.all(versions.map((version) => client.sendStatus({ version })))));
   }
 
-  /** From now on, gateways install `image` as `version` when it arrives; `delivered` counts the gateways that got it. */
-  expectImage(version: string, image: Buffer): Countdown {
-    const delivered = new Countdown(this.size);
-    this.rollouts.set(version, { image, receivedAt: new Map(), delivered });
-    return delivered;
+  /** From now on, gateways install `image` as `version` when it arrives and reply with a Status. */
+  expectImage(version: string, image: Buffer): RolloutProgress {
+    const progress = { delivered: new Countdown(this.size), replied: new Countdown(this.size) };
+    this.rollouts.set(version, { image, receivedAt: new Map(), ...progress });
+    return progress;
   }
 
   /** performance.now() of the last gateway's receipt of `version`; null if none received it. */
@@ -123,6 +130,9 @@ export class BenchFleet {
     if (rollout.receivedAt.has(client.gatewayId)) return;
     rollout.receivedAt.set(client.gatewayId, performance.now());
     rollout.delivered.tick();
-    client.sendStatus({ version: header.version, timestamp: Date.now() }).catch(() => this.replyErrors++);
+    client.sendStatus({ version: header.version, timestamp: Date.now() }).then(
+      () => rollout.replied.tick(),
+      () => this.replyErrors++,
+    );
   }
 }

@@ -20,6 +20,7 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
     finishedAt: '2026-05-14T09:31:00.000Z',
     command: 'npm run bench',
     machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 24, node: '20.19.0', platform: 'linux x64' },
+    services: { mqtt: 'mqtt://127.0.0.1:1883', database: 'mongodb://127.0.0.1:27017' },
     params: { gateways: 1000, statuses: 10, imageBytes: 1024 ** 2, listGateways: 10_000, listRequests: 200 },
     fleet: { connected: 1000, failed: 0, seconds: 3, firstError: null },
     registered: 1000,
@@ -34,6 +35,7 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
     list: { gateways: 10_000, request: 'GET /api/gateways?x', latency: { count: 200, p50Ms: 12.3, p95Ms: 20.5, p99Ms: 25, maxMs: 30, meanMs: 13 } },
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,
+    phaseErrors: [],
     notes: ['a note'],
     targets: [],
     ...overrides,
@@ -92,7 +94,8 @@ describe('renderMarkdown', () => {
   });
 
   it('says when the sizes differ from the targets and when the run stopped early', () => {
-    const markdown = renderMarkdown(result({ params: { ...result().params, gateways: 20, imageBytes: 65536 }, error: 'boom' }));
+    const markdown = renderMarkdown(result({ params: { ...result().params, gateways: 20, imageBytes: 65536 }, error: 'boom', phaseErrors: ['product ingest: late'] }));
+    expect(markdown).toContain('**Failed:** product ingest: late');
     expect(markdown).toContain('this run used other sizes');
     expect(markdown).toContain('S=64 KiB');
     expect(markdown).toContain('**Stopped early:** boom');

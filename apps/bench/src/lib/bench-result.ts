@@ -53,6 +53,8 @@ export interface BenchResult {
   finishedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  /** Where the broker and database were (no credentials). */
+  services: { mqtt: string; database: string };
   params: BenchParams;
   fleet: FleetStart;
   /** Gateways in the database after the ingest phase (registered by their Status). */
@@ -63,6 +65,8 @@ export interface BenchResult {
   checks: { invalidFrames: number; corruptImages: number; replyErrors: number };
   /** Set when the run stopped early; the phases before it are still reported. */
   error: string | null;
+  /** Product phases that failed while the run went on. */
+  phaseErrors: string[];
   notes: string[];
   targets: TargetLine[];
 }
@@ -88,6 +92,11 @@ const rate = (value: number): string => `${Math.round(value).toLocaleString('en-
 function line(name: string, target: string, value: number | null, show: (value: number) => string, passes: (value: number) => boolean): TargetLine {
   if (value === null) return { name, target, value: '-', status: 'not measured' };
   return { name, target, value: show(value), status: passes(value) ? 'pass' : 'miss' };
+}
+
+/** True when the run stopped early or a phase failed: the benchmark did not measure everything it should have. */
+export function failed(result: BenchResult): boolean {
+  return result.error !== null || result.phaseErrors.length > 0;
 }
 
 /** The issue's targets, each as pass / miss / not measured. */
@@ -173,6 +182,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     `\`${result.command}\` on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}: N=${p.gateways.toLocaleString('en-US')} gateways ` +
       `(${result.fleet.connected.toLocaleString('en-US')} connected in ${fixed(result.fleet.seconds, 1)} s), K=${p.statuses}, S=${size(p.imageBytes)}.`,
+    `Services: broker ${result.services.mqtt}, database ${result.services.database}.`,
     '',
     ...table,
     '',
@@ -181,6 +191,7 @@ export function renderMarkdown(result: BenchResult): string {
     ...targets,
     '',
     `Checks: ${result.checks.invalidFrames} invalid frames, ${result.checks.corruptImages} corrupt images, ${result.checks.replyErrors} failed replies at the gateways.`,
+    ...result.phaseErrors.map((message) => `\n**Failed:** ${message}`),
     ...(result.error ? ['', `**Stopped early:** ${result.error}`] : []),
     ...(result.notes.length > 0 ? ['', ...result.notes.map((note) => `- ${note}`)] : []),
     '',

@@ -69,7 +69,7 @@ export async function measureRawRollout(
     mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : fleet.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
   cloud.send({ type: 'prepareRollout', imageFile, version, topics, expectedReplies: fleet.size });
   await cloud.next('ready', timeoutMs, `raw rollout (${mode}): prepare`);
-  const delivered = fleet.expectImage(version, image);
+  const { delivered } = fleet.expectImage(version, image);
   const started = performance.now();
   cloud.send({ type: 'go' });
   const done = await cloud.next('done', timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);

@@ -4,12 +4,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './api-client';
 import { ApiProcess, servicePid } from './api-process';
-import { loadBenchEnv, withDatabaseName, type BenchEnv } from './bench-env';
+import { loadBenchEnv, serviceAddress, withDatabaseName, type BenchEnv } from './bench-env';
 import { BenchDatabase, gatewayIdPrefix } from './bench-database';
 import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
-import { evaluateTargets, type BenchResult, type PhaseResources } from './bench-result';
+import { evaluateTargets, failed, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors } from './process-stats';
 import { measureListLatency, measureProductIngest, measureProductRollout, POLL_INTERVAL_MS } from './product-phases';
 import { connectCloud, measureRawIngest, measureRawRollout, type RolloutMode } from './raw-broker';
@@ -44,7 +44,7 @@ function commandLine(argv: readonly string[]): string {
   return ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
 }
 
-function emptyResult(options: BenchOptions, argv: readonly string[]): BenchResult {
+function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchEnv): BenchResult {
   const cpuList = cpus();
   return {
     startedAt: new Date().toISOString(),
@@ -57,6 +57,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[]): BenchResul
       node: process.versions.node,
       platform: `${process.platform} ${process.arch}`,
     },
+    services: { mqtt: serviceAddress(env.mqttUrl), database: serviceAddress(env.mongoUrl) },
     params: {
       gateways: options.gateways,
       statuses: options.statuses,
@@ -71,9 +72,10 @@ function emptyResult(options: BenchOptions, argv: readonly string[]): BenchResul
     list: null,
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,
+    phaseErrors: [],
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
-      `Product phases are done when the database shows it (polled every ${POLL_INTERVAL_MS} ms, or less often while counting is slow); raw phases when the last reply or message arrives.`,
+      `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow). Raw phases are done when the last reply or message arrives.`,
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'Gateways, broker, database and API share this machine, and the broker is shared with any other client running at the time.',
     ],
@@ -140,7 +142,7 @@ class BenchRun {
     argv: readonly string[],
     private readonly log: Log,
   ) {
-    this.result = emptyResult(options, argv);
+    this.result = emptyResult(options, argv, this.env);
     if (options.imageBytesReduced) {
       this.result.notes.push(`S reduced to ${options.imageBytes} bytes so that N × S stays within 1 GiB (one process simulates every gateway); give --image-bytes to choose.`);
     }
@@ -212,40 +214,63 @@ class BenchRun {
 
     const ingest = result.ingest;
     if (ingest) {
-      const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
-      const rate = ingest.messages / value.seconds;
-      ingest.product = { seconds: value.seconds, rate };
-      ingest.ratio = rate / ingest.raw.rate;
-      ingest.resources.product = resources;
-      this.log(`product ingest: ${value.seconds.toFixed(2)} s (ratio ${ingest.ratio.toFixed(2)})`);
+      await this.phase('product ingest', async () => {
+        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
+        const rate = ingest.messages / value.seconds;
+        ingest.product = { seconds: value.seconds, rate };
+        ingest.ratio = rate / ingest.raw.rate;
+        ingest.resources.product = resources;
+        this.log(`product ingest: ${value.seconds.toFixed(2)} s (ratio ${ingest.ratio.toFixed(2)})`);
+      });
     } else {
       // The rollouts need the gateways registered.
-      await measureProductIngest(fleet, db, ['0.1'], this.timeouts.ingestMs);
+      await this.phase('registration', () => measureProductIngest(fleet, db, ['0.1'], this.timeouts.ingestMs));
     }
     result.registered = await db.countGateways({ gatewayId: gatewayIdPrefix(fleet.idPrefix) });
+    if (result.registered < fleet.size) throw new Error(`only ${result.registered} of ${fleet.size} gateways are registered: no rollout possible`);
 
     for (const mode of MODES) {
       const rollout = result.rollouts[mode];
       if (!rollout) continue;
-      const version = PRODUCT_ROLLOUT_VERSION[mode];
-      await client.uploadVersion(version, this.imageFor(version));
-      const { value, resources } = await monitored(pids, () =>
-        measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
-      );
-      rollout.product = value;
-      rollout.ratio = value.seconds / rollout.raw.seconds;
-      rollout.resources.product = resources;
-      this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
+      await this.phase(`product rollout (${mode})`, async () => {
+        const version = PRODUCT_ROLLOUT_VERSION[mode];
+        await client.uploadVersion(version, this.imageFor(version));
+        const { value, resources } = await monitored(pids, () =>
+          measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
+        );
+        rollout.product = value;
+        rollout.ratio = value.seconds / rollout.raw.seconds;
+        rollout.resources.product = resources;
+        this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
+      });
     }
 
     if (!options.skipList) {
       this.log(`list latency with ${options.listGateways} gateways`);
-      result.list = await measureListLatency(client, db, `seed-${this.runId}`, options.listGateways, options.listRequests);
+      await this.phase('list latency', async () => {
+        result.list = await measureListLatency(client, db, `seed-${this.runId}`, options.listGateways, options.listRequests);
+      });
+    }
+  }
+
+  /** Runs one product phase; a failure is recorded and the run goes on with the next phase. */
+  private async phase(name: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.result.phaseErrors.push(message.startsWith(name) ? message : `${name}: ${message}`);
+      this.log(`${name} failed: ${message}`);
+      this.logApi();
     }
   }
 
   fail(error: unknown): void {
     this.result.error = error instanceof Error ? error.message : String(error);
+    this.logApi();
+  }
+
+  private logApi(): void {
     if (this.api) this.log(`API log (${join(this.workDir, 'api.log')}):\n${this.api.logTail()}`);
   }
 
@@ -258,7 +283,7 @@ class BenchRun {
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
       ['forget the API session', async () => (this.api ? forgetApiSession(this.env, this.apiClientId) : undefined)],
-      ['remove the work folder', async () => (this.result.error ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
+      ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
   }
 
