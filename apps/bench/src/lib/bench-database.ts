@@ -51,6 +51,15 @@ export class BenchDatabase {
     return this.countGateways({ gatewayId: gatewayIdPrefix(prefix), version });
   }
 
+  /** Ids of the registered gateways that start with `prefix`. */
+  async gatewayIds(prefix: string): Promise<Set<string>> {
+    const documents = await this.db
+      .collection(GATEWAYS)
+      .find({ gatewayId: gatewayIdPrefix(prefix) }, { projection: { _id: 0, gatewayId: 1 } })
+      .toArray();
+    return new Set(documents.map((document) => String(document['gatewayId'])));
+  }
+
   async targetCounts(deploymentId: string, prefix: string): Promise<TargetCounts> {
     // One pass over the deployment's targets instead of one count per status.
     const groups = await this.db

@@ -95,6 +95,11 @@ export class BenchFleet {
     };
   }
 
+  /** The listed gateways send one Status each; resolves when the broker has acknowledged them. */
+  async sendStatusFrom(gatewayIds: readonly string[], version: string): Promise<void> {
+    await Promise.all(gatewayIds.map((id) => this.fleet.get(id)?.sendStatus({ version })));
+  }
+
   /** Every gateway sends one Status per version, in order, all gateways at once; resolves when the broker has acknowledged them all. */
   async sendStatuses(versions: readonly string[]): Promise<void> {
     await Promise.all(this.fleet.clients.map((client) => Promise.all(versions.map((version) => client.sendStatus({ version })))));

@@ -57,7 +57,7 @@ export interface BenchResult {
   services: { mqtt: string; database: string };
   params: BenchParams;
   fleet: FleetStart;
-  /** Gateways in the database after the ingest phase (registered by their Status). */
+  /** The run's gateways in the database before the rollouts (each registered by its own Status). */
   registered: number | null;
   ingest: IngestResult | null;
   rollouts: Partial<Record<RolloutMode, RolloutResult>>;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ApiClient } from './api-client';
-import type { BenchDatabase, TargetCounts } from './bench-database';
+import { gatewayIdPrefix, type BenchDatabase, type TargetCounts } from './bench-database';
 import type { BenchFleet } from './bench-fleet';
 import type { ListResult } from './bench-result';
 import type { RolloutMode } from './raw-broker';
@@ -45,6 +45,30 @@ export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase,
     progress: () => `${persisted}/${fleet.size} gateways stored at version ${last}`,
   });
   return { seconds: (done - started) / 1000 };
+}
+
+const REGISTER_CHUNK = 200;
+
+/**
+ * Registers the gateways the database does not know yet by a Status each, a chunk at a time,
+ * waiting for every chunk to be stored: for when a burst of Status frames was lost on the way.
+ * Returns how many had to be registered this way.
+ */
+export async function registerMissing(fleet: BenchFleet, db: BenchDatabase, version: string, timeoutMs: number): Promise<number> {
+  const known = await db.gatewayIds(fleet.idPrefix);
+  const missing = fleet.ids.filter((id) => !known.has(id));
+  for (let start = 0; start < missing.length; start += REGISTER_CHUNK) {
+    const chunk = missing.slice(start, start + REGISTER_CHUNK);
+    await fleet.sendStatusFrom(chunk, version);
+    const expected = known.size + start + chunk.length;
+    await pollUntil(async () => (await db.countGateways({ gatewayId: gatewayIdPrefix(fleet.idPrefix) })) >= expected, {
+      timeoutMs,
+      intervalMs: POLL_INTERVAL_MS,
+      backoffFactor: POLL_BACKOFF,
+      what: `registering ${chunk.length} gateways`,
+    });
+  }
+  return missing.length;
 }
 
 /** POST /api/deployments, then done when every target is confirmed in the database. */
