@@ -24,7 +24,8 @@ interface FrameVector {
 }
 
 // The vectors live in the shared folder beside the repository root.
-const VECTORS_PATH = path.join(__dirname, '../../../../../shared/protocol/legacy-frame-vectors.json');
+// A copy of the protocol's shared test vectors, kept in the repo so a clone tests on its own.
+const VECTORS_PATH = path.join(__dirname, '../../test/legacy-frame-vectors.json');
 const vectors = (JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as { vectors: FrameVector[] }).vectors;
 const TS = 1764190000;
 

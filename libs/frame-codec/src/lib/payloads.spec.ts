@@ -16,7 +16,7 @@ import {
   versionRequestPayload,
 } from './payloads';
 
-const VECTORS_PATH = path.join(__dirname, '../../../../../shared/protocol/legacy-frame-vectors.json');
+const VECTORS_PATH = path.join(__dirname, '../../test/legacy-frame-vectors.json');
 const vectorPayload = (name: string): Buffer => {
   const { vectors } = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as { vectors: { name: string; payloadHex: string }[] };
   const vector = vectors.find((candidate) => candidate.name === name);
