@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter } from 'prom-client';
-import type { AnyBulkWriteOperation, Model, Types } from 'mongoose';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import type { Model, Types } from 'mongoose';
 import { EventsService, type RecordEventInput } from '../events/events.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
@@ -17,9 +16,9 @@ export interface StatusReport {
   receivedAt: Date;
 }
 
-type StoredTarget = DeploymentTarget & { _id: Types.ObjectId; createdAt: Date };
+export type StoredTarget = DeploymentTarget & { _id: Types.ObjectId; createdAt: Date };
 
-interface TargetChange extends TargetTransition {
+export interface TargetChange extends TargetTransition {
   target: StoredTarget;
 }
 
@@ -106,23 +105,20 @@ export class DeploymentTracker {
   }
 
   // The gateway copy is written first: if the target write then fails, the target is still
-  // pending and a retry redoes both.
+  // pending and a retry redoes both. Changes alike (a rollout confirming hundreds of targets)
+  // go out as one statement each, not one per target.
   private async apply(changes: TargetChange[]): Promise<number> {
     if (changes.length === 0) return 0;
-    const gatewayUpdates: AnyBulkWriteOperation<Gateway>[] = changes.map(({ target, status }) => ({
-      updateOne: {
-        filter: { gatewayId: target.gatewayId, 'upgrade.deploymentId': target.deploymentId },
-        update: { $set: { 'upgrade.status': status } },
-      },
-    }));
-    await chunkedBulkWrite(this.gateways, gatewayUpdates);
-    const targetUpdates: AnyBulkWriteOperation<DeploymentTarget>[] = changes.map(({ target, status, reason, reportedVersion }) => ({
-      updateOne: {
-        filter: { _id: target._id, status: 'pending' },
-        update: { $set: { status, reason, reportedVersion } },
-      },
-    }));
-    await chunkedBulkWrite(this.targets, targetUpdates);
+    const groups = groupChanges(changes);
+    for (const { deploymentId, status, changes: members } of groups) {
+      await this.gateways.updateMany(
+        { _id: { $in: members.map(({ target }) => target.gatewayId) }, 'upgrade.deploymentId': deploymentId },
+        { $set: { 'upgrade.status': status } },
+      );
+    }
+    for (const { status, reason, reportedVersion, changes: members } of groups) {
+      await this.targets.updateMany({ _id: { $in: members.map(({ target }) => target._id) }, status: 'pending' }, { $set: { status, reason, reportedVersion } });
+    }
 
     const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion }) => ({
       type: status === 'confirmed' ? 'upgrade.confirmed' : 'upgrade.failed',
@@ -142,4 +138,22 @@ export class DeploymentTracker {
     }
     return changes.length;
   }
+}
+
+interface ChangeGroup extends TargetTransition {
+  deploymentId: string;
+  changes: TargetChange[];
+}
+
+/** Changes that write the same values, together. */
+export function groupChanges(changes: readonly TargetChange[]): ChangeGroup[] {
+  const groups = new Map<string, ChangeGroup>();
+  for (const change of changes) {
+    const { target, status, reason, reportedVersion } = change;
+    const key = JSON.stringify([target.deploymentId, status, reason, reportedVersion]);
+    const group = groups.get(key) ?? { deploymentId: target.deploymentId, status, reason, reportedVersion, changes: [] };
+    group.changes.push(change);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }

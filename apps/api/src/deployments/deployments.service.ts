@@ -80,7 +80,7 @@ export class DeploymentsService {
     }));
     await this.targets.insertMany(targets, { ordered: false, lean: true });
     await this.tracker.supersede(gatewayIds, id);
-    await this.gateways.updateMany({ gatewayId: { $in: gatewayIds } }, { $set: { upgrade: { version: dto.version, status: 'pending', deploymentId: id } } });
+    await this.gateways.updateMany({ _id: { $in: gatewayIds } }, { $set: { upgrade: { version: dto.version, status: 'pending', deploymentId: id } } });
     await this.events.recordMany(
       gateways.map((gateway) => ({ type: 'software.deployed', companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
     );
@@ -151,7 +151,7 @@ export class DeploymentsService {
     const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1 };
     if (kind === 'gateways') {
       const requested = dto.gatewayIds ?? [];
-      const found = await this.gateways.find({ ...visible, gatewayId: { $in: requested } }, projection).lean<(TargetGateway & { enabled: boolean })[]>();
+      const found = await this.gateways.find({ ...visible, _id: { $in: requested } }, projection).lean<(TargetGateway & { enabled: boolean })[]>();
       if (found.length !== requested.length) {
         const known = new Set(found.map((gateway) => gateway.gatewayId));
         const missing = requested.filter((gatewayId) => !known.has(gatewayId));

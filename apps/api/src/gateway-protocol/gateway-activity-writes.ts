@@ -1,19 +1,27 @@
 import type { StatusReport } from '../deployments/deployment-tracker.service';
 import type { GatewayActivity } from './gateway-activity';
 
-export interface GatewayWrite {
+export interface StatusUpsert {
   gatewayId: string;
   updateOne: {
-    filter: { gatewayId: string };
-    update: Record<string, Record<string, unknown>>;
-    upsert: boolean;
+    filter: { _id: string };
+    update: { $set: Record<string, unknown>; $setOnInsert: Record<string, unknown> };
+    upsert: true;
   };
+}
+
+/** Liveness of gateways that sent no Status in the batch: one statement for all of them. */
+export interface LivenessTouch {
+  gatewayIds: string[];
+  /** The earliest time heard in the batch: liveness is never claimed for later than it was. */
+  seenAt: Date;
 }
 
 export interface ActivityWrites {
   companyIds: string[];
-  /** One bulk-write operation per gateway, with its id (upsert results are reported by index). */
-  operations: GatewayWrite[];
+  /** One upsert per gateway with a Status, with its id (upsert results are reported by index). */
+  upserts: StatusUpsert[];
+  touch: LivenessTouch | null;
   statusReports: StatusReport[];
 }
 
@@ -23,21 +31,24 @@ export interface ActivityWrites {
  */
 export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): ActivityWrites {
   const companyIds = new Set<string>();
-  const operations: GatewayWrite[] = [];
+  const upserts: StatusUpsert[] = [];
   const statusReports: StatusReport[] = [];
+  const touched: string[] = [];
+  let seenAt: Date | null = null;
   for (const [gatewayId, { status, lastSeenAt }] of batch) {
     if (status === null) {
-      operations.push({ gatewayId, updateOne: { filter: { gatewayId }, update: { $max: { lastSeenAt } }, upsert: false } });
+      touched.push(gatewayId);
+      if (seenAt === null || lastSeenAt < seenAt) seenAt = lastSeenAt;
       continue;
     }
     companyIds.add(status.companyId);
     statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
     const set: Record<string, unknown> = { companyId: status.companyId, version: status.version, lastSeenAt };
-    const setOnInsert: Record<string, unknown> = { name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
+    const setOnInsert: Record<string, unknown> = { gatewayId, name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
     // A Status without a timestamp keeps the last upgrade time already known.
     if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
     else set['lastUpgradeAt'] = new Date(status.lastUpgradeAt);
-    operations.push({ gatewayId, updateOne: { filter: { gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } });
+    upserts.push({ gatewayId, updateOne: { filter: { _id: gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } });
   }
-  return { companyIds: [...companyIds], operations, statusReports };
+  return { companyIds: [...companyIds], upserts, touch: seenAt === null ? null : { gatewayIds: touched, seenAt }, statusReports };
 }

@@ -4,7 +4,6 @@ import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
@@ -12,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
 import { mergeActivity, type GatewayActivity } from './gateway-activity';
 import { activityWrites } from './gateway-activity-writes';
+import { tolerantBulkWrite } from './tolerant-bulk-write';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
 export const ACTIVITY_BATCH_MAX = 500;
@@ -30,6 +30,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly batchSize: Histogram;
   private readonly writeFailures: Counter;
   private readonly registered: Counter;
+  private readonly rejectedWrites: Counter;
 
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
@@ -45,6 +46,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     });
     this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
     this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
+    this.rejectedWrites = metrics.counter({ name: 'um_gateway_activity_rejected_total', help: 'Gateway updates the database refused (dropped, not retried)' });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
       help: 'Gateways with activity not yet written',
@@ -92,15 +94,21 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   }
 
   private async write(batch: Map<string, GatewayActivity>): Promise<void> {
-    const { companyIds, operations, statusReports } = activityWrites(batch);
+    const { companyIds, upserts, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
-    const result = await chunkedBulkWrite(
+    const result = await tolerantBulkWrite(
       this.gateways,
-      operations.map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+      upserts.map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
     );
+    for (const { index, message } of result.rejected) {
+      // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
+      this.rejectedWrites.inc();
+      this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
+    }
+    if (touch) await this.gateways.updateMany({ _id: { $in: touch.gatewayIds } }, { $max: { lastSeenAt: touch.seenAt } });
     this.batchSize.observe(batch.size);
     await this.tracker.resolveStatuses(statusReports);
-    this.announce(batch, operations, result.upsertedIds);
+    this.announce(batch, upserts, result.upsertedIds);
   }
 
   private announce(batch: Map<string, GatewayActivity>, operations: readonly { gatewayId: string }[], upserted: Record<number, unknown>): void {

@@ -13,12 +13,13 @@ describe('gateway activity', () => {
     expect(mergeActivity(mergeActivity(first, request), second)).toEqual({ status: second.status, lastSeenAt: t(3) });
   });
 
-  it('upserts gateways that sent a Status and only touches the others', () => {
+  it('upserts gateways that sent a Status and touches the others with one statement', () => {
     const writes = activityWrites(
       new Map<string, GatewayActivity>([
         ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(6) }],
-        ['gw-2', { status: null, lastSeenAt: t(7) }],
+        ['gw-2', { status: null, lastSeenAt: t(9) }],
         ['gw-3', { status: { ...status('0.5', t(8), null), companyId: '3' }, lastSeenAt: t(8) }],
+        ['gw-4', { status: null, lastSeenAt: t(7) }],
       ]),
     );
     expect(writes.companyIds).toEqual(['2', '3']);
@@ -26,13 +27,17 @@ describe('gateway activity', () => {
       { gatewayId: 'gw-1', version: '1.0', receivedAt: t(5) },
       { gatewayId: 'gw-3', version: '0.5', receivedAt: t(8) },
     ]);
-    const [gw1, gw2, gw3] = writes.operations;
-    expect(gw1.updateOne.upsert).toBe(true);
-    expect(gw1.updateOne.update['$set']).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) });
-    expect(gw1.updateOne.update['$setOnInsert']).not.toHaveProperty('lastUpgradeAt');
-    expect(gw2.updateOne).toEqual({ filter: { gatewayId: 'gw-2' }, update: { $max: { lastSeenAt: t(7) } }, upsert: false });
+    const [gw1, gw3] = writes.upserts;
+    expect(gw1.gatewayId).toBe('gw-1');
+    expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1' });
+    expect(gw1.updateOne.update.$set).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) });
+    expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', enabled: true, upgrade: null });
+    expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
     // No timestamp: a new gateway starts without one, an existing one keeps its own.
-    expect(gw3.updateOne.update['$set']).not.toHaveProperty('lastUpgradeAt');
-    expect(gw3.updateOne.update['$setOnInsert']).toMatchObject({ lastUpgradeAt: null, enabled: true, upgrade: null });
+    expect(gw3.updateOne.update.$set).not.toHaveProperty('lastUpgradeAt');
+    expect(gw3.updateOne.update.$setOnInsert).toMatchObject({ lastUpgradeAt: null });
+    // The earliest liveness of the batch, never later than a gateway was heard.
+    expect(writes.touch).toEqual({ gatewayIds: ['gw-2', 'gw-4'], seenAt: t(7) });
+    expect(activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]])).touch).toBeNull();
   });
 });

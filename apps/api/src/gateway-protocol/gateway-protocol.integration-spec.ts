@@ -1,6 +1,8 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { CompanyDto, GatewayDto } from '@upgrade-manager/dto';
 import { encodeFrame, statusPayload, toCloudTopic, ToCloudMessageType, ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
+import type { Connection } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
@@ -161,5 +163,15 @@ describe('gateway protocol (real broker and database)', () => {
       expect(new Date(body.lastSeenAt as string).getTime()).toBeGreaterThan(new Date(first).getTime());
       expect(body.version).toBe('0.5');
     });
+  });
+
+  it('drops the update of a document the database refuses, without holding up other gateways', async () => {
+    const [legacy, normal] = [await gateway(), await gateway()];
+    // Written by hand with its own _id: the Status upsert by _id then collides on the unique gatewayId.
+    await testApi.app.get<Connection>(getConnectionToken()).collection('gateways').insertOne({ gatewayId: legacy.gatewayId, companyId: 'x' });
+    const before = await metricValue(baseUrl, 'um_gateway_activity_rejected_total');
+    await Promise.all([legacy.sendStatus({ version: '0.5' }), normal.sendStatus({ version: '0.5' })]);
+    await eventually(async () => expect((await getGateway(normal.gatewayId)).status).toBe(200));
+    await eventually(async () => expect(await metricValue(baseUrl, 'um_gateway_activity_rejected_total')).toBe(before + 1));
   });
 });

@@ -14,6 +14,9 @@ const GatewayUpgradeSchema = SchemaFactory.createForClass(GatewayUpgrade);
 /** A gateway, created by its first Status (SPEC §1) and kept up to date by every message. */
 @Schema({ collection: 'gateways', versionKey: false, timestamps: true })
 export class Gateway {
+  // The gatewayId again: FerretDB (SQLite) looks documents up by _id directly but scans the
+  // collection for any other field, so every write by gateway goes through _id.
+  @Prop({ type: String, required: true }) _id!: string;
   @Prop({ required: true, unique: true }) gatewayId!: string;
   @Prop({ required: true }) companyId!: string;
   @Prop({ type: String, default: null }) name!: string | null;

@@ -63,7 +63,7 @@ export class GatewaysService {
       if (dto[field] !== undefined) Object.assign(changes, { [field]: dto[field] });
     }
     const updated = await this.gateways
-      .findOneAndUpdate({ gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
+      .findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
       .lean<Gateway>();
     if (!updated) throw notFound(gatewayId);
     const gateway = toGatewayDto(updated, this.onlineSince());
@@ -108,7 +108,7 @@ export class GatewaysService {
 
   // Another company's gateway is "not found", so that ids of other tenants do not leak.
   private async findVisible(principal: Principal, gatewayId: string): Promise<Gateway> {
-    const gateway = await this.gateways.findOne({ gatewayId, ...gatewayScopeFilter(tenantScopeOf(principal)) }).lean<Gateway>();
+    const gateway = await this.gateways.findOne({ _id: gatewayId, ...gatewayScopeFilter(tenantScopeOf(principal)) }).lean<Gateway>();
     if (!gateway) throw notFound(gatewayId);
     return gateway;
   }

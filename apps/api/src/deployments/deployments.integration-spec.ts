@@ -1,0 +1,228 @@
+import type {
+  DeploymentCreatedDto,
+  DeploymentDetailDto,
+  DeploymentListDto,
+  EventListDto,
+  GatewayDto,
+  GatewayHistoryDto,
+  GatewayListDto,
+  GatewaySummaryDto,
+} from '@upgrade-manager/dto';
+import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
+import type { GatewayClient } from '@upgrade-manager/gateway-client';
+import type { Principal } from '../auth/principal';
+import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { GatewaysService } from '../gateways/gateways.service';
+import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { DeploymentsService } from './deployments.service';
+
+describe('deployments and gateways REST (real broker and database)', () => {
+  let testApi: TestApi;
+  let baseUrl: string;
+  const clients: GatewayClient[] = [];
+  const major = uniqueMajor();
+  const v = (minor: string) => `${major}.${minor}`;
+  // Test images are version strings, as the simulator expects.
+  const imageOf = (version: string) => Buffer.from(version);
+
+  async function registeredGateway(companyId: string, version = '0.5', prefix = 'gw-dep'): Promise<GatewayClient> {
+    const client = await connectGateway(uniqueId(prefix), companyId);
+    clients.push(client);
+    await client.sendStatus({ version, timestamp: Date.now() });
+    await eventually(async () => expect((await getGateway(client.gatewayId)).status).toBe(200));
+    return client;
+  }
+
+  function getGateway(gatewayId: string) {
+    return api<GatewayDto>(baseUrl, `/api/gateways/${gatewayId}`);
+  }
+
+  function deploy(body: unknown) {
+    return api<DeploymentCreatedDto>(baseUrl, '/api/deployments', { method: 'POST', body });
+  }
+
+  function getDeployment(id: string) {
+    return api<DeploymentDetailDto>(baseUrl, `/api/deployments/${id}`);
+  }
+
+  async function expectDomainError(promise: Promise<unknown>, code: DomainErrorCode): Promise<void> {
+    await expect(promise).rejects.toBeInstanceOf(DomainError);
+    await expect(promise).rejects.toMatchObject({ code });
+  }
+
+  beforeAll(async () => {
+    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1' });
+    baseUrl = testApi.baseUrl;
+    for (const minor of ['1', '2']) await uploadVersion(baseUrl, v(minor), imageOf(v(minor)));
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await testApi?.close();
+  });
+
+  it('deploys to a list of gateways: pending, Upgrade on each own topic, then confirmed by the Status', async () => {
+    const companyId = uniqueId('co');
+    const [a, b] = [await registeredGateway(companyId), await registeredGateway(companyId)];
+    const upgrades = [a, b].map((client) => client.waitFor(ToGatewayMessageType.Upgrade, (message) => !message.broadcast));
+
+    const created = await deploy({ version: v('1'), gatewayIds: [a.gatewayId, b.gatewayId] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ version: v('1') });
+    expect(created.body.targets.map((target) => [target.gatewayId, target.status])).toEqual([
+      [a.gatewayId, 'pending'],
+      [b.gatewayId, 'pending'],
+    ]);
+    const id = created.body.id;
+    expect((await getGateway(a.gatewayId)).body.upgrade).toEqual({ version: v('1'), status: 'pending', deploymentId: id });
+
+    for (const upgrade of await Promise.all(upgrades)) expect(upgrade.content.toString()).toBe(v('1'));
+    await a.sendStatus({ version: v('1'), timestamp: Date.now() });
+
+    await eventually(async () => expect((await getGateway(a.gatewayId)).body.upgrade?.status).toBe('confirmed'));
+    const detail = (await getDeployment(id)).body;
+    expect(detail.counts).toEqual({ total: 2, pending: 1, confirmed: 1, failed: 0 });
+    expect(detail.targets.find((target) => target.gatewayId === a.gatewayId)).toMatchObject({ status: 'confirmed', reason: null });
+    expect((await getGateway(a.gatewayId)).body.version).toBe(v('1'));
+
+    const events = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${a.gatewayId}`);
+    expect(events.body.items.map((event) => event.type).sort()).toEqual(['software.deployed', 'upgrade.confirmed']);
+    expect(events.body.items.find((event) => event.type === 'software.deployed')?.actor).toMatchObject({ userId: 'development' });
+
+    const history = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${a.gatewayId}/history`);
+    expect(history.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'confirmed', version: v('1') })]);
+    expect(history.body.events).toHaveLength(2);
+  });
+
+  it('fails a target whose Status reports another version, and a newer deployment supersedes a pending one', async () => {
+    const companyId = uniqueId('co');
+    const client = await registeredGateway(companyId);
+    const first = await deploy({ version: v('1'), gatewayIds: [client.gatewayId] });
+    const second = await deploy({ version: v('2'), gatewayIds: [client.gatewayId] });
+    expect((await getDeployment(first.body.id)).body.targets[0]).toMatchObject({ status: 'failed', reason: 'superseded' });
+    expect((await getGateway(client.gatewayId)).body.upgrade).toEqual({ version: v('2'), status: 'pending', deploymentId: second.body.id });
+
+    await client.sendStatus({ version: '0.5' });
+    await eventually(async () => expect((await getGateway(client.gatewayId)).body.upgrade?.status).toBe('failed'));
+    expect((await getDeployment(second.body.id)).body.targets[0]).toMatchObject({ status: 'failed', reason: 'reported-version', reportedVersion: '0.5' });
+    const failed = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=upgrade.failed`);
+    expect(failed.body.total).toBe(2);
+  });
+
+  it('deploys to a company: its enabled gateways only; "all" skips disabled gateways and then avoids the broadcast topic', async () => {
+    const companyId = uniqueId('co');
+    const [on, off] = [await registeredGateway(companyId), await registeredGateway(companyId)];
+    const other = await registeredGateway(uniqueId('co'));
+    const patched = await api<GatewayDto>(baseUrl, `/api/gateways/${off.gatewayId}`, { method: 'PATCH', body: { enabled: false } });
+    expect(patched.body.enabled).toBe(false);
+
+    const created = await deploy({ version: v('1'), companyId });
+    expect(created.status).toBe(201);
+    expect(created.body.targets.map((target) => target.gatewayId)).toEqual([on.gatewayId]);
+    expect((await deploy({ version: v('1'), gatewayIds: [off.gatewayId] })).status).toBe(409);
+
+    // A disabled gateway exists, so "all" goes to each enabled gateway's own topic.
+    const upgrade = other.waitFor(ToGatewayMessageType.Upgrade, (message) => message.content.toString() === v('2'));
+    const everything = await deploy({ version: v('2'), all: true });
+    expect(everything.status).toBe(201);
+    const targeted = everything.body.targets.map((target) => target.gatewayId);
+    expect(targeted).toEqual(expect.arrayContaining([on.gatewayId, other.gatewayId]));
+    expect(targeted).not.toContain(off.gatewayId);
+    expect((await upgrade).broadcast).toBe(false);
+  });
+
+  it('validates the body: exactly one target form, a dotted version, a known version and known gateways', async () => {
+    const client = await registeredGateway(uniqueId('co'));
+    const before = (await api<DeploymentListDto>(baseUrl, '/api/deployments')).body.total;
+    expect((await deploy({ version: v('1') })).status).toBe(400);
+    expect((await deploy({ version: v('1'), gatewayIds: [client.gatewayId], companyId: 'x' })).status).toBe(400);
+    expect((await deploy({ version: v('1'), all: false })).status).toBe(400);
+    expect((await deploy({ version: 'latest', gatewayIds: [client.gatewayId] })).status).toBe(400);
+    expect((await deploy({ version: v('1'), gatewayIds: [] })).status).toBe(400);
+    expect((await deploy({ version: v('1'), gatewayIds: [client.gatewayId], extra: 1 })).status).toBe(400);
+    expect((await deploy({ version: v('77'), gatewayIds: [client.gatewayId] })).status).toBe(404);
+    const unknown = await deploy({ version: v('1'), gatewayIds: [client.gatewayId, uniqueId('nope')] });
+    expect(unknown.status).toBe(404);
+    expect((await api<DeploymentListDto>(baseUrl, '/api/deployments')).body.total).toBe(before);
+    expect((await getGateway(client.gatewayId)).body.upgrade).toBeNull();
+    expect((await getDeployment('not-an-id')).status).toBe(404);
+  });
+
+  it('keeps tenants apart: an admin deploys only to its company, a user never; lists are scoped', async () => {
+    const [mine, theirs] = [uniqueId('co'), uniqueId('co')];
+    const own = await registeredGateway(mine);
+    const foreign = await registeredGateway(theirs);
+    const admin: Principal = { userId: 'u-admin', email: 'admin@example.com', role: 'admin', companyId: mine };
+    const user: Principal = { ...admin, userId: 'u-user', role: 'user' };
+    const deployments = testApi.app.get(DeploymentsService);
+    const gateways = testApi.app.get(GatewaysService);
+
+    await expectDomainError(deployments.create(admin, { version: v('1'), gatewayIds: [own.gatewayId, foreign.gatewayId] }), DomainErrorCode.NOT_FOUND);
+    await expectDomainError(deployments.create(admin, { version: v('1'), companyId: theirs }), DomainErrorCode.FORBIDDEN);
+    await expectDomainError(deployments.create(admin, { version: v('1'), all: true }), DomainErrorCode.FORBIDDEN);
+    await expectDomainError(deployments.create(user, { version: v('1'), gatewayIds: [own.gatewayId] }), DomainErrorCode.FORBIDDEN);
+    expect((await getGateway(own.gatewayId)).body.upgrade).toBeNull();
+
+    const created = await deployments.create(admin, { version: v('1'), gatewayIds: [own.gatewayId] });
+    expect(created.targets).toHaveLength(1);
+    const listed = await deployments.list(admin, {});
+    expect(listed.items.map((item) => item.id)).toEqual([created.id]);
+    expect(listed.items[0].counts.total).toBe(1);
+
+    expect((await gateways.list(admin, {})).items.map((gateway) => gateway.gatewayId)).toEqual([own.gatewayId]);
+    expect((await gateways.list(admin, { companyId: theirs })).total).toBe(0);
+    await expectDomainError(gateways.get(admin, foreign.gatewayId), DomainErrorCode.NOT_FOUND);
+    await expectDomainError(gateways.update(user, own.gatewayId, { name: 'x' }), DomainErrorCode.FORBIDDEN);
+    expect((await gateways.summary(admin)).total).toBe(1);
+  });
+
+  it('lists gateways with paging, filters and sorting done by the database, and a summary', async () => {
+    const companyId = uniqueId('co');
+    const prefix = uniqueId('gw-list');
+    const created: GatewayClient[] = [];
+    for (const version of ['0.5', '0.9', '0.10']) created.push(await registeredGateway(companyId, version, prefix));
+    await api(baseUrl, `/api/gateways/${created[1].gatewayId}`, { method: 'PATCH', body: { name: 'Pump station North' } });
+
+    const all = await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&sort=gatewayId&order=desc`);
+    expect(all.body.total).toBe(3);
+    expect(all.body.items.map((gateway) => gateway.gatewayId)).toEqual(created.map((client) => client.gatewayId).sort().reverse());
+
+    const page = await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&page=2&pageSize=2`);
+    expect(page.body).toMatchObject({ total: 3, offset: 2, limit: 2 });
+    expect(page.body.items).toHaveLength(1);
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&offset=1&limit=1`)).body.items).toHaveLength(1);
+
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&version=0.9`)).body.items.map((gateway) => gateway.gatewayId)).toEqual([
+      created[1].gatewayId,
+    ]);
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&search=pump%20STATION`)).body.total).toBe(1);
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&online=true`)).body.total).toBe(3);
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&online=false`)).body.total).toBe(0);
+    expect((await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&upgradeStatus=none`)).body.total).toBe(3);
+    expect((await api(baseUrl, '/api/gateways?sort=name')).status).toBe(400);
+    expect((await api(baseUrl, '/api/gateways?pageSize=100000')).status).toBe(400);
+
+    const summary = (await api<GatewaySummaryDto>(baseUrl, '/api/gateways/summary')).body;
+    expect(summary.total).toBeGreaterThanOrEqual(3);
+    expect(summary.online + summary.offline).toBe(summary.total);
+    const versions = summary.versions.map((entry) => entry.version);
+    // Newest first in dotted-number order.
+    expect(versions.indexOf('0.10')).toBeLessThan(versions.indexOf('0.9'));
+    expect(summary.versions.reduce((sum, entry) => sum + entry.count, 0)).toBe(summary.total);
+  });
+
+  it('edits a gateway: validated fields, recorded as gateway.modified; 404 for an unknown gateway', async () => {
+    const client = await registeredGateway(uniqueId('co'));
+    const path = `/api/gateways/${client.gatewayId}`;
+    const patched = await api<GatewayDto>(baseUrl, path, { method: 'PATCH', body: { name: 'Gate 7', address: 'Main St 1', latitude: 47.5, longitude: -8.25 } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'Gate 7', address: 'Main St 1', latitude: 47.5, longitude: -8.25, enabled: true });
+    expect((await api(baseUrl, path, { method: 'PATCH', body: { latitude: 91 } })).status).toBe(400);
+    expect((await api(baseUrl, path, { method: 'PATCH', body: { version: '9' } })).status).toBe(400);
+    expect((await api<GatewayDto>(baseUrl, path, { method: 'PATCH', body: { address: null } })).body.address).toBeNull();
+    expect((await api(baseUrl, `/api/gateways/${uniqueId('nope')}`, { method: 'PATCH', body: { name: 'x' } })).status).toBe(404);
+    const events = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=gateway.modified`);
+    expect(events.body.total).toBe(2);
+  });
+});

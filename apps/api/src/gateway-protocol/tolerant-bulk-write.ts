@@ -1,0 +1,61 @@
+import { MAX_STATEMENTS_PER_WRITE } from '../database/chunked-bulk-write';
+
+interface BulkWritable<O> {
+  bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;
+}
+
+interface WriteErrorLike {
+  index: number;
+  errmsg?: string;
+  code?: number;
+}
+
+interface BulkWriteErrorLike {
+  writeErrors: WriteErrorLike | WriteErrorLike[];
+  result?: { upsertedIds?: Record<number, unknown> };
+}
+
+export interface TolerantWriteResult {
+  upsertedIds: Record<number, unknown>;
+  /** Operations the database refused (e.g. a duplicate key): retrying them cannot succeed. */
+  rejected: Array<{ index: number; message: string }>;
+}
+
+function isBulkWriteError(error: unknown): error is BulkWriteErrorLike {
+  return typeof error === 'object' && error !== null && 'writeErrors' in error;
+}
+
+/**
+ * Unordered bulk write in chunks (see MAX_STATEMENTS_PER_WRITE) that goes on past documents the
+ * database refuses and reports them, so one bad document never holds up the others. Anything
+ * else (connection lost, timeout) throws, and the caller retries the whole batch. The operations
+ * must be idempotent: FerretDB stops a chunk at its first refused document, so the rest of the
+ * chunk is sent again.
+ */
+export async function tolerantBulkWrite<O>(model: BulkWritable<NoInfer<O>>, operations: O[], chunkSize = MAX_STATEMENTS_PER_WRITE): Promise<TolerantWriteResult> {
+  const result: TolerantWriteResult = { upsertedIds: {}, rejected: [] };
+  for (let offset = 0; offset < operations.length; offset += chunkSize) {
+    // Indexes into `operations` still to write in this chunk.
+    let remaining = operations.slice(offset, offset + chunkSize).map((_, i) => offset + i);
+    while (remaining.length > 0) {
+      const sent = remaining;
+      let upserted: Record<number, unknown> | undefined;
+      try {
+        upserted = (await model.bulkWrite(sent.map((index) => operations[index]), { ordered: false })).upsertedIds;
+        remaining = [];
+      } catch (error) {
+        if (!isBulkWriteError(error)) throw error;
+        upserted = error.result?.upsertedIds;
+        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        if (writeErrors.length === 0 || writeErrors.some((writeError) => sent[writeError.index] === undefined)) throw error;
+        const refused = new Set(writeErrors.map((writeError) => sent[writeError.index]));
+        for (const writeError of writeErrors) {
+          result.rejected.push({ index: sent[writeError.index], message: writeError.errmsg ?? `code ${writeError.code ?? 'unknown'}` });
+        }
+        remaining = sent.filter((index) => !refused.has(index));
+      }
+      for (const [position, id] of Object.entries(upserted ?? {})) result.upsertedIds[sent[Number(position)]] = id;
+    }
+  }
+  return result;
+}
