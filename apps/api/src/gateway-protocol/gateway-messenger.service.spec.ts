@@ -1,0 +1,37 @@
+import { decodeFrame, parseAvailableVersionsPayload, parseLatestVersionPayload } from '@upgrade-manager/frame-codec';
+import type { FramePublisher } from '../mqtt/frame-publisher.service';
+import { GatewayMessenger } from './gateway-messenger.service';
+
+function setup() {
+  const published: Array<{ topic: string; frame: Buffer }> = [];
+  const publisher = { publish: async (topic: string, frame: Buffer) => void published.push({ topic, frame }) } as unknown as FramePublisher;
+  return { messenger: new GatewayMessenger(publisher), published };
+}
+
+describe('GatewayMessenger', () => {
+  it('sends Latest Version and Available Versions to one gateway or to all', async () => {
+    const { messenger, published } = setup();
+    await messenger.sendLatestVersion('1.10', 'gw-1');
+    await messenger.sendAvailableVersions(['0.5', '1.10']);
+    expect(published.map((message) => message.topic)).toEqual(['TOGATEWAY/LATEST_VERSION/gw-1', 'TOGATEWAY/AVAILABLE_VERSIONS']);
+    expect(parseLatestVersionPayload(decodeFrame(published[0].frame).payload)).toEqual({ version: '1.10' });
+    expect(parseAvailableVersionsPayload(decodeFrame(published[1].frame).payload)).toEqual({ versions: ['0.5', '1.10'] });
+  });
+
+  it('frames an image once and publishes that same Buffer to every target', async () => {
+    const { messenger, published } = setup();
+    const image = Buffer.from([0, 1, 2, 255]);
+    const frame = messenger.encodeImageFrame(image);
+    expect(decodeFrame(frame).payload.equals(image)).toBe(true);
+    await messenger.sendUpgrade(frame, ['gw-1', 'gw-2']);
+    await messenger.sendUpgrade(frame);
+    await messenger.sendDownloadUpgrade('gw-3', frame);
+    expect(published.map((message) => message.topic)).toEqual([
+      'TOGATEWAY/UPGRADE/gw-1',
+      'TOGATEWAY/UPGRADE/gw-2',
+      'TOGATEWAY/UPGRADE',
+      'TOGATEWAY/DOWNLOAD_UPGRADE/gw-3',
+    ]);
+    expect(published.every((message) => message.frame === frame)).toBe(true);
+  });
+});
