@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
-import { buildMqttClientOptions } from '../mqtt/mqtt-client-options';
+import { buildMqttClientOptions, mqttEnvFrom } from '../mqtt/mqtt-client-options';
 
 export const DYNSEC_CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 export const DYNSEC_RESPONSE_TOPIC = `${DYNSEC_CONTROL_TOPIC}/response`;
@@ -101,16 +101,7 @@ export class DynsecControlClient implements OnApplicationShutdown {
 
   private async open(): Promise<MqttClient> {
     const clientId = `${this.config.get('MQTT_CLIENT_ID')}-accounts-${randomBytes(4).toString('hex')}`;
-    const { url, ...options } = buildMqttClientOptions(
-      {
-        MQTT_URL: this.config.get('MQTT_URL'),
-        MQTT_USERNAME: this.config.get('MQTT_USERNAME'),
-        MQTT_PASSWORD: this.config.get('MQTT_PASSWORD'),
-        MQTT_CA_FILE: this.config.get('MQTT_CA_FILE'),
-      },
-      clientId,
-      false,
-    );
+    const { url, ...options } = buildMqttClientOptions(mqttEnvFrom(this.config), clientId, false);
     const client = connect(url, options);
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (error) => this.logger.warn(`Account control connection: ${error.message}`));

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { AppConfigService } from '../config/app-config.service';
-import { buildMqttClientOptions } from './mqtt-client-options';
+import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -22,16 +22,7 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     const clientId = `${this.config.get('MQTT_CLIENT_ID')}-pub-${randomBytes(4).toString('hex')}`;
-    const { url, ...options } = buildMqttClientOptions(
-      {
-        MQTT_URL: this.config.get('MQTT_URL'),
-        MQTT_USERNAME: this.config.get('MQTT_USERNAME'),
-        MQTT_PASSWORD: this.config.get('MQTT_PASSWORD'),
-        MQTT_CA_FILE: this.config.get('MQTT_CA_FILE'),
-      },
-      clientId,
-      false,
-    );
+    const { url, ...options } = buildMqttClientOptions(mqttEnvFrom(this.config), clientId, false);
     this.client = connect(url, options);
     this.client.on('connect', () => this.logger.log(`Publisher connected to ${url}`));
     this.client.on('error', (err) => this.logger.warn(`Publisher connection error: ${err.message}`));

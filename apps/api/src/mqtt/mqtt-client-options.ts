@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { AppConfigService } from '../config/app-config.service';
 import type { Env } from '../config/env.schema';
 
 type MqttEnv = Pick<Env, 'MQTT_URL' | 'MQTT_USERNAME' | 'MQTT_PASSWORD' | 'MQTT_CA_FILE'>;
@@ -15,6 +16,16 @@ export interface MqttConnectionOptions {
   connectTimeout: number;
   ca?: Buffer;
   rejectUnauthorized?: boolean;
+}
+
+/** The broker settings from the validated environment. */
+export function mqttEnvFrom(config: AppConfigService): MqttEnv {
+  return {
+    MQTT_URL: config.get('MQTT_URL'),
+    MQTT_USERNAME: config.get('MQTT_USERNAME'),
+    MQTT_PASSWORD: config.get('MQTT_PASSWORD'),
+    MQTT_CA_FILE: config.get('MQTT_CA_FILE'),
+  };
 }
 
 /** Connection options shared by the API's subscriber and publisher connections. */

@@ -1,22 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfigService } from '../config/app-config.service';
 import { FramePublisher } from './frame-publisher.service';
-import { buildMqttClientOptions } from './mqtt-client-options';
+import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
 import { RawFrameMqttServer } from './raw-frame-mqtt.server';
 
 // The subscriber keeps a persistent session (fixed client id, clean: false, QoS 1) so that
 // gateway messages published while the API is down are delivered when it comes back.
 function createSubscriber(config: AppConfigService): RawFrameMqttServer {
-  const options = buildMqttClientOptions(
-    {
-      MQTT_URL: config.get('MQTT_URL'),
-      MQTT_USERNAME: config.get('MQTT_USERNAME'),
-      MQTT_PASSWORD: config.get('MQTT_PASSWORD'),
-      MQTT_CA_FILE: config.get('MQTT_CA_FILE'),
-    },
-    config.get('MQTT_CLIENT_ID'),
-    true,
-  );
+  const options = buildMqttClientOptions(mqttEnvFrom(config), config.get('MQTT_CLIENT_ID'), true);
   return new RawFrameMqttServer({ ...options, subscribeOptions: { qos: 1 } });
 }
 
