@@ -1,9 +1,7 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { randomBytes, randomInt } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
-import { IMAGE_BUCKET } from './image-storage.service';
+import { gridFsCounts, postVersionForm } from '../../test/version-upload';
 import { VersionsService } from './versions.service';
 
 const MAX_IMAGE_BYTES = 256 * 1024;
@@ -13,23 +11,7 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
   const major = `${randomInt(100_000, 999_999)}`;
   const previousMax = process.env['MAX_IMAGE_BYTES'];
 
-  async function upload(fields: Array<[string, string | Buffer]>): Promise<Response> {
-    const form = new FormData();
-    for (const [name, value] of fields) {
-      if (typeof value === 'string') form.append(name, value);
-      else form.append(name, new Blob([value]), 'image.bin');
-    }
-    return fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form });
-  }
-
-  async function gridFsCounts(): Promise<{ files: number; chunks: number }> {
-    const db = api.app.get<Connection>(getConnectionToken()).db;
-    if (!db) throw new Error('not connected');
-    return {
-      files: await db.collection(`${IMAGE_BUCKET}.files`).countDocuments(),
-      chunks: await db.collection(`${IMAGE_BUCKET}.chunks`).countDocuments(),
-    };
-  }
+  const upload = (fields: Array<[string, string | Buffer]>) => postVersionForm(api.baseUrl, fields);
 
   beforeAll(async () => {
     api = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1', MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) });
@@ -50,7 +32,7 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
       expect(response.status).toBe(413);
       expect(((await response.json()) as { message: string }).message).toContain(`MAX_IMAGE_BYTES (${MAX_IMAGE_BYTES} bytes)`);
     }
-    expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 });
+    expect(await gridFsCounts(api.app)).toEqual({ files: 0, chunks: 0 });
     expect(await api.app.get(VersionsService).exists(`${major}.1`)).toBe(false);
   });
 
@@ -70,7 +52,7 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
       request.end(body);
     });
     expect(status).toBe(413);
-    expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 });
+    expect(await gridFsCounts(api.app)).toEqual({ files: 0, chunks: 0 });
   });
 
   it('removes what was stored when the client disconnects in the middle of the file', async () => {
@@ -87,9 +69,9 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
     });
     request.on('error', () => undefined);
     await new Promise<void>((resolve) => request.write(partial, () => resolve()));
-    await eventually(async () => expect((await gridFsCounts()).chunks).toBeGreaterThan(0));
+    await eventually(async () => expect((await gridFsCounts(api.app)).chunks).toBeGreaterThan(0));
     request.destroy();
-    await eventually(async () => expect(await gridFsCounts()).toEqual({ files: 0, chunks: 0 }));
+    await eventually(async () => expect(await gridFsCounts(api.app)).toEqual({ files: 0, chunks: 0 }));
     expect(await api.app.get(VersionsService).exists(`${major}.3`)).toBe(false);
   });
 
@@ -100,6 +82,6 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
     ]);
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ version: `${major}.2`, size: MAX_IMAGE_BYTES });
-    expect(await gridFsCounts()).toEqual({ files: 1, chunks: 2 });
+    expect(await gridFsCounts(api.app)).toEqual({ files: 1, chunks: 2 });
   });
 });

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
-import { IMAGE_BUCKET } from './image-storage.service';
+import { gridFsCounts, postVersionForm } from '../../test/version-upload';
 import { VersionsService } from './versions.service';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -27,28 +27,12 @@ describe('versions (real database, broker and resources folder)', () => {
   const v = (rest: string) => `${major}.${rest}`;
   const startupImage = randomBytes(5000);
 
-  async function upload(fields: Array<[string, string | Buffer]>): Promise<Response> {
-    const form = new FormData();
-    for (const [name, value] of fields) {
-      if (typeof value === 'string') form.append(name, value);
-      else form.append(name, new Blob([value]), 'image.bin');
-    }
-    return fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form });
-  }
+  const upload = (fields: Array<[string, string | Buffer]>) => postVersionForm(api.baseUrl, fields);
 
   async function list(): Promise<VersionDto[]> {
     const response = await fetch(`${api.baseUrl}/api/versions`);
     expect(response.status).toBe(200);
     return ((await response.json()) as VersionListDto).items;
-  }
-
-  async function gridFsCounts(): Promise<{ files: number; chunks: number }> {
-    const db = api.app.get<Connection>(getConnectionToken()).db;
-    if (!db) throw new Error('not connected');
-    return {
-      files: await db.collection(`${IMAGE_BUCKET}.files`).countDocuments(),
-      chunks: await db.collection(`${IMAGE_BUCKET}.chunks`).countDocuments(),
-    };
   }
 
   beforeAll(async () => {
@@ -114,7 +98,7 @@ describe('versions (real database, broker and resources folder)', () => {
     expect(bytes.equals(image)).toBe(true);
 
     // GridFS chunks of 255 KiB: 3 MiB is 13 of them, plus the one of the start-up import.
-    expect(await gridFsCounts()).toEqual({ files: 2, chunks: 14 });
+    expect(await gridFsCounts(api.app)).toEqual({ files: 2, chunks: 14 });
   });
 
   it('broadcasts Latest Version and Available Versions to gateways after an upload', async () => {
@@ -147,7 +131,7 @@ describe('versions (real database, broker and resources folder)', () => {
   });
 
   it('refuses a duplicate version with 409, also one that only orders the same, and stores nothing', async () => {
-    const before = await gridFsCounts();
+    const before = await gridFsCounts(api.app);
     for (const fields of [
       [['version', v('2')], ['file', randomBytes(1000)]],
       [['version', `${v('2')}.0`], ['file', randomBytes(1000)]],
@@ -157,11 +141,11 @@ describe('versions (real database, broker and resources folder)', () => {
       expect(response.status).toBe(409);
       expect(((await response.json()) as { message: string }).message).toContain('already exists');
     }
-    expect(await gridFsCounts()).toEqual(before);
+    expect(await gridFsCounts(api.app)).toEqual(before);
   });
 
   it('refuses an invalid, missing or empty part with 400 and a message, and stores nothing', async () => {
-    const before = await gridFsCounts();
+    const before = await gridFsCounts(api.app);
     const cases: Array<[Array<[string, string | Buffer]>, string]> = [
       [[['version', 'v1.0'], ['file', randomBytes(1000)]], 'Invalid version "v1.0"'],
       [[['file', randomBytes(1000)], ['version', '1.x']], 'Invalid version "1.x"'],
@@ -176,7 +160,7 @@ describe('versions (real database, broker and resources folder)', () => {
     }
     const notMultipart = await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(notMultipart.status).toBe(400);
-    expect(await gridFsCounts()).toEqual(before);
+    expect(await gridFsCounts(api.app)).toEqual(before);
     expect(await api.app.get(VersionsService).exists(v('3'))).toBe(false);
   });
 
@@ -215,12 +199,12 @@ describe('versions (real database, broker and resources folder)', () => {
   });
 
   it('deletes a version with its image and its resources file, and announces the new latest', async () => {
-    const before = await gridFsCounts();
+    const before = await gridFsCounts(api.app);
     latestSeen.length = 0;
     const response = await fetch(`${api.baseUrl}/api/versions/${v('11')}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
     expect((await fetch(`${api.baseUrl}/api/versions/${v('11')}`)).status).toBe(404);
-    expect(await gridFsCounts()).toEqual({ files: before.files - 1, chunks: before.chunks - 1 });
+    expect(await gridFsCounts(api.app)).toEqual({ files: before.files - 1, chunks: before.chunks - 1 });
     expect(existsSync(join(resourcesDir, v('11')))).toBe(false);
     expect((await list())[0]).toMatchObject({ version: v('10'), latest: true });
     await eventually(async () => expect(latestSeen).toContain(v('10')));
