@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { Gateway, GatewaySchema } from '../gateways/gateway.schema';
+import { GatewaysModule } from '../gateways/gateways.module';
 import { DynsecControlClient } from './dynsec-control.client';
 import { GatewayBrokerAccounts } from './gateway-broker-accounts';
 import { GatewayCredential, GatewayCredentialSchema } from './gateway-credential.schema';
@@ -9,11 +9,9 @@ import { GatewayCredentialsService } from './gateway-credentials.service';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([
-      { name: GatewayCredential.name, schema: GatewayCredentialSchema },
-      // Read only: a gateway must exist and be in the caller's scope.
-      { name: Gateway.name, schema: GatewaySchema },
-    ]),
+    MongooseModule.forFeature([{ name: GatewayCredential.name, schema: GatewayCredentialSchema }]),
+    // A gateway must exist and be in the caller's scope.
+    GatewaysModule,
   ],
   controllers: [GatewayCredentialsController],
   providers: [DynsecControlClient, GatewayBrokerAccounts, GatewayCredentialsService],

@@ -3,7 +3,10 @@ import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import type { AppConfigService } from '../config/app-config.service';
 import type { EventsService, RecordEventInput } from '../events/events.service';
+import type { DeploymentTarget } from '../deployments/deployment-target.schema';
 import type { Gateway } from '../gateways/gateway.schema';
+import { GatewaysService } from '../gateways/gateways.service';
+import type { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { GatewayBrokerAccounts } from './gateway-broker-accounts';
 import type { GatewayCredential } from './gateway-credential.schema';
@@ -39,16 +42,24 @@ describe('GatewayCredentialsService', () => {
 
   beforeEach(() => {
     const gateways = fakeModel<Partial<Gateway>>([
-      { gatewayId: 'gw-a', companyId: '2' },
-      { gatewayId: 'gw-b', companyId: '3' },
-      { gatewayId: 'gateway', companyId: '2' },
+      { _id: 'gw-a', gatewayId: 'gw-a', companyId: '2' },
+      { _id: 'gw-b', gatewayId: 'gw-b', companyId: '3' },
+      { _id: 'gateway', gatewayId: 'gateway', companyId: '2' },
     ]);
     credentials = fakeModel<GatewayCredential>([]);
     broker = { create: jest.fn().mockResolvedValue(undefined), setPassword: jest.fn().mockResolvedValue(true), remove: jest.fn().mockResolvedValue(undefined) };
     events = [];
     const config = { get: (name: string) => ({ MQTT_USERNAME: 'upgrade-manager-api', MQTT_GATEWAY_USERNAME: 'gateway' })[name] };
-    service = new GatewayCredentialsService(
+    // The real scope lookup over the fake collection; the other collaborators are not reached.
+    const gatewaysService = new GatewaysService(
       gateways as unknown as Model<Gateway>,
+      {} as Model<DeploymentTarget>,
+      config as unknown as AppConfigService,
+      {} as EventsService,
+      {} as LiveEventsService,
+    );
+    service = new GatewayCredentialsService(
+      gatewaysService,
       credentials as unknown as Model<GatewayCredential>,
       broker as unknown as GatewayBrokerAccounts,
       config as unknown as AppConfigService,

@@ -5,13 +5,13 @@ import { isValidGatewayId } from '@upgrade-manager/frame-codec';
 import type { Counter } from 'prom-client';
 import type { Model } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
-import { tenantScopeOf, type Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { gatewayScopeFilter } from '../gateways/gateway-query';
-import { Gateway } from '../gateways/gateway.schema';
+import type { Gateway } from '../gateways/gateway.schema';
 import { assertCanManageGateways } from '../gateways/gateways.policy';
+import { GatewaysService } from '../gateways/gateways.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { GatewayBrokerAccounts } from './gateway-broker-accounts';
 import { GatewayCredential } from './gateway-credential.schema';
@@ -27,7 +27,7 @@ export class GatewayCredentialsService {
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysService,
     @InjectModel(GatewayCredential.name) private readonly credentials: Model<GatewayCredential>,
     private readonly broker: GatewayBrokerAccounts,
     private readonly config: AppConfigService,
@@ -101,8 +101,7 @@ export class GatewayCredentialsService {
 
   // Another company's gateway is "not found", as everywhere in the API; users may not manage.
   private async findManageable(principal: Principal, gatewayId: string): Promise<Gateway> {
-    const gateway = await this.gateways.findOne({ gatewayId, ...gatewayScopeFilter(tenantScopeOf(principal)) }).lean<Gateway>();
-    if (!gateway) throw new DomainError(DomainErrorCode.NOT_FOUND, `Gateway ${gatewayId} not found`);
+    const gateway = await this.gateways.findVisible(principal, gatewayId);
     assertCanManageGateways(principal);
     return gateway;
   }

@@ -107,7 +107,8 @@ export class GatewaysService {
   }
 
   // Another company's gateway is "not found", so that ids of other tenants do not leak.
-  private async findVisible(principal: Principal, gatewayId: string): Promise<Gateway> {
+  /** The gateway if it exists in the principal's tenant scope; NOT_FOUND otherwise. */
+  async findVisible(principal: Principal, gatewayId: string): Promise<Gateway> {
     const gateway = await this.gateways.findOne({ _id: gatewayId, ...gatewayScopeFilter(tenantScopeOf(principal)) }).lean<Gateway>();
     if (!gateway) throw notFound(gatewayId);
     return gateway;
