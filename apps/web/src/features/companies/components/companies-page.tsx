@@ -1,8 +1,9 @@
-import { Alert, Badge, Button, Card, Group, Modal, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type CompanyDto, CreateCompanyDto, SUPER_COMPANY_ID, UpdateCompanyDto } from '@upgrade-manager/dto';
 import { type FormEvent, useState } from 'react';
-import { EmptyState, ErrorState, LoadingState } from '../../../components/ui/page-states';
+import { EmptyState } from '../../../components/ui/page-states';
+import { QueryListCard } from '../../../components/ui/query-list-card';
 import { type FieldErrors, hasErrors, validateDto } from '../../../lib/validate-dto';
 import { formatDateTime } from '../../../utils/format';
 import { useCreateCompany } from '../api/create-company';
@@ -87,11 +88,14 @@ export function CompaniesPage() {
       <Text c="dimmed" size="sm">
         A gateway's first Status creates its company with a default name; rename it here.
       </Text>
-      <Card withBorder>
-        {companies.isPending && <LoadingState rows={4} label="Loading companies…" />}
-        {companies.isError && <ErrorState title="Cannot load the companies" error={companies.error} onRetry={() => void companies.refetch()} />}
-        {companies.data && companies.data.items.length === 0 && <EmptyState title="No companies">Create one with “New company”.</EmptyState>}
-        {companies.data && companies.data.items.length > 0 && (
+      <QueryListCard
+        query={companies}
+        loadingRows={4}
+        loadingLabel="Loading companies…"
+        errorTitle="Cannot load the companies"
+        empty={<EmptyState title="No companies">Create one with “New company”.</EmptyState>}
+      >
+        {(data) => (
           <Table.ScrollContainer minWidth={560}>
             <Table striped highlightOnHover aria-label="Companies">
               <Table.Thead>
@@ -104,7 +108,7 @@ export function CompaniesPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {companies.data.items.map((company) => (
+                {data.items.map((company) => (
                   <Table.Tr key={company.companyId}>
                     <Table.Td>{company.companyId}</Table.Td>
                     <Table.Td>
@@ -128,7 +132,7 @@ export function CompaniesPage() {
             </Table>
           </Table.ScrollContainer>
         )}
-      </Card>
+      </QueryListCard>
       {editing !== null && <CompanyFormModal company={editing === 'new' ? undefined : editing} onClose={() => setEditing(null)} />}
     </Stack>
   );

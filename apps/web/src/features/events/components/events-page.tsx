@@ -1,7 +1,8 @@
 import { Button, Card, Group, Pagination, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { EVENT_TYPES, type EventType } from '@upgrade-manager/dto';
 import { useSearchParams } from 'react-router-dom';
-import { EmptyState, ErrorState, LoadingState } from '../../../components/ui/page-states';
+import { EmptyState } from '../../../components/ui/page-states';
+import { QueryListCard } from '../../../components/ui/query-list-card';
 import { useSession } from '../../../lib/auth';
 import { policies } from '../../../lib/authorization';
 import { formatNumber, localInputToIso } from '../../../utils/format';
@@ -111,20 +112,23 @@ export function EventsPage() {
           </Group>
         )}
       </Card>
-      <Card withBorder>
-        {events.isPending && <LoadingState rows={8} label="Loading events…" />}
-        {events.isError && <ErrorState title="Cannot load the event log" error={events.error} onRetry={() => void events.refetch()} />}
-        {events.data && events.data.items.length === 0 && (
+      <QueryListCard
+        query={events}
+        loadingRows={8}
+        loadingLabel="Loading events…"
+        errorTitle="Cannot load the event log"
+        empty={
           <EmptyState title={filtered ? 'No event matches these filters' : 'No events yet'}>
             {filtered ? 'Widen the time range or clear a filter.' : 'Logins, deployments, uploads and changes to gateways and users are recorded here.'}
           </EmptyState>
-        )}
-        {events.data && events.data.items.length > 0 && (
+        }
+      >
+        {(data) => (
           <Stack gap="sm">
-            <EventsTable events={events.data.items} showCompany={seesAll} />
+            <EventsTable events={data.items} showCompany={seesAll} />
             <Group justify="space-between">
               <Text size="sm" c="dimmed">
-                {formatNumber(events.data.total)} events
+                {formatNumber(data.total)} events
               </Text>
               <Pagination
                 total={pages}
@@ -140,7 +144,7 @@ export function EventsPage() {
             </Group>
           </Stack>
         )}
-      </Card>
+      </QueryListCard>
     </Stack>
   );
 }

@@ -1,7 +1,8 @@
-import { Badge, Button, Card, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Button, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
 import type { Role, UserDto } from '@upgrade-manager/dto';
 import { useState } from 'react';
-import { EmptyState, ErrorState, LoadingState } from '../../../components/ui/page-states';
+import { EmptyState } from '../../../components/ui/page-states';
+import { QueryListCard } from '../../../components/ui/query-list-card';
 import { useSession } from '../../../lib/auth';
 import { policies } from '../../../lib/authorization';
 import { formatDateTime } from '../../../utils/format';
@@ -40,11 +41,14 @@ export function UsersPage() {
           onChange={setCompanyId}
         />
       )}
-      <Card withBorder>
-        {users.isPending && <LoadingState rows={5} label="Loading users…" />}
-        {users.isError && <ErrorState title="Cannot load the users" error={users.error} onRetry={() => void users.refetch()} />}
-        {users.data && users.data.items.length === 0 && <EmptyState title="No users here">Create one with “New user”.</EmptyState>}
-        {users.data && users.data.items.length > 0 && (
+      <QueryListCard
+        query={users}
+        loadingRows={5}
+        loadingLabel="Loading users…"
+        errorTitle="Cannot load the users"
+        empty={<EmptyState title="No users here">Create one with “New user”.</EmptyState>}
+      >
+        {(data) => (
           <Table.ScrollContainer minWidth={720}>
             <Table striped highlightOnHover aria-label="Users">
               <Table.Thead>
@@ -59,7 +63,7 @@ export function UsersPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {users.data.items.map((user) => (
+                {data.items.map((user) => (
                   <Table.Tr key={user.id}>
                     <Table.Td>
                       {user.name}
@@ -92,7 +96,7 @@ export function UsersPage() {
             </Table>
           </Table.ScrollContainer>
         )}
-      </Card>
+      </QueryListCard>
       {editing !== null && (
         <UserFormModal key={editing === 'new' ? 'new' : editing.id} opened user={editing === 'new' ? undefined : editing} onClose={() => setEditing(null)} />
       )}

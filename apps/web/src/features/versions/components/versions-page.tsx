@@ -2,7 +2,8 @@ import { ActionIcon, Badge, Button, Card, CopyButton, Group, Modal, Stack, Table
 import { notifications } from '@mantine/notifications';
 import type { VersionDto } from '@upgrade-manager/dto';
 import { useState } from 'react';
-import { EmptyState, ErrorState, LoadingState } from '../../../components/ui/page-states';
+import { EmptyState } from '../../../components/ui/page-states';
+import { QueryListCard } from '../../../components/ui/query-list-card';
 import { useSession } from '../../../lib/auth';
 import { policies } from '../../../lib/authorization';
 import { formatBytes, formatDateTime } from '../../../utils/format';
@@ -75,15 +76,18 @@ export function VersionsPage() {
           <UploadVersionForm latest={latest} />
         </Card>
       )}
-      <Card withBorder>
-        {versions.isPending && <LoadingState rows={4} label="Loading versions…" />}
-        {versions.isError && <ErrorState title="Cannot load the versions" error={versions.error} onRetry={() => void versions.refetch()} />}
-        {versions.data && versions.data.items.length === 0 && (
+      <QueryListCard
+        query={versions}
+        loadingRows={4}
+        loadingLabel="Loading versions…"
+        errorTitle="Cannot load the versions"
+        empty={
           <EmptyState title="No versions yet">
             {canManage ? 'Upload an image above, or drop a file into the server’s resources folder.' : 'An administrator uploads versions; they appear here.'}
           </EmptyState>
-        )}
-        {versions.data && versions.data.items.length > 0 && (
+        }
+      >
+        {(data) => (
           <Table.ScrollContainer minWidth={760}>
             <Table striped highlightOnHover aria-label="Versions">
               <Table.Thead>
@@ -97,7 +101,7 @@ export function VersionsPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {versions.data.items.map((version) => (
+                {data.items.map((version) => (
                   <Table.Tr key={version.version} data-testid={`version-row-${version.version}`}>
                     <Table.Td>
                       <Group gap="xs" wrap="nowrap">
@@ -139,7 +143,7 @@ export function VersionsPage() {
             </Table>
           </Table.ScrollContainer>
         )}
-      </Card>
+      </QueryListCard>
       <DeleteVersionModal version={toDelete} onClose={() => setToDelete(null)} />
     </Stack>
   );
