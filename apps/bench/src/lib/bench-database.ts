@@ -99,6 +99,10 @@ export class BenchDatabase {
     }
   }
 
+  async deleteGateways(prefix: string): Promise<void> {
+    await this.db.collection(GATEWAYS).deleteMany({ gatewayId: gatewayIdPrefix(prefix) });
+  }
+
   async drop(): Promise<void> {
     await this.db.dropDatabase();
   }

@@ -14,6 +14,8 @@ import { pollUntil, withTimeout } from './waiting';
  */
 export const POLL_INTERVAL_MS = 100;
 const POLL_BACKOFF = 2;
+/** A phase whose count has not moved for this long has lost messages: waiting longer is pointless. */
+const STALL_MS = 60_000;
 export const LIST_QUERY = 'pageSize=50&sort=lastSeenAt&order=desc';
 const LIST_WARM_UP_REQUESTS = 20;
 
@@ -43,6 +45,8 @@ export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase,
     backoffFactor: POLL_BACKOFF,
     what: 'product ingest',
     progress: () => `${persisted}/${fleet.size} gateways stored at version ${last}`,
+    stallMs: STALL_MS,
+    progressValue: () => persisted,
   });
   return { seconds: (done - started) / 1000 };
 }
@@ -102,6 +106,8 @@ export async function measureProductRollout(
       backoffFactor: POLL_BACKOFF,
       what: `product rollout (${mode})`,
       progress: () => `${delivered.value} delivered, ${counts.confirmed} confirmed, ${counts.failed} failed of ${fleet.size}`,
+      stallMs: STALL_MS,
+      progressValue: () => counts.confirmed,
     },
   );
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
@@ -113,21 +119,29 @@ export async function measureProductRollout(
   };
 }
 
-/** Fills the database up to `gateways` (directly, as Status frames would have) and times the list page sequentially. */
+/**
+ * Fills the database up to `gateways` (directly, as Status frames would have), times the list
+ * page with one request at a time, and removes the added gateways again so that later rollouts
+ * to "all" target only the simulated fleet.
+ */
 export async function measureListLatency(api: ApiClient, db: BenchDatabase, seedPrefix: string, gateways: number, requests: number): Promise<ListResult> {
   const existing = await db.countGateways();
   if (existing < gateways) await db.seedGateways(seedPrefix, gateways - existing);
-  const total = await db.countGateways();
-  for (let i = 0; i < LIST_WARM_UP_REQUESTS; i++) await api.listGateways(LIST_QUERY);
-  const samples: number[] = [];
-  for (let i = 0; i < requests; i++) {
-    const started = performance.now();
-    const page = await api.listGateways(LIST_QUERY);
-    samples.push(performance.now() - started);
-    // Other gateways on the shared broker may register meanwhile: at least `total`.
-    if (page.items.length !== Math.min(50, total) || page.total < total) {
-      throw new Error(`GET /api/gateways?${LIST_QUERY}: ${page.items.length} items of ${page.total}, expected 50 of at least ${total}`);
+  try {
+    const total = await db.countGateways();
+    for (let i = 0; i < LIST_WARM_UP_REQUESTS; i++) await api.listGateways(LIST_QUERY);
+    const samples: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const started = performance.now();
+      const page = await api.listGateways(LIST_QUERY);
+      samples.push(performance.now() - started);
+      // Other gateways on the shared broker may register meanwhile: at least `total`.
+      if (page.items.length !== Math.min(50, total) || page.total < total) {
+        throw new Error(`GET /api/gateways?${LIST_QUERY}: ${page.items.length} items of ${page.total}, expected 50 of at least ${total}`);
+      }
     }
+    return { gateways: total, request: `GET /api/gateways?${LIST_QUERY}`, latency: summarizeLatencies(samples) };
+  } finally {
+    await db.deleteGateways(`${seedPrefix}-`);
   }
-  return { gateways: total, request: `GET /api/gateways?${LIST_QUERY}`, latency: summarizeLatencies(samples) };
 }

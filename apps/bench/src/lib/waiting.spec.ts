@@ -33,6 +33,12 @@ describe('pollUntil', () => {
     await expect(pollUntil(async () => false, { timeoutMs: 5, intervalMs: 1, what: 'never' })).rejects.toBeInstanceOf(BenchTimeoutError);
   });
 
+  it('gives up when the progress stalls', async () => {
+    await expect(
+      pollUntil(async () => false, { timeoutMs: 10_000, intervalMs: 1, what: 'stuck', stallMs: 20, progressValue: () => 3, progress: () => '3/5' }),
+    ).rejects.toThrow('stuck: no progress for 0 s (3/5)');
+  });
+
   it('passes a failing check on', async () => {
     await expect(pollUntil(() => Promise.reject(new Error('boom')), { timeoutMs: 100, intervalMs: 1, what: 'x' })).rejects.toThrow('boom');
   });

@@ -49,6 +49,9 @@ export interface PollOptions {
   backoffFactor?: number;
   what: string;
   progress?: () => string;
+  /** Give up early when `progressValue` has not changed for this long. */
+  stallMs?: number;
+  progressValue?: () => number;
 }
 
 /**
@@ -57,13 +60,20 @@ export interface PollOptions {
  */
 export async function pollUntil(check: () => Promise<boolean>, options: PollOptions): Promise<number> {
   const deadline = performance.now() + options.timeoutMs;
+  let lastValue = options.progressValue?.();
+  let lastChange = performance.now();
   for (;;) {
     const started = performance.now();
     if (await check()) return performance.now();
     const now = performance.now();
-    if (now > deadline) {
-      const detail = options.progress ? ` (${options.progress()})` : '';
-      throw new BenchTimeoutError(`${options.what}: not done within ${Math.round(options.timeoutMs / 1000)} s${detail}`);
+    const detail = options.progress ? ` (${options.progress()})` : '';
+    if (now > deadline) throw new BenchTimeoutError(`${options.what}: not done within ${Math.round(options.timeoutMs / 1000)} s${detail}`);
+    const value = options.progressValue?.();
+    if (value !== lastValue) {
+      lastValue = value;
+      lastChange = now;
+    } else if (options.stallMs !== undefined && now - lastChange > options.stallMs) {
+      throw new BenchTimeoutError(`${options.what}: no progress for ${Math.round(options.stallMs / 1000)} s${detail}`);
     }
     await sleep(Math.max(options.intervalMs, (now - started) * (options.backoffFactor ?? 0)));
   }
