@@ -34,4 +34,12 @@ describe('GatewayMessenger', () => {
     ]);
     expect(published.every((message) => message.frame === frame)).toBe(true);
   });
+
+  it('frames the same image Buffer once, however many gateways ask for it', () => {
+    const { messenger } = setup();
+    const image = Buffer.alloc(1024, 7);
+    const frames = Array.from({ length: 100 }, () => messenger.encodeImageFrame(image));
+    expect(new Set(frames).size).toBe(1);
+    expect(messenger.encodeImageFrame(Buffer.from(image))).not.toBe(frames[0]);
+  });
 });

@@ -8,6 +8,8 @@ import { FramePublisher } from '../mqtt/frame-publisher.service';
  */
 @Injectable()
 export class GatewayMessenger {
+  private readonly framedImages = new WeakMap<Buffer, Buffer>();
+
   constructor(private readonly publisher: FramePublisher) {}
 
   async sendLatestVersion(version: string, gatewayId?: string): Promise<void> {
@@ -35,8 +37,17 @@ export class GatewayMessenger {
     await Promise.all(gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)));
   }
 
-  /** Frames an executable image once; publish the returned Buffer to as many targets as needed. */
+  /**
+   * Frames an executable image; publish the returned Buffer to as many targets as needed. The
+   * versions service hands out one Buffer per image, so framing is remembered per Buffer: a
+   * thousand gateways requesting the same upgrade share one frame instead of a copy each.
+   */
   encodeImageFrame(bytes: Buffer): Buffer {
-    return encodeFrame(bytes);
+    let frame = this.framedImages.get(bytes);
+    if (!frame) {
+      frame = encodeFrame(bytes);
+      this.framedImages.set(bytes, frame);
+    }
+    return frame;
   }
 }
