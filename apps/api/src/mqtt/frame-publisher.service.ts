@@ -2,7 +2,11 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { AppConfigService } from '../config/app-config.service';
+import { ByteBudget } from './byte-budget';
 import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
+
+// Bytes of frames on their way to the broker at once (see ByteBudget).
+const PUBLISH_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -17,6 +21,7 @@ export interface PublishOptions {
 export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(FramePublisher.name);
   private client!: MqttClient;
+  private readonly budget = new ByteBudget(PUBLISH_BUDGET_BYTES);
 
   constructor(private readonly config: AppConfigService) {}
 
@@ -33,7 +38,12 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
   }
 
   async publish(topic: string, frame: Buffer, options: PublishOptions = {}): Promise<void> {
-    await this.client.publishAsync(topic, frame, { qos: options.qos ?? 1, retain: options.retain ?? false });
+    const release = await this.budget.acquire(frame.length);
+    try {
+      await this.client.publishAsync(topic, frame, { qos: options.qos ?? 1, retain: options.retain ?? false });
+    } finally {
+      release();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
