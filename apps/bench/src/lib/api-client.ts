@@ -1,33 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import type { CreateDeploymentDto, DeploymentCreatedDto, GatewayListDto, VersionDto } from '@upgrade-manager/dto';
 
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError';
 }
 
-/** The few REST calls the benchmark makes (AUTH_MODE=none: no login). */
+/** A request that has not answered within this long has failed (a slow answer is still a result). */
+const REQUEST_TIMEOUT_MS = 30 * 60_000;
+
+/** Multipart body with the text fields first, then one file. */
+export function multipartBody(fields: Record<string, string>, file: { name: string; filename: string; content: Buffer }): { body: Buffer; contentType: string } {
+  const boundary = `----bench${randomBytes(12).toString('hex')}`;
+  const parts: Buffer[] = Object.entries(fields).map(([name, value]) =>
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  );
+  parts.push(
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    file.content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * The few REST calls the benchmark makes (AUTH_MODE=none: no login), over node:http rather than
+ * fetch, whose 5-minute header time-out would end a slow deployment request before the API answers.
+ */
 export class ApiClient {
   constructor(private readonly baseUrl: string) {}
 
   /** POST /api/versions, multipart: `version` first, then `file`. */
-  async uploadVersion(version: string, image: Buffer): Promise<VersionDto> {
-    const form = new FormData();
-    form.append('version', version);
-    form.append('file', new Blob([image]), `bench-${version}.bin`);
-    return this.json<VersionDto>('POST', '/api/versions', form);
+  uploadVersion(version: string, image: Buffer): Promise<VersionDto> {
+    const { body, contentType } = multipartBody({ version }, { name: 'file', filename: `bench-${version}.bin`, content: image });
+    return this.json<VersionDto>('POST', '/api/versions', body, contentType);
   }
 
-  createDeployment(body: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
-    return this.json<DeploymentCreatedDto>('POST', '/api/deployments', JSON.stringify(body), { 'content-type': 'application/json' });
+  createDeployment(dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
+    return this.json<DeploymentCreatedDto>('POST', '/api/deployments', Buffer.from(JSON.stringify(dto)), 'application/json');
   }
 
   listGateways(query: string): Promise<GatewayListDto> {
     return this.json<GatewayListDto>('GET', `/api/gateways?${query}`);
   }
 
-  private async json<T>(method: string, path: string, body?: FormData | string, headers: Record<string, string> = {}): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, { method, body, headers });
-    const text = await response.text();
-    if (!response.ok) throw new ApiRequestError(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
+  private json<T>(method: string, path: string, body?: Buffer, contentType?: string): Promise<T> {
+    const headers: Record<string, string | number> = body ? { 'content-type': contentType ?? 'application/octet-stream', 'content-length': body.length } : {};
+    return new Promise<T>((resolve, reject) => {
+      const req = request(new URL(path, this.baseUrl), { method, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(new ApiRequestError(`${method} ${path}: ${status} ${text.slice(0, 500)}`));
+          else {
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch (error) {
+              reject(new ApiRequestError(`${method} ${path}: not JSON (${(error as Error).message})`));
+            }
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new ApiRequestError(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS / 60_000} min`)));
+      req.on('error', (error) => reject(error instanceof ApiRequestError ? error : new ApiRequestError(`${method} ${path}: ${error.message}`)));
+      req.end(body);
+    });
   }
 }
