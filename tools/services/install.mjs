@@ -5,6 +5,7 @@ import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtem
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ServiceError } from './config.mjs';
+import { applyFerretdbSourceFixes, FIXED_BINARY_NAME } from './ferretdb-source-fixes.mjs';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
@@ -153,17 +154,23 @@ function goBinDir(go) {
   return join(gopath || join(homedir(), 'go'), 'bin');
 }
 
-/** Where a FerretDB binary may already be: $FERRETDB_BIN, $(go env GOPATH)/bin, /root/go/bin, PATH. */
-function ferretdbCandidates(go) {
+/** Where a FerretDB binary built by this project may already be: $(go env GOPATH)/bin, ~/go/bin, /root/go/bin. */
+function fixedFerretdbCandidates(go) {
   const list = [];
   if (go) {
     try {
-      list.push(join(goBinDir(go), 'ferretdb'));
+      list.push(join(goBinDir(go), FIXED_BINARY_NAME));
     } catch {
       // go env failed; fall through to the usual places
     }
   }
-  list.push(join(homedir(), 'go', 'bin', 'ferretdb'), '/root/go/bin/ferretdb');
+  list.push(join(homedir(), 'go', 'bin', FIXED_BINARY_NAME), join('/root/go/bin', FIXED_BINARY_NAME));
+  return [...new Set(list)].filter(isExecutable);
+}
+
+/** An unfixed FerretDB 1.x somebody installed: used only when this project cannot build its own. */
+function otherFerretdbCandidates() {
+  const list = [join(homedir(), 'go', 'bin', 'ferretdb'), '/root/go/bin/ferretdb'];
   const onPath = findExecutable('ferretdb');
   if (onPath) list.push(onPath);
   return [...new Set(list)].filter(isExecutable);
@@ -179,16 +186,17 @@ function makeWritable(dir) {
 }
 
 /**
- * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb.
+ * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-id-index.
  *
  * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` produces a binary that
  * panics at start ("Invalid build/version/version.txt file content"): the module archive lacks the
  * generated build/version/version.txt. So the module source is copied to a temporary directory,
- * version.txt is written, and the binary is built there.
+ * version.txt is written, the fixes of ferretdb-source-fixes.mjs are applied, and the binary is
+ * built there, named so that it is not confused with an unfixed FerretDB.
  */
 function buildFerretdb(go, { log }) {
   const binDir = goBinDir(go);
-  const target = join(binDir, 'ferretdb');
+  const target = join(binDir, FIXED_BINARY_NAME);
   log(`Building FerretDB ${FERRETDB_VERSION} from source with Go into ${target}.`);
   log('This takes a few minutes the first time (downloading modules and compiling)...');
   const work = mkdtempSync(join(tmpdir(), 'ferretdb-build-'));
@@ -205,6 +213,7 @@ function buildFerretdb(go, { log }) {
     cpSync(moduleDir, src, { recursive: true });
     makeWritable(src);
     writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    applyFerretdbSourceFixes(src);
     mkdirSync(binDir, { recursive: true });
     const tmpTarget = join(binDir, `.ferretdb.build-${process.pid}`);
     run(go, ['build', '-trimpath', '-buildvcs=false', '-o', tmpTarget, './cmd/ferretdb'], {
@@ -234,12 +243,22 @@ export function ensureFerretdb({ bin: explicitBin = '', log = console.log } = {}
   }
   const go = findGo();
   const broken = [];
-  for (const candidate of ferretdbCandidates(go)) {
-    const version = ferretdbVersion(candidate);
-    if (version && version.startsWith('v1.')) return { bin: candidate, version };
-    broken.push(`${candidate} (${version ? `version ${version}` : 'does not run'})`);
-  }
+  const usable = (candidates) => {
+    for (const candidate of candidates) {
+      const version = ferretdbVersion(candidate);
+      if (version && version.startsWith('v1.')) return { bin: candidate, version };
+      broken.push(`${candidate} (${version ? `version ${version}` : 'does not run'})`);
+    }
+    return null;
+  };
+  const fixed = usable(fixedFerretdbCandidates(go));
+  if (fixed) return fixed;
+  const other = go ? null : usable(otherFerretdbCandidates());
   if (broken.length) log(`Ignoring unusable FerretDB binaries: ${broken.join(', ')}.`);
+  if (other) {
+    log(`Using ${other.bin} (FerretDB ${other.version}) as found: without Go it cannot be rebuilt with the _id index fix, so updates are slow in large collections.`);
+    return other;
+  }
   if (!go) {
     throw new ServiceError(
       [
