@@ -1,13 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Counter } from 'prom-client';
-import type { Model, Types } from 'mongoose';
+import type { Counter, Gauge } from 'prom-client';
+import type { Model } from 'mongoose';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { EventsService, type RecordEventInput } from '../events/events.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
+import { PendingTargets, type StoredTarget } from './pending-targets';
 import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
+
+export type { StoredTarget } from './pending-targets';
 
 /** What a gateway's Status says, as the deployment tracker needs it. */
 export interface StatusReport {
@@ -16,23 +20,26 @@ export interface StatusReport {
   receivedAt: Date;
 }
 
-export type StoredTarget = DeploymentTarget & { _id: Types.ObjectId; createdAt: Date };
-
 export interface TargetChange extends TargetTransition {
   target: StoredTarget;
 }
-
-const SWEEP_BATCH = 500;
 
 /**
  * Moves deployment targets out of pending: confirmed or failed by a Status, failed by time-out,
  * by a newer deployment or by a failed publish. Every transition is persisted on the target and
  * on the gateway, recorded in the event log and published live.
+ *
+ * The pending targets are also kept in memory (loaded from the database on first use), so the
+ * Status of a gateway with nothing pending costs no query and every write addresses documents by
+ * `_id`. This makes the tracker the only writer of target state: one API process per database.
  */
 @Injectable()
-export class DeploymentTracker {
+export class DeploymentTracker implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DeploymentTracker.name);
   // Transitions run one at a time, so a Status and the time-out sweep never both decide one target.
   private lock: Promise<unknown> = Promise.resolve();
+  private readonly pending = new PendingTargets();
+  private loaded = false;
   private readonly transitions: Counter<'status' | 'reason'>;
 
   constructor(
@@ -47,20 +54,45 @@ export class DeploymentTracker {
       help: 'Deployment targets leaving pending, by new status and reason',
       labelNames: ['status', 'reason'],
     });
+    const pendingGauge: Gauge = metrics.gauge({
+      name: 'um_deployment_targets_pending',
+      help: 'Deployment targets waiting for their gateway',
+      collect: () => pendingGauge.set(this.pending.size),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.exclusive(() => this.ensureLoaded()).catch((error: Error) => this.logger.warn(`Pending targets not loaded yet, retried on first use: ${error.message}`));
+  }
+
+  /**
+   * Persists the targets of a new deployment and makes them the pending ones of their gateways:
+   * earlier pending targets of those gateways fail as superseded.
+   */
+  startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string; version: string }): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureLoaded();
+      await this.targets.insertMany(targets, { ordered: false, lean: true });
+      const superseded = targets.flatMap(({ gatewayId }) => {
+        const earlier = this.pending.of(gatewayId);
+        return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];
+      });
+      await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
+      await this.gateways.updateMany({ _id: { $in: targets.map(({ gatewayId }) => gatewayId) } }, { $set: { upgrade: { ...upgrade, status: 'pending' } } });
+      this.pending.add(targets);
+    });
   }
 
   /** Applies a batch of Status reports to the pending targets of their gateways. Throws when the database does. */
   resolveStatuses(reports: readonly StatusReport[]): Promise<number> {
     if (reports.length === 0) return Promise.resolve(0);
     return this.exclusive(async () => {
-      const byGateway = new Map(reports.map((report) => [report.gatewayId, report]));
-      const pending = await this.targets.find({ gatewayId: { $in: [...byGateway.keys()] }, status: 'pending' }).lean<StoredTarget[]>();
-      const changes: TargetChange[] = [];
-      for (const target of pending) {
-        const report = byGateway.get(target.gatewayId);
-        const transition = report && transitionOnStatus(target, report);
-        if (transition) changes.push({ target, ...transition });
-      }
+      await this.ensureLoaded();
+      const changes = reports.flatMap((report) => {
+        const target = this.pending.of(report.gatewayId);
+        const transition = target && transitionOnStatus(target, report);
+        return transition ? [{ target, ...transition }] : [];
+      });
       return this.apply(changes);
     });
   }
@@ -68,33 +100,21 @@ export class DeploymentTracker {
   /** Fails every pending target whose deadline has passed. */
   failOverdue(now = new Date()): Promise<number> {
     return this.exclusive(async () => {
-      let total = 0;
-      for (;;) {
-        const overdue = await this.targets.find({ status: 'pending', deadline: { $lte: now } }).limit(SWEEP_BATCH).lean<StoredTarget[]>();
-        const changes = overdue.flatMap((target) => {
-          const transition = transitionOnTime(target, now);
-          return transition ? [{ target, ...transition }] : [];
-        });
-        total += await this.apply(changes);
-        if (overdue.length < SWEEP_BATCH) return total;
-      }
+      await this.ensureLoaded();
+      const changes = this.pending.overdue(now).flatMap((target) => {
+        const transition = transitionOnTime(target, now);
+        return transition ? [{ target, ...transition }] : [];
+      });
+      return this.apply(changes);
     });
-  }
-
-  /** A new deployment to a gateway ends its earlier pending ones. */
-  supersede(gatewayIds: readonly string[], deploymentId: string): Promise<number> {
-    return this.failPending({ gatewayId: { $in: gatewayIds }, deploymentId: { $ne: deploymentId } }, 'superseded');
   }
 
   /** Targets whose Upgrade could not be handed to the broker. */
   failUnpublished(deploymentId: string, gatewayIds: readonly string[]): Promise<number> {
-    return this.failPending({ deploymentId, gatewayId: { $in: gatewayIds } }, 'publish-failed');
-  }
-
-  private failPending(filter: Record<string, unknown>, reason: 'superseded' | 'publish-failed'): Promise<number> {
     return this.exclusive(async () => {
-      const pending = await this.targets.find({ ...filter, status: 'pending' }).lean<StoredTarget[]>();
-      return this.apply(pending.map((target) => ({ target, status: 'failed', reason, reportedVersion: null })));
+      await this.ensureLoaded();
+      const targets = this.pending.ofDeployment(deploymentId, gatewayIds);
+      return this.apply(targets.map((target) => ({ target, status: 'failed', reason: 'publish-failed', reportedVersion: null })));
     });
   }
 
@@ -104,21 +124,36 @@ export class DeploymentTracker {
     return run;
   }
 
+  private async ensureLoaded(): Promise<void> {
+    if (this.loaded) return;
+    const stored = await this.targets.find({ status: 'pending' }).sort({ createdAt: 1 }).lean<StoredTarget[]>();
+    this.pending.clear();
+    const superseded = this.pending.add(stored);
+    this.loaded = true;
+    // Only an interrupted deployment leaves two pending targets for one gateway; the newer one counts.
+    await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
+    if (stored.length > 0) this.logger.log(`${this.pending.size} deployment target(s) pending`);
+  }
+
   // The gateway copy is written first: if the target write then fails, the target is still
-  // pending and a retry redoes both. Changes alike (a rollout confirming hundreds of targets)
-  // go out as one statement each, not one per target.
+  // pending and a retry redoes both. A superseded target's gateway already shows the newer
+  // deployment, so only the target changes. Every statement addresses one document by _id.
   private async apply(changes: TargetChange[]): Promise<number> {
     if (changes.length === 0) return 0;
-    const groups = groupChanges(changes);
-    for (const { deploymentId, status, changes: members } of groups) {
-      await this.gateways.updateMany(
-        { _id: { $in: members.map(({ target }) => target.gatewayId) }, 'upgrade.deploymentId': deploymentId },
-        { $set: { 'upgrade.status': status } },
-      );
-    }
-    for (const { status, reason, reportedVersion, changes: members } of groups) {
-      await this.targets.updateMany({ _id: { $in: members.map(({ target }) => target._id) }, status: 'pending' }, { $set: { status, reason, reportedVersion } });
-    }
+    const onGateway = changes.filter(({ reason }) => reason !== 'superseded');
+    await chunkedBulkWrite(
+      this.gateways,
+      onGateway.map(({ target, status }) => ({
+        updateOne: { filter: { _id: target.gatewayId }, update: { $set: { upgrade: { version: target.version, status, deploymentId: target.deploymentId } } } },
+      })),
+    );
+    await chunkedBulkWrite(
+      this.targets,
+      changes.map(({ target, status, reason, reportedVersion }) => ({
+        updateOne: { filter: { _id: target._id }, update: { $set: { status, reason, reportedVersion } } },
+      })),
+    );
+    this.pending.remove(changes.map(({ target }) => target));
 
     const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion }) => ({
       type: status === 'confirmed' ? 'upgrade.confirmed' : 'upgrade.failed',
@@ -138,22 +173,4 @@ export class DeploymentTracker {
     }
     return changes.length;
   }
-}
-
-interface ChangeGroup extends TargetTransition {
-  deploymentId: string;
-  changes: TargetChange[];
-}
-
-/** Changes that write the same values, together. */
-export function groupChanges(changes: readonly TargetChange[]): ChangeGroup[] {
-  const groups = new Map<string, ChangeGroup>();
-  for (const change of changes) {
-    const { target, status, reason, reportedVersion } = change;
-    const key = JSON.stringify([target.deploymentId, status, reason, reportedVersion]);
-    const group = groups.get(key) ?? { deploymentId: target.deploymentId, status, reason, reportedVersion, changes: [] };
-    group.changes.push(change);
-    groups.set(key, group);
-  }
-  return [...groups.values()];
 }

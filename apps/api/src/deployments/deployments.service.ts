@@ -10,7 +10,7 @@ import {
   type ListDeploymentsQueryDto,
   type UpgradeStatus,
 } from '@upgrade-manager/dto';
-import { isValidObjectId, type FilterQuery, type Model } from 'mongoose';
+import { isValidObjectId, Types, type FilterQuery, type Model } from 'mongoose';
 import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
@@ -22,12 +22,18 @@ import { VersionsService } from '../versions/versions.service';
 import { addToCounts, emptyCounts, toDeploymentDto, toTargetDto, type StoredDeployment } from './deployment.mapper';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
-import { DeploymentTracker } from './deployment-tracker.service';
+import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
 
 interface TargetGateway {
   gatewayId: string;
   companyId: string;
+}
+
+interface ResolvedTargets {
+  gateways: TargetGateway[];
+  /** Disabled gateways were left out of a deployment to a company or to all. */
+  skipsDisabled: boolean;
 }
 
 function scopeOf(dto: CreateDeploymentDto): DeploymentScope {
@@ -55,7 +61,7 @@ export class DeploymentsService {
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
-    const gateways = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
+    const { gateways, skipsDisabled } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
     const content = await this.versions.readContent(dto.version);
     if (content === null) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
 
@@ -67,7 +73,8 @@ export class DeploymentsService {
     const deployment = await this.deployments.create({ version: dto.version, scope, companyIds, targetCount: gateways.length, createdBy: actor });
     const id = deployment._id.toString();
     // createdAt is set here because a Status counts for a target only when received after it.
-    const targets: DeploymentTarget[] = gateways.map((gateway) => ({
+    const targets: StoredTarget[] = gateways.map((gateway) => ({
+      _id: new Types.ObjectId(),
       deploymentId: id,
       ...gateway,
       version: dto.version,
@@ -78,9 +85,7 @@ export class DeploymentsService {
       createdAt: now,
       updatedAt: now,
     }));
-    await this.targets.insertMany(targets, { ordered: false, lean: true });
-    await this.tracker.supersede(gatewayIds, id);
-    await this.gateways.updateMany({ _id: { $in: gatewayIds } }, { $set: { upgrade: { version: dto.version, status: 'pending', deploymentId: id } } });
+    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version });
     await this.events.recordMany(
       gateways.map((gateway) => ({ type: 'software.deployed', companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
     );
@@ -91,7 +96,7 @@ export class DeploymentsService {
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
 
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
-    const broadcast = scope === 'all' && (await this.gateways.countDocuments({ enabled: false })) === 0;
+    const broadcast = scope === 'all' && !skipsDisabled;
     this.publish(id, this.messenger.encodeImageFrame(content), gatewayIds, broadcast);
     return { id, version: dto.version, targets: targets.map(toTargetDto) };
   }
@@ -146,7 +151,7 @@ export class DeploymentsService {
    * The enabled gateways a deployment goes to. A list naming a gateway the caller may not see
    * (unknown or another company's) is refused whole, without saying which exists.
    */
-  private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<TargetGateway[]> {
+  private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<ResolvedTargets> {
     const visible: FilterQuery<Gateway> = scope.companyId === null ? {} : { companyId: scope.companyId };
     const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1 };
     if (kind === 'gateways') {
@@ -161,15 +166,16 @@ export class DeploymentsService {
       if (disabled.length > 0) {
         throw new DomainError(DomainErrorCode.CONFLICT, `Disabled gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
       }
-      return found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId }));
+      return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false };
     }
     if (kind === 'company' && scope.companyId !== null && dto.companyId !== scope.companyId) {
       throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
     }
-    const filter: FilterQuery<Gateway> = kind === 'company' ? { companyId: dto.companyId, enabled: { $ne: false } } : { enabled: { $ne: false } };
-    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<TargetGateway[]>();
-    if (found.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
-    return found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId }));
+    const filter: FilterQuery<Gateway> = kind === 'company' ? { companyId: dto.companyId } : {};
+    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<(TargetGateway & { enabled: boolean })[]>();
+    const enabled = found.filter((gateway) => gateway.enabled !== false);
+    if (enabled.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
+    return { gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: enabled.length < found.length };
   }
 
   // The response does not wait for the broker: an unreachable broker would hold the request,
