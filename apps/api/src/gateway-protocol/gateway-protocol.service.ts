@@ -29,9 +29,6 @@ export class GatewayProtocolService {
   private readonly rejected: Counter<'reason'>;
   private readonly failed: Counter<'type'>;
   private readonly unknownVersions: Counter;
-  // Framed images by their content Buffer: VersionsService hands out the same Buffer while an
-  // image is cached, so gateways asking for it share one frame instead of a copy each.
-  private readonly imageFrames = new WeakMap<Buffer, Buffer>();
 
   constructor(
     private readonly activity: GatewayActivityService,
@@ -109,12 +106,7 @@ export class GatewayProtocolService {
       this.logger.warn(`Gateway ${gatewayId} requested unknown version ${version}; nothing sent`);
       return;
     }
-    let frame = this.imageFrames.get(content);
-    if (frame === undefined) {
-      frame = this.messenger.encodeImageFrame(content);
-      this.imageFrames.set(content, frame);
-    }
-    await this.messenger.sendDownloadUpgrade(gatewayId, frame);
+    await this.messenger.sendDownloadUpgrade(gatewayId, this.messenger.encodeImageFrame(content));
   }
 
   private reject(reason: string, gatewayId: string, message: string): void {
