@@ -17,14 +17,22 @@ function hostPort(host, port) {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function ferretdbSqliteUrl(d) {
+function ferretdbSqliteDirUrl(d) {
   return pathToFileURL(`${d.ferretdb.sqliteDir}/`).href;
+}
+
+// synchronous(NORMAL): with FerretDB's write-ahead log, a commit survives a crash of FerretDB
+// itself and only the last commits can be lost to a power cut, which is what MongoDB's default
+// write concern (journal flushed every 100 ms) promises too. FULL syncs on every commit and
+// halves the rate of single-document updates here (0.86 vs 0.43 ms per update in bulk writes).
+function ferretdbSqliteUrl(d) {
+  return `${ferretdbSqliteDirUrl(d)}?_pragma=synchronous(NORMAL)`;
 }
 
 /** The two engines, each with how to recognise its process (a string in its command line). */
 function engines(d) {
   return {
-    ferretdb: { name: 'ferretdb', pidFile: d.ferretdb.pidFile, logFile: d.ferretdb.logFile, marker: ferretdbSqliteUrl(d) },
+    ferretdb: { name: 'ferretdb', pidFile: d.ferretdb.pidFile, logFile: d.ferretdb.logFile, marker: ferretdbSqliteDirUrl(d) },
     mongod: { name: 'mongod', pidFile: d.mongod.pidFile, logFile: d.mongod.logFile, marker: d.mongod.dbPath },
   };
 }
@@ -106,7 +114,7 @@ export async function startDatabase(cfg, { log = console.log } = {}) {
     cwd = d.ferretdb.dir;
     args = [
       '--handler=sqlite',
-      `--sqlite-url=${engine.marker}`,
+      `--sqlite-url=${ferretdbSqliteUrl(d)}`,
       `--listen-addr=${hostPort(host, d.port)}`,
       `--state-dir=${d.ferretdb.dir}`,
       '--telemetry=disable',
