@@ -4,7 +4,7 @@ import type { Counter, Gauge } from 'prom-client';
 import type { Model } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { EventsService, type RecordEventInput } from '../events/events.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { Gateway, type GatewayUpgrade } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
@@ -83,17 +83,25 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     });
   }
 
-  /** Applies a batch of Status reports to the pending targets of their gateways. Throws when the database does. */
-  resolveStatuses(reports: readonly StatusReport[]): Promise<number> {
-    if (reports.length === 0) return Promise.resolve(0);
+  /**
+   * Applies a batch of Status reports to the pending targets of their gateways. `writeGateways`
+   * persists the batch's gateway updates together with the upgrade state decided here (one write
+   * per gateway) and returns the gateways the database refused, whose targets stay pending.
+   * Throws when the database does; nothing is decided then.
+   */
+  resolveStatuses(reports: readonly StatusReport[], writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<ReadonlySet<string>>): Promise<number> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
-      const changes = reports.flatMap((report) => {
+      const decided = reports.flatMap((report) => {
         const target = this.pending.of(report.gatewayId);
         const transition = target && transitionOnStatus(target, report);
         return transition ? [{ target, ...transition }] : [];
       });
-      return this.apply(changes);
+      const refused = await writeGateways(new Map(decided.map((change) => [change.target.gatewayId, upgradeOf(change)])));
+      return this.apply(
+        decided.filter(({ target }) => !refused.has(target.gatewayId)),
+        { gatewaysWritten: true },
+      );
     });
   }
 
@@ -138,15 +146,16 @@ export class DeploymentTracker implements OnApplicationBootstrap {
   // The gateway copy is written first: if the target write then fails, the target is still
   // pending and a retry redoes both. A superseded target's gateway already shows the newer
   // deployment, so only the target changes. Every statement addresses one document by _id.
-  private async apply(changes: TargetChange[]): Promise<number> {
+  private async apply(changes: TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
     if (changes.length === 0) return 0;
-    const onGateway = changes.filter(({ reason }) => reason !== 'superseded');
-    await chunkedBulkWrite(
-      this.gateways,
-      onGateway.map(({ target, status }) => ({
-        updateOne: { filter: { _id: target.gatewayId }, update: { $set: { upgrade: { version: target.version, status, deploymentId: target.deploymentId } } } },
-      })),
-    );
+    if (!gatewaysWritten) {
+      await chunkedBulkWrite(
+        this.gateways,
+        changes
+          .filter(({ reason }) => reason !== 'superseded')
+          .map((change) => ({ updateOne: { filter: { _id: change.target.gatewayId }, update: { $set: { upgrade: upgradeOf(change) } } } })),
+      );
+    }
     await chunkedBulkWrite(
       this.targets,
       changes.map(({ target, status, reason, reportedVersion }) => ({
@@ -173,4 +182,8 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     }
     return changes.length;
   }
+}
+
+function upgradeOf({ target, status }: TargetChange): GatewayUpgrade {
+  return { version: target.version, status, deploymentId: target.deploymentId };
 }

@@ -1,4 +1,5 @@
 import type { StatusReport } from '../deployments/deployment-tracker.service';
+import type { GatewayUpgrade } from '../gateways/gateway.schema';
 import type { GatewayActivity } from './gateway-activity';
 
 export interface StatusUpsert {
@@ -10,7 +11,7 @@ export interface StatusUpsert {
   };
 }
 
-/** Liveness of gateways that sent no Status in the batch: one statement for all of them. */
+/** Liveness of gateways that sent no Status in the batch, all with the same time. */
 export interface LivenessTouch {
   gatewayIds: string[];
   /** The earliest time heard in the batch: liveness is never claimed for later than it was. */
@@ -51,4 +52,21 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): Act
     upserts.push({ gatewayId, updateOne: { filter: { _id: gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } });
   }
   return { companyIds: [...companyIds], upserts, touch: seenAt === null ? null : { gatewayIds: touched, seenAt }, statusReports };
+}
+
+/**
+ * The upserts with the upgrade state that this batch's Statuses decided, so that a gateway's
+ * Status and its confirmed (or failed) upgrade are one write. Such a gateway exists already (it
+ * has a deployment target), so its insert-only default for `upgrade` is dropped.
+ */
+export function withUpgrades(upserts: readonly StatusUpsert[], upgrades: ReadonlyMap<string, GatewayUpgrade>): StatusUpsert[] {
+  return upserts.map((upsert) => {
+    const upgrade = upgrades.get(upsert.gatewayId);
+    if (!upgrade) return upsert;
+    const { upgrade: _insertDefault, ...setOnInsert } = upsert.updateOne.update.$setOnInsert;
+    return {
+      ...upsert,
+      updateOne: { ...upsert.updateOne, update: { $set: { ...upsert.updateOne.update.$set, upgrade }, $setOnInsert: setOnInsert } },
+    };
+  });
 }

@@ -4,13 +4,14 @@ import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
 import { mergeActivity, type GatewayActivity } from './gateway-activity';
-import { activityWrites } from './gateway-activity-writes';
+import { activityWrites, withUpgrades } from './gateway-activity-writes';
 import { tolerantBulkWrite } from './tolerant-bulk-write';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
@@ -98,19 +99,29 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private async write(batch: Map<string, GatewayActivity>): Promise<void> {
     const { companyIds, upserts, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
-    const result = await tolerantBulkWrite(
-      this.gateways,
-      upserts.map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
-    );
-    for (const { index, message } of result.rejected) {
-      // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
-      this.rejectedWrites.inc();
-      this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
+    let upserted: Record<number, unknown> = {};
+    await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
+      const result = await tolerantBulkWrite(
+        this.gateways,
+        withUpgrades(upserts, upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+      );
+      for (const { index, message } of result.rejected) {
+        // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
+        this.rejectedWrites.inc();
+        this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
+      }
+      upserted = result.upsertedIds;
+      return new Set(result.rejected.map(({ index }) => upserts[index].gatewayId));
+    });
+    if (touch) {
+      // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
+      await chunkedBulkWrite(
+        this.gateways,
+        touch.gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: touch.seenAt } } } })),
+      );
     }
-    if (touch) await this.gateways.updateMany({ _id: { $in: touch.gatewayIds } }, { $max: { lastSeenAt: touch.seenAt } });
     this.batchSize.observe(batch.size);
-    await this.tracker.resolveStatuses(statusReports);
-    this.announce(batch, upserts, result.upsertedIds);
+    this.announce(batch, upserts, upserted);
   }
 
   private announce(batch: Map<string, GatewayActivity>, operations: readonly { gatewayId: string }[], upserted: Record<number, unknown>): void {

@@ -1,4 +1,4 @@
-import { activityWrites } from './gateway-activity-writes';
+import { activityWrites, withUpgrades } from './gateway-activity-writes';
 import { mergeActivity, type GatewayActivity } from './gateway-activity';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
@@ -13,7 +13,7 @@ describe('gateway activity', () => {
     expect(mergeActivity(mergeActivity(first, request), second)).toEqual({ status: second.status, lastSeenAt: t(3) });
   });
 
-  it('upserts gateways that sent a Status and touches the others with one statement', () => {
+  it('upserts gateways that sent a Status and touches the others with one time', () => {
     const writes = activityWrites(
       new Map<string, GatewayActivity>([
         ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(6) }],
@@ -39,5 +39,19 @@ describe('gateway activity', () => {
     // The earliest liveness of the batch, never later than a gateway was heard.
     expect(writes.touch).toEqual({ gatewayIds: ['gw-2', 'gw-4'], seenAt: t(7) });
     expect(activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]])).touch).toBeNull();
+  });
+
+  it('writes the upgrade a Status decided with that Status, and no insert default for it', () => {
+    const { upserts } = activityWrites(
+      new Map<string, GatewayActivity>([
+        ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }],
+        ['gw-2', { status: status('0.5', t(5)), lastSeenAt: t(5) }],
+      ]),
+    );
+    const upgrade = { version: '1.0', status: 'confirmed', deploymentId: 'd1' } as const;
+    const [gw1, gw2] = withUpgrades(upserts, new Map([['gw-1', upgrade]]));
+    expect(gw1.updateOne.update.$set).toMatchObject({ version: '1.0', upgrade });
+    expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('upgrade');
+    expect(gw2).toBe(upserts[1]);
   });
 });

@@ -6,7 +6,7 @@ import { ByteBudget } from './byte-budget';
 import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
 
 // Bytes of frames on their way to the broker at once (see ByteBudget).
-const PUBLISH_BUDGET_BYTES = 16 * 1024 * 1024;
+const PUBLISH_BUDGET_BYTES = 4 * 1024 * 1024;
 
 export interface PublishOptions {
   qos?: 0 | 1;
