@@ -1,14 +1,21 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DEPLOYMENT_MAX_GATEWAYS } from '@upgrade-manager/dto';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { RawFrameMqttServer } from './mqtt/raw-frame-mqtt.server';
 
+// The largest valid JSON request: a deployment to the most gateway ids of the longest length
+// (the default of 100 kB refuses a deployment to a few thousand gateways).
+const JSON_BODY_LIMIT_BYTES = DEPLOYMENT_MAX_GATEWAYS * (256 + 3) + 64 * 1024;
+
 /** Builds the hybrid HTTP + MQTT application without listening, for main.ts and tests alike. */
 export async function createApiApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.setGlobalPrefix('api', { exclude: ['metrics'] });

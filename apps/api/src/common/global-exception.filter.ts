@@ -12,6 +12,19 @@ const STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   [DomainErrorCode.UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
+/** An error of the body parser (http-errors): malformed JSON, a body over the limit. */
+interface ClientRequestError {
+  status: number;
+  expose: true;
+  message: string;
+}
+
+function isClientRequestError(error: unknown): error is ClientRequestError {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, expose } = error as Partial<ClientRequestError>;
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /** HTTP errors pass through, domain errors map by code, anything else is a generic 500. */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
@@ -32,6 +45,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (error instanceof DomainError) {
       const statusCode = STATUS_BY_CODE[error.code];
       response.status(statusCode).json({ statusCode, code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+      return;
+    }
+    if (isClientRequestError(error)) {
+      response.status(error.status).json({ statusCode: error.status, message: error.message });
       return;
     }
     this.logger.error(error instanceof Error ? error.stack : String(error));

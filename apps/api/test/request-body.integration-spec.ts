@@ -1,0 +1,36 @@
+import { uniqueMajor } from './protocol-helpers';
+import { startTestApi, type TestApi } from './test-api';
+
+// What the body parser refuses is the client's mistake (4xx with the reason), never a 500.
+describe('request bodies (real HTTP server)', () => {
+  let testApi: TestApi;
+
+  beforeAll(async () => {
+    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await testApi?.close();
+  });
+
+  const post = (body: string) => fetch(`${testApi.baseUrl}/api/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('answers 400 to malformed JSON', async () => {
+    const response = await post('{"version": "1.0", "gatewayIds": [');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ statusCode: 400 });
+  });
+
+  it('takes a deployment to the largest list of gateway ids (past the parser, to validation)', async () => {
+    const gatewayIds = Array.from({ length: 10_000 }, (_, i) => `gw-${String(i).padStart(5, '0')}-${'x'.repeat(200)}`);
+    const response = await post(JSON.stringify({ version: `${uniqueMajor()}.0`, gatewayIds }));
+    // No such gateways: the service says so, which it can only do after reading the whole body.
+    expect(response.status).toBe(404);
+  });
+
+  it('answers 413 to a body over the limit', async () => {
+    const response = await post(JSON.stringify({ version: '1.0', gatewayIds: ['x'.repeat(4 * 1024 * 1024)] }));
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ statusCode: 413 });
+  });
+});
