@@ -66,10 +66,13 @@ export class DeploymentTracker implements OnApplicationBootstrap {
   }
 
   /**
-   * Persists the targets of a new deployment and makes them the pending ones of their gateways:
-   * earlier pending targets of those gateways fail as superseded.
+   * Persists the targets of a new deployment and makes them the pending ones of their gateways
+   * (earlier pending targets of those gateways fail as superseded), then calls `publish`. The
+   * gateways' copy of the upgrade is written after publishing, so gateways start downloading
+   * while the fleet's documents are updated; Statuses wait for it, as for every transition. Should
+   * that write fail, the first Status of each gateway writes its copy again.
    */
-  startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string; version: string }): Promise<void> {
+  startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string; version: string }, publish: () => void): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       await this.targets.insertMany(targets, { ordered: false, lean: true });
@@ -78,8 +81,9 @@ export class DeploymentTracker implements OnApplicationBootstrap {
         return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];
       });
       await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
-      await this.gateways.updateMany({ _id: { $in: targets.map(({ gatewayId }) => gatewayId) } }, { $set: { upgrade: { ...upgrade, status: 'pending' } } });
       this.pending.add(targets);
+      publish();
+      await this.gateways.updateMany({ _id: { $in: targets.map(({ gatewayId }) => gatewayId) } }, { $set: { upgrade: { ...upgrade, status: 'pending' } } });
     });
   }
 

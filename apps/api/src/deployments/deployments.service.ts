@@ -85,19 +85,19 @@ export class DeploymentsService {
       createdAt: now,
       updatedAt: now,
     }));
-    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version });
+    // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
+    const broadcast = scope === 'all' && !skipsDisabled;
+    const frame = this.messenger.encodeImageFrame(content);
+    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => this.publish(id, frame, gatewayIds, broadcast));
+    this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
     await this.events.recordMany(
-      gateways.map((gateway) => ({ type: 'software.deployed', companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
+      // Dated at the deployment, before any confirmation, however the writes interleave.
+      gateways.map((gateway) => ({ type: 'software.deployed', at: now, companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
     );
     for (const companyId of companyIds) {
       const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
       this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, gatewayIds: ids } });
     }
-    this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
-
-    // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
-    const broadcast = scope === 'all' && !skipsDisabled;
-    this.publish(id, this.messenger.encodeImageFrame(content), gatewayIds, broadcast);
     return { id, version: dto.version, targets: targets.map(toTargetDto) };
   }
 

@@ -14,6 +14,8 @@ export interface RecordEventInput {
   actor?: Pick<Principal, 'userId' | 'email'> | null;
   gatewayId?: string | null;
   details?: Record<string, unknown>;
+  /** When it happened, if not now (the log is ordered by it, not by when it was written). */
+  at?: Date;
 }
 
 /** Writes the event log. Recording never fails the action it describes: errors are logged. */
@@ -32,7 +34,7 @@ export class EventsService {
     const now = new Date();
     const documents = inputs.map((input) => ({
       type: input.type,
-      at: now,
+      at: input.at ?? now,
       companyId: input.companyId,
       actor: input.actor ? { userId: input.actor.userId, email: input.actor.email } : null,
       gatewayId: input.gatewayId ?? null,
