@@ -83,7 +83,11 @@ export class DeploymentTracker implements OnApplicationBootstrap {
       await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
       this.pending.add(targets);
       publish();
-      await this.gateways.updateMany({ _id: { $in: targets.map(({ gatewayId }) => gatewayId) } }, { $set: { upgrade: { ...upgrade, status: 'pending' } } });
+      const pendingUpgrade = { ...upgrade, status: 'pending' };
+      await chunkedBulkWrite(
+        this.gateways,
+        targets.map(({ gatewayId }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade: pendingUpgrade } } } })),
+      );
     });
   }
 
