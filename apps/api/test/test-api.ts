@@ -31,6 +31,13 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const { createApiApp, startApiApp } = await import('../src/bootstrap');
   const app = await createApiApp();
   await startApiApp(app, 0, '127.0.0.1');
+  // The MQTT side starts in the background; closing before it is up would leave its client
+  // connecting after the test file has ended.
+  const { RawFrameMqttServer } = await import('../src/mqtt/raw-frame-mqtt.server');
+  const mqttServer = app.get(RawFrameMqttServer);
+  await eventually(async () => {
+    if (!mqttServer.client?.connected) throw new Error('the API has not connected to the broker');
+  }, { timeoutMs: 15_000, intervalMs: 20 });
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { CompaniesService } from '../companies/companies.service';
 import { AppConfigService } from '../config/app-config.service';
+import { DatabaseIndexes } from '../database/database-indexes.service';
 import { UsersService } from '../users/users.service';
 
 export interface Credentials {
@@ -34,6 +35,7 @@ export class BootstrapDataService {
     private readonly users: UsersService,
     private readonly companies: CompaniesService,
     private readonly config: AppConfigService,
+    private readonly indexes: DatabaseIndexes,
   ) {}
 
   async hasUsers(): Promise<boolean> {
@@ -43,7 +45,7 @@ export class BootstrapDataService {
   /** Drops every collection, then recreates the indexes of the models this process knows. */
   async wipe(): Promise<void> {
     await this.connection.dropDatabase();
-    for (const model of Object.values(this.connection.models)) await model.createIndexes();
+    await this.indexes.build();
   }
 
   /** The super company "1" and the super user of ADMIN_EMAIL / ADMIN_PASSWORD (or a generated password). */
