@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { connectAsync } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,9 +46,17 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     baseUrl: `http://127.0.0.1:${address.port}`,
     async close() {
       const { getConnectionToken } = await import('@nestjs/mongoose');
+      const { AppConfigService } = await import('../src/config/app-config.service');
+      const { buildMqttClientOptions, mqttEnvFrom } = await import('../src/mqtt/mqtt-client-options');
+      const config = app.get(AppConfigService);
+      const { url, ...session } = buildMqttClientOptions(mqttEnvFrom(config), config.get('MQTT_CLIENT_ID'), false);
       const connection = app.get(getConnectionToken());
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
+      // The API's session is persistent: left behind, the broker would queue every later Status
+      // for it. A clean connection under its client id makes the broker forget it.
+      const forget = await connectAsync(url, { ...session, reconnectPeriod: 0 });
+      await forget.endAsync();
     },
   };
 }

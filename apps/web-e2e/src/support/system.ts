@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import mongoose from 'mongoose';
+import { connectAsync } from 'mqtt';
 import { API_CLI, API_MAIN, OUTPUT_DIR, ROOT, WEB_DIST } from './paths';
 import type { Account, E2eState } from './state';
 
@@ -84,6 +85,20 @@ function stopProcess(child: ChildProcess): Promise<void> {
 const DROP_TIMEOUT_MS = 15_000;
 
 /** Best effort and bounded: a stuck database must not keep the test run from ending. */
+// The API's MQTT session is persistent: left behind, the broker would queue every later Status
+// for it. A clean connection under its client id makes the broker forget it.
+async function forgetMqttSession(mqttUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const client = await connectAsync(mqttUrl, {
+    clientId: env['MQTT_CLIENT_ID'],
+    username: env['MQTT_USERNAME'],
+    password: env['MQTT_PASSWORD'],
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  await client.endAsync();
+}
+
 async function dropDatabase(url: string): Promise<void> {
   const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000, socketTimeoutMS: DROP_TIMEOUT_MS });
   let timer: NodeJS.Timeout | undefined;
@@ -155,6 +170,7 @@ export async function startSystem(): Promise<RunningSystem> {
 
   const stop = async () => {
     await stopProcess(api);
+    await forgetMqttSession(mqttUrl, env);
     log.end();
     rmSync(resourcesDir, { recursive: true, force: true });
     await dropDatabase(mongoUrl.toString());
