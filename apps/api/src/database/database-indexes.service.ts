@@ -7,8 +7,8 @@ export type IndexSelection = 'all' | 'unique';
 
 /**
  * FerretDB 1.x (SQLite backend) never answers a query from a secondary index (it pushes down
- * only `_id` lookups) but still updates every index on every write: with the seven indexes of
- * the gateways collection an update costs 0.66 ms instead of 0.36 ms. There, only the indexes
+ * only `_id` lookups) but still updates every index on every write: with seven secondary indexes
+ * on a collection of 10,000 gateways an update costs 0.66 ms instead of 0.36 ms. There, only the indexes
  * that enforce uniqueness are worth building. MongoDB gets every declared index.
  */
 export function indexesToBuild(indexes: readonly [IndexDefinition, IndexOptions][], selection: IndexSelection): [IndexDefinition, IndexOptions][] {

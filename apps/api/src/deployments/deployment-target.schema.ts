@@ -22,8 +22,7 @@ export class DeploymentTarget {
 
 export type DeploymentTargetDocument = HydratedDocument<DeploymentTarget>;
 export const DeploymentTargetSchema = SchemaFactory.createForClass(DeploymentTarget);
-DeploymentTargetSchema.index({ gatewayId: 1, status: 1 });
 DeploymentTargetSchema.index({ deploymentId: 1, companyId: 1, gatewayId: 1 });
-// The time-out sweeper looks for pending targets whose deadline has passed.
-DeploymentTargetSchema.index({ status: 1, deadline: 1 });
+// The deployment tracker loads the pending targets, oldest first, when the API starts.
+DeploymentTargetSchema.index({ status: 1, createdAt: 1 });
 DeploymentTargetSchema.index({ gatewayId: 1, createdAt: -1 });

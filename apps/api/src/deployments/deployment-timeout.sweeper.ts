@@ -8,7 +8,7 @@ const STARTUP_GRACE_MS = 5_000;
 const MIN_INTERVAL_MS = 250;
 const MAX_INTERVAL_MS = 10_000;
 
-/** Fails pending targets past their deadline. It reads the database, so time-outs survive a restart. */
+/** Fails pending targets past their deadline (the tracker's, loaded from the database, so time-outs survive a restart). */
 @Injectable()
 export class DeploymentTimeoutSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeploymentTimeoutSweeper.name);

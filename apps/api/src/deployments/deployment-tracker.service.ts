@@ -80,7 +80,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
         const earlier = this.pending.of(gatewayId);
         return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];
       });
-      await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
+      await this.apply(superseded.map((target) => failure(target, 'superseded')));
       this.pending.add(targets);
       publish();
       const pendingUpgrade = { ...upgrade, status: 'pending' };
@@ -130,7 +130,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const targets = this.pending.ofDeployment(deploymentId, gatewayIds);
-      return this.apply(targets.map((target) => ({ target, status: 'failed', reason: 'publish-failed', reportedVersion: null })));
+      return this.apply(targets.map((target) => failure(target, 'publish-failed')));
     });
   }
 
@@ -147,7 +147,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     const superseded = this.pending.add(stored);
     this.loaded = true;
     // Only an interrupted deployment leaves two pending targets for one gateway; the newer one counts.
-    await this.apply(superseded.map((target) => ({ target, status: 'failed', reason: 'superseded', reportedVersion: null })));
+    await this.apply(superseded.map((target) => failure(target, 'superseded')));
     if (stored.length > 0) this.logger.log(`${this.pending.size} deployment target(s) pending`);
   }
 
@@ -194,4 +194,9 @@ export class DeploymentTracker implements OnApplicationBootstrap {
 
 function upgradeOf({ target, status }: TargetChange): GatewayUpgrade {
   return { version: target.version, status, deploymentId: target.deploymentId };
+}
+
+/** A target that failed for a reason of its own, not for a version a gateway reported. */
+function failure(target: StoredTarget, reason: 'superseded' | 'publish-failed'): TargetChange {
+  return { target, status: 'failed', reason, reportedVersion: null };
 }

@@ -41,4 +41,3 @@ GatewaySchema.index({ companyId: 1, version: 1 });
 GatewaySchema.index({ lastSeenAt: -1 });
 GatewaySchema.index({ version: 1 });
 GatewaySchema.index({ 'upgrade.status': 1, companyId: 1 });
-GatewaySchema.index({ 'upgrade.deploymentId': 1 });
