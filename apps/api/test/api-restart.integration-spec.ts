@@ -1,7 +1,6 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto, GatewayDto } from '@upgrade-manager/dto';
 import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
-import { connectAsync } from 'mqtt';
 import mongoose from 'mongoose';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from './protocol-helpers';
-import { eventually } from './test-api';
+import { eventually, forgetMqttSession } from './test-api';
 
 const root = join(__dirname, '../../..');
 // A private build, so that builds of other test runs in dist/ never race with this one.
@@ -97,14 +96,7 @@ describe('API restart during a deployment (built API as a child process)', () =>
     await gateway?.close();
     await killApi();
     // Drop the API's persistent session on the broker and its database.
-    const session = await connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
-      clientId: mqttClientId,
-      username: process.env['MQTT_USERNAME'],
-      password: process.env['MQTT_PASSWORD'],
-      clean: true,
-      reconnectPeriod: 0,
-    }).catch(() => undefined);
-    await session?.endAsync();
+    await forgetMqttSession(mqttClientId).catch(() => undefined);
     const connection = await mongoose.createConnection(mongoUrl.toString()).asPromise();
     await connection.dropDatabase();
     await connection.close();

@@ -21,9 +21,10 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const dbName = `um-test-${suffix}`;
   const mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
   mongoUrl.pathname = `/${dbName}`;
+  const mqttClientId = env['MQTT_CLIENT_ID'] ?? `um-test-api-${suffix}`;
   Object.assign(process.env, {
     MONGO_URL: mongoUrl.toString(),
-    MQTT_CLIENT_ID: `um-test-api-${suffix}`,
+    MQTT_CLIENT_ID: mqttClientId,
     WEB_DIST_DIR: `/nonexistent-${suffix}`,
     // Never watch the repo's resources folder: a file dropped there must not land in test databases.
     RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
@@ -46,19 +47,25 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     baseUrl: `http://127.0.0.1:${address.port}`,
     async close() {
       const { getConnectionToken } = await import('@nestjs/mongoose');
-      const { AppConfigService } = await import('../src/config/app-config.service');
-      const { buildMqttClientOptions, mqttEnvFrom } = await import('../src/mqtt/mqtt-client-options');
-      const config = app.get(AppConfigService);
-      const { url, ...session } = buildMqttClientOptions(mqttEnvFrom(config), config.get('MQTT_CLIENT_ID'), false);
       const connection = app.get(getConnectionToken());
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
-      // The API's session is persistent: left behind, the broker would queue every later Status
-      // for it. A clean connection under its client id makes the broker forget it.
-      const forget = await connectAsync(url, { ...session, reconnectPeriod: 0 });
-      await forget.endAsync();
+      await forgetMqttSession(mqttClientId);
     },
   };
+}
+
+/**
+ * An API's MQTT session is persistent: left behind, the broker would queue every later Status for
+ * it. A clean connection under its client id makes the broker forget it. Broker and account come
+ * from the environment, as for the API.
+ */
+export async function forgetMqttSession(clientId: string): Promise<void> {
+  const { validateEnv } = await import('../src/config/env.schema');
+  const { buildMqttClientOptions } = await import('../src/mqtt/mqtt-client-options');
+  const { url, ...options } = buildMqttClientOptions(validateEnv(process.env), clientId, false);
+  const client = await connectAsync(url, { ...options, reconnectPeriod: 0 });
+  await client.endAsync();
 }
 
 /** Polls until the check passes or the time is up; for state that settles asynchronously. */
