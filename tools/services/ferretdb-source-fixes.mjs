@@ -18,9 +18,6 @@ export const ID_INDEX_FIX = {
   to: `IDColumn = DefaultColumn + "->'_id'"`,
 };
 
-/** Marks binaries built with the fixes, so an unfixed FerretDB found elsewhere is not taken for one. */
-export const FIXED_BINARY_NAME = 'ferretdb-v1.24.2-id-index';
-
 export function applyFerretdbSourceFixes(sourceDir) {
   const file = join(sourceDir, ID_INDEX_FIX.file);
   const source = readFileSync(file, 'utf8');

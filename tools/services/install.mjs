@@ -5,9 +5,11 @@ import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtem
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ServiceError } from './config.mjs';
-import { applyFerretdbSourceFixes, FIXED_BINARY_NAME } from './ferretdb-source-fixes.mjs';
+import { applyFerretdbSourceFixes } from './ferretdb-source-fixes.mjs';
 
 export const FERRETDB_VERSION = 'v1.24.2';
+// Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for one.
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-id-index`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 function isExecutable(file) {
@@ -154,23 +156,28 @@ function goBinDir(go) {
   return join(gopath || join(homedir(), 'go'), 'bin');
 }
 
-/** Where a FerretDB binary built by this project may already be: $(go env GOPATH)/bin, ~/go/bin, /root/go/bin. */
-function fixedFerretdbCandidates(go) {
+/** `name` in the Go binary folders: $(go env GOPATH)/bin, ~/go/bin, /root/go/bin. */
+function goBinCandidates(go, name) {
   const list = [];
   if (go) {
     try {
-      list.push(join(goBinDir(go), FIXED_BINARY_NAME));
+      list.push(join(goBinDir(go), name));
     } catch {
       // go env failed; fall through to the usual places
     }
   }
-  list.push(join(homedir(), 'go', 'bin', FIXED_BINARY_NAME), join('/root/go/bin', FIXED_BINARY_NAME));
-  return [...new Set(list)].filter(isExecutable);
+  list.push(join(homedir(), 'go', 'bin', name), join('/root/go/bin', name));
+  return list;
+}
+
+/** A FerretDB built by this project (with the fixes). */
+function fixedFerretdbCandidates(go) {
+  return [...new Set(goBinCandidates(go, FIXED_BINARY_NAME))].filter(isExecutable);
 }
 
 /** An unfixed FerretDB 1.x somebody installed: used only when this project cannot build its own. */
 function otherFerretdbCandidates() {
-  const list = [join(homedir(), 'go', 'bin', 'ferretdb'), '/root/go/bin/ferretdb'];
+  const list = goBinCandidates(null, 'ferretdb');
   const onPath = findExecutable('ferretdb');
   if (onPath) list.push(onPath);
   return [...new Set(list)].filter(isExecutable);
