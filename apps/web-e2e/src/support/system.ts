@@ -82,9 +82,6 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-const DROP_TIMEOUT_MS = 15_000;
-
-/** Best effort and bounded: a stuck database must not keep the test run from ending. */
 // The API's MQTT session is persistent: left behind, the broker would queue every later Status
 // for it. A clean connection under its client id makes the broker forget it.
 async function forgetMqttSession(mqttUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -99,6 +96,9 @@ async function forgetMqttSession(mqttUrl: string, env: NodeJS.ProcessEnv): Promi
   await client.endAsync();
 }
 
+const DROP_TIMEOUT_MS = 15_000;
+
+/** Best effort and bounded: a stuck database must not keep the test run from ending. */
 async function dropDatabase(url: string): Promise<void> {
   const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000, socketTimeoutMS: DROP_TIMEOUT_MS });
   let timer: NodeJS.Timeout | undefined;
