@@ -9,6 +9,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { CoalescingRunner } from './coalescing-runner';
 import { ImageStorage, type StoredImage } from './image-storage.service';
@@ -22,6 +23,8 @@ export interface NewVersion {
   image: StoredImage;
   source: VersionSource;
   actor: Principal | null;
+  /** A detached signature made elsewhere, already verified; otherwise the server signs. */
+  signature?: ManifestSignature;
 }
 
 // An announcement still going out at shutdown gets this long; gateways ask again when they start.
@@ -69,6 +72,7 @@ export class VersionsService implements BeforeApplicationShutdown {
     private readonly messenger: GatewayMessenger,
     private readonly metrics: VersionsMetrics,
     private readonly config: AppConfigService,
+    private readonly signer: ImageSigner,
   ) {
     this.announcer = new CoalescingRunner(
       () => this.broadcastVersions(),
@@ -155,6 +159,7 @@ export class VersionsService implements BeforeApplicationShutdown {
    */
   async add(input: NewVersion): Promise<VersionDto> {
     const { version, image, source, actor } = input;
+    const { keyId, signature } = input.signature ?? this.signer.sign({ version, size: image.size, sha256: image.sha256 });
     const key = versionKey(version);
     let record: VersionRecord;
     try {
@@ -170,6 +175,8 @@ export class VersionsService implements BeforeApplicationShutdown {
         createdBy: actor ? { userId: actor.userId, email: actor.email } : null,
         source,
         fileId: image.fileId,
+        keyId,
+        signature,
       });
       record = created.toObject<VersionRecord>();
     } catch (error) {
@@ -265,6 +272,8 @@ export class VersionsService implements BeforeApplicationShutdown {
       createdBy: record.createdBy ? { userId: record.createdBy.userId, email: record.createdBy.email } : null,
       source: record.source,
       latest,
+      keyId: record.keyId ?? null,
+      signature: record.signature ?? null,
     };
   }
 }
