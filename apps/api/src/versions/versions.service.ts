@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUPER_COMPANY_ID, type VersionDto, type VersionListDto, type VersionSource } from '@upgrade-manager/dto';
 import { sortVersions } from '@upgrade-manager/frame-codec';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
@@ -25,6 +25,15 @@ export interface NewVersion {
   actor: Principal | null;
   /** A detached signature made elsewhere, already verified; otherwise the server signs. */
   signature?: ManifestSignature;
+}
+
+export interface SignedImage {
+  version: string;
+  size: number;
+  sha256: string;
+  fileId: Types.ObjectId;
+  keyId: string;
+  signature: string;
 }
 
 // An announcement still going out at shutdown gets this long; gateways ask again when they start.
@@ -141,6 +150,21 @@ export class VersionsService implements BeforeApplicationShutdown {
   async openContent(version: string): Promise<{ version: VersionDto; content: Readable }> {
     const record = await this.findRecord(version);
     return { version: this.toDto(record, (await this.latestVersion()) === record.version), content: this.storage.openDownload(record.fileId) };
+  }
+
+  /**
+   * What protocol v2 delivers: the stored image and its manifest signature. A version recorded
+   * before signing existed is signed with the server's key now (once: the write is conditional).
+   */
+  async signedImage(version: string): Promise<SignedImage> {
+    const record = await this.findRecord(version);
+    let { keyId, signature } = record;
+    if (!keyId || !signature) {
+      ({ keyId, signature } = this.signer.sign({ version: record.version, size: record.size, sha256: record.sha256 }));
+      await this.versions.updateOne({ _id: record._id, signature: null }, { $set: { keyId, signature } });
+      ({ keyId, signature } = (await this.findRecord(version)) as { keyId: string; signature: string });
+    }
+    return { version: record.version, size: record.size, sha256: record.sha256, fileId: record.fileId, keyId, signature };
   }
 
   /** Why this version cannot be added, or null when it can (valid and not taken). */
