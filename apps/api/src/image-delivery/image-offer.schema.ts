@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { PROGRESS_STATES, type ProgressState } from '@upgrade-manager/protocol-v2';
+import { PROGRESS_STATES } from '@upgrade-manager/protocol-v2';
 import { type HydratedDocument, Types } from 'mongoose';
 
 export const OFFER_STATES = ['offered', ...PROGRESS_STATES] as const;
