@@ -174,7 +174,7 @@ export class Simulator {
       if (!this.fleetMode) this.print(client.gatewayId, `v2 ${state}${bytes === null ? '' : ` ${bytes} bytes`}${reason ? `: ${reason}` : ''}`);
       else if (state === 'rejected' || state === 'failed') this.note(client.gatewayId, `v2 ${state}: ${reason ?? ''}`);
     });
-    agent.on('error', (error) => this.note(client.gatewayId, `upgrade agent: ${error.message}`));
+    agent.on('problem', (error) => this.note(client.gatewayId, `upgrade agent: ${error.message}`));
   }
 
   private onEvent(event: SimEvent): void {

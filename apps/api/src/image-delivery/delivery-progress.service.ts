@@ -8,11 +8,12 @@ import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ImageDeliveryService } from './image-delivery.service';
-import { ImageOffer } from './image-offer.schema';
+import { ImageOffer, offerId } from './image-offer.schema';
 
 // `downloading` reports come about once a second per gateway; one write per this interval is enough.
 const DOWNLOADING_WRITE_INTERVAL_MS = 2_000;
 const MAX_THROTTLED_TARGETS = 100_000;
+const MAX_KNOWN_DEPLOYMENTS = 10_000;
 
 /**
  * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (a
@@ -23,6 +24,7 @@ const MAX_THROTTLED_TARGETS = 100_000;
 export class DeliveryProgressService {
   private readonly logger = new Logger(DeliveryProgressService.name);
   private readonly lastWrite = new Map<string, number>();
+  private readonly images = new Map<string, string>();
   private readonly refused: Counter<'reason'>;
   private readonly reports: Counter<'state'>;
 
@@ -53,9 +55,14 @@ export class DeliveryProgressService {
 
     const set: Record<string, unknown> = { state: progress.state, reason: progress.reason };
     if (progress.bytes !== null) set['bytes'] = progress.bytes;
-    const offer = await this.offers
-      .findOneAndUpdate({ deploymentId: progress.deploymentId, gatewayId, state: { $nin: TERMINAL_PROGRESS_STATES } }, { $set: set }, { new: true, projection: { companyId: 1, sha256: 1, version: 1, size: 1, bytes: 1 } })
-      .lean<Pick<ImageOffer, 'companyId' | 'sha256' | 'version' | 'size' | 'bytes'>>();
+    const sha256 = await this.imageOf(progress.deploymentId);
+    const offer =
+      sha256 === null
+        ? null
+        : await this.offers
+            // By _id: the one lookup FerretDB indexes. (No projection: FerretDB's findAndModify has none.)
+            .findOneAndUpdate({ _id: offerId(sha256, gatewayId), deploymentId: progress.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } }, { $set: set }, { new: true })
+            .lean<ImageOffer>();
     if (!offer) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no open offer for it`);
     this.reports.inc({ state: progress.state });
     this.live.publish({
@@ -70,6 +77,17 @@ export class DeliveryProgressService {
       this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
       await this.tracker.failReported(progress.deploymentId, gatewayId, progress.state === 'failed' ? 'install-failed' : 'rejected', progress.reason ?? progress.state);
     }
+  }
+
+  /** The image a deployment offers (immutable, so kept once found); null for a deployment without v2 targets. */
+  private async imageOf(deploymentId: string): Promise<string | null> {
+    const known = this.images.get(deploymentId);
+    if (known !== undefined) return known;
+    const offer = await this.offers.findOne({ deploymentId }, { sha256: 1 }).lean<Pick<ImageOffer, 'sha256'>>();
+    if (!offer) return null;
+    if (this.images.size >= MAX_KNOWN_DEPLOYMENTS) this.images.clear();
+    this.images.set(deploymentId, offer.sha256);
+    return offer.sha256;
   }
 
   private refuse(reason: string, gatewayId: string, message: string): void {

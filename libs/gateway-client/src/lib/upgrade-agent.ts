@@ -68,7 +68,8 @@ export interface AgentStats {
 
 export interface UpgradeAgentEvents {
   progress: [{ deploymentId: string; state: ProgressState; bytes: number | null; reason: string | null }];
-  error: [Error];
+  /** Something went wrong that the agent survives (a failed publish, a full disk); it retries. */
+  problem: [Error];
 }
 
 interface Download {
@@ -102,6 +103,8 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   private stopped = false;
   private exitSignalled = false;
   private queue: Promise<void> = Promise.resolve();
+  // Saving and clearing the state file, one at a time: a late save must never revive a cleared download.
+  private disk: Promise<void> = Promise.resolve();
   private readonly random: () => number;
 
   constructor(private readonly options: UpgradeAgentOptions) {
@@ -158,7 +161,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   // Offers, completion and installation run one at a time.
   private serially(work: () => Promise<void>): Promise<void> {
     const run = this.queue.then(work).catch((error: unknown) => {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      this.emit('problem', error instanceof Error ? error : new Error(String(error)));
     });
     this.queue = run;
     return run;
@@ -251,7 +254,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       bitmap.set(index);
       download.bytes += data.byteLength;
     });
-    void download.writes.then(() => this.afterWrite(download)).catch((error: Error) => this.emit('error', error));
+    void download.writes.then(() => this.afterWrite(download)).catch((error: Error) => this.emit('problem', error));
   }
 
   private async afterWrite(download: Download): Promise<void> {
@@ -282,7 +285,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     if (now - download.lastSaveAt >= SAVE_INTERVAL_MS) {
       download.lastSaveAt = now;
       await download.writes;
-      await this.save(download).catch((error: Error) => this.emit('error', error));
+      await this.save(download).catch((error: Error) => this.emit('problem', error));
     }
     if (download.offer.shared && now - download.lastSharedAt < (this.options.idleMs ?? 2_000)) return;
     const timeout = this.options.requestTimeoutMs ?? 5_000;
@@ -297,7 +300,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     const request = encodeChunkRequest({ sha256: download.offer.sha256, ranges });
     await this.options.transport
       .publish(toCloudV2Topic(ToCloudV2MessageType.ChunkRequest, this.options.gatewayId), encodeFrame(request), 1)
-      .catch((error: Error) => this.emit('error', error));
+      .catch((error: Error) => this.emit('problem', error));
   }
 
   private async finish(download: Download): Promise<void> {
@@ -353,16 +356,28 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   }
 
   /** Removes the staging file (installers copy what they keep) and the saved state. */
-  private async clear(offer: Offer): Promise<void> {
+  private clear(offer: Offer): Promise<void> {
     if (this.download?.offer.sha256 === offer.sha256) this.download = null;
-    await rm(stagingPath(this.options.stateDir, offer.sha256), { force: true });
-    await rm(join(this.options.stateDir, STATE_FILE), { force: true });
+    return this.onDisk(async () => {
+      await rm(stagingPath(this.options.stateDir, offer.sha256), { force: true });
+      await rm(join(this.options.stateDir, STATE_FILE), { force: true });
+    });
   }
 
-  private async save(download: Download): Promise<void> {
-    // The data first: the saved bitmap never claims a chunk that is not on disk.
-    await download.file.datasync().catch(() => undefined);
-    if (this.download === download) await saveDownload(this.options.stateDir, { offer: download.offer, bitmap: download.bitmap });
+  private save(download: Download): Promise<void> {
+    return this.onDisk(async () => {
+      if (this.download !== download) return;
+      // The data first: the saved bitmap never claims a chunk that is not on disk.
+      const bitmap = new ChunkBitmap(download.bitmap.chunkCount, Buffer.from(download.bitmap.bits));
+      await download.file.datasync().catch(() => undefined);
+      if (this.download === download) await saveDownload(this.options.stateDir, { offer: download.offer, bitmap });
+    });
+  }
+
+  private onDisk(work: () => Promise<void>): Promise<void> {
+    const run = this.disk.then(work);
+    this.disk = run.catch(() => undefined);
+    return run;
   }
 
   private async report(deploymentId: string, state: ProgressState, bytes: number | null, reason: string | null = null): Promise<void> {
@@ -371,6 +386,6 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     const payload = encodeProgress({ deploymentId, state, bytes, reason: cut });
     await this.options.transport
       .publish(toCloudV2Topic(ToCloudV2MessageType.Progress, this.options.gatewayId), encodeFrame(payload), 1)
-      .catch((error: Error) => this.emit('error', error));
+      .catch((error: Error) => this.emit('problem', error));
   }
 }
