@@ -9,6 +9,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { MAX_V1_IMAGE_BYTES } from '../image-delivery/mqtt-packet-limit';
 import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { CoalescingRunner } from './coalescing-runner';
@@ -273,8 +274,13 @@ export class VersionsService implements BeforeApplicationShutdown {
   }
 
   private async loadContent(key: string): Promise<Buffer | null> {
-    const record = await this.versions.findOne({ key }, { fileId: 1, size: 1 }).lean<Pick<Version, 'fileId' | 'size'>>();
+    const record = await this.versions.findOne({ key }, { fileId: 1, size: 1, version: 1 }).lean<Pick<Version, 'fileId' | 'size' | 'version'>>();
     if (!record) return null;
+    // Only protocol v2 delivers larger images, chunk by chunk; never hold one whole in memory.
+    if (record.size > MAX_V1_IMAGE_BYTES) {
+      this.logger.warn(`Version ${record.version} (${record.size} bytes) does not fit one MQTT message; only protocol-v2 gateways can receive it`);
+      return null;
+    }
     return this.storage.readAll(record.fileId, record.size);
   }
 
