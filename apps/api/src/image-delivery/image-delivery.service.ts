@@ -34,6 +34,7 @@ export interface OfferTarget {
   companyId: string;
 }
 
+const ID_LIST_QUERY_MAX = 100;
 /** Chunks answered per request; a gateway asks again for the rest. */
 export const MAX_CHUNKS_PER_REQUEST = 256;
 const REQUESTS_PER_S = 10;
@@ -88,7 +89,9 @@ export class ImageDeliveryService implements OnApplicationShutdown {
   async protocolV2Gateways(gatewayIds: readonly string[]): Promise<Set<string>> {
     if (gatewayIds.length === 0) return new Set();
     const wanted = new Set(gatewayIds);
-    const speakers = await this.gateways.find({ protocol: 2 }, { _id: 1 }).lean<{ _id: string }[]>();
+    // A short list by _id (the lookup FerretDB indexes); a fleet by one pass over the v2 gateways.
+    const filter = gatewayIds.length <= ID_LIST_QUERY_MAX ? { _id: { $in: gatewayIds }, protocol: 2 } : { protocol: 2 };
+    const speakers = await this.gateways.find(filter, { _id: 1 }).lean<{ _id: string }[]>();
     return new Set(speakers.map((gateway) => gateway._id).filter((id) => wanted.has(id)));
   }
 
