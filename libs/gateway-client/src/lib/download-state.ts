@@ -41,6 +41,15 @@ export interface SavedDownload {
 }
 
 export const STATE_FILE = 'download.json';
+export const ENDED_FILE = 'last-delivery.json';
+
+/** How the last delivery ended, so that a redelivered Offer is answered instead of installed twice. */
+export interface EndedDelivery {
+  deploymentId: string;
+  sha256: string;
+  state: 'succeeded' | 'failed' | 'rejected';
+  reason: string | null;
+}
 
 export function stagingPath(stateDir: string, sha256: string): string {
   return join(stateDir, `${sha256}.part`);
@@ -60,6 +69,21 @@ export async function loadDownload(stateDir: string): Promise<SavedDownload | nu
     const saved = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as { offer: string; bitmap: string };
     const offer = decodeOffer(Buffer.from(saved.offer, 'utf8'));
     return { offer, bitmap: new ChunkBitmap(offer.chunkCount, Buffer.from(saved.bitmap, 'base64')) };
+  } catch {
+    return null;
+  }
+}
+
+export async function saveEnded(stateDir: string, ended: EndedDelivery): Promise<void> {
+  const path = join(stateDir, ENDED_FILE);
+  await writeFile(`${path}.tmp`, JSON.stringify(ended));
+  await rename(`${path}.tmp`, path);
+}
+
+export async function loadEnded(stateDir: string): Promise<EndedDelivery | null> {
+  try {
+    const ended = JSON.parse(await readFile(join(stateDir, ENDED_FILE), 'utf8')) as EndedDelivery;
+    return typeof ended.deploymentId === 'string' && typeof ended.sha256 === 'string' ? ended : null;
   } catch {
     return null;
   }

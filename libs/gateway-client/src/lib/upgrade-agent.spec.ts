@@ -197,6 +197,22 @@ describe('UpgradeAgent', () => {
     expect(installer.rolledBack).toBe(1);
   });
 
+  it('answers a redelivered Offer with how it ended instead of installing twice', async () => {
+    const image = randomBytes(3 * CHUNK);
+    const cloud = new FakeCloud(image);
+    const installer = recordingInstaller(dir);
+    const agent = agentFor(cloud, installer);
+    await agent.start();
+    const frame = encodeFrame(encodeOffer(offerOf(image, false)));
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, frame);
+    await until(() => cloud.progress.some((p) => p.state === 'succeeded'));
+    const requests = cloud.requested.length;
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, frame);
+    await until(() => cloud.progress.filter((p) => p.state === 'succeeded').length === 2);
+    expect(installer.installed).toHaveLength(1);
+    expect(cloud.requested).toHaveLength(requests);
+  });
+
   it('ignores topics that are not its own', () => {
     const agent = agentFor(new FakeCloud(Buffer.alloc(1)), recordingInstaller(dir));
     expect(agent.handle('TOGATEWAY/UPGRADE/gw-1', Buffer.alloc(12))).toBe(false);

@@ -26,7 +26,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Installer } from './command-installer';
-import { ChunkBitmap, loadDownload, saveDownload, STATE_FILE, stagingPath } from './download-state';
+import { ChunkBitmap, loadDownload, loadEnded, saveDownload, saveEnded, STATE_FILE, stagingPath, type EndedDelivery } from './download-state';
 
 /** How the agent talks to the broker; GatewayClient provides one (`agentTransport`). */
 export interface AgentTransport {
@@ -180,6 +180,12 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       await this.report(offer.deploymentId, 'rejected', null, problem);
       return;
     }
+    const ended = await loadEnded(this.options.stateDir);
+    if (ended && ended.deploymentId === offer.deploymentId && ended.sha256 === offer.sha256) {
+      // The same Offer again (redelivered): say how it ended instead of installing twice.
+      await this.report(offer.deploymentId, ended.state, null, ended.reason);
+      return;
+    }
     const current = this.download;
     if (current && current.offer.sha256 === offer.sha256) {
       current.offer = offer;
@@ -315,7 +321,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     const problem = this.signatureProblem(offer) ?? (await this.checksumProblem(path, offer));
     if (problem) {
       await this.clear(offer);
-      await this.report(offer.deploymentId, 'rejected', null, problem);
+      await this.end(offer, 'rejected', problem);
       return;
     }
     await this.report(offer.deploymentId, 'verified', offer.size);
@@ -332,12 +338,18 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
         rollback = `; rollback failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`;
       }
       await this.clear(offer);
-      await this.report(offer.deploymentId, 'failed', null, `${reason}${rollback}`);
+      await this.end(offer, 'failed', `${reason}${rollback}`);
       return;
     }
     await this.clear(offer);
-    await this.report(offer.deploymentId, 'succeeded', null);
+    await this.end(offer, 'succeeded', null);
     await this.options.onInstalled?.(offer.version);
+  }
+
+  private async end(offer: Offer, state: EndedDelivery['state'], reason: string | null): Promise<void> {
+    const cut = reason === null ? null : truncateReason(reason);
+    await this.onDisk(() => saveEnded(this.options.stateDir, { deploymentId: offer.deploymentId, sha256: offer.sha256, state, reason: cut }));
+    await this.report(offer.deploymentId, state, null, cut);
   }
 
   private async checksumProblem(path: string, offer: Offer): Promise<string | null> {
