@@ -1,4 +1,4 @@
-import type { DeploymentCreatedDto, DeploymentDetailDto, EventListDto } from '@upgrade-manager/dto';
+import type { DeploymentCreatedDto, DeploymentDetailDto, EventListDto, GatewayDto } from '@upgrade-manager/dto';
 import { decodeFrame, encodeFrame } from '@upgrade-manager/frame-codec';
 import { UpgradeAgent, type GatewayClient, type Installer, type UpgradeAgentOptions } from '@upgrade-manager/gateway-client';
 import {
@@ -186,6 +186,8 @@ describe('protocol v2 delivery (real broker and database)', () => {
     });
     await register([v2.client], 2);
     await register([v1]);
+    expect((await api<GatewayDto>(baseUrl, `/api/gateways/${v2.client.gatewayId}`)).body.protocol).toBe(2);
+    expect((await api<GatewayDto>(baseUrl, `/api/gateways/${v1.gatewayId}`)).body).not.toHaveProperty('protocol');
     const deploymentId = await deploy(version, [v1.gatewayId, v2.client.gatewayId]);
     const detail = await settled(deploymentId, 60_000);
     expect(detail.targets.map((target) => target.status)).toEqual(['confirmed', 'confirmed']);
