@@ -57,6 +57,8 @@ export interface UpgradeAgentOptions {
   /** Chunks asked for and not yet received, at most (64). */
   windowChunks?: number;
   tickMs?: number;
+  /** How often the chunk bitmap is saved (after a data sync) while downloading (1000 ms). */
+  saveIntervalMs?: number;
 }
 
 export interface AgentStats {
@@ -102,6 +104,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private exitSignalled = false;
+  private ticking = false;
   private queue: Promise<void> = Promise.resolve();
   // Saving and clearing the state file, one at a time: a late save must never revive a cleared download.
   private disk: Promise<void> = Promise.resolve();
@@ -285,10 +288,21 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   }
 
   private async tick(): Promise<void> {
+    // A slow disk must not pile ticks up: one at a time.
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickOnce();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickOnce(): Promise<void> {
     const download = this.download;
     if (this.stopped || !download || download.finishing) return;
     const now = Date.now();
-    if (now - download.lastSaveAt >= SAVE_INTERVAL_MS) {
+    if (now - download.lastSaveAt >= (this.options.saveIntervalMs ?? SAVE_INTERVAL_MS)) {
       download.lastSaveAt = now;
       await download.writes;
       await this.save(download).catch((error: Error) => this.emit('problem', error));
