@@ -9,11 +9,14 @@ import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ImageDeliveryService } from './image-delivery.service';
 import { ImageOffer, offerId } from './image-offer.schema';
+import { TokenBuckets } from './token-buckets';
 
 // `downloading` reports come about once a second per gateway; one write per this interval is enough.
 const DOWNLOADING_WRITE_INTERVAL_MS = 2_000;
 const MAX_THROTTLED_TARGETS = 100_000;
 const MAX_KNOWN_DEPLOYMENTS = 10_000;
+const PROGRESS_PER_S = 5;
+const PROGRESS_BURST = 10;
 
 /**
  * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (a
@@ -25,6 +28,8 @@ export class DeliveryProgressService {
   private readonly logger = new Logger(DeliveryProgressService.name);
   private readonly lastWrite = new Map<string, number>();
   private readonly images = new Map<string, string>();
+  // Each report may cost a write: a gateway reports about once a second, never needs ten.
+  private readonly buckets = new TokenBuckets(PROGRESS_PER_S, PROGRESS_BURST);
   private readonly refused: Counter<'reason'>;
   private readonly reports: Counter<'state'>;
 
@@ -47,6 +52,7 @@ export class DeliveryProgressService {
       if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
       throw error;
     }
+    if (!this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many progress reports');
     const key = `${progress.deploymentId}:${gatewayId}`;
     const now = Date.now();
     if (progress.state === 'downloading' && now - (this.lastWrite.get(key) ?? 0) < DOWNLOADING_WRITE_INTERVAL_MS) return;
