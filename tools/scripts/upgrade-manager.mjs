@@ -29,7 +29,10 @@ function builtAt() {
 
 if (Math.max(...SOURCE_DIRS.map(newestMtime)) > builtAt()) {
   process.stderr.write('Building the CLI (apps/cli)...\n');
-  const build = spawnSync('npx', ['nx', 'run', 'cli:build', '--outputStyle=static', '--skip-nx-cache'], { cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit'] });
+  const build = spawnSync('npx', ['nx', 'run', 'cli:build', '--outputStyle=static', '--skip-nx-cache'], {
+    cwd: ROOT,
+    stdio: ['ignore', process.stderr, 'inherit'],
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 await import(pathToFileURL(CLI_MAIN).href);

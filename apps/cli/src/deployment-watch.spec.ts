@@ -37,7 +37,12 @@ describe('progress and failure lines', () => {
       updatedAt: '',
     });
     const deployment = {
-      targets: [target('a', 'failed', 'reported-version', '0.5'), target('b', 'confirmed', null, null), target('c', 'failed', 'timeout', null), target('d', 'failed', null, null)],
+      targets: [
+        target('a', 'failed', 'reported-version', '0.5'),
+        target('b', 'confirmed', null, null),
+        target('c', 'failed', 'timeout', null),
+        target('d', 'failed', null, null),
+      ],
     } as DeploymentDetailDto;
     expect(failedTargetLines(deployment, 2)).toEqual(['  a: reported-version (reports 0.5)', '  c: timeout', '  ... and 1 more']);
   });

@@ -3,7 +3,15 @@ import { formatBytes } from './progress';
 
 describe('output', () => {
   it('aligns columns and shows empty cells as "-"', () => {
-    expect(formatTable(['ID', 'VERSION'], [['gw-1', '1.2'], ['gateway-22', null]])).toBe('ID          VERSION\ngw-1        1.2\ngateway-22  -');
+    expect(
+      formatTable(
+        ['ID', 'VERSION'],
+        [
+          ['gw-1', '1.2'],
+          ['gateway-22', null],
+        ],
+      ),
+    ).toBe('ID          VERSION\ngw-1        1.2\ngateway-22  -');
   });
 
   it('formats byte counts', () => {

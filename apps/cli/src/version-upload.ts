@@ -68,10 +68,15 @@ export async function uploadVersion(api: ApiClient, upload: VersionUpload): Prom
   });
   request.write(head);
   // The API may answer (and close) before the whole file is sent, e.g. when the version exists.
-  const body = pipeline(createReadStream(upload.file), counter, async function* (source) {
-    for await (const chunk of source) yield chunk;
-    yield tail;
-  }, request).catch(() => undefined);
+  const body = pipeline(
+    createReadStream(upload.file),
+    counter,
+    async function* (source) {
+      for await (const chunk of source) yield chunk;
+      yield tail;
+    },
+    request,
+  ).catch(() => undefined);
 
   let response: IncomingMessage;
   try {

@@ -34,7 +34,10 @@ function targetOf(options: DeployOptions): Omit<CreateDeploymentDto, 'version'> 
 function printDeployment(context: CliContext, deployment: DeploymentDetailDto): void {
   const { output } = context;
   if (output.json) return printJson(output, deployment);
-  note(output, `Deployment ${deployment.id}: version ${deployment.version} to ${deployment.scope} (${deployment.companyIds.join(', ') || '-'}), created ${deployment.createdAt}`);
+  note(
+    output,
+    `Deployment ${deployment.id}: version ${deployment.version} to ${deployment.scope} (${deployment.companyIds.join(', ') || '-'}), created ${deployment.createdAt}`,
+  );
   note(output, countsLine(deployment.counts));
   printTable(
     output,

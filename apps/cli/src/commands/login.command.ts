@@ -26,7 +26,11 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
       const response = await new ApiClient(context.apiUrl, null).login({ email, password });
       const file = writeCredentials(io.env, { api: context.apiUrl, token: response.accessToken, email: response.user.email });
       if (context.output.json) printJson(context.output, { api: context.apiUrl, user: response.user, credentialsFile: file });
-      else note(context.output, `Logged in to ${context.apiUrl} as ${response.user.email} (${response.user.role}, company ${response.user.companyId}); token in ${file}.`);
+      else
+        note(
+          context.output,
+          `Logged in to ${context.apiUrl} as ${response.user.email} (${response.user.role}, company ${response.user.companyId}); token in ${file}.`,
+        );
     });
 
   program
@@ -37,7 +41,9 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
       const stored = readCredentials(io.env);
       if (stored) {
         // The token is deleted locally even when the API cannot be reached or has revoked it already.
-        await new ApiClient(stored.api, stored.token).logout().catch((error: Error) => note(context.output, `The API did not revoke the token: ${error.message}`));
+        await new ApiClient(stored.api, stored.token)
+          .logout()
+          .catch((error: Error) => note(context.output, `The API did not revoke the token: ${error.message}`));
       }
       const removed = removeCredentials(io.env);
       if (context.output.json) printJson(context.output, { loggedOut: removed });

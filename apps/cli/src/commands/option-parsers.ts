@@ -17,7 +17,10 @@ export function positiveSeconds(value: string): number {
 
 /** "a,b , c" → ["a", "b", "c"]. */
 export function commaList(value: string): string[] {
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list');
   return items;
 }

@@ -17,7 +17,14 @@ interface UploadOptions {
 }
 
 function versionRows(versions: VersionDto[]) {
-  return versions.map((version) => [version.version, version.latest ? 'yes' : '', version.size, version.sha256.slice(0, 16), version.source, version.createdAt]);
+  return versions.map((version) => [
+    version.version,
+    version.latest ? 'yes' : '',
+    version.size,
+    version.sha256.slice(0, 16),
+    version.source,
+    version.createdAt,
+  ]);
 }
 
 export function registerVersionCommands(program: Command, io: CliIo): void {
@@ -61,7 +68,8 @@ export function registerVersionCommands(program: Command, io: CliIo): void {
         bar.stop();
       }
       if (output.json) printJson(output, created);
-      else note(output, `Uploaded ${created.version}: ${formatBytes(created.size)}, sha256 ${created.sha256}${created.latest ? ', now the latest version' : ''}.`);
+      else
+        note(output, `Uploaded ${created.version}: ${formatBytes(created.size)}, sha256 ${created.sha256}${created.latest ? ', now the latest version' : ''}.`);
     });
 
   versions
