@@ -1,20 +1,10 @@
 // Finds the Chromium the browser tests drive (CHROMIUM_PATH, default Debian's /usr/bin/chromium) and
 // installs Debian's `chromium` package with apt-get when it is missing and we are root, the way the
 // local services install Mosquitto.
-import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { findExecutable } from '../services/install.mjs';
+import { findExecutable, isExecutable } from '../services/install.mjs';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
-
-function isExecutable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Returns the Chromium path, installing Debian's package when possible; throws with instructions otherwise. */
 export function ensureChromium({ env = process.env, log = console.log } = {}) {

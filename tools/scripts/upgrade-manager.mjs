@@ -9,7 +9,7 @@ import { ROOT } from '../env.mjs';
 
 const CLI_MAIN = join(ROOT, 'dist/apps/cli/apps/cli/src/main.js');
 // The CLI's sources and the libs it imports.
-const SOURCE_DIRS = ['apps/cli/src', 'libs/dto/src'].map((dir) => join(ROOT, dir));
+const SOURCE_DIRS = ['apps/cli/src', 'libs/dto/src', 'libs/api-client/src'].map((dir) => join(ROOT, dir));
 
 function newestMtime(dir) {
   let newest = 0;

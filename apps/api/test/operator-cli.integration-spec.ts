@@ -1,37 +1,22 @@
 import type { DeploymentCreatedDto, GatewayListDto, VersionDto } from '@upgrade-manager/dto';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedAccounts, type TestAccounts } from './accounts';
 import { connectGateway, uniqueId, uniqueMajor } from './protocol-helpers';
+import { type NodeRun, runNode } from './subprocess';
 import { eventually, startTestApi, type TestApi } from './test-api';
 
 // Built by the api:integration target's dependency on cli:build.
 const CLI_MAIN = join(__dirname, '../../../dist/apps/cli/apps/cli/src/main.js');
 const IMAGE_BYTES = 3 * 1024 * 1024;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The operator CLI, the way a pipeline runs it: a subprocess with its own config folder. Never spawnSync: the API runs in this process. */
-function runCli(args: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const { UPGRADE_MANAGER_API: _api, UPGRADE_MANAGER_TOKEN: _token, ...inherited } = process.env;
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: { ...inherited, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The operator CLI, the way a pipeline runs it: a subprocess with its own config folder and no token from this environment. */
+function runCli(args: string[], env: Record<string, string>, input = ''): Promise<NodeRun> {
+  const { UPGRADE_MANAGER_API: _api, UPGRADE_MANAGER_TOKEN: _token, ...inherited } = process.env;
+  return runNode([CLI_MAIN, ...args], { env: { ...inherited, ...env }, input });
 }
 
 /** A test image: its version on the first line (as the simulator reads it), then random bytes. */

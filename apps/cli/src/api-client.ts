@@ -1,13 +1,4 @@
-import type {
-  CreateDeploymentDto,
-  DeploymentCreatedDto,
-  DeploymentDetailDto,
-  GatewayListDto,
-  ListGatewaysQueryDto,
-  LoginDto,
-  LoginResponseDto,
-  VersionListDto,
-} from '@upgrade-manager/dto';
+import { type QueryOf, type RequestBodyOf, type ResponseOf, typedApi } from '@upgrade-manager/api-client';
 import { CliError } from './exit-codes';
 
 /** A failed API call with the server's message. */
@@ -33,18 +24,18 @@ export function errorMessage(body: unknown, fallback: string): string {
   return message || error || fallback;
 }
 
-export type Query = Record<string, string | number | boolean | undefined>;
-
-/** The REST calls the CLI makes; JSON in and out, bearer token. */
+/** The REST calls the CLI makes, typed by the API's OpenAPI document; JSON in and out, bearer token. */
 export class ApiClient {
+  private readonly request = typedApi((method, path, options) => this.send(method, path, options));
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string | null,
   ) {}
 
-  url(path: string, query: Query = {}): URL {
-    const url = new URL(`/api${path}`, this.baseUrl);
-    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+  url(path: string, query: object = {}): URL {
+    const url = new URL(path, this.baseUrl);
+    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, String(value));
     return url;
   }
 
@@ -52,7 +43,7 @@ export class ApiClient {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
-  async request<T>(method: string, path: string, { query, body }: { query?: Query; body?: unknown } = {}): Promise<T> {
+  private async send(method: string, path: string, { query, body }: { query?: object; body?: unknown }): Promise<unknown> {
     const headers: Record<string, string> = { Accept: 'application/json', ...this.authHeaders() };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
@@ -67,39 +58,40 @@ export class ApiClient {
       const hint = response.status === 401 ? ' — log in with `upgrade-manager login` or set UPGRADE_MANAGER_TOKEN' : '';
       throw new ApiError(response.status, `${errorMessage(parsed, response.statusText)}${hint}`);
     }
-    return parsed as T;
+    return parsed;
   }
 
-  login(credentials: LoginDto): Promise<LoginResponseDto> {
-    return this.request('POST', '/auth/login', { body: credentials });
+  login(credentials: RequestBodyOf<'post', '/api/auth/login'>): Promise<ResponseOf<'post', '/api/auth/login'>> {
+    return this.request('post', '/api/auth/login', { body: credentials });
   }
 
   logout(): Promise<void> {
-    return this.request('POST', '/auth/logout');
+    return this.request('post', '/api/auth/logout');
   }
 
-  listVersions(): Promise<VersionListDto> {
-    return this.request('GET', '/versions');
+  listVersions(): Promise<ResponseOf<'get', '/api/versions'>> {
+    return this.request('get', '/api/versions');
   }
 
   deleteVersion(version: string): Promise<void> {
-    return this.request('DELETE', `/versions/${encodeURIComponent(version)}`);
+    return this.request('delete', '/api/versions/{version}', { path: { version } });
   }
 
-  listGateways(query: ListGatewaysQueryDto): Promise<GatewayListDto> {
-    return this.request('GET', '/gateways', { query: { ...query } });
+  listGateways(query: QueryOf<'get', '/api/gateways'>): Promise<ResponseOf<'get', '/api/gateways'>> {
+    return this.request('get', '/api/gateways', { query });
   }
 
-  createDeployment(body: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
-    return this.request('POST', '/deployments', { body });
+  createDeployment(body: RequestBodyOf<'post', '/api/deployments'>): Promise<ResponseOf<'post', '/api/deployments'>> {
+    return this.request('post', '/api/deployments', { body });
   }
 
-  getDeployment(id: string): Promise<DeploymentDetailDto> {
-    return this.request('GET', `/deployments/${encodeURIComponent(id)}`);
+  getDeployment(id: string): Promise<ResponseOf<'get', '/api/deployments/{id}'>> {
+    return this.request('get', '/api/deployments/{id}', { path: { id } });
   }
 }
 
-function parseJson(text: string): unknown {
+/** The JSON of a body, or the text itself when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -6,7 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApiError, type ApiClient, errorMessage } from './api-client';
+import { ApiError, type ApiClient, errorMessage, parseJson } from './api-client';
 import { CliError } from './exit-codes';
 
 export interface VersionUpload {
@@ -41,7 +41,7 @@ export async function uploadVersion(api: ApiClient, upload: VersionUpload): Prom
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
 
-  const url = api.url('/versions');
+  const url = api.url('/api/versions');
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const request = send(url, {
     method: 'POST',
@@ -87,7 +87,7 @@ export async function uploadVersion(api: ApiClient, upload: VersionUpload): Prom
   const text = await readText(response);
   await body;
   const status = response.statusCode ?? 0;
-  const parsed = parseBody(text);
+  const parsed = parseJson(text);
   if (status !== 201) throw new ApiError(status, errorMessage(parsed, response.statusMessage ?? 'upload failed'));
   return parsed as VersionDto;
 }
@@ -96,12 +96,4 @@ async function readText(response: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
