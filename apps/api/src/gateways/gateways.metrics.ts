@@ -9,13 +9,18 @@ import { GatewaysService } from './gateways.service';
 // Counting scans the collection on FerretDB: scrapes closer together than this reuse the last counts.
 export const GATEWAY_COUNT_MAX_AGE_MS = 10_000;
 
+interface GatewayCounts {
+  total: number;
+  online: number;
+}
+
 /**
  * Gauges of the fleet, counted in the database at scrape time, so every API process reports the
  * same figures (a dashboard takes their max, not their sum).
  */
 @Injectable()
 export class GatewaysMetrics {
-  private counted: Promise<{ total: number; online: number } | null> | null = null;
+  private counted: Promise<GatewayCounts | null> | null = null;
   private countedAt = 0;
 
   constructor(
@@ -23,26 +28,22 @@ export class GatewaysMetrics {
     private readonly service: GatewaysService,
     metrics: MetricsService,
   ) {
-    const total: Gauge = metrics.gauge({
-      name: 'um_gateways',
-      help: 'Gateways known to the API (every company)',
-      collect: async () => {
-        const counts = await this.counts();
-        if (counts) total.set(counts.total);
-      },
-    });
-    const online: Gauge = metrics.gauge({
-      name: 'um_gateways_online',
-      help: 'Gateways heard from within ONLINE_WINDOW_S (every company)',
-      collect: async () => {
-        const counts = await this.counts();
-        if (counts) online.set(counts.online);
-      },
-    });
+    const countGauge = (name: string, help: string, pick: (counts: GatewayCounts) => number) => {
+      const gauge: Gauge = metrics.gauge({
+        name,
+        help,
+        collect: async () => {
+          const counts = await this.counts();
+          if (counts) gauge.set(pick(counts));
+        },
+      });
+    };
+    countGauge('um_gateways', 'Gateways known to the API (every company)', (counts) => counts.total);
+    countGauge('um_gateways_online', 'Gateways heard from within ONLINE_WINDOW_S (every company)', (counts) => counts.online);
   }
 
   /** The counts, or null when the database did not answer (the gauges keep their last values). */
-  private counts(now = Date.now()): Promise<{ total: number; online: number } | null> {
+  private counts(now = Date.now()): Promise<GatewayCounts | null> {
     if (!this.counted || now - this.countedAt > GATEWAY_COUNT_MAX_AGE_MS) {
       this.countedAt = now;
       this.counted = Promise.all([
