@@ -45,7 +45,7 @@ export function registerVersionCommands(program: Command, io: CliIo): void {
     .description('upload an image as a new version (super users); announced to every gateway at once')
     .argument('<file>', 'the image file')
     .requiredOption('--version <version>', 'its version, dotted numbers such as 1.2')
-    .option('--signature <file>', 'a detached signature of the image (sent base64-encoded)')
+    .option('--signature <file>', 'a detached signature of the image: a file of the 64 raw bytes or their base64 text')
     .option('--key-id <id>', 'id of the key the signature was made with')
     .action(async (file: string, options: UploadOptions, command: Command) => {
       const { api, output } = contextOf(command, io);
@@ -84,10 +84,16 @@ export function registerVersionCommands(program: Command, io: CliIo): void {
     });
 }
 
-function readSignature(file: string): string {
+// An Ed25519 signature is 64 bytes; a file of that size holds it raw, anything else its base64 text.
+const RAW_SIGNATURE_BYTES = 64;
+
+/** The signature as the API takes it (base64), from a file holding it raw or as base64 text. */
+export function readSignature(file: string): string {
+  let content: Buffer;
   try {
-    return readFileSync(file).toString('base64');
+    content = readFileSync(file);
   } catch (error) {
     throw new CliError(`Cannot read the signature ${file}: ${(error as Error).message}`);
   }
+  return content.length === RAW_SIGNATURE_BYTES ? content.toString('base64') : content.toString('utf8').trim();
 }
