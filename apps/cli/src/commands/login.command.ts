@@ -5,7 +5,7 @@ import { ApiClient } from '../api-client';
 import { credentialsFile, readCredentials, removeCredentials, writeCredentials } from '../credentials-store';
 import { CliError } from '../exit-codes';
 import { note, printJson } from '../output';
-import { ask } from '../prompt';
+import { createPrompter } from '../prompt';
 
 interface LoginOptions {
   email?: string;
@@ -20,8 +20,15 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
     .option('--password <password>', 'password (prefer the prompt: command lines are visible to other users)')
     .action(async (options: LoginOptions, command: Command) => {
       const context = contextOf(command, io);
-      const email = options.email || (await ask(io, 'Email: '));
-      const password = options.password || (await ask(io, 'Password: ', { hidden: true }));
+      const prompter = createPrompter(io);
+      let email: string;
+      let password: string;
+      try {
+        email = options.email || (await prompter.ask('Email: '));
+        password = options.password || (await prompter.ask('Password: ', { hidden: true }));
+      } finally {
+        prompter.close();
+      }
       if (!email || !password) throw new CliError('An email and a password are needed.');
       const response = await new ApiClient(context.apiUrl, null).login({ email, password });
       const file = writeCredentials(io.env, { api: context.apiUrl, token: response.accessToken, email: response.user.email });
