@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@upgrade-manager\/dto$/, replacement: `${workspace}libs/dto/src/index.ts` },
+      { find: /^@upgrade-manager\/api-client$/, replacement: `${workspace}libs/api-client/src/index.ts` },
       // The shared DTOs carry OpenAPI decorators; in the browser they are no-ops (Nest ships this shim for it).
       { find: /^@nestjs\/swagger$/, replacement: `${workspace}node_modules/@nestjs/swagger/dist/extra/swagger-shim.js` },
     ],

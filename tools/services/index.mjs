@@ -28,17 +28,19 @@ export async function startServices({ env, log = console.log } = {}) {
 
 /**
  * Stops the services this project started (by pid file); stopping stopped services is fine.
- * @param {{ env?: NodeJS.ProcessEnv, log?: (line: string) => void }} [options]
+ * `only` names the services to stop (default: both), for callers that stop just what they started.
+ * @param {{ env?: NodeJS.ProcessEnv, log?: (line: string) => void, only?: Array<'mosquitto' | 'database'> }} [options]
  * @returns {Promise<ServiceState[]>}
  */
-export async function stopServices({ env, log = console.log } = {}) {
+export async function stopServices({ env, log = console.log, only = ['mosquitto', 'database'] } = {}) {
   const cfg = servicesConfig(env);
   return withLock(
     cfg.lockDir,
     async () => {
-      const broker = await stopMosquitto(cfg, { log });
-      const database = await stopDatabase(cfg, { log });
-      return [broker, database];
+      const stopped = [];
+      if (only.includes('mosquitto')) stopped.push(await stopMosquitto(cfg, { log }));
+      if (only.includes('database')) stopped.push(await stopDatabase(cfg, { log }));
+      return stopped;
     },
     { log },
   );

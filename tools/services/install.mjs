@@ -12,7 +12,8 @@ export const FERRETDB_VERSION = 'v1.24.2';
 const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-id-index`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
-function isExecutable(file) {
+/** True when `file` is an executable regular file. */
+export function isExecutable(file) {
   try {
     accessSync(file, constants.X_OK);
     return statSync(file).isFile();

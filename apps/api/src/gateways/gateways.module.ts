@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
 import { Gateway, GatewaySchema } from './gateway.schema';
 import { GatewaysController } from './gateways.controller';
+import { GatewaysMetrics } from './gateways.metrics';
 import { GatewaysService } from './gateways.service';
 
 @Module({
@@ -14,7 +15,7 @@ import { GatewaysService } from './gateways.service';
     ]),
   ],
   controllers: [GatewaysController],
-  providers: [GatewaysService],
+  providers: [GatewaysService, GatewaysMetrics],
   exports: [GatewaysService, MongooseModule],
 })
 export class GatewaysModule {}

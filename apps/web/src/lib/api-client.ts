@@ -1,3 +1,4 @@
+import { typedApi } from '@upgrade-manager/api-client';
 import { env } from '../config/env';
 import { tokenStore } from './token-store';
 
@@ -104,3 +105,6 @@ function safeJson(text: string): unknown {
     return { message: text };
   }
 }
+
+/** `api()` typed by the API's OpenAPI document: `apiRequest('get', '/api/gateways/{gatewayId}', { path: { gatewayId } })`. */
+export const apiRequest = typedApi((method, path, { query, body, signal }) => api<unknown>(path, { method, query, body, signal }));

@@ -1,5 +1,5 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api, ApiError } from '../../../lib/api-client';
+import { ApiError, apiRequest } from '../../../lib/api-client';
 import { tokenStore } from '../../../lib/token-store';
 import type { AuthUserDto } from '@upgrade-manager/dto';
 
@@ -12,7 +12,7 @@ export interface Session {
 export async function getSession(): Promise<Session | null> {
   const hadToken = tokenStore.get() !== null;
   try {
-    const user = await api<AuthUserDto>('/api/auth/me');
+    const user = await apiRequest('get', '/api/auth/me');
     // Without a token the API only answers in development mode (AUTH_MODE=none).
     return { user, mode: hadToken ? 'jwt' : 'none' };
   } catch (error) {

@@ -1,10 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 import { tokenStore } from '../../../lib/token-store';
 import { type Session, sessionQueryKey } from './get-me';
-import type { LoginDto, LoginResponseDto } from '@upgrade-manager/dto';
+import type { LoginDto } from '@upgrade-manager/dto';
 
-export const login = (input: LoginDto) => api<LoginResponseDto>('/api/auth/login', { method: 'POST', body: input });
+export const login = (input: LoginDto) => apiRequest('post', '/api/auth/login', { body: input });
 
 export function useLogin() {
   const queryClient = useQueryClient();

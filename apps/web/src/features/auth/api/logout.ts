@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 import { tokenStore } from '../../../lib/token-store';
 import { sessionQueryKey } from './get-me';
 
-export const logout = () => api<void>('/api/auth/logout', { method: 'POST' });
+export const logout = () => apiRequest('post', '/api/auth/logout');
 
 export function useLogout() {
   const queryClient = useQueryClient();

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 import { sessionQueryKey } from './get-me';
-import type { AuthUserDto, UpdateProfileDto } from '@upgrade-manager/dto';
+import type { UpdateProfileDto } from '@upgrade-manager/dto';
 
-export const updateMe = (input: UpdateProfileDto) => api<AuthUserDto>('/api/auth/me', { method: 'PATCH', body: input });
+export const updateMe = (input: UpdateProfileDto) => apiRequest('patch', '/api/auth/me', { body: input });
 
 export function useUpdateMe() {
   const queryClient = useQueryClient();

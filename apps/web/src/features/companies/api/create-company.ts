@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CompanyDto, CreateCompanyDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { CreateCompanyDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 
-export const createCompany = (input: CreateCompanyDto) => api<CompanyDto>('/api/companies', { method: 'POST', body: input });
+export const createCompany = (input: CreateCompanyDto) => apiRequest('post', '/api/companies', { body: input });
 
 export function useCreateCompany() {
   const queryClient = useQueryClient();

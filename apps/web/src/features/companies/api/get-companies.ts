@@ -1,8 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { CompanyListDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
-export const getCompanies = (signal?: AbortSignal) => api<CompanyListDto>('/api/companies', { signal });
+export const getCompanies = (signal?: AbortSignal) => apiRequest('get', '/api/companies', { signal });
 
 export const getCompaniesQueryOptions = () => queryOptions({ queryKey: ['companies'], queryFn: ({ signal }) => getCompanies(signal) });
 

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CompanyDto, UpdateCompanyDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { UpdateCompanyDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 
 export const updateCompany = (companyId: string, changes: UpdateCompanyDto) =>
-  api<CompanyDto>(`/api/companies/${encodeURIComponent(companyId)}`, { method: 'PATCH', body: changes });
+  apiRequest('patch', '/api/companies/{companyId}', { path: { companyId }, body: changes });
 
 export function useUpdateCompany() {
   const queryClient = useQueryClient();

@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CreateDeploymentDto, DeploymentCreatedDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
-export const createDeployment = (request: CreateDeploymentDto) => api<DeploymentCreatedDto>('/api/deployments', { method: 'POST', body: request });
+export const createDeployment = (request: CreateDeploymentDto) => apiRequest('post', '/api/deployments', { body: request });
 
 /** Sends one or more deployment requests (one per company, one for picked gateways) in order. */
 export function useCreateDeployments() {

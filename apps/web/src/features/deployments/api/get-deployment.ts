@@ -1,11 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { DeploymentDetailDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
 // A safety net only: live events refresh a running deployment at once.
 const RUNNING_REFRESH_MS = 15_000;
 
-export const getDeployment = (id: string, signal?: AbortSignal) => api<DeploymentDetailDto>(`/api/deployments/${encodeURIComponent(id)}`, { signal });
+export const getDeployment = (id: string, signal?: AbortSignal) => apiRequest('get', '/api/deployments/{id}', { path: { id }, signal });
 
 export const getDeploymentQueryOptions = (id: string) =>
   queryOptions({

@@ -1,11 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { GatewayHistoryDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
 const HISTORY_LIMIT = 100;
 
 export const getGatewayHistory = (gatewayId: string, signal?: AbortSignal) =>
-  api<GatewayHistoryDto>(`/api/gateways/${encodeURIComponent(gatewayId)}/history`, { query: { limit: HISTORY_LIMIT }, signal });
+  apiRequest('get', '/api/gateways/{gatewayId}/history', { path: { gatewayId }, query: { limit: HISTORY_LIMIT }, signal });
 
 export const getGatewayHistoryQueryOptions = (gatewayId: string) =>
   queryOptions({ queryKey: ['gateways', 'history', gatewayId], queryFn: ({ signal }) => getGatewayHistory(gatewayId, signal) });

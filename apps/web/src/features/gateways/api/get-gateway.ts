@@ -1,9 +1,8 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { GatewayDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
 export const getGateway = (gatewayId: string, signal?: AbortSignal) =>
-  api<GatewayDto>(`/api/gateways/${encodeURIComponent(gatewayId)}`, { signal });
+  apiRequest('get', '/api/gateways/{gatewayId}', { path: { gatewayId }, signal });
 
 export const getGatewayQueryOptions = (gatewayId: string) =>
   queryOptions({ queryKey: ['gateways', 'detail', gatewayId], queryFn: ({ signal }) => getGateway(gatewayId, signal) });

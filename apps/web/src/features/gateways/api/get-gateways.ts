@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
-import type { GatewayListDto, ListGatewaysQueryDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { ListGatewaysQueryDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 
 export const ONLINE_REFRESH_MS = 60_000;
 
@@ -9,7 +9,7 @@ export type GatewaysQuery = Pick<
   'page' | 'pageSize' | 'companyId' | 'version' | 'online' | 'upgradeStatus' | 'search' | 'sort' | 'order'
 >;
 
-export const getGateways = (query: GatewaysQuery, signal?: AbortSignal) => api<GatewayListDto>('/api/gateways', { query, signal });
+export const getGateways = (query: GatewaysQuery, signal?: AbortSignal) => apiRequest('get', '/api/gateways', { query, signal });
 
 export const getGatewaysQueryOptions = (query: GatewaysQuery) =>
   queryOptions({

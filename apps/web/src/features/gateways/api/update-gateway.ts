@@ -1,10 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { GatewayDto, UpdateGatewayDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { UpdateGatewayDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 import { getGatewayQueryOptions } from './get-gateway';
 
 export const updateGateway = (gatewayId: string, changes: UpdateGatewayDto) =>
-  api<GatewayDto>(`/api/gateways/${encodeURIComponent(gatewayId)}`, { method: 'PATCH', body: changes });
+  apiRequest('patch', '/api/gateways/{gatewayId}', { path: { gatewayId }, body: changes });
 
 export function useUpdateGateway(gatewayId: string) {
   const queryClient = useQueryClient();

@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CreateUserDto, UserDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { CreateUserDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 
-export const createUser = (input: CreateUserDto) => api<UserDto>('/api/users', { method: 'POST', body: input });
+export const createUser = (input: CreateUserDto) => apiRequest('post', '/api/users', { body: input });
 
 export function useCreateUser() {
   const queryClient = useQueryClient();

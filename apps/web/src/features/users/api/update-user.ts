@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { UpdateUserDto, UserDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import type { UpdateUserDto } from '@upgrade-manager/dto';
+import { apiRequest } from '../../../lib/api-client';
 
-export const updateUser = (id: string, changes: UpdateUserDto) => api<UserDto>(`/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: changes });
+export const updateUser = (id: string, changes: UpdateUserDto) => apiRequest('patch', '/api/users/{id}', { path: { id }, body: changes });
 
 export function useUpdateUser() {
   const queryClient = useQueryClient();

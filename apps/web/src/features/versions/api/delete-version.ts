@@ -1,8 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 import { getVersionsQueryOptions } from './get-versions';
 
-export const deleteVersion = (version: string) => api<void>(`/api/versions/${encodeURIComponent(version)}`, { method: 'DELETE' });
+export const deleteVersion = (version: string) => apiRequest('delete', '/api/versions/{version}', { path: { version } });
 
 export function useDeleteVersion() {
   const queryClient = useQueryClient();

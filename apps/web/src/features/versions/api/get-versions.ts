@@ -1,8 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import type { VersionListDto } from '@upgrade-manager/dto';
-import { api } from '../../../lib/api-client';
+import { apiRequest } from '../../../lib/api-client';
 
-export const getVersions = (signal?: AbortSignal) => api<VersionListDto>('/api/versions', { signal });
+export const getVersions = (signal?: AbortSignal) => apiRequest('get', '/api/versions', { signal });
 
 export const getVersionsQueryOptions = () => queryOptions({ queryKey: ['versions'], queryFn: ({ signal }) => getVersions(signal) });
 

@@ -1,0 +1,30 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runNode } from './subprocess';
+import { startTestApi, type TestApi } from './test-api';
+
+const ROOT = join(__dirname, '../../..');
+
+// The web app and the CLI are typed by libs/api-client/src/lib/openapi.ts: it must be what the API documents today.
+describe('the typed API client', () => {
+  let testApi: TestApi;
+
+  beforeAll(async () => {
+    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await testApi?.close();
+  });
+
+  it('matches the OpenAPI document of the API', async () => {
+    const response = await fetch(`${testApi.baseUrl}/api/docs-json`);
+    expect(response.status).toBe(200);
+    const document = join(mkdtempSync(join(tmpdir(), 'um-openapi-')), 'openapi.json');
+    writeFileSync(document, await response.text());
+    const check = await runNode(['tools/scripts/api-types.mjs', '--from', document, '--check'], { cwd: ROOT });
+    if (check.code !== 0) throw new Error(`${check.stderr}Or from this test's copy of the document: node tools/scripts/api-types.mjs --from ${document}`);
+    expect(check.stdout + check.stderr).toBe('');
+  });
+});

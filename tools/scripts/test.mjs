@@ -1,0 +1,68 @@
+// `npm test`: everything the tests need, then the tests. Installs what is missing (Chromium here;
+// Mosquitto and FerretDB through the local services), starts the services that are not running,
+// runs lint, typecheck, unit, integration and browser tests with Nx, and stops only the services it
+// started: after a pass, a failure or Ctrl-C. Exits with the code of the test run.
+import { spawn } from 'node:child_process';
+import { loadEnv, ROOT } from '../env.mjs';
+import { servicesStatus, startServices, stopServices } from '../services/index.mjs';
+import { ensureChromium } from './chromium.mjs';
+
+const NX_ARGS = ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', 'integration', 'e2e', '--parallel=1', '--outputStyle=stream'];
+const say = (line) => console.log(`[npm test] ${line}`);
+
+/** Names of the managed services that are not running now (external ones are not ours to start). */
+async function stoppedServices() {
+  const { services } = await servicesStatus();
+  return services.filter((service) => service.running === false).map((service) => service.name);
+}
+
+// A signal does not end this process at once: the services it started are stopped first.
+let interrupted = null;
+let forwardSignal = () => {};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    interrupted = signal;
+    forwardSignal(signal);
+  });
+}
+
+function runTests(extraArgs) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', [...NX_ARGS, ...extraArgs], { cwd: ROOT, stdio: 'inherit', env: process.env });
+    // Ctrl-C reaches Nx through the terminal too; a signal sent to this process alone is passed on.
+    forwardSignal = (signal) => child.kill(signal);
+    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    child.on('error', (error) => {
+      console.error(error);
+      resolve(1);
+    });
+  });
+}
+
+async function main() {
+  loadEnv();
+  ensureChromium({ log: say });
+
+  const toStart = await stoppedServices();
+  if (toStart.length > 0) say(`starting ${toStart.join(' and ')} (stopped again after the tests)`);
+  else say('the services are already running; they are left running afterwards');
+  let code = 1;
+  try {
+    await startServices();
+    code = interrupted ? 130 : await runTests(process.argv.slice(2));
+  } finally {
+    if (toStart.length > 0) {
+      say(`stopping what this run started: ${toStart.join(' and ')}`);
+      await stopServices({ only: toStart });
+    }
+  }
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
