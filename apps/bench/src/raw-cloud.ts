@@ -39,6 +39,14 @@ function counter(expected: number): () => void {
   };
 }
 
+/** Publishes `payload` (QoS 1) on every topic when called. */
+function publisher(topics: readonly string[], payload: Buffer): () => Promise<{ error: unknown }[]> {
+  const target = mqtt();
+  // mqtt.js 5 deep-copies every QoS 1 payload into its outgoing store until the PUBACK: a
+  // bounded window keeps that to PUBLISH_WINDOW copies instead of one per gateway.
+  return () => forEachConcurrently(topics, PUBLISH_WINDOW, (topic) => target.publishAsync(topic, payload, { qos: 1 }).then(() => undefined));
+}
+
 function handleMessage(topic: string, payload: Buffer): void {
   const parsed = parseTopic(topic);
   // The broker is shared: other tests' gateways publish too.
@@ -87,11 +95,21 @@ async function handle(request: RawCloudRequest): Promise<void> {
         tick();
       };
       await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
-      const frame = encodeFrame(readFileSync(request.imageFile));
-      const target = mqtt();
-      // mqtt.js 5 deep-copies every QoS 1 payload into its outgoing store until the PUBACK: a
-      // bounded window keeps that to PUBLISH_WINDOW copies instead of one per gateway.
-      publish = () => forEachConcurrently(request.topics, PUBLISH_WINDOW, (topic) => target.publishAsync(topic, frame, { qos: 1 }).then(() => undefined));
+      publish = publisher(request.topics, encodeFrame(readFileSync(request.imageFile)));
+      reply({ type: 'ready' });
+      return;
+    }
+    case 'prepareBare': {
+      await mqtt().unsubscribeAsync('TOCLOUD/#');
+      const replied = new Set<string>();
+      const tick = counter(request.expectedReplies);
+      onStatus = (gatewayId) => {
+        if (replied.has(gatewayId)) return;
+        replied.add(gatewayId);
+        tick();
+      };
+      await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
+      publish = publisher(request.topics, readFileSync(request.payloadFile));
       reply({ type: 'ready' });
       return;
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { ToGatewayMessageType, toGatewayTopic } from '@upgrade-manager/frame-codec';
+import type { BareFleet } from './bare-fleet';
 import type { BenchEnv } from './bench-env';
 import type { BenchFleet } from './bench-fleet';
 import type { RawCloudProcess } from './raw-cloud-process';
@@ -75,4 +76,29 @@ export async function measureRawRollout(
   const done = await cloud.next('done', timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
   return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
+}
+
+/**
+ * The bare fan-out: the cloud side publishes the image's bytes as they are (no frame) on the
+ * broadcast topic or on each bare subscriber's own topic; done when every subscriber's reply is in.
+ */
+export async function measureBareRollout(
+  bare: BareFleet,
+  cloud: RawCloudProcess,
+  mode: RolloutMode,
+  image: Buffer,
+  workDir: string,
+  timeoutMs: number,
+): Promise<RawRolloutResult> {
+  const payloadFile = join(workDir, `bare-${mode}.bin`);
+  writeFileSync(payloadFile, image);
+  const topics =
+    mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : bare.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
+  cloud.send({ type: 'prepareBare', payloadFile, topics, expectedReplies: bare.size });
+  await cloud.next('ready', timeoutMs, `bare fan-out (${mode}): prepare`);
+  const { delivered, lastReceiptAt } = bare.expect(image.byteLength);
+  const started = performance.now();
+  cloud.send({ type: 'go' });
+  const done = await cloud.next('done', timeoutMs, `bare fan-out (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`);
+  return { seconds: (done - started) / 1000, deliveredSeconds: ((lastReceiptAt() ?? done) - started) / 1000 };
 }
