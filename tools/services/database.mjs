@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ServiceError } from './config.mjs';
 import { ensureFerretdb, findMongod } from './install.mjs';
-import { postgresqlPid, postgresqlUrl, startPostgresql, stopPostgresql } from './postgresql.mjs';
+import { postgresqlUrl, startPostgresql, stopPostgresql } from './postgresql.mjs';
 import { canConnect, describePortOwner, listeningProcesses, removePidFile, runningPid, spawnDetached, stopPid, waitFor, writePidFile } from './process-control.mjs';
 
 const NAME = 'database';
