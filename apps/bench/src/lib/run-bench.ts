@@ -80,6 +80,8 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
       `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow). Raw phases are done when the last reply or message arrives.`,
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
+      'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
+      'Server CPU: the broker alone in the raw and bare phases; API + database (FerretDB, and its PostgreSQL cluster with every backend process when that is the backend) + broker in the product phases. The simulated fleet and the raw cloud side are not server.',
       'Gateways, broker, database and API share this machine, and the broker is shared with any other client running at the time.',
     ],
     targets: [],
