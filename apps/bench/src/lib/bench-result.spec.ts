@@ -12,7 +12,11 @@ function rollout(mode: 'broadcast' | 'list', ratio: number, peakRssBytes = 200 *
     product: { seconds: 2 * ratio, deliveredSeconds: 1.8, requestSeconds: 0.1, confirmed: 1000 },
     ratio,
     bareRatio: 2 * ratio,
-    resources: { bare: {}, raw: {}, product: { api: { cpuSeconds: 1.5, peakRssBytes }, broker: { cpuSeconds: 0.5, peakRssBytes: 1 } } },
+    resources: {
+      bare: { bench: { cpuSeconds: 2, peakRssBytes: 1 } },
+      raw: {},
+      product: { api: { cpuSeconds: 1.5, peakRssBytes }, broker: { cpuSeconds: 0.5, peakRssBytes: 1 }, bench: { cpuSeconds: 3, peakRssBytes: 1 } },
+    },
     serverCpu: { bare: 0.4, raw: 0.5, product: 2 },
     serverCpuRatio: 4,
   };
@@ -112,9 +116,9 @@ describe('renderMarkdown', () => {
     const data = result();
     data.targets = evaluateTargets(data);
     const markdown = renderMarkdown(data);
-    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | 2,500 msg/s (4.00 s) | 10,000 msg/s (1.00 s) | - | 0.25 (rate) | - | 0.5 / 0.2 (2.50) |');
+    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | 2,500 msg/s (4.00 s) | 10,000 msg/s (1.00 s) | - | 0.25 (rate) | - | 0.5 / 0.2 (2.50) | - / - |');
     expect(markdown).toContain(
-      '| Rollout (a) all, broadcast, 1 MiB | 2.20 s (delivered 1.80 s) | 2.00 s (delivered 1.50 s) | 1.00 s (delivered 0.90 s) | 1.10 (time) | 2.20 (time) | 2.0 / 0.5 (4.00); bare 0.4 | API 200 MB peak, 1.5 CPU s; broker 0.5 CPU s |',
+      '| Rollout (a) all, broadcast, 1 MiB | 2.20 s (delivered 1.80 s) | 2.00 s (delivered 1.50 s) | 1.00 s (delivered 0.90 s) | 1.10 (time) | 2.20 (time) | 2.0 / 0.5 (4.00); bare 0.4 | 3.0 / - / 2.0 | API 200 MB peak, 1.5 CPU s; broker 0.5 CPU s; bench 3.0 CPU s |',
     );
     expect(markdown).toContain('| Rollout (b) list of 1,000 ids, 1 MiB |');
     expect(markdown).toContain('p50 12.3 ms, p95 20.5 ms');
@@ -140,8 +144,8 @@ describe('renderMarkdown', () => {
       },
     };
     const markdown = renderMarkdown(data);
-    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | - | 10,000 msg/s (1.00 s) | - | - | - | - | - |');
-    expect(markdown).toContain('| Rollout (a) all, broadcast, 1 MiB | - | 2.00 s (delivered 1.50 s) | - | - | - | - | - |');
+    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | - | 10,000 msg/s (1.00 s) | - | - | - | - | - / - | - |');
+    expect(markdown).toContain('| Rollout (a) all, broadcast, 1 MiB | - | 2.00 s (delivered 1.50 s) | - | - | - | - | - / - / - | - |');
     expect(evaluateTargets(data)[0]?.status).toBe('not measured');
   });
 

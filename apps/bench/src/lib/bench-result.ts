@@ -216,6 +216,11 @@ function serverCpu(cpu: ServerCpu, ratio: number | null): string {
   return `${fixed(cpu.product, 1)} / ${fixed(cpu.raw, 1)} (${ratio === null ? '-' : fixed(ratio)})${bare}`;
 }
 
+/** CPU seconds of the bench process (the simulated gateways, or the bare subscribers) in each phase. */
+function fleetCpu(phases: (PhaseResources | null)[]): string {
+  return phases.map((usage) => (usage?.bench ? fixed(usage.bench.cpuSeconds, 1) : '-')).join(' / ');
+}
+
 function size(bytes: number): string {
   if (bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
@@ -236,6 +241,7 @@ export function renderMarkdown(result: BenchResult): string {
       i.ratio === null ? '-' : `${fixed(i.ratio)} (rate)`,
       '-',
       serverCpu(i.serverCpu, i.serverCpuRatio),
+      fleetCpu([i.resources.product, i.resources.raw]),
       resources(i.resources.product),
     ]);
   }
@@ -251,6 +257,7 @@ export function renderMarkdown(result: BenchResult): string {
       r.ratio === null ? '-' : `${fixed(r.ratio)} (time)`,
       r.bareRatio === null ? '-' : `${fixed(r.bareRatio)} (time)`,
       serverCpu(r.serverCpu, r.serverCpuRatio),
+      fleetCpu([r.resources.product, r.resources.raw, r.resources.bare]),
       resources(r.resources.product),
     ]);
   }
@@ -264,12 +271,13 @@ export function renderMarkdown(result: BenchResult): string {
       '-',
       '-',
       '-',
+      '-',
       '',
     ]);
   }
   const table = [
-    '| Measure | Product (API) | Raw broker | Bare fan-out | Ratio to raw | Ratio to bare | Server CPU s: product / raw (ratio) | Resources during the product phase |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Measure | Product (API) | Raw broker | Bare fan-out | Ratio to raw | Ratio to bare | Server CPU s: product / raw (ratio) | Fleet CPU s: product / raw / bare | Resources during the product phase |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
   ];
   const targets = result.targets.map((t) => `- ${t.status.toUpperCase()}: ${t.name} ${t.target}: ${t.value}`);
