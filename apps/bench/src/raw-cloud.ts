@@ -47,6 +47,20 @@ function publisher(topics: readonly string[], payload: Buffer): () => Promise<{ 
   return () => forEachConcurrently(topics, PUBLISH_WINDOW, (topic) => target.publishAsync(topic, payload, { qos: 1 }).then(() => undefined));
 }
 
+/** Counts the first accepted Status reply of each gateway from now on, and prepares publishing `payload` on `topics`. */
+async function prepareFanOut(topics: readonly string[], payload: Buffer, expectedReplies: number, accepts: (statusFrame: Buffer) => boolean): Promise<void> {
+  await mqtt().unsubscribeAsync('TOCLOUD/#');
+  const replied = new Set<string>();
+  const tick = counter(expectedReplies);
+  onStatus = (gatewayId, statusFrame) => {
+    if (replied.has(gatewayId) || !accepts(statusFrame)) return;
+    replied.add(gatewayId);
+    tick();
+  };
+  await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
+  publish = publisher(topics, payload);
+}
+
 function handleMessage(topic: string, payload: Buffer): void {
   const parsed = parseTopic(topic);
   // The broker is shared: other tests' gateways publish too.
@@ -81,38 +95,21 @@ async function handle(request: RawCloudRequest): Promise<void> {
       return;
     }
     case 'prepareRollout': {
-      await mqtt().unsubscribeAsync('TOCLOUD/#');
-      const replied = new Set<string>();
-      const tick = counter(request.expectedReplies);
-      onStatus = (gatewayId, payload) => {
-        if (replied.has(gatewayId)) return;
+      const { version } = request;
+      await prepareFanOut(request.topics, encodeFrame(readFileSync(request.imageFile)), request.expectedReplies, (frame) => {
         try {
-          if (parseStatusPayload(decodeFrame(payload).payload).version !== request.version) return;
+          return parseStatusPayload(decodeFrame(frame).payload).version === version;
         } catch {
-          return;
+          return false;
         }
-        replied.add(gatewayId);
-        tick();
-      };
-      await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
-      publish = publisher(request.topics, encodeFrame(readFileSync(request.imageFile)));
+      });
       reply({ type: 'ready' });
       return;
     }
-    case 'prepareBare': {
-      await mqtt().unsubscribeAsync('TOCLOUD/#');
-      const replied = new Set<string>();
-      const tick = counter(request.expectedReplies);
-      onStatus = (gatewayId) => {
-        if (replied.has(gatewayId)) return;
-        replied.add(gatewayId);
-        tick();
-      };
-      await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
-      publish = publisher(request.topics, readFileSync(request.payloadFile));
+    case 'prepareBare':
+      await prepareFanOut(request.topics, readFileSync(request.payloadFile), request.expectedReplies, () => true);
       reply({ type: 'ready' });
       return;
-    }
     case 'go': {
       if (!publish) throw new Error('go before prepareRollout');
       const failures = await publish();

@@ -51,6 +51,18 @@ export async function measureRawIngest(fleet: BenchFleet, cloud: RawCloudProcess
   return { messages, seconds: (done - started) / 1000 };
 }
 
+/** The Upgrade topic of a broadcast, or each gateway's own. */
+function upgradeTopics(mode: RolloutMode, gatewayIds: readonly string[]): string[] {
+  return mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : gatewayIds.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
+}
+
+/** Lets the prepared cloud side publish; performance.now() when it was told to and when it reported every reply. */
+async function timedGo(cloud: RawCloudProcess, what: string, timeoutMs: number, progress: () => string): Promise<{ started: number; done: number }> {
+  const started = performance.now();
+  cloud.send({ type: 'go' });
+  return { started, done: await cloud.next('done', timeoutMs, what, progress) };
+}
+
 /**
  * The broker alone: the cloud side publishes the image, framed once, on the broadcast topic or on
  * each gateway's own topic, and waits for every gateway's Status reply.
@@ -66,14 +78,10 @@ export async function measureRawRollout(
 ): Promise<RawRolloutResult> {
   const imageFile = join(workDir, `raw-${version}.bin`);
   writeFileSync(imageFile, image);
-  const topics =
-    mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : fleet.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
-  cloud.send({ type: 'prepareRollout', imageFile, version, topics, expectedReplies: fleet.size });
+  cloud.send({ type: 'prepareRollout', imageFile, version, topics: upgradeTopics(mode, fleet.ids), expectedReplies: fleet.size });
   await cloud.next('ready', timeoutMs, `raw rollout (${mode}): prepare`);
   const { delivered } = fleet.expectImage(version, image);
-  const started = performance.now();
-  cloud.send({ type: 'go' });
-  const done = await cloud.next('done', timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
+  const { started, done } = await timedGo(cloud, `raw rollout (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
   return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
 }
@@ -92,13 +100,9 @@ export async function measureBareRollout(
 ): Promise<RawRolloutResult> {
   const payloadFile = join(workDir, `bare-${mode}.bin`);
   writeFileSync(payloadFile, image);
-  const topics =
-    mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : bare.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
-  cloud.send({ type: 'prepareBare', payloadFile, topics, expectedReplies: bare.size });
+  cloud.send({ type: 'prepareBare', payloadFile, topics: upgradeTopics(mode, bare.ids), expectedReplies: bare.size });
   await cloud.next('ready', timeoutMs, `bare fan-out (${mode}): prepare`);
   const { delivered, lastReceiptAt } = bare.expect(image.byteLength);
-  const started = performance.now();
-  cloud.send({ type: 'go' });
-  const done = await cloud.next('done', timeoutMs, `bare fan-out (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`);
+  const { started, done } = await timedGo(cloud, `bare fan-out (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`);
   return { seconds: (done - started) / 1000, deliveredSeconds: ((lastReceiptAt() ?? done) - started) / 1000 };
 }
