@@ -1,4 +1,4 @@
-import { COUNT_CACHE_MAX_ENTRIES, COUNT_CACHE_TTL_MS, SLOW_COUNT_MS, SlowCountCache } from './slow-count-cache';
+import { CACHED_COUNT_MIN, COUNT_CACHE_MAX_ENTRIES, COUNT_CACHE_TTL_MS, SLOW_COUNT_MS, SlowCountCache } from './slow-count-cache';
 
 describe('SlowCountCache', () => {
   let clock = 0;
@@ -19,6 +19,12 @@ describe('SlowCountCache', () => {
     expect(fast).toHaveBeenCalledTimes(2);
   });
 
+  it('keeps a small total exact however slow its count', async () => {
+    const counts = cache();
+    expect(await counts.count('k', counter(CACHED_COUNT_MIN - 1, 10 * SLOW_COUNT_MS))).toBe(CACHED_COUNT_MIN - 1);
+    expect(await counts.count('k', counter(CACHED_COUNT_MIN, 0))).toBe(CACHED_COUNT_MIN);
+  });
+
   it('reuses a slow count until it expires, per key', async () => {
     const counts = cache();
     const slow = counter(10_000, SLOW_COUNT_MS);
@@ -32,8 +38,8 @@ describe('SlowCountCache', () => {
 
   it('forgets the oldest key beyond its bound', async () => {
     const counts = cache();
-    for (let i = 0; i <= COUNT_CACHE_MAX_ENTRIES; i++) await counts.count(`k${i}`, counter(i, SLOW_COUNT_MS));
+    for (let i = 0; i <= COUNT_CACHE_MAX_ENTRIES; i++) await counts.count(`k${i}`, counter(CACHED_COUNT_MIN + i, SLOW_COUNT_MS));
     expect(await counts.count('k0', counter(-1, 0))).toBe(-1);
-    expect(await counts.count(`k${COUNT_CACHE_MAX_ENTRIES}`, counter(-1, 0))).toBe(COUNT_CACHE_MAX_ENTRIES);
+    expect(await counts.count(`k${COUNT_CACHE_MAX_ENTRIES}`, counter(-1, 0))).toBe(CACHED_COUNT_MIN + COUNT_CACHE_MAX_ENTRIES);
   });
 });
