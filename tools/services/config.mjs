@@ -13,6 +13,10 @@ export class ServiceError extends Error {
   }
 }
 
+/** FerretDB's storage: its SQLite files, or this project's own PostgreSQL cluster (tools/services/postgresql.mjs). */
+export const FERRETDB_BACKENDS = ['sqlite', 'postgresql'];
+export const DEFAULT_FERRETDB_BACKEND = 'sqlite';
+
 /** Where certs/create-dev-ca.sh writes the broker's TLS files (relative to the repository). */
 export const DEFAULT_TLS_FILES = { ca: 'certs/out/ca.crt', cert: 'certs/out/broker.crt', key: 'certs/out/broker.key' };
 
@@ -51,6 +55,11 @@ export function servicesConfig(env = loadEnv()) {
   const developmentMode = env.AUTH_MODE === 'none';
 
   const mongoUrl = env.MONGO_URL || 'mongodb://127.0.0.1:27017/upgrade-manager';
+  const ferretdbBackend = env.FERRETDB_BACKEND || DEFAULT_FERRETDB_BACKEND;
+  if (!FERRETDB_BACKENDS.includes(ferretdbBackend)) {
+    throw new ServiceError(`FERRETDB_BACKEND=${ferretdbBackend}: use one of ${FERRETDB_BACKENDS.join(', ')}.`);
+  }
+  const postgresqlDir = join(dataDir, 'postgresql');
   const mongo = parseUrl(mongoUrl, 27017);
   const mongoManaged = !!mongo && LOOPBACK_NAMES.has(mongo.host);
 
@@ -98,10 +107,17 @@ export function servicesConfig(env = loadEnv()) {
       port: mongo ? mongo.port : 27017,
       ferretdb: {
         bin: env.FERRETDB_BIN || '',
+        backend: ferretdbBackend,
         dir: join(dataDir, 'ferretdb'),
         sqliteDir: join(dataDir, 'ferretdb', 'sqlite'),
         pidFile: join(dataDir, 'ferretdb', 'ferretdb.pid'),
         logFile: join(dataDir, 'ferretdb', 'ferretdb.log'),
+        postgresql: {
+          dir: postgresqlDir,
+          dataDir: join(postgresqlDir, 'data'),
+          socketDir: join(postgresqlDir, 'socket'),
+          logFile: join(postgresqlDir, 'postgresql.log'),
+        },
       },
       mongod: {
         dir: join(dataDir, 'mongo'),

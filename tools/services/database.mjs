@@ -1,9 +1,12 @@
 // The local MongoDB-compatible database: `mongod` when MongoDB is installed, otherwise FerretDB 1.x
-// with its SQLite backend (files under ${DATA_DIR}/ferretdb). Started detached, checked with a ping.
+// on the backend FERRETDB_BACKEND names: SQLite (files under ${DATA_DIR}/ferretdb) or this
+// project's own PostgreSQL cluster (${DATA_DIR}/postgresql, postgresql.mjs), started before and
+// stopped after FerretDB. Started detached, checked with a ping.
 import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ServiceError } from './config.mjs';
 import { ensureFerretdb, findMongod } from './install.mjs';
+import { postgresqlUrl, startPostgresql, stopPostgresql } from './postgresql.mjs';
 import { canConnect, describePortOwner, listeningProcesses, removePidFile, runningPid, spawnDetached, stopPid, waitFor, writePidFile } from './process-control.mjs';
 
 const NAME = 'database';
@@ -29,12 +32,19 @@ function ferretdbSqliteUrl(d) {
   return `${ferretdbSqliteDirUrl(d)}?_pragma=synchronous(NORMAL)`;
 }
 
-/** The two engines, each with how to recognise its process (a string in its command line). */
+/** The engines, each with how to recognise its process (a string in its command line). */
 function engines(d) {
+  const ferretdb = { name: 'ferretdb', pidFile: d.ferretdb.pidFile, logFile: d.ferretdb.logFile };
   return {
-    ferretdb: { name: 'ferretdb', pidFile: d.ferretdb.pidFile, logFile: d.ferretdb.logFile, marker: ferretdbSqliteDirUrl(d) },
+    'ferretdb-sqlite': { ...ferretdb, backend: 'sqlite', marker: ferretdbSqliteDirUrl(d) },
+    'ferretdb-postgresql': { ...ferretdb, backend: 'postgresql', marker: postgresqlUrl(d.ferretdb.postgresql) },
     mongod: { name: 'mongod', pidFile: d.mongod.pidFile, logFile: d.mongod.logFile, marker: d.mongod.dbPath },
   };
+}
+
+function ferretdbBackendArgs(d) {
+  if (d.ferretdb.backend === 'postgresql') return ['--handler=postgresql', `--postgresql-url=${postgresqlUrl(d.ferretdb.postgresql)}`];
+  return ['--handler=sqlite', `--sqlite-url=${ferretdbSqliteUrl(d)}`];
 }
 
 /** The engine that runs now (with its pid), else the one a start would use. */
@@ -51,7 +61,7 @@ function currentEngine(d) {
     }
     if (pid) return { ...engine, pid };
   }
-  return { ...(findMongod() ? all.mongod : all.ferretdb), pid: null };
+  return { ...(findMongod() ? all.mongod : all[`ferretdb-${d.ferretdb.backend}`]), pid: null };
 }
 
 /** Sends `ping` with the MongoDB driver; resolves { ok, error }. */
@@ -85,8 +95,10 @@ export async function startDatabase(cfg, { log = console.log } = {}) {
     return externalStatus(d);
   }
   const current = currentEngine(d);
+  // FerretDB's cluster may have stopped on its own; FerretDB then waits for it.
+  if (current.backend === 'postgresql') await startPostgresql(d.ferretdb.postgresql, { log });
   if (current.pid) {
-    log(`${NAME}: already running (${current.name}, pid ${current.pid}, port ${d.port}).`);
+    log(`${NAME}: already running (${current.name}${current.backend ? ` on ${current.backend}` : ''}, pid ${current.pid}, port ${d.port}).`);
     return { name: NAME, engine: current.name, state: 'running', running: true, pid: current.pid, port: d.port };
   }
   const host = bindHost(d);
@@ -106,15 +118,14 @@ export async function startDatabase(cfg, { log = console.log } = {}) {
     cwd = d.mongod.dir;
     args = ['--dbpath', d.mongod.dbPath, '--bind_ip', host, '--port', String(d.port)];
   } else {
-    engine = engines(d).ferretdb;
+    engine = current;
     const ferret = ensureFerretdb({ bin: d.ferretdb.bin, log });
     command = ferret.bin;
-    version = ` ${ferret.version}`;
+    version = ` ${ferret.version} on ${engine.backend}`;
     mkdirSync(d.ferretdb.sqliteDir, { recursive: true });
     cwd = d.ferretdb.dir;
     args = [
-      '--handler=sqlite',
-      `--sqlite-url=${ferretdbSqliteUrl(d)}`,
+      ...ferretdbBackendArgs(d),
       `--listen-addr=${hostPort(host, d.port)}`,
       `--state-dir=${d.ferretdb.dir}`,
       '--telemetry=disable',
@@ -145,12 +156,15 @@ export async function stopDatabase(cfg, { log = console.log } = {}) {
   if (!current.pid) {
     removePidFile(d.ferretdb.pidFile);
     removePidFile(d.mongod.pidFile);
+    await stopPostgresql(d.ferretdb.postgresql, { log });
     log(`${NAME}: not running.`);
     return { name: NAME, engine: current.name, state: 'stopped', running: false, pid: null, port: d.port };
   }
   const result = await stopPid(current.pid, { timeoutMs: 20_000 });
   removePidFile(current.pidFile);
   log(`${NAME}: ${current.name} ${result === 'killed' ? 'did not stop within 20 s; killed' : 'stopped'} (pid ${current.pid}).`);
+  // After FerretDB, which holds connections to it; whatever FERRETDB_BACKEND says now.
+  await stopPostgresql(d.ferretdb.postgresql, { log });
   return { name: NAME, engine: current.name, state: 'stopped', running: false, pid: null, port: d.port };
 }
 
@@ -171,6 +185,6 @@ export async function databaseStatus(cfg) {
     running: listening,
     pid: current.pid,
     port: d.port,
-    detail: listening ? current.name : `${current.name} pid ${current.pid} alive but port ${d.port} refuses connections`,
+    detail: listening ? (current.backend ? `${current.backend} backend` : current.name) : `${current.name} pid ${current.pid} alive but port ${d.port} refuses connections`,
   };
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parseBenchOptions } from './lib/bench-options';
-import { failed, renderMarkdown } from './lib/bench-result';
+import { failed, missingFields, renderMarkdown } from './lib/bench-result';
 import { runBench } from './lib/run-bench';
 import { writeResults } from './lib/write-results';
 
@@ -17,7 +17,10 @@ async function main(): Promise<number> {
   }
   // Missed targets are results, not failures: only a run that could not measure everything fails.
   if (failed(result)) console.error(`The benchmark failed: ${[...result.phaseErrors, result.error ?? []].flat().join('; ')}`);
-  return failed(result) ? 1 : 0;
+  // The smoke run (in the test suite) also fails when a results field is missing.
+  const missing = options.smoke ? missingFields(result) : [];
+  if (missing.length > 0) console.error(`The smoke run is missing results fields: ${missing.join(', ')}`);
+  return failed(result) || missing.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -39,6 +39,28 @@ function counter(expected: number): () => void {
   };
 }
 
+/** Publishes `payload` (QoS 1) on every topic when called. */
+function publisher(topics: readonly string[], payload: Buffer): () => Promise<{ error: unknown }[]> {
+  const target = mqtt();
+  // mqtt.js 5 deep-copies every QoS 1 payload into its outgoing store until the PUBACK: a
+  // bounded window keeps that to PUBLISH_WINDOW copies instead of one per gateway.
+  return () => forEachConcurrently(topics, PUBLISH_WINDOW, (topic) => target.publishAsync(topic, payload, { qos: 1 }).then(() => undefined));
+}
+
+/** Counts the first accepted Status reply of each gateway from now on, and prepares publishing `payload` on `topics`. */
+async function prepareFanOut(topics: readonly string[], payload: Buffer, expectedReplies: number, accepts: (statusFrame: Buffer) => boolean): Promise<void> {
+  await mqtt().unsubscribeAsync('TOCLOUD/#');
+  const replied = new Set<string>();
+  const tick = counter(expectedReplies);
+  onStatus = (gatewayId, statusFrame) => {
+    if (replied.has(gatewayId) || !accepts(statusFrame)) return;
+    replied.add(gatewayId);
+    tick();
+  };
+  await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
+  publish = publisher(topics, payload);
+}
+
 function handleMessage(topic: string, payload: Buffer): void {
   const parsed = parseTopic(topic);
   // The broker is shared: other tests' gateways publish too.
@@ -73,28 +95,21 @@ async function handle(request: RawCloudRequest): Promise<void> {
       return;
     }
     case 'prepareRollout': {
-      await mqtt().unsubscribeAsync('TOCLOUD/#');
-      const replied = new Set<string>();
-      const tick = counter(request.expectedReplies);
-      onStatus = (gatewayId, payload) => {
-        if (replied.has(gatewayId)) return;
+      const { version } = request;
+      await prepareFanOut(request.topics, encodeFrame(readFileSync(request.imageFile)), request.expectedReplies, (frame) => {
         try {
-          if (parseStatusPayload(decodeFrame(payload).payload).version !== request.version) return;
+          return parseStatusPayload(decodeFrame(frame).payload).version === version;
         } catch {
-          return;
+          return false;
         }
-        replied.add(gatewayId);
-        tick();
-      };
-      await mqtt().subscribeAsync('TOCLOUD/STATUS/+', { qos: 1 });
-      const frame = encodeFrame(readFileSync(request.imageFile));
-      const target = mqtt();
-      // mqtt.js 5 deep-copies every QoS 1 payload into its outgoing store until the PUBACK: a
-      // bounded window keeps that to PUBLISH_WINDOW copies instead of one per gateway.
-      publish = () => forEachConcurrently(request.topics, PUBLISH_WINDOW, (topic) => target.publishAsync(topic, frame, { qos: 1 }).then(() => undefined));
+      });
       reply({ type: 'ready' });
       return;
     }
+    case 'prepareBare':
+      await prepareFanOut(request.topics, readFileSync(request.payloadFile), request.expectedReplies, () => true);
+      reply({ type: 'ready' });
+      return;
     case 'go': {
       if (!publish) throw new Error('go before prepareRollout');
       const failures = await publish();

@@ -32,6 +32,7 @@ export const envSchema = z
     MQTT_TLS_CERT_FILE: z.string().default('certs/out/broker.crt'),
     MQTT_TLS_KEY_FILE: z.string().default('certs/out/broker.key'),
     MOSQUITTO_DYNSEC_PLUGIN: z.string().optional(),
+    FERRETDB_BACKEND: z.enum(['sqlite', 'postgresql']).default('sqlite'),
     WEB_DIST_DIR: z.string().default('dist/apps/web'),
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),

@@ -1,4 +1,4 @@
-import { gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
+import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
 
 const since = new Date('2026-01-01T00:00:00Z');
 
@@ -34,5 +34,13 @@ describe('gateway list query', () => {
     expect(gatewayListSort()).toEqual({ gatewayId: 1 });
     expect(gatewayListSort('gatewayId', 'desc')).toEqual({ gatewayId: -1 });
     expect(gatewayListSort('lastSeenAt', 'desc')).toEqual({ lastSeenAt: -1, gatewayId: 1 });
+  });
+
+  it('keys a count by tenant and filters, not by page or sort', () => {
+    const key = gatewayCountKey({ online: true, offset: 50, pageSize: 50, sort: 'lastSeenAt' }, { companyId: '2' });
+    expect(gatewayCountKey({ online: true }, { companyId: '2' })).toBe(key);
+    expect(gatewayCountKey({ online: true }, { companyId: null })).not.toBe(key);
+    expect(gatewayCountKey({ online: false }, { companyId: '2' })).not.toBe(key);
+    expect(gatewayCountKey({ search: 'x' }, { companyId: '2' })).not.toBe(gatewayCountKey({ version: 'x' }, { companyId: '2' }));
   });
 });

@@ -32,6 +32,12 @@ export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScop
   return conditions.length === 1 ? conditions[0] : { $and: conditions };
 }
 
+/** What a list's total depends on (not the page, not the sort, not the clock): the key of its cached count. */
+export function gatewayCountKey(query: ListGatewaysQueryDto, scope: TenantScope): string {
+  const { companyId, version, online, upgradeStatus, search } = query;
+  return JSON.stringify([scope.companyId, companyId, version, online, upgradeStatus, search]);
+}
+
 /** Sort by the chosen column, then by gatewayId so that pages never overlap. */
 export function gatewayListSort(field: GatewaySortField = 'gatewayId', order: SortOrder = 'asc'): Record<string, MongoSortOrder> {
   const direction = order === 'desc' ? -1 : 1;

@@ -18,15 +18,18 @@ import { DeploymentTarget } from '../deployments/deployment-target.schema';
 import { EventsService } from '../events/events.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { toGatewayDto } from './gateway.mapper';
-import { gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
+import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
 import { Gateway } from './gateway.schema';
 import { assertCanManageGateways } from './gateways.policy';
+import { SlowCountCache } from './slow-count-cache';
 
 const HISTORY_DEFAULT_LIMIT = 100;
 
 /** Reading and editing gateways for the web app; the MQTT side writes them in gateway-protocol. */
 @Injectable()
 export class GatewaysService {
+  private readonly counts = new SlowCountCache();
+
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
@@ -42,11 +45,13 @@ export class GatewaysService {
 
   async list(principal: Principal, query: ListGatewaysQueryDto): Promise<GatewayListDto> {
     const onlineSince = this.onlineSince();
-    const filter = gatewayListFilter(query, tenantScopeOf(principal), onlineSince);
+    const scope = tenantScopeOf(principal);
+    const filter = gatewayListFilter(query, scope, onlineSince);
     const { offset, limit } = pageWindow(query);
     const [items, total] = await Promise.all([
       this.gateways.find(filter).sort(gatewayListSort(query.sort, query.order)).skip(offset).limit(limit).lean<Gateway[]>(),
-      this.gateways.countDocuments(filter),
+      // FerretDB scans the collection to count: a slow count is reused for a few seconds.
+      this.counts.count(gatewayCountKey(query, scope), () => this.gateways.countDocuments(filter)),
     ]);
     return { items: items.map((gateway) => toGatewayDto(gateway, onlineSince)), total, offset, limit };
   }

@@ -25,4 +25,15 @@ describe('GET /api/health (real broker and database)', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('um_process_cpu_seconds_total');
   });
+
+  it('times HTTP requests by route pattern, method and status', async () => {
+    await fetch(`${api.baseUrl}/api/health`);
+    const missing = await fetch(`${api.baseUrl}/api/no-such-route/12345`);
+    expect(missing.status).toBe(404);
+    const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/health",status="200"\} [1-9]/);
+    // An unknown path counts under a pattern (the web app's catch-all, or "unmatched"), never under its URL.
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="[^"]+",status="404"\} [1-9]/);
+    expect(text).not.toContain('no-such-route');
+  });
 });

@@ -15,6 +15,8 @@ export interface BenchOptions {
   skipIngest: boolean;
   skipRollout: boolean;
   skipList: boolean;
+  /** Skip the bare fan-out (the rollouts' second denominator). */
+  skipBare: boolean;
   /** Only the raw-broker phases: no API, no database. */
   rawOnly: boolean;
   /** Where `<date>.json` and `<date>.md` go; null: write nothing. */
@@ -67,6 +69,7 @@ export function benchCommand(): Command {
     .option('--skip-ingest', 'skip the status ingest phase')
     .option('--skip-rollout', 'skip both rollouts')
     .option('--skip-list', 'skip the list latency phase')
+    .option('--skip-bare', 'skip the bare fan-out (plain subscribers that only count bytes)')
     .option('--raw-only', 'only the raw-broker phases (no API, no database)')
     .option('--results-dir <dir>', 'where <date>.json and <date>.md are written', DEFAULT_RESULTS_DIR)
     .option('--no-save', 'print the table only')
@@ -87,6 +90,7 @@ interface RawOptions {
   skipIngest?: boolean;
   skipRollout?: boolean;
   skipList?: boolean;
+  skipBare?: boolean;
   rawOnly?: boolean;
   resultsDir: string;
   save: boolean;
@@ -114,6 +118,7 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     skipIngest: raw.skipIngest === true,
     skipRollout: raw.skipRollout === true,
     skipList: raw.skipList === true,
+    skipBare: raw.skipBare === true,
     rawOnly: raw.rawOnly === true,
     resultsDir: !raw.save ? null : smoke && raw.resultsDir === DEFAULT_RESULTS_DIR ? join(tmpdir(), 'upgrade-manager-bench-smoke') : raw.resultsDir,
     profile: raw.profile === true,

@@ -4,8 +4,38 @@ import type { RolloutMode } from './raw-broker';
 import type { LatencySummary } from './stats';
 
 /** CPU and peak memory of the processes involved, over one phase. */
-/** `cloud` is the raw baseline's cloud-side process, `api` the API, `bench` the simulated gateways. */
-export type PhaseResources = Partial<Record<'api' | 'cloud' | 'broker' | 'database' | 'bench', ResourceUsage>>;
+/**
+ * `cloud` is the raw baseline's cloud-side process, `api` the API, `bench` the simulated gateways,
+ * `database` FerretDB (or mongod), `postgresql` the PostgreSQL cluster under FerretDB (its
+ * postmaster and every backend) when that is the backend.
+ */
+export type PhaseResources = Partial<Record<'api' | 'cloud' | 'broker' | 'database' | 'postgresql' | 'bench', ResourceUsage>>;
+
+/** Server-side CPU seconds of one phase: null when not measured. */
+export interface ServerCpu {
+  /** The broker alone, in the bare fan-out. */
+  bare?: number | null;
+  /** The broker alone, in the raw phase. */
+  raw: number | null;
+  /** API + database (FerretDB and its PostgreSQL, or mongod) + broker, in the product phase. */
+  product: number | null;
+}
+
+const SERVER_PROCESSES: Record<'raw' | 'product', readonly (keyof PhaseResources)[]> = {
+  raw: ['broker'],
+  product: ['api', 'database', 'postgresql', 'broker'],
+};
+
+/** CPU seconds of the server side: the broker alone (raw), or API + database + broker (product); null when the broker was not measured. */
+export function serverCpuSeconds(usage: PhaseResources | null, side: 'raw' | 'product'): number | null {
+  if (!usage?.broker) return null;
+  return SERVER_PROCESSES[side].reduce((sum, name) => sum + (usage[name]?.cpuSeconds ?? 0), 0);
+}
+
+/** a / b, or null when either is missing or b is zero. */
+export function ratioOf(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
+}
 
 export interface IngestResult {
   messages: number;
@@ -15,6 +45,9 @@ export interface IngestResult {
   /** product rate / raw rate */
   ratio: number | null;
   resources: { raw: PhaseResources; product: PhaseResources | null };
+  serverCpu: ServerCpu;
+  /** serverCpu.product / serverCpu.raw */
+  serverCpuRatio: number | null;
 }
 
 export interface RolloutResult {
@@ -22,6 +55,8 @@ export interface RolloutResult {
   targets: number;
   imageBytes: number;
   raw: { seconds: number; deliveredSeconds: number };
+  /** Plain subscribers that only count bytes and reply once (no decoding, no checks); null when not run. */
+  bare: { seconds: number; deliveredSeconds: number } | null;
   product: {
     seconds: number;
     deliveredSeconds: number;
@@ -31,12 +66,19 @@ export interface RolloutResult {
   } | null;
   /** product time / raw time */
   ratio: number | null;
-  resources: { raw: PhaseResources; product: PhaseResources | null };
+  /** product time / bare fan-out time */
+  bareRatio: number | null;
+  resources: { bare: PhaseResources | null; raw: PhaseResources; product: PhaseResources | null };
+  serverCpu: ServerCpu;
+  /** serverCpu.product / serverCpu.raw (the broker's CPU in the raw phase) */
+  serverCpuRatio: number | null;
 }
 
 export interface ListResult {
   gateways: number;
   request: string;
+  p50Ms: number;
+  p95Ms: number;
   latency: LatencySummary;
 }
 
@@ -105,13 +147,53 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
   const n = result.params.gateways;
   const allConfirmed = broadcast?.product?.confirmed === n || list?.product?.confirmed === n;
   const fleetValue = n >= FLEET_TARGET ? Math.min(result.fleet.connected, result.registered ?? 0, allConfirmed ? n : 0) : null;
+  const listAtFleet = result.list && result.list.gateways >= FLEET_TARGET ? result.list.p95Ms : null;
   return [
-    line('Rollout ratio (a) broadcast', '≤ 1.5 (aim 1.2)', broadcast?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
-    line('Rollout ratio (b) list of N', '≤ 1.5 (aim 1.2)', list?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
-    line('Ingest ratio', '≥ 0.3 (aim 0.5)', result.ingest?.ratio ?? null, (v) => fixed(v), (v) => v >= 0.3),
+    line('Rollout ratio to the raw broker (a) broadcast', '≤ 1.5 (aim 1.2)', broadcast?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
+    line('Rollout ratio to the raw broker (b) list of N', '≤ 1.5 (aim 1.2)', list?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
+    line('Rollout ratio to the bare fan-out (a) broadcast', '≤ 2.0 (aim 1.2)', broadcast?.bareRatio ?? null, (v) => fixed(v), (v) => v <= 2),
+    line('Rollout ratio to the bare fan-out (b) list of N', '≤ 2.0 (aim 1.2)', list?.bareRatio ?? null, (v) => fixed(v), (v) => v <= 2),
+    line('Server CPU ratio (a) broadcast', '≤ 3', broadcast?.serverCpuRatio ?? null, (v) => fixed(v), (v) => v <= 3),
+    line('Server CPU ratio (b) list of N', '≤ 3', list?.serverCpuRatio ?? null, (v) => fixed(v), (v) => v <= 3),
+    line('Ingest ratio', '≥ 0.5', result.ingest?.ratio ?? null, (v) => fixed(v), (v) => v >= 0.5),
+    line(`List p95 at ${FLEET_TARGET.toLocaleString('en-US')} gateways`, '≤ 100 ms', listAtFleet, (v) => `${fixed(v, 1)} ms`, (v) => v <= 100),
     line('API peak RSS during (b)', '< 300 MB', list?.resources.product?.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
     line(`${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`, `${FLEET_TARGET.toLocaleString('en-US')}`, fleetValue, (v) => v.toLocaleString('en-US'), (v) => v >= FLEET_TARGET),
   ];
+}
+
+/**
+ * The results-file fields every complete run has (dotted paths): what the smoke run checks, so a
+ * field the README and the issue rely on cannot silently go missing.
+ */
+export const REQUIRED_FIELDS = [
+  'ingest.ratio',
+  'ingest.serverCpuRatio',
+  'rollouts.broadcast.ratio',
+  'rollouts.list.ratio',
+  'rollouts.broadcast.bareRatio',
+  'rollouts.list.bareRatio',
+  'rollouts.broadcast.serverCpuRatio',
+  'rollouts.list.serverCpuRatio',
+  'list.p50Ms',
+  'list.p95Ms',
+] as const;
+
+function valueAt(result: BenchResult, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), result);
+}
+
+/**
+ * The REQUIRED_FIELDS that are not a finite positive number in `result`. A CPU ratio may be null
+ * when its denominator measured 0 (the broker used less than one clock tick in a tiny run).
+ */
+export function missingFields(result: BenchResult): string[] {
+  return REQUIRED_FIELDS.filter((path) => {
+    const value = valueAt(result, path);
+    if (typeof value === 'number') return !Number.isFinite(value) || value <= 0;
+    const denominator = path.endsWith('.serverCpuRatio') ? valueAt(result, path.replace(/serverCpuRatio$/, 'serverCpu.raw')) : undefined;
+    return !(value === null && denominator === 0 && typeof valueAt(result, path.replace(/serverCpuRatio$/, 'serverCpu.product')) === 'number');
+  });
 }
 
 /** True when the sizes are the ones the targets are set for. */
@@ -122,10 +204,21 @@ export function atTargetSizes(params: BenchParams): boolean {
 function resources(usage: PhaseResources | null): string {
   if (usage === null) return '-';
   const api = usage.api ? `API ${mb(usage.api.peakRssBytes)} peak, ${fixed(usage.api.cpuSeconds, 1)} CPU s` : 'API -';
-  const others = (['broker', 'database', 'bench'] as const)
+  const others = (['broker', 'database', 'postgresql', 'bench'] as const)
     .filter((name) => usage[name])
     .map((name) => `${name} ${fixed(usage[name]?.cpuSeconds ?? 0, 1)} CPU s`);
   return [api, ...others].join('; ');
+}
+
+function serverCpu(cpu: ServerCpu, ratio: number | null): string {
+  if (cpu.product === null || cpu.raw === null) return '-';
+  const bare = cpu.bare === null || cpu.bare === undefined ? '' : `; bare ${fixed(cpu.bare, 1)}`;
+  return `${fixed(cpu.product, 1)} / ${fixed(cpu.raw, 1)} (${ratio === null ? '-' : fixed(ratio)})${bare}`;
+}
+
+/** CPU seconds of the bench process (the simulated gateways, or the bare subscribers) in each phase. */
+function fleetCpu(phases: (PhaseResources | null)[]): string {
+  return phases.map((usage) => (usage?.bench ? fixed(usage.bench.cpuSeconds, 1) : '-')).join(' / ');
 }
 
 function size(bytes: number): string {
@@ -144,7 +237,11 @@ export function renderMarkdown(result: BenchResult): string {
       `Status ingest, ${p.gateways.toLocaleString('en-US')} × ${p.statuses} frames`,
       i.product ? `${rate(i.product.rate)} (${fixed(i.product.seconds)} s)` : '-',
       `${rate(i.raw.rate)} (${fixed(i.raw.seconds)} s)`,
+      '-',
       i.ratio === null ? '-' : `${fixed(i.ratio)} (rate)`,
+      '-',
+      serverCpu(i.serverCpu, i.serverCpuRatio),
+      fleetCpu([i.resources.product, i.resources.raw]),
       resources(i.resources.product),
     ]);
   }
@@ -156,7 +253,11 @@ export function renderMarkdown(result: BenchResult): string {
       `Rollout ${label}, ${size(r.imageBytes)}`,
       r.product ? `${fixed(r.product.seconds)} s (delivered ${fixed(r.product.deliveredSeconds)} s)` : '-',
       `${fixed(r.raw.seconds)} s (delivered ${fixed(r.raw.deliveredSeconds)} s)`,
+      r.bare ? `${fixed(r.bare.seconds)} s (delivered ${fixed(r.bare.deliveredSeconds)} s)` : '-',
       r.ratio === null ? '-' : `${fixed(r.ratio)} (time)`,
+      r.bareRatio === null ? '-' : `${fixed(r.bareRatio)} (time)`,
+      serverCpu(r.serverCpu, r.serverCpuRatio),
+      fleetCpu([r.resources.product, r.resources.raw, r.resources.bare]),
       resources(r.resources.product),
     ]);
   }
@@ -167,12 +268,16 @@ export function renderMarkdown(result: BenchResult): string {
       `p50 ${fixed(l.p50Ms, 1)} ms, p95 ${fixed(l.p95Ms, 1)} ms (max ${fixed(l.maxMs, 1)} ms, ${l.count} requests)`,
       '-',
       '-',
+      '-',
+      '-',
+      '-',
+      '-',
       '',
     ]);
   }
   const table = [
-    '| Measure | Product (API) | Raw broker | Ratio | Resources during the product phase |',
-    '| --- | --- | --- | --- | --- |',
+    '| Measure | Product (API) | Raw broker | Bare fan-out | Ratio to raw | Ratio to bare | Server CPU s: product / raw (ratio) | Fleet CPU s: product / raw / bare | Resources during the product phase |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
   ];
   const targets = result.targets.map((t) => `- ${t.status.toUpperCase()}: ${t.name} ${t.target}: ${t.value}`);

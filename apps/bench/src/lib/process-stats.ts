@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface ProcessSample {
   /** User + system CPU time since the process started. */
@@ -27,15 +27,59 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+function statFields(stat: string): string[] {
+  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function tickFields(stat: string, indexes: readonly number[]): number {
+  const fields = statFields(stat);
+  const values = indexes.map((index) => Number(fields[index]));
+  if (values.some((value) => !Number.isFinite(value))) throw new Error(`unexpected /proc stat line: ${stat.slice(0, 80)}`);
+  return values.reduce((sum, value) => sum + value, 0);
+}
+
+// Field 3 (state) is fields[0], so utime (14), stime (15), cutime (16), cstime (17) are fields[11..14].
+const OWN_TICKS = [11, 12];
+const WAITED_CHILDREN_TICKS = [13, 14];
+
 /** utime + stime in clock ticks from the text of /proc/<pid>/stat. */
 export function parseStatTicks(stat: string): number {
-  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Field 3 (state) is fields[0], so utime (14) and stime (15) are fields[11] and fields[12].
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unexpected /proc stat line: ${stat.slice(0, 80)}`);
-  return utime + stime;
+  return tickFields(stat, OWN_TICKS);
+}
+
+/** cutime + cstime (children that exited and were waited for) in clock ticks from the text of /proc/<pid>/stat. */
+export function parseStatChildTicks(stat: string): number {
+  return tickFields(stat, WAITED_CHILDREN_TICKS);
+}
+
+/** The parent pid from the text of /proc/<pid>/stat. */
+export function parseStatParent(stat: string): number {
+  return Number(statFields(stat)[1]);
+}
+
+/**
+ * CPU seconds of a process and all its direct children now: its own time, its exited children's,
+ * and each living child's (PostgreSQL runs one process per connection under the postmaster).
+ */
+export function readProcessTreeCpu(pid: number): number | null {
+  let ticks: number;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    ticks = parseStatTicks(stat) + parseStatChildTicks(stat);
+  } catch {
+    return null;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (parseStatParent(stat) === pid) ticks += parseStatTicks(stat);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / ticksPerSecond();
 }
 
 /** VmRSS and VmHWM in bytes from the text of /proc/<pid>/status. */
@@ -81,11 +125,20 @@ export class ResourceMonitor {
   constructor(
     readonly pid: number,
     private readonly intervalMs = 100,
+    /** Count the CPU of the process's children too (the memory stays the process's own). */
+    private readonly withChildren = false,
   ) {}
+
+  private sample(): ProcessSample | null {
+    const sample = readProcessSample(this.pid);
+    if (!sample || !this.withChildren) return sample;
+    const cpuSeconds = readProcessTreeCpu(this.pid);
+    return cpuSeconds === null ? null : { ...sample, cpuSeconds };
+  }
 
   begin(): void {
     this.hwmReset = resetPeakRss(this.pid);
-    this.start = readProcessSample(this.pid);
+    this.start = this.sample();
     this.sampledPeak = this.start?.rssBytes ?? 0;
     this.timer = setInterval(() => {
       const sample = readProcessSample(this.pid);
@@ -97,7 +150,7 @@ export class ResourceMonitor {
   /** Usage since `begin()`; null when the process was not readable. */
   end(): ResourceUsage | null {
     clearInterval(this.timer);
-    const end = readProcessSample(this.pid);
+    const end = this.sample();
     if (!this.start || !end) return null;
     const peak = Math.max(this.sampledPeak, end.rssBytes, this.hwmReset ? end.peakRssBytes : 0);
     return { cpuSeconds: end.cpuSeconds - this.start.cpuSeconds, peakRssBytes: peak };
@@ -108,10 +161,11 @@ export class ResourceMonitor {
 export class ResourceMonitors {
   private readonly monitors: [string, ResourceMonitor][];
 
-  constructor(pids: Record<string, number | undefined>) {
+  /** `trees`: names whose processes' children count too. */
+  constructor(pids: Record<string, number | undefined>, trees: readonly string[] = []) {
     this.monitors = Object.entries(pids)
       .filter((entry): entry is [string, number] => entry[1] !== undefined)
-      .map(([name, pid]) => [name, new ResourceMonitor(pid)]);
+      .map(([name, pid]) => [name, new ResourceMonitor(pid, undefined, trees.includes(name))]);
   }
 
   begin(): void {

@@ -140,7 +140,8 @@ export async function measureListLatency(api: ApiClient, db: BenchDatabase, seed
         throw new Error(`GET /api/gateways?${LIST_QUERY}: ${page.items.length} items of ${page.total}, expected 50 of at least ${total}`);
       }
     }
-    return { gateways: total, request: `GET /api/gateways?${LIST_QUERY}`, latency: summarizeLatencies(samples) };
+    const latency = summarizeLatencies(samples);
+    return { gateways: total, request: `GET /api/gateways?${LIST_QUERY}`, p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, latency };
   } finally {
     await db.deleteGateways(`${seedPrefix}-`);
   }

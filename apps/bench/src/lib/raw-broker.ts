@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { ToGatewayMessageType, toGatewayTopic } from '@upgrade-manager/frame-codec';
+import type { BareFleet } from './bare-fleet';
 import type { BenchEnv } from './bench-env';
 import type { BenchFleet } from './bench-fleet';
 import type { RawCloudProcess } from './raw-cloud-process';
@@ -50,6 +51,18 @@ export async function measureRawIngest(fleet: BenchFleet, cloud: RawCloudProcess
   return { messages, seconds: (done - started) / 1000 };
 }
 
+/** The Upgrade topic of a broadcast, or each gateway's own. */
+function upgradeTopics(mode: RolloutMode, gatewayIds: readonly string[]): string[] {
+  return mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : gatewayIds.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
+}
+
+/** Lets the prepared cloud side publish; performance.now() when it was told to and when it reported every reply. */
+async function timedGo(cloud: RawCloudProcess, what: string, timeoutMs: number, progress: () => string): Promise<{ started: number; done: number }> {
+  const started = performance.now();
+  cloud.send({ type: 'go' });
+  return { started, done: await cloud.next('done', timeoutMs, what, progress) };
+}
+
 /**
  * The broker alone: the cloud side publishes the image, framed once, on the broadcast topic or on
  * each gateway's own topic, and waits for every gateway's Status reply.
@@ -65,14 +78,31 @@ export async function measureRawRollout(
 ): Promise<RawRolloutResult> {
   const imageFile = join(workDir, `raw-${version}.bin`);
   writeFileSync(imageFile, image);
-  const topics =
-    mode === 'broadcast' ? [toGatewayTopic(ToGatewayMessageType.Upgrade)] : fleet.ids.map((id) => toGatewayTopic(ToGatewayMessageType.Upgrade, id));
-  cloud.send({ type: 'prepareRollout', imageFile, version, topics, expectedReplies: fleet.size });
+  cloud.send({ type: 'prepareRollout', imageFile, version, topics: upgradeTopics(mode, fleet.ids), expectedReplies: fleet.size });
   await cloud.next('ready', timeoutMs, `raw rollout (${mode}): prepare`);
   const { delivered } = fleet.expectImage(version, image);
-  const started = performance.now();
-  cloud.send({ type: 'go' });
-  const done = await cloud.next('done', timeoutMs, `raw rollout (${mode})`, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
+  const { started, done } = await timedGo(cloud, `raw rollout (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
   return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
+}
+
+/**
+ * The bare fan-out: the cloud side publishes the image's bytes as they are (no frame) on the
+ * broadcast topic or on each bare subscriber's own topic; done when every subscriber's reply is in.
+ */
+export async function measureBareRollout(
+  bare: BareFleet,
+  cloud: RawCloudProcess,
+  mode: RolloutMode,
+  image: Buffer,
+  workDir: string,
+  timeoutMs: number,
+): Promise<RawRolloutResult> {
+  const payloadFile = join(workDir, `bare-${mode}.bin`);
+  writeFileSync(payloadFile, image);
+  cloud.send({ type: 'prepareBare', payloadFile, topics: upgradeTopics(mode, bare.ids), expectedReplies: bare.size });
+  await cloud.next('ready', timeoutMs, `bare fan-out (${mode}): prepare`);
+  const { delivered, lastReceiptAt } = bare.expect(image.byteLength);
+  const { started, done } = await timedGo(cloud, `bare fan-out (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`);
+  return { seconds: (done - started) / 1000, deliveredSeconds: ((lastReceiptAt() ?? done) - started) / 1000 };
 }

@@ -5,6 +5,8 @@ export type RawCloudRequest =
   | { type: 'countStatuses'; expected: number }
   /** Subscribe to the Status replies and frame the image in `imageFile`, ready to publish it on `topics`. */
   | { type: 'prepareRollout'; imageFile: string; version: string; topics: string[]; expectedReplies: number }
+  /** The bare fan-out: publish the file's bytes as they are (no frame) on `topics`, count the first reply of each gateway (not decoded). */
+  | { type: 'prepareBare'; payloadFile: string; topics: string[]; expectedReplies: number }
   /** Publish the prepared image. */
   | { type: 'go' }
   | { type: 'close' };

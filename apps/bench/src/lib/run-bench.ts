@@ -3,16 +3,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './api-client';
-import { ApiProcess, servicePid } from './api-process';
+import { ApiProcess, postgresqlPid, servicePid } from './api-process';
+import { BareFleet } from './bare-fleet';
 import { loadBenchEnv, serviceAddress, withDatabaseName, type BenchEnv } from './bench-env';
 import { BenchDatabase, gatewayIdPrefix } from './bench-database';
 import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
-import { evaluateTargets, failed, type BenchResult, type PhaseResources } from './bench-result';
+import { evaluateTargets, failed, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors } from './process-stats';
 import { measureListLatency, measureProductIngest, measureProductRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
-import { connectCloud, measureRawIngest, measureRawRollout, type RolloutMode } from './raw-broker';
+import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
 
 export type Log = (message: string) => void;
@@ -79,6 +80,8 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
       `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow). Raw phases are done when the last reply or message arrives.`,
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
+      'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
+      'Server CPU: the broker alone in the raw and bare phases; API + database (FerretDB, and its PostgreSQL cluster with every backend process when that is the backend) + broker in the product phases. The simulated fleet and the raw cloud side are not server.',
       'Gateways, broker, database and API share this machine, and the broker is shared with any other client running at the time.',
     ],
     targets: [],
@@ -87,7 +90,8 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
 
 /** Runs `work` between begin and end of CPU/memory monitoring of the given processes. */
 async function monitored<T>(pids: Record<string, number | undefined>, work: () => Promise<T>): Promise<{ value: T; resources: PhaseResources }> {
-  const monitors = new ResourceMonitors(pids);
+  // PostgreSQL runs a process per connection: its CPU is the postmaster's and all its children's.
+  const monitors = new ResourceMonitors(pids, ['postgresql']);
   monitors.begin();
   const value = await work();
   return { value, resources: monitors.end() };
@@ -109,6 +113,8 @@ async function forgetApiSession(env: BenchEnv, clientId: string): Promise<void> 
 export async function runBench(options: BenchOptions, argv: readonly string[], log: Log): Promise<BenchResult> {
   const run = new BenchRun(options, argv, log);
   try {
+    // The bare fan-out first, before the simulated gateways connect: its broadcasts reach only its own subscribers.
+    if (!options.skipRollout && !options.skipBare) await run.barePhases();
     await run.connectFleet();
     // The raw broker first, while no API of this run is subscribed.
     await run.rawPhases();
@@ -139,6 +145,7 @@ class BenchRun {
   private api: ApiProcess | undefined;
   private db: BenchDatabase | undefined;
   private apiLogShown = false;
+  private readonly bareRollouts = new Map<RolloutMode, { value: RawRolloutResult; resources: PhaseResources }>();
 
   constructor(
     private readonly options: BenchOptions,
@@ -153,9 +160,38 @@ class BenchRun {
     this.workDir = mkdtempSync(join(tmpdir(), `upgrade-manager-bench-${this.runId}-`));
     this.dbName = `um-bench-${this.runId}`;
     this.apiClientId = `um-bench-api-${this.runId}`;
-    this.services = { broker: servicePid(this.env.dataDir, 'mosquitto'), database: servicePid(this.env.dataDir, 'ferretdb'), bench: process.pid };
+    this.services = {
+      broker: servicePid(this.env.dataDir, 'mosquitto'),
+      database: servicePid(this.env.dataDir, 'ferretdb'),
+      postgresql: postgresqlPid(this.env.dataDir),
+      bench: process.pid,
+    };
     this.versions = ingestVersions(options.statuses);
     this.fleet = new BenchFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
+  }
+
+  /** N plain subscribers that count bytes and reply once, fed by one plain publisher: the broker's limit on this machine. */
+  async barePhases(): Promise<void> {
+    const { options } = this;
+    const bare = new BareFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
+    this.log(`bare fan-out: connecting ${bare.size} plain subscribers`);
+    let cloud: RawCloudProcess | undefined;
+    try {
+      await bare.start();
+      cloud = await RawCloudProcess.start(this.env, `bench-bare-${this.runId}`, bare.idPrefix);
+      const pids = { cloud: cloud.pid, ...this.services };
+      for (const mode of MODES) {
+        const publisher = cloud;
+        // The bare subscribers count bytes only: the image is any S bytes.
+        const measured = await monitored(pids, () => measureBareRollout(bare, publisher, mode, this.imageFor(`bare-${mode}`), this.workDir, this.timeouts.rolloutMs));
+        this.bareRollouts.set(mode, measured);
+        this.log(`bare fan-out (${mode}): ${measured.value.seconds.toFixed(2)} s`);
+      }
+      if (bare.replyErrors > 0) throw new Error(`bare fan-out: ${bare.replyErrors} replies failed`);
+    } finally {
+      await cloud?.close();
+      await bare.close();
+    }
   }
 
   async connectFleet(): Promise<void> {
@@ -180,6 +216,8 @@ class BenchRun {
           product: null,
           ratio: null,
           resources: { raw: resources, product: null },
+          serverCpu: { raw: serverCpuSeconds(resources, 'raw'), product: null },
+          serverCpuRatio: null,
         };
         this.log(`raw ingest: ${value.messages} frames in ${value.seconds.toFixed(2)} s`);
       }
@@ -189,14 +227,19 @@ class BenchRun {
           const { value, resources } = await monitored(pids, () =>
             measureRawRollout(fleet, cloud, mode, version, this.imageFor(version), this.workDir, this.timeouts.rolloutMs),
           );
+          const bare = this.bareRollouts.get(mode);
           this.result.rollouts[mode] = {
             mode,
             targets: fleet.size,
             imageBytes: options.imageBytes,
             raw: value,
+            bare: bare?.value ?? null,
             product: null,
             ratio: null,
-            resources: { raw: resources, product: null },
+            bareRatio: null,
+            resources: { bare: bare?.resources ?? null, raw: resources, product: null },
+            serverCpu: { bare: bare ? serverCpuSeconds(bare.resources, 'raw') : null, raw: serverCpuSeconds(resources, 'raw'), product: null },
+            serverCpuRatio: null,
           };
           this.log(`raw rollout (${mode}): ${value.seconds.toFixed(2)} s`);
         }
@@ -223,6 +266,8 @@ class BenchRun {
         ingest.product = { seconds: value.seconds, rate };
         ingest.ratio = rate / ingest.raw.rate;
         ingest.resources.product = resources;
+        ingest.serverCpu.product = serverCpuSeconds(resources, 'product');
+        ingest.serverCpuRatio = ratioOf(ingest.serverCpu.product, ingest.serverCpu.raw);
         this.log(`product ingest: ${value.seconds.toFixed(2)} s (ratio ${ingest.ratio.toFixed(2)})`);
       });
     } else {
@@ -259,7 +304,11 @@ class BenchRun {
         rollout.product = value;
         rollout.ratio = value.seconds / rollout.raw.seconds;
         rollout.resources.product = resources;
-        this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
+        rollout.bareRatio = ratioOf(value.seconds, rollout.bare?.seconds);
+        rollout.serverCpu.product = serverCpuSeconds(resources, 'product');
+        rollout.serverCpuRatio = ratioOf(rollout.serverCpu.product, rollout.serverCpu.raw);
+        const bareRatio = rollout.bareRatio === null ? '' : `, to bare ${rollout.bareRatio.toFixed(2)}`;
+        this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'})`);
       });
     }
   }

@@ -90,7 +90,12 @@ export class GatewayDto {
 
 export class GatewayListDto {
   @ApiProperty({ type: [GatewayDto] }) items!: GatewayDto[];
-  @ApiProperty({ description: 'Gateways matching the filters (all pages).' }) total!: number;
+  @ApiProperty({
+    description:
+      'Gateways matching the filters (all pages). Exact where counting is cheap; a total of 1,000 or more whose count took ' +
+      '50 ms or more (FerretDB counts by scanning) may be up to 5 s old, so it can lag the items by gateways registered meanwhile.',
+  })
+  total!: number;
   @ApiProperty() offset!: number;
   @ApiProperty() limit!: number;
 }

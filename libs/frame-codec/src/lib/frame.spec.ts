@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { crc32 as crc32Reference } from 'crc';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -66,6 +67,7 @@ describe('shared legacy frame vectors', () => {
     it('computes the signed CRC the header carries', () => {
       expect(payloadCrc32(payload)).toBe(vector.crc32Signed);
       expect(payloadCrc32(payload) >>> 0).toBe(vector.crc32Unsigned);
+      expect(crc32Reference(payload) >>> 0).toBe(vector.crc32Unsigned);
     });
 
     it('decodes from a plain Uint8Array at a non-zero offset', () => {
@@ -227,5 +229,15 @@ describe('decodeFrame errors', () => {
 
   it('carries a readable message', () => {
     expect(decodeError(good.subarray(0, 5)).message).toMatch(/5 bytes/);
+  });
+});
+
+describe('payloadCrc32 against the crc package (the reference)', () => {
+  it('agrees on random payloads of many sizes, views at odd offsets included', () => {
+    for (const size of [1, 2, 3, 7, 64, 1000, 4096, 65_537, 1_048_576]) {
+      const backing = randomBytes(size + 3);
+      const view = new Uint8Array(backing.buffer, backing.byteOffset + 3, size);
+      expect(payloadCrc32(view)).toBe(crc32Reference(Buffer.from(view)) | 0);
+    }
   });
 });
