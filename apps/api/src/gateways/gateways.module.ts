@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
 import { Gateway, GatewaySchema } from './gateway.schema';
 import { GatewaysController } from './gateways.controller';
+import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
 
 @Module({
@@ -14,7 +15,7 @@ import { GatewaysService } from './gateways.service';
     ]),
   ],
   controllers: [GatewaysController],
-  providers: [GatewaysService],
-  exports: [GatewaysService, MongooseModule],
+  providers: [GatewaysService, GatewaySelectionService],
+  exports: [GatewaysService, GatewaySelectionService, MongooseModule],
 })
 export class GatewaysModule {}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { RolloutTargetState } from '@upgrade-manager/dto';
+import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
+import { RolloutTarget } from './rollout-target.schema';
+
+const INSERT_CHUNK = 500;
+const ID_CHUNK = 100;
+
+export type TargetWrite = AnyBulkWriteOperation<RolloutTarget>;
+
+/** The rollout_targets collection: counts, inserts, reads by state, conditional writes. */
+@Injectable()
+export class RolloutTargetsStore {
+  constructor(@InjectModel(RolloutTarget.name) private readonly targets: Model<RolloutTarget>) {}
+
+  /** Counts per phase and state; `phases` entries, however many phases hold targets. */
+  async countsByPhase(rolloutId: string, phases: number): Promise<TargetCounts[]> {
+    const groups = await this.targets.aggregate<{ _id: { phase: number; state: RolloutTargetState }; count: number }>([
+      { $match: { rolloutId } },
+      { $group: { _id: { phase: '$phase', state: '$state' }, count: { $sum: 1 } } },
+    ]);
+    const counts = Array.from({ length: phases }, emptyTargetCounts);
+    for (const group of groups) {
+      const entry = counts[group._id.phase];
+      if (entry) entry[group._id.state] += group.count;
+    }
+    return counts;
+  }
+
+  /** Inserts targets; ones already there (same rollout and gateway) are left as they are. Returns how many were new. */
+  async insert(targets: readonly RolloutTarget[]): Promise<number> {
+    let inserted = 0;
+    for (let offset = 0; offset < targets.length; offset += INSERT_CHUNK) {
+      try {
+        const result = await this.targets.insertMany(targets.slice(offset, offset + INSERT_CHUNK), { ordered: false, lean: true, rawResult: true });
+        inserted += result.insertedCount;
+      } catch (error) {
+        const partial = error as { code?: number; insertedDocs?: unknown[]; result?: { insertedCount?: number }; writeErrors?: { code?: number }[] };
+        const duplicatesOnly = (partial.writeErrors ?? []).every((writeError) => writeError.code === 11000) || partial.code === 11000;
+        if (!duplicatesOnly) throw error;
+        inserted += partial.result?.insertedCount ?? partial.insertedDocs?.length ?? 0;
+      }
+    }
+    return inserted;
+  }
+
+  find(filter: Record<string, unknown>, projection?: Record<string, 0 | 1>, options: { sort?: Record<string, 1 | -1>; limit?: number } = {}): Promise<RolloutTarget[]> {
+    let query = this.targets.find(filter, projection);
+    if (options.sort) query = query.sort(options.sort);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    return query.lean<RolloutTarget[]>().exec();
+  }
+
+  count(filter: Record<string, unknown>): Promise<number> {
+    return this.targets.countDocuments(filter).exec();
+  }
+
+  /** The gateway ids of a rollout's targets. */
+  async gatewayIdsOf(rolloutId: string): Promise<Set<string>> {
+    const found = await this.targets.find({ rolloutId }, { _id: 0, gatewayId: 1 }).lean<{ gatewayId: string }[]>();
+    return new Set(found.map((target) => target.gatewayId));
+  }
+
+  /** Which of these targets carry the claim (read back by _id after a conditional claim). */
+  async claimedOf(ids: readonly string[], claim: string): Promise<RolloutTarget[]> {
+    const claimed: RolloutTarget[] = [];
+    for (let offset = 0; offset < ids.length; offset += ID_CHUNK) {
+      claimed.push(...(await this.targets.find({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) }, claim }).lean<RolloutTarget[]>()));
+    }
+    return claimed;
+  }
+
+  async write(operations: TargetWrite[]): Promise<void> {
+    await chunkedBulkWrite(this.targets, operations);
+  }
+}
