@@ -39,12 +39,13 @@ export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScop
 export function gatewayTargetFilter(filter: GatewayFilterDto, scope: TenantScope, onlineSince: Date): GatewayFilter {
   const conditions: GatewayFilter[] = [{ enabled: { $ne: false } }];
   if (scope.companyId !== null) conditions.push({ companyId: scope.companyId });
-  if (filter.companyId !== undefined) conditions.push({ companyId: filter.companyId });
-  if (filter.tags !== undefined) conditions.push({ tags: { $all: filter.tags } });
-  if (filter.versions !== undefined) conditions.push({ version: { $in: filter.versions } });
+  // null counts as absent: a filter read back from the database may hold nulls.
+  if (filter.companyId != null) conditions.push({ companyId: filter.companyId });
+  if (filter.tags != null) conditions.push({ tags: { $all: filter.tags } });
+  if (filter.versions != null) conditions.push({ version: { $in: filter.versions } });
   if (filter.online === true) conditions.push({ lastSeenAt: { $gte: onlineSince } });
   if (filter.online === false) conditions.push({ $or: [{ lastSeenAt: { $lt: onlineSince } }, { lastSeenAt: null }] });
-  if (filter.idPattern !== undefined) {
+  if (filter.idPattern != null) {
     const pattern = { $regex: globToRegexSource(filter.idPattern) };
     conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });
   }

@@ -10,7 +10,16 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { CreateRolloutDto, ListRolloutsQueryDto, ROLLOUT_ACTIONS, RolloutDetailDto, RolloutListDto, type RolloutAction } from '@upgrade-manager/dto';
+import {
+  CreateRolloutDto,
+  ListRolloutTargetsQueryDto,
+  ListRolloutsQueryDto,
+  ROLLOUT_ACTIONS,
+  RolloutDetailDto,
+  RolloutListDto,
+  RolloutTargetListDto,
+  type RolloutAction,
+} from '@upgrade-manager/dto';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { RolloutsService } from './rollouts.service';
@@ -42,6 +51,14 @@ export class RolloutsController {
   @ApiNotFoundResponse()
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RolloutDetailDto> {
     return this.rollouts.get(principal, id);
+  }
+
+  @Get(':id/targets')
+  @ApiOperation({ summary: 'The targets of a rollout in start order, by phase and state' })
+  @ApiOkResponse({ type: RolloutTargetListDto })
+  @ApiNotFoundResponse()
+  targets(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: ListRolloutTargetsQueryDto): Promise<RolloutTargetListDto> {
+    return this.rollouts.listTargets(principal, id, query);
   }
 
   @Post(':id/:action')

@@ -6,10 +6,13 @@ import {
   SUPER_COMPANY_ID,
   type CreateRolloutDto,
   type EventType,
+  type GatewayFilterDto,
+  type ListRolloutTargetsQueryDto,
   type ListRolloutsQueryDto,
   type RolloutAction,
   type RolloutDetailDto,
   type RolloutListDto,
+  type RolloutTargetListDto,
   type RolloutState,
 } from '@upgrade-manager/dto';
 import { isValidObjectId, Types, type FilterQuery, type Model } from 'mongoose';
@@ -80,7 +83,7 @@ export class RolloutsService {
       _id: id,
       version: dto.version,
       companyId,
-      filter: dto.filter,
+      filter: definedFields(dto.filter),
       phases: dto.phases.map((phase, index) => ({ percent: phase.percent ?? null, count: phase.count ?? null, end: ends[index], startedAt: null, finishedAt: null })),
       successThreshold: dto.successThreshold ?? 1,
       autoAdvance: dto.autoAdvance ?? true,
@@ -129,6 +132,31 @@ export class RolloutsService {
       phases: toPhaseDtos(rollout, phaseCounts),
       failures: failures.map((target) => ({ gatewayId: target.gatewayId, companyId: target.companyId, reason: target.reason ?? 'unknown', attempts: target.attempts })),
       secondsLeft,
+    };
+  }
+
+  async listTargets(principal: Principal, id: string, query: ListRolloutTargetsQueryDto): Promise<RolloutTargetListDto> {
+    await this.findVisible(principal, id);
+    const filter: Record<string, unknown> = { rolloutId: id };
+    if (query.phase !== undefined) filter['phase'] = query.phase;
+    if (query.state !== undefined) filter['state'] = query.state;
+    const { offset, limit } = pageWindow(query);
+    const [targets, total] = await Promise.all([this.targets.find(filter, undefined, { sort: { order: 1 }, skip: offset, limit }), this.targets.count(filter)]);
+    return {
+      items: targets.map((target) => ({
+        gatewayId: target.gatewayId,
+        companyId: target.companyId,
+        phase: target.phase,
+        state: target.state,
+        attempts: target.attempts,
+        reason: target.reason ?? null,
+        deploymentId: target.deploymentId ?? null,
+        startedAt: target.startedAt?.toISOString() ?? null,
+        decidedAt: target.decidedAt?.toISOString() ?? null,
+      })),
+      total,
+      offset,
+      limit,
     };
   }
 
@@ -212,3 +240,8 @@ export function newTarget(rolloutId: string, gateway: { gatewayId: string; compa
   };
 }
 
+
+/** The filter as stored and shown: only the criteria given. */
+function definedFields(filter: GatewayFilterDto): GatewayFilterDto {
+  return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined && value !== null)) as GatewayFilterDto;
+}

@@ -290,3 +290,38 @@ export class ListRolloutsQueryDto extends PageQueryDto {
   @IsIn(ROLLOUT_STATES)
   state?: RolloutState;
 }
+
+export class RolloutTargetDto {
+  @ApiProperty() gatewayId!: string;
+  @ApiProperty() companyId!: string;
+  @ApiProperty({ description: '0-based phase index.' }) phase!: number;
+  @ApiProperty({ enum: ROLLOUT_TARGET_STATES }) state!: RolloutTargetState;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: String, nullable: true }) reason!: string | null;
+  @ApiProperty({ type: String, nullable: true }) deploymentId!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) decidedAt!: string | null;
+}
+
+export class RolloutTargetListDto {
+  @ApiProperty({ type: [RolloutTargetDto] }) items!: RolloutTargetDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+/** Targets in start order. */
+export class ListRolloutTargetsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: '0-based phase index.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(ROLLOUT_PHASES_MAX)
+  phase?: number;
+
+  @ApiPropertyOptional({ enum: ROLLOUT_TARGET_STATES })
+  @IsOptional()
+  @IsIn(ROLLOUT_TARGET_STATES)
+  state?: RolloutTargetState;
+}
