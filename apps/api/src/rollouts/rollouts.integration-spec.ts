@@ -2,7 +2,7 @@ import type { EventListDto, RolloutDetailDto, RolloutListDto, RolloutTargetListD
 import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import { fleetGatewayIds, forEachConcurrently, GatewayFleet, type GatewayClient } from '@upgrade-manager/gateway-client';
 import { call, seedAccounts, tokenOf, type TestAccounts } from '../../test/accounts';
-import { gatewayOptions, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import { gatewayOptions, connectGateway, uniqueId, uniqueMajor } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { RolloutController } from './rollout-controller.service';
 
