@@ -132,7 +132,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
           ? { state: 'finished', stateReason: null, finishedAt: now, [`phases.${phase}.finishedAt`]: now }
           : decision.kind === 'advance'
             ? { currentPhase: phase + 1, [`phases.${phase}.finishedAt`]: now, [`phases.${phase + 1}.startedAt`]: now }
-            : { state: 'waiting-approval', stateReason: decision.reason };
+            : { state: 'waiting-approval', stateReason: decision.reason, ...(decision.phaseDone ? { [`phases.${phase}.finishedAt`]: now } : {}) };
     const updated = await this.rollouts.findOneAndUpdate(from, { $set: set }, { new: true }).lean<StoredRollout>();
     if (!updated) return;
     const id = rollout._id.toString();

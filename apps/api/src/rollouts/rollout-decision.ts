@@ -30,7 +30,7 @@ export type RolloutDecision =
   | { kind: 'continue' }
   | { kind: 'abort'; reason: string }
   | { kind: 'advance' }
-  | { kind: 'await-approval'; reason: string }
+  | { kind: 'await-approval'; reason: string; phaseDone: boolean }
   | { kind: 'finish' };
 
 function exceeds(abort: RolloutAbort, counts: TargetCounts): boolean {
@@ -57,10 +57,14 @@ export function decideRollout(progress: RolloutProgress): RolloutDecision {
   const last = currentPhase === phases.length - 1;
   if (reached) {
     if (last) return progress.continuous ? { kind: 'continue' } : { kind: 'finish' };
-    return progress.autoAdvance ? { kind: 'advance' } : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold` };
+    return progress.autoAdvance ? { kind: 'advance' } : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold`, phaseDone: true };
   }
   if (openCount(counts) === 0) {
-    return { kind: 'await-approval', reason: `phase ${currentPhase + 1} ended below its success threshold (${counts.confirmed} of ${considered} confirmed)` };
+    return {
+      kind: 'await-approval',
+      reason: `phase ${currentPhase + 1} ended below its success threshold (${counts.confirmed} of ${considered} confirmed)`,
+      phaseDone: false,
+    };
   }
   return { kind: 'continue' };
 }
