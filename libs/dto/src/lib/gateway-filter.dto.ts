@@ -12,7 +12,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { GATEWAY_TAG_MAX_LENGTH, GATEWAY_TAG_PATTERN, TagListDto } from './gateways.dto';
+import { IsTagList, TagListDto } from './gateways.dto';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
 export const GATEWAY_FILTER_LIST_MAX = 20;
@@ -42,13 +42,8 @@ export class GatewayFilterDto {
 
   @ApiPropertyOptional({ type: [String], description: 'Gateways carrying every one of these tags.' })
   @IsOptional()
-  @IsArray()
   @ArrayNotEmpty()
-  @ArrayMaxSize(GATEWAY_FILTER_LIST_MAX)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true })
-  @Matches(GATEWAY_TAG_PATTERN, { each: true })
+  @IsTagList(GATEWAY_FILTER_LIST_MAX)
   tags?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Gateways currently at one of these versions.' })

@@ -37,6 +37,19 @@ export const GATEWAY_TAG_MAX_LENGTH = 32;
 export const GATEWAY_TAGS_MAX = 20;
 const TAG_MESSAGE = 'tags are lower-case letters, digits and . _ : - (starting with a letter or digit)';
 
+/** A list of distinct, well-formed tags, at most `maxItems` of them. */
+export function IsTagList(maxItems: number): PropertyDecorator {
+  const rules = [
+    IsArray(),
+    ArrayMaxSize(maxItems),
+    ArrayUnique(),
+    IsString({ each: true }),
+    MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true }),
+    Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE }),
+  ];
+  return (target, propertyKey) => rules.forEach((rule) => rule(target, propertyKey));
+}
+
 export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 1000;
 
@@ -205,12 +218,7 @@ export class UpdateGatewayDto {
 
   @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX, description: 'Replaces the tags; [] clears them.' })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(GATEWAY_TAGS_MAX)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true })
-  @Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsTagList(GATEWAY_TAGS_MAX)
   tags?: string[];
 }
 
@@ -218,22 +226,12 @@ export class UpdateGatewayDto {
 export class TagListDto {
   @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(GATEWAY_TAGS_MAX)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true })
-  @Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsTagList(GATEWAY_TAGS_MAX)
   add?: string[];
 
   @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(GATEWAY_TAGS_MAX)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true })
-  @Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsTagList(GATEWAY_TAGS_MAX)
   remove?: string[];
 }
 
