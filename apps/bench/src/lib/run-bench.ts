@@ -11,7 +11,7 @@ import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
 import { evaluateTargets, failed, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors } from './process-stats';
-import { measureListLatency, measureProductIngest, measureProductRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
+import { measureListLatency, measureProductIngest, measureProductRollout, measureStagedRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
 import { connectCloud, measureRawIngest, measureRawRollout, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
 
@@ -22,6 +22,7 @@ const REGISTER_NOTE = 'in chunks of 200 waiting for each to be stored, before th
 // Versions each phase installs; the rollouts' are newer than the ingest's.
 const RAW_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '1.1', list: '1.2' };
 const PRODUCT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '2.0', list: '3.0' };
+const STAGED_ROLLOUT_VERSION = '4.0';
 
 export function ingestVersions(statuses: number): string[] {
   return Array.from({ length: statuses }, (_, i) => `0.${i + 1}`);
@@ -71,6 +72,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     registered: null,
     ingest: null,
     rollouts: {},
+    stagedRollout: null,
     list: null,
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,
@@ -260,6 +262,17 @@ class BenchRun {
         rollout.ratio = value.seconds / rollout.raw.seconds;
         rollout.resources.product = resources;
         this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)})`);
+      });
+    }
+
+    const phases = options.rolloutPhases;
+    if (phases !== null) {
+      await this.phase('staged rollout', async () => {
+        const version = STAGED_ROLLOUT_VERSION;
+        await client.uploadVersion(version, this.imageFor(version));
+        const { value, resources } = await monitored(pids, () => measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs));
+        result.stagedRollout = { targets: fleet.size, phases, imageBytes: options.imageBytes, ...value, resources };
+        this.log(`staged rollout (${phases} phases): ${value.seconds.toFixed(2)} s, controller ${value.ticks} ticks, ≤ ${value.tickCpuSeconds.toFixed(2)} CPU s`);
       });
     }
   }
