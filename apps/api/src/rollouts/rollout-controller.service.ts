@@ -13,7 +13,7 @@ import { decideRollout, sumCounts, type RolloutDecision } from './rollout-decisi
 import type { StoredRollout } from './rollout.mapper';
 import { retryDelayMs } from './rollout-plan';
 import type { RolloutTarget } from './rollout-target.schema';
-import { RolloutTargetsStore, type TargetWrite } from './rollout-targets.store';
+import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
 
@@ -157,12 +157,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
 
   private async failStaleClaims(rolloutId: string, now: Date): Promise<number> {
     const stale = await this.targets.find({ rolloutId, state: 'starting', startedAt: { $lt: new Date(now.getTime() - STARTING_STALE_MS) } });
-    await this.targets.write(
+    await this.targets.updateGrouped(
       stale.map((target) => ({
-        updateOne: {
-          filter: { _id: target._id, state: 'starting', claim: target.claim },
-          update: { $set: { state: 'failed', reason: 'interrupted before its deployment was recorded', decidedAt: now } },
-        },
+        id: target._id,
+        condition: { state: 'starting', claim: target.claim },
+        set: { state: 'failed', reason: 'interrupted before its deployment was recorded', decidedAt: now },
       })),
     );
     return stale.length;
@@ -198,13 +197,13 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       }
     }
     const retries = ['running', 'scheduled', 'waiting-approval', 'paused'].includes(rollout.state) ? rollout.retries : null;
-    await this.targets.write(
-      outcomes.map(({ target, status, reason }): TargetWrite => {
+    await this.targets.updateGrouped(
+      outcomes.map(({ target, status, reason }) => {
         const retry = status === 'failed' && retries !== null && target.attempts <= retries.max;
         const set: Partial<RolloutTarget> = retry
           ? { state: 'waiting', reason, claim: null, retryAt: new Date(now.getTime() + retryDelayMs(retries.backoffSeconds, target.attempts)) }
           : { state: status, reason, decidedAt: now };
-        return { updateOne: { filter: { _id: target._id, state: 'pending', deploymentId: target.deploymentId }, update: { $set: set } } };
+        return { id: target._id, condition: { state: 'pending', deploymentId: target.deploymentId }, set };
       }),
     );
     return outcomes.length;
@@ -245,7 +244,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (budget <= 0) return;
     const waiting = await this.targets.find(
       { rolloutId, state: 'waiting', phase: { $lte: rollout.currentPhase } },
-      { _id: 1, phase: 1, delayMs: 1, attempts: 1, retryAt: 1 },
+      { _id: 1, phase: 1, delayMs: 1, retryAt: 1 },
       { sort: { order: 1 } },
     );
     const eligible = waiting
@@ -258,18 +257,12 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (eligible.length === 0) return;
 
     const claim = randomUUID();
-    await this.targets.write(
-      eligible.map((target) => ({
-        updateOne: {
-          filter: { _id: target._id, state: 'waiting', attempts: target.attempts },
-          update: { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } },
-        },
-      })),
-    );
-    const claimed = await this.targets.claimedOf(
+    await this.targets.updateWhere(
       eligible.map((target) => target._id),
-      claim,
+      { state: 'waiting' },
+      { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } },
     );
+    const claimed = await this.targets.find({ rolloutId, claim });
     if (claimed.length === 0) return;
     const principal = creatorOf(rollout);
     const enabled = await this.selection.enabledOf(
@@ -297,7 +290,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async settleClaimed(targets: readonly RolloutTarget[], claim: string, set: Record<string, unknown>): Promise<void> {
-    await this.targets.write(targets.map((target) => ({ updateOne: { filter: { _id: target._id, state: 'starting', claim }, update: { $set: set } } })));
+    await this.targets.updateWhere(
+      targets.map((target) => target._id),
+      { state: 'starting', claim },
+      { $set: set },
+    );
   }
 }
 

@@ -8,7 +8,7 @@ export function rolloutTargetId(rolloutId: string, gatewayId: string): string {
 }
 
 /**
- * One gateway of a rollout. `waiting` → `starting` is a conditional claim on (state, attempts), so
+ * One gateway of a rollout. `waiting` → `starting` is a conditional claim (state and a claim token), so
  * a target is started by one controller once per attempt; `starting` → `pending` records the
  * deployment that carries it, whose outcome then decides it.
  */

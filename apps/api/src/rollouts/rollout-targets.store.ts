@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import type { Model, UpdateQuery } from 'mongoose';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutTarget } from './rollout-target.schema';
 
 const INSERT_CHUNK = 500;
-const ID_CHUNK = 100;
-
-export type TargetWrite = AnyBulkWriteOperation<RolloutTarget>;
+// Ids per `$in`: FerretDB compares every document with every listed id.
+const ID_CHUNK = 500;
 
 /** The rollout_targets collection: counts, inserts, reads by state, conditional writes. */
 @Injectable()
@@ -65,16 +63,29 @@ export class RolloutTargetsStore {
     return new Set(found.map((target) => target.gatewayId));
   }
 
-  /** Which of these targets carry the claim (read back by _id after a conditional claim). */
-  async claimedOf(ids: readonly string[], claim: string): Promise<RolloutTarget[]> {
-    const claimed: RolloutTarget[] = [];
+  /**
+   * One update of these targets where they still match `condition`, as one statement per chunk:
+   * FerretDB (SQLite) commits each statement of a bulk write on its own, which made a claim of 60
+   * targets take seconds under load.
+   */
+  async updateWhere(ids: readonly string[], condition: Record<string, unknown>, update: UpdateQuery<RolloutTarget>): Promise<number> {
+    let modified = 0;
     for (let offset = 0; offset < ids.length; offset += ID_CHUNK) {
-      claimed.push(...(await this.targets.find({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) }, claim }).lean<RolloutTarget[]>()));
+      const result = await this.targets.updateMany({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) }, ...condition }, update);
+      modified += result.modifiedCount;
     }
-    return claimed;
+    return modified;
   }
 
-  async write(operations: TargetWrite[]): Promise<void> {
-    await chunkedBulkWrite(this.targets, operations);
+  /** Updates grouped by identical condition and change, each group as `updateWhere`. */
+  async updateGrouped(changes: readonly { id: string; condition: Record<string, unknown>; set: Record<string, unknown> }[]): Promise<void> {
+    const groups = new Map<string, { ids: string[]; condition: Record<string, unknown>; set: Record<string, unknown> }>();
+    for (const change of changes) {
+      const key = JSON.stringify([change.condition, change.set]);
+      const group = groups.get(key) ?? { ids: [], condition: change.condition, set: change.set };
+      group.ids.push(change.id);
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) await this.updateWhere(group.ids, group.condition, { $set: group.set });
   }
 }
