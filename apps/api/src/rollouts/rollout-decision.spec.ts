@@ -15,6 +15,9 @@ describe('rollout decision', () => {
     const phases = [counts({ confirmed: 1 }), counts({ confirmed: 4 })];
     expect(decideRollout({ ...base, phases, currentPhase: 1 })).toEqual({ kind: 'finish' });
     expect(decideRollout({ ...base, phases, currentPhase: 1, continuous: true })).toEqual({ kind: 'continue' });
+    // Above the threshold, but not every target of the last phase has started yet (pace, retries).
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, waiting: 1 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, pending: 1 })] })).toEqual({ kind: 'finish' });
   });
 
   it('aborts on the failure rate of a phase once enough targets finished', () => {

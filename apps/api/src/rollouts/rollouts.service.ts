@@ -31,6 +31,8 @@ import { Rollout } from './rollout.schema';
 import { assertCanRunRollouts, canSeeRollout } from './rollouts.policy';
 
 const FAILURES_SHOWN = 200;
+// Rollouts still moving per company (or across companies): each costs the controller work every tick.
+export const ACTIVE_ROLLOUTS_MAX = 20;
 
 /** The company a rollout's events and live updates go to: its own, or the super company's for one across companies. */
 export function rolloutEventCompany(rollout: Pick<Rollout, 'companyId'>): string {
@@ -59,6 +61,9 @@ export class RolloutsService {
     assertCanRunRollouts(principal);
     const scope = this.selection.assertWithinTenant(principal, dto.filter);
     const companyId = scope.companyId ?? dto.filter.companyId ?? null;
+    if ((await this.rollouts.countDocuments({ companyId, settled: false })) >= ACTIVE_ROLLOUTS_MAX) {
+      throw new DomainError(DomainErrorCode.CONFLICT, `At most ${ACTIVE_ROLLOUTS_MAX} rollouts may be active at once; cancel or finish one first`);
+    }
     if (!(await this.versions.exists(dto.version))) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
     const matched = await this.selection.select(scope, dto.filter, ROLLOUT_MAX_TARGETS + 1);
     if (matched.length > ROLLOUT_MAX_TARGETS) {
