@@ -98,14 +98,22 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
 
   private async step(rollout: StoredRollout, now: Date): Promise<void> {
     const id = rollout._id.toString();
-    const recovered = await this.failStaleClaims(id, now);
-    const decided = await this.collectOutcomes(rollout, now);
-    if (recovered + decided > 0) this.rolloutsService.publishUpdate(rollout);
-    const phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
+    // Counted first, so that an idle tick asks the database only what its counts call for.
+    let phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
+    const before = sumCounts(phaseCounts);
+    const recovered = before.starting > 0 ? await this.failStaleClaims(id, now) : 0;
+    const decided = before.pending > 0 ? await this.collectOutcomes(rollout, now) : 0;
+    if (recovered + decided > 0) {
+      this.rolloutsService.publishUpdate(rollout);
+      phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
+    }
 
     if (['aborted', 'cancelled', 'finished'].includes(rollout.state)) {
       const total = sumCounts(phaseCounts);
-      if (total.starting + total.pending === 0) await this.rollouts.updateOne({ _id: rollout._id, state: rollout.state }, { $set: { settled: true } });
+      if (total.starting + total.pending === 0) {
+        await this.rollouts.updateOne({ _id: rollout._id, state: rollout.state }, { $set: { settled: true } });
+        await this.targets.forgetClaims(id);
+      }
       return;
     }
     if (rollout.state === 'paused' || rollout.state === 'waiting-approval') return;
@@ -127,7 +135,8 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       current = startedRollout;
       this.rolloutsService.publishUpdate(current);
     }
-    await this.startTargets(current, now);
+    const waiting = phaseCounts.slice(0, current.currentPhase + 1).reduce((sum, counts) => sum + counts.waiting, 0);
+    if (waiting > 0 || current.continuous) await this.startTargets(current, now);
   }
 
   private async apply(rollout: StoredRollout, decision: Exclude<RolloutDecision, { kind: 'continue' }>, now: Date): Promise<void> {
@@ -244,7 +253,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (budget <= 0) return;
     const waiting = await this.targets.find(
       { rolloutId, state: 'waiting', phase: { $lte: rollout.currentPhase } },
-      { _id: 1, phase: 1, delayMs: 1, retryAt: 1 },
+      { _id: 1, phase: 1, delayMs: 1, attempts: 1, retryAt: 1 },
       { sort: { order: 1 } },
     );
     const eligible = waiting
@@ -257,11 +266,9 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (eligible.length === 0) return;
 
     const claim = randomUUID();
-    await this.targets.updateWhere(
-      eligible.map((target) => target._id),
-      { state: 'waiting' },
-      { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } },
-    );
+    const won = await this.targets.claimAttempts(rolloutId, eligible, claim);
+    // Only the winner of a claim writes its target, so this update races with nobody.
+    await this.targets.updateWhere(won, { state: 'waiting' }, { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } });
     const claimed = await this.targets.find({ rolloutId, claim });
     if (claimed.length === 0) return;
     const principal = creatorOf(rollout);

@@ -39,3 +39,17 @@ export type RolloutTargetDocument = HydratedDocument<RolloutTarget>;
 export const RolloutTargetSchema = SchemaFactory.createForClass(RolloutTarget);
 RolloutTargetSchema.index({ rolloutId: 1, state: 1, phase: 1 });
 RolloutTargetSchema.index({ rolloutId: 1, startedAt: -1 });
+
+/**
+ * The claim of one attempt of one target (`<targetId>#<attempt>`): the unique _id makes the
+ * insert the compare-and-set, which FerretDB's multi-document updates are not.
+ */
+@Schema({ collection: 'rollout_claims', versionKey: false, timestamps: { createdAt: true, updatedAt: false } })
+export class RolloutClaim {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) rolloutId!: string;
+  @Prop({ required: true }) claim!: string;
+}
+
+export const RolloutClaimSchema = SchemaFactory.createForClass(RolloutClaim);
+RolloutClaimSchema.index({ rolloutId: 1 });

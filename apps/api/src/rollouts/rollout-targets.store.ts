@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
 import type { Model, UpdateQuery } from 'mongoose';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
-import { RolloutTarget } from './rollout-target.schema';
+import { RolloutClaim, RolloutTarget } from './rollout-target.schema';
 
 const INSERT_CHUNK = 500;
 // Ids per `$in`: FerretDB compares every document with every listed id.
@@ -12,7 +12,39 @@ const ID_CHUNK = 500;
 /** The rollout_targets collection: counts, inserts, reads by state, conditional writes. */
 @Injectable()
 export class RolloutTargetsStore {
-  constructor(@InjectModel(RolloutTarget.name) private readonly targets: Model<RolloutTarget>) {}
+  constructor(
+    @InjectModel(RolloutTarget.name) private readonly targets: Model<RolloutTarget>,
+    @InjectModel(RolloutClaim.name) private readonly claims: Model<RolloutClaim>,
+  ) {}
+
+  /**
+   * Claims the next attempt of each target for `claim`: one insert per target and attempt, so
+   * of two controllers claiming at once exactly one wins each target. Returns the ids won.
+   */
+  async claimAttempts(rolloutId: string, targets: readonly Pick<RolloutTarget, '_id' | 'attempts'>[], claim: string): Promise<string[]> {
+    const claimIds = new Map(targets.map((target) => [`${target._id}#${target.attempts + 1}`, target._id]));
+    try {
+      await this.claims.insertMany(
+        [...claimIds.keys()].map((_id) => ({ _id, rolloutId, claim })),
+        { ordered: false },
+      );
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? [];
+      if (!writeErrors.every((writeError) => (writeError.code ?? writeError.err?.code) === 11000) && (error as { code?: number }).code !== 11000) throw error;
+    }
+    const won: string[] = [];
+    const ids = [...claimIds.keys()];
+    for (let offset = 0; offset < ids.length; offset += ID_CHUNK) {
+      const found = await this.claims.find({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) }, claim }, { _id: 1 }).lean<{ _id: string }[]>();
+      for (const entry of found) won.push(claimIds.get(entry._id) ?? '');
+    }
+    return won.filter(Boolean);
+  }
+
+  /** The claims of a rollout that has nothing left to start. */
+  async forgetClaims(rolloutId: string): Promise<void> {
+    await this.claims.deleteMany({ rolloutId });
+  }
 
   /** Counts per phase and state; `phases` entries, however many phases hold targets. */
   async countsByPhase(rolloutId: string, phases: number): Promise<TargetCounts[]> {

@@ -4,7 +4,7 @@ import { DeploymentsModule } from '../deployments/deployments.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
 import { RolloutController } from './rollout-controller.service';
-import { RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
+import { RolloutClaim, RolloutClaimSchema, RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
 import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout, RolloutSchema } from './rollout.schema';
 import { RolloutsController } from './rollouts.controller';
@@ -18,6 +18,7 @@ import { RolloutsService } from './rollouts.service';
     MongooseModule.forFeature([
       { name: Rollout.name, schema: RolloutSchema },
       { name: RolloutTarget.name, schema: RolloutTargetSchema },
+      { name: RolloutClaim.name, schema: RolloutClaimSchema },
     ]),
   ],
   controllers: [RolloutsController],
