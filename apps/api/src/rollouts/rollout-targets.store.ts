@@ -29,8 +29,7 @@ export class RolloutTargetsStore {
         { ordered: false },
       );
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors ?? [];
-      if (!writeErrors.every((writeError) => (writeError.code ?? writeError.err?.code) === 11000) && (error as { code?: number }).code !== 11000) throw error;
+      if (!onlyDuplicateKeys(error)) throw error;
     }
     const won: string[] = [];
     const ids = [...claimIds.keys()];
@@ -68,9 +67,8 @@ export class RolloutTargetsStore {
         const result = await this.targets.insertMany(targets.slice(offset, offset + INSERT_CHUNK), { ordered: false, lean: true, rawResult: true });
         inserted += result.insertedCount;
       } catch (error) {
-        const partial = error as { code?: number; insertedDocs?: unknown[]; result?: { insertedCount?: number }; writeErrors?: { code?: number }[] };
-        const duplicatesOnly = (partial.writeErrors ?? []).every((writeError) => writeError.code === 11000) || partial.code === 11000;
-        if (!duplicatesOnly) throw error;
+        if (!onlyDuplicateKeys(error)) throw error;
+        const partial = error as { insertedDocs?: unknown[]; result?: { insertedCount?: number } };
         inserted += partial.result?.insertedCount ?? partial.insertedDocs?.length ?? 0;
       }
     }
@@ -120,4 +118,10 @@ export class RolloutTargetsStore {
     }
     for (const group of groups.values()) await this.updateWhere(group.ids, group.condition, { $set: group.set });
   }
+}
+
+/** An unordered insert that failed only for documents already there. */
+function onlyDuplicateKeys(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] };
+  return code === 11000 || (writeErrors !== undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000));
 }
