@@ -14,5 +14,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 EXPOSE 5001
+# Where the signing-keys volume mounts: owned by the API's user, so it can create its 0600 key there.
+RUN mkdir -p /app/keys && chown node:node /app/keys && chmod 700 /app/keys
 USER node
 CMD ["node", "--enable-source-maps", "dist/apps/api/apps/api/src/main.js"]

@@ -3,7 +3,7 @@
 const path = require('node:path');
 
 const libAliases = {
-  '^@upgrade-manager/(dto|frame-codec|gateway-client)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+  '^@upgrade-manager/(dto|frame-codec|gateway-client|protocol-v2)$': path.join(__dirname, 'libs/$1/src/index.ts'),
 };
 
 module.exports = {

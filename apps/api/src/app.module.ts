@@ -10,6 +10,7 @@ import { GatewayProtocolModule } from './gateway-protocol/gateway-protocol.modul
 import { GatewayCredentialsModule } from './gateway-credentials/gateway-credentials.module';
 import { GatewaysModule } from './gateways/gateways.module';
 import { HealthModule } from './health/health.module';
+import { DeliveryProgressModule } from './image-delivery/delivery-progress.module';
 import { LiveModule } from './live/live.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -39,6 +40,7 @@ import { WebAppModule } from './web/web-app.module';
     DeploymentsModule,
     GatewayProtocolModule,
     RolloutsModule,
+    DeliveryProgressModule,
     // Feature modules go here.
     WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),
   ],

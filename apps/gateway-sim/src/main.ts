@@ -25,9 +25,14 @@ async function main(): Promise<number> {
   const [gatewayId = '', companyId = ''] = program.args;
   const options = resolveSimOptions(gatewayId, companyId, program.opts<SimFlags>(), process.env, root);
 
-  const simulator = new Simulator(options, { stdout: process.stdout });
+  let stop: () => Promise<void> = async () => undefined;
+  const simulator = new Simulator(options, {
+    stdout: process.stdout,
+    // --exit-after-bytes: the download state is saved; leave as a power cut would, with status 3.
+    onExitAfterBytes: () => void stop().then(() => process.exit(3)),
+  });
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= simulator.stop());
+  stop = () => (stopping ??= simulator.stop());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) {

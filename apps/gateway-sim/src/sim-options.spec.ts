@@ -34,7 +34,33 @@ describe('sim options', () => {
       failRate: 0,
       concurrency: 100,
       connectTimeoutMs: 30_000,
+      protocol: 1,
+      stateDir: '/repo/.data/gateway-sim',
+      trustedKeyFile: undefined,
+      exitAfterBytes: null,
+      dropRate: 0,
     });
+  });
+
+  it('reads the protocol 2 flags', () => {
+    const exists = (path: string) => path === '/keys/trusted' || hasDevCa(path);
+    const options = resolveArgs(
+      ['gw-1', '2', '--protocol', '2', '--state-dir', '/var/sim', '--trusted-key', '/keys/trusted', '--exit-after-bytes', '1000', '--drop-rate', '0.2'],
+      ENV,
+      exists,
+    );
+    expect(options).toMatchObject({ protocol: 2, stateDir: '/var/sim', trustedKeyFile: '/keys/trusted', exitAfterBytes: 1000, dropRate: 0.2 });
+  });
+
+  it.each([
+    [['--protocol', '3'], /--protocol must be 1 or 2/],
+    [['--protocol', '2'], /needs --trusted-key/],
+    [['--drop-rate', '0.5'], /apply to --protocol 2 only/],
+    [['--protocol', '2', '--trusted-key', '/keys/trusted', '--drop-rate', '1'], /--drop-rate must be/],
+    [['--protocol', '2', '--trusted-key', '/keys/trusted', '--exit-after-bytes', '0'], /--exit-after-bytes must be/],
+    [['--protocol', '2', '--trusted-key', '/nowhere'], /trusted keys file \/nowhere not found/],
+  ])('refuses %j', (flags, message) => {
+    expect(() => resolveArgs(['gw-1', '2', ...flags], ENV, (path) => path === '/keys/trusted' || hasDevCa(path))).toThrow(message);
   });
 
   it('reads every flag', () => {

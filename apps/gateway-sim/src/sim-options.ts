@@ -21,6 +21,16 @@ export interface SimOptions {
   failRate: number;
   concurrency: number;
   connectTimeoutMs: number;
+  /** 1 (default) or 2 (chunked, signed delivery: docs/protocol-v2.md). */
+  protocol: 1 | 2;
+  /** Protocol 2: where each gateway keeps its download (`<stateDir>/<gatewayId>`). */
+  stateDir: string;
+  /** Protocol 2: trusted public keys (`<keyId> <base64>` lines, `npm run keys -- public`). */
+  trustedKeyFile: string | undefined;
+  /** Protocol 2: exit once this many chunk bytes arrived (to test resume); null: never. */
+  exitAfterBytes: number | null;
+  /** Protocol 2: share of received chunks dropped (to test re-requests). */
+  dropRate: number;
 }
 
 /** The flags as commander parses them: strings, or true for switches. */
@@ -39,6 +49,11 @@ export interface SimFlags {
   failRate?: string;
   concurrency?: string;
   connectTimeout?: string;
+  protocol?: string;
+  stateDir?: string;
+  exitAfterBytes?: string;
+  dropRate?: string;
+  trustedKey?: string;
 }
 
 export class SimOptionsError extends Error {
@@ -48,6 +63,7 @@ export class SimOptionsError extends Error {
 export const INSECURE_URL = 'mqtt://127.0.0.1:1883';
 export const MAX_COUNT = 100_000;
 const DEFAULT_CA_FILE = 'certs/out/ca.crt';
+const DEFAULT_STATE_DIR = '.data/gateway-sim';
 
 export function buildProgram(): Command {
   return new Command()
@@ -69,6 +85,11 @@ export function buildProgram(): Command {
     .option('--fail-rate <0..1>', 'share of installations that fail and report the old version', '0')
     .option('--concurrency <n>', 'connections set up at once in a fleet', '100')
     .option('--connect-timeout <s>', 'give up a gateway that cannot connect within this many seconds', '30')
+    .option('--protocol <1|2>', 'gateway protocol: 1 (one-message Upgrade) or 2 (chunked, resumable, signed: docs/protocol-v2.md)', '1')
+    .option('--state-dir <dir>', 'protocol 2: where each gateway keeps its download and installed image (<dir>/<gatewayId>)', DEFAULT_STATE_DIR)
+    .option('--trusted-key <file>', 'protocol 2: trusted public keys, "<keyId> <base64>" lines (npm run keys -- public > file); required with --protocol 2')
+    .option('--exit-after-bytes <n>', 'protocol 2: exit once this many chunk bytes arrived (then start again to resume)')
+    .option('--drop-rate <0..1>', 'protocol 2: share of received chunks dropped, as if lost', '0')
     .showHelpAfterError();
 }
 
@@ -125,7 +146,19 @@ export function resolveSimOptions(
     failRate: number('fail-rate', flags.failRate ?? '0', (rate) => rate >= 0 && rate <= 1, 'a number in 0..1'),
     concurrency: number('concurrency', flags.concurrency ?? '100', positiveInteger, 'a positive integer'),
     connectTimeoutMs: Math.round(number('connect-timeout', flags.connectTimeout ?? '30', (s) => s > 0, 'a positive number of seconds') * 1000),
+    protocol: number('protocol', flags.protocol ?? '1', (p) => p === 1 || p === 2, '1 or 2') as 1 | 2,
+    stateDir: resolve(root, flags.stateDir ?? DEFAULT_STATE_DIR),
+    trustedKeyFile: flags.trustedKey === undefined ? undefined : resolve(flags.trustedKey),
+    exitAfterBytes: flags.exitAfterBytes === undefined ? null : number('exit-after-bytes', flags.exitAfterBytes, positiveInteger, 'a positive whole number of bytes'),
+    dropRate: number('drop-rate', flags.dropRate ?? '0', (rate) => rate >= 0 && rate < 1, 'a number in 0..1 (below 1)'),
   };
+  if (options.protocol === 2 && options.trustedKeyFile === undefined) {
+    throw new SimOptionsError('--protocol 2 needs --trusted-key <file>: the public keys the gateways trust (npm run keys -- public > trusted.keys)');
+  }
+  if (options.protocol === 1 && (flags.exitAfterBytes !== undefined || options.dropRate > 0 || flags.trustedKey !== undefined)) {
+    throw new SimOptionsError('--exit-after-bytes, --drop-rate and --trusted-key apply to --protocol 2 only');
+  }
+  if (options.trustedKeyFile !== undefined && !fileExists(options.trustedKeyFile)) throw new SimOptionsError(`trusted keys file ${options.trustedKeyFile} not found`);
   // Checked last, so that a mistyped flag is reported first.
   if (caFile !== undefined && !fileExists(caFile)) {
     throw new SimOptionsError(`CA file ${caFile} not found: \`npm run services:start\` creates certs/out/ca.crt; or pass --ca <file>, or --insecure for the plain listener`);

@@ -21,6 +21,8 @@ export interface SimulatedGatewayOptions {
   upgradeDelayMs: number;
   /** Share of installations (0..1) that fail and report the old version. */
   failRate: number;
+  /** 2: the Status says so (`"protocol": 2`) and installs come from the protocol-v2 agent. */
+  protocol?: 1 | 2;
   random?: () => number;
   now?: () => number;
 }
@@ -133,6 +135,8 @@ export class SimulatedGateway {
 
   private onLatestVersion(version: string): void {
     this.latestVersion = version;
+    // A protocol-v2 gateway waits for its deployment's Offer instead of fetching whole images.
+    if (this.options.protocol === 2) return;
     if (compareVersions(version, this.version) <= 0 || this.downloadedVersions.has(version)) return;
     const requested = this.requestedAt.get(version);
     // Asked already and no content yet: ask again only once an interval has passed.
@@ -174,8 +178,19 @@ export class SimulatedGateway {
     await this.sendStatus();
   }
 
+  /** The protocol-v2 agent installed `version` (verified and health-checked): report it. */
+  async installedByAgent(version: string): Promise<void> {
+    if (this.stopped) return;
+    const from = this.version;
+    this.version = version;
+    this.lastUpgradeAt = this.now();
+    this.onEvent({ kind: 'upgraded', gatewayId: this.gatewayId, from, to: version });
+    await this.sendStatus();
+  }
+
   private sendStatus(): Promise<void> {
-    const status = { companyId: this.options.companyId, version: this.version, timestamp: this.lastUpgradeAt };
+    const protocol = this.options.protocol === 2 ? { protocol: 2 } : {};
+    const status = { companyId: this.options.companyId, version: this.version, timestamp: this.lastUpgradeAt, ...protocol };
     return this.send(ToCloudMessageType.Status, JSON.stringify(status), () => this.transport.sendStatus(status));
   }
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseTrustedKeys, type TrustedKeys } from '@upgrade-manager/protocol-v2';
 import {
   GatewayFleet,
+  UpgradeAgent,
   fleetGatewayIds,
   type FleetStartResult,
   type GatewayClient,
@@ -11,9 +14,12 @@ import { describeInvalidFrame, describeSimEvent, logLine } from './message-log';
 import { ProgressLine, type ProgressOutput } from './progress-line';
 import type { SimOptions } from './sim-options';
 import { SimulatedGateway, type SimEvent } from './simulated-gateway';
+import { simulatedInstaller } from './simulated-installer';
 
 export interface SimulatorIo {
   stdout: ProgressOutput;
+  /** Protocol 2 with --exit-after-bytes: a gateway received that many bytes and saved its state. */
+  onExitAfterBytes?: (gatewayId: string) => void;
 }
 
 const RECONNECT_PERIOD_MS = 5_000;
@@ -26,15 +32,19 @@ export class Simulator {
   readonly stats: FleetStats;
   readonly fleet: GatewayFleet;
   private readonly gateways = new Map<GatewayClient, SimulatedGateway>();
+  private readonly agents = new Map<string, UpgradeAgent>();
+  private readonly trustedKeys: TrustedKeys;
   private readonly progress: ProgressLine | undefined;
   private readonly reportedErrors = new Set<string>();
   private stopped = false;
+  private readonly startedAgents = new Set<UpgradeAgent>();
 
   constructor(
     private readonly options: SimOptions,
     private readonly io: SimulatorIo,
     connectFn?: MqttConnect,
   ) {
+    this.trustedKeys = options.trustedKeyFile === undefined ? new Map() : parseTrustedKeys(readFileSync(options.trustedKeyFile, 'utf8'));
     const ids = options.count === null ? [options.gatewayId] : fleetGatewayIds(options.gatewayId, options.count);
     this.stats = new FleetStats(ids.length, options.version);
     // Read once and shared by every client.
@@ -57,7 +67,15 @@ export class Simulator {
     });
     if (this.fleetMode) this.progress = new ProgressLine(io.stdout, () => this.progressLine());
     for (const client of this.fleet.clients) this.attach(client);
-    this.fleet.on('clientConnect', (client) => this.gateways.get(client)?.start());
+    this.fleet.on('clientConnect', (client) => {
+      void this.gateways.get(client)?.start();
+      const agent = this.agents.get(client.gatewayId);
+      // Once: the agent's subscriptions live in the persistent session, and start() resumes a download.
+      if (agent && !this.startedAgents.has(agent)) {
+        this.startedAgents.add(agent);
+        agent.start().catch((error: Error) => this.note(client.gatewayId, `upgrade agent: ${error.message}`));
+      }
+    });
     this.fleet.on('clientFailed', (client, error) => {
       this.stats.connectFailures++;
       this.note(client.gatewayId, `could not connect to ${this.options.url}: ${errorMessage(error)}`);
@@ -72,6 +90,11 @@ export class Simulator {
   gateway(gatewayId: string): SimulatedGateway | undefined {
     const client = this.fleet.get(gatewayId);
     return client && this.gateways.get(client);
+  }
+
+  /** The protocol-v2 agent of `gatewayId`, for tests. */
+  agent(gatewayId: string): UpgradeAgent | undefined {
+    return this.agents.get(gatewayId);
   }
 
   /** Connects the gateways; each sends its start-up messages as soon as it is connected. */
@@ -89,6 +112,7 @@ export class Simulator {
     if (this.stopped) return;
     this.stopped = true;
     for (const gateway of this.gateways.values()) gateway.stop();
+    await Promise.all([...this.startedAgents].map((agent) => agent.stop()));
     // The last line shows the fleet as it was, not as it is while disconnecting.
     this.progress?.stop();
     await this.fleet.close();
@@ -110,10 +134,12 @@ export class Simulator {
         intervalMs: this.options.intervalMs,
         upgradeDelayMs: this.options.upgradeDelayMs,
         failRate: this.options.failRate,
+        protocol: this.options.protocol,
       },
       (event) => this.onEvent(event),
     );
     this.gateways.set(client, gateway);
+    if (this.options.protocol === 2) this.attachAgent(client, gateway);
     client.on('message', (message) => gateway.handle(message));
     client.on('invalidFrame', (invalid) => {
       this.stats.invalidFrames++;
@@ -124,6 +150,31 @@ export class Simulator {
     client.on('connect', () => this.print(client.gatewayId, 'connected'));
     client.on('offline', () => this.print(client.gatewayId, 'offline'));
     client.on('reconnect', () => this.print(client.gatewayId, 'reconnecting'));
+  }
+
+  private attachAgent(client: GatewayClient, gateway: SimulatedGateway): void {
+    const stateDir = join(this.options.stateDir, client.gatewayId);
+    const agent = new UpgradeAgent({
+      gatewayId: client.gatewayId,
+      stateDir,
+      trustedKeys: this.trustedKeys,
+      transport: client.agentTransport(),
+      installer: simulatedInstaller(stateDir),
+      onInstalled: (version) => gateway.installedByAgent(version),
+      exitAfterBytes: this.options.exitAfterBytes ?? undefined,
+      onExitAfterBytes: () => {
+        this.note(client.gatewayId, `exiting after ${agent.stats.receivedBytes} bytes (--exit-after-bytes); start again with the same --state-dir to resume`);
+        this.io.onExitAfterBytes?.(client.gatewayId);
+      },
+      dropRate: this.options.dropRate,
+    });
+    this.agents.set(client.gatewayId, agent);
+    client.on('otherMessage', (topic, payload) => agent.handle(topic, payload));
+    agent.on('progress', ({ state, bytes, reason }) => {
+      if (!this.fleetMode) this.print(client.gatewayId, `v2 ${state}${bytes === null ? '' : ` ${bytes} bytes`}${reason ? `: ${reason}` : ''}`);
+      else if (state === 'rejected' || state === 'failed') this.note(client.gatewayId, `v2 ${state}: ${reason ?? ''}`);
+    });
+    agent.on('problem', (error) => this.note(client.gatewayId, `upgrade agent: ${error.message}`));
   }
 
   private onEvent(event: SimEvent): void {

@@ -7,6 +7,8 @@ import { backupCommand, restoreCommand } from './backup.commands';
 import { BootstrapDataService, type Credentials } from './bootstrap-data.service';
 import { CliModule } from './cli.module';
 import { BackupError } from './database-backup';
+import { createKeyCommand, keyFileOf, KeysCommandError, publicKeyCommand, signImageCommand } from './keys.commands';
+import { SigningKeyFileError } from '../image-signing/signing-key-file';
 
 // Operator commands: `npm run init-app`, `sample-companies`, `db:backup`, `db:restore` (see tools/scripts/api-cli.mjs).
 
@@ -90,6 +92,25 @@ program
     await restoreCommand(process.env['MONGO_URL'] || DEFAULT_MONGO_URL, dir, options, log);
   });
 
+const keys = program.command('keys').description('The Ed25519 key that signs image manifests (protocol v2, docs/protocol-v2.md)');
+keys
+  .command('create')
+  .description('Create a new signing key file with mode 0600 (default: SIGNING_KEY_FILE or $DATA_DIR/keys/manifest-signing.pem)')
+  .option('--file <path>', 'key file to create')
+  .action((options: { file?: string }) => createKeyCommand(keyFileOf(options.file, process.env), log));
+keys
+  .command('public')
+  .description("Print the key's trusted-keys line for gateways: <keyId> <base64 public key>")
+  .option('--file <path>', 'key file to read')
+  .action((options: { file?: string }) => publicKeyCommand(keyFileOf(options.file, process.env), log));
+keys
+  .command('sign')
+  .description('Print a detached signature of an image, to upload with POST /api/versions (fields signature, keyId)')
+  .argument('<image>', 'image file')
+  .requiredOption('--version <version>', 'the version the image will be uploaded as')
+  .option('--file <path>', 'key file to sign with')
+  .action((image: string, options: { version: string; file?: string }) => signImageCommand(keyFileOf(options.file, process.env), image, options.version, log));
+
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (error: unknown) => {
@@ -99,7 +120,7 @@ program.parseAsync(process.argv).then(
       console.error(error.message);
       process.exit(2);
     }
-    const expected = error instanceof BackupError || error instanceof DomainError;
+    const expected = error instanceof BackupError || error instanceof DomainError || error instanceof KeysCommandError || error instanceof SigningKeyFileError;
     console.error(expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },

@@ -37,6 +37,13 @@ export const envSchema = z
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
     MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
+    DATA_DIR: z.string().default('.data'),
+    // Protocol v2 (docs/protocol-v2.md): manifest signing and chunked delivery.
+    SIGNING_KEY_FILE: z.string().optional(),
+    TRUSTED_KEYS_FILE: z.string().optional(),
+    CHUNK_SIZE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+    CHUNK_CACHE_BYTES: z.coerce.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+    CHUNK_STREAM_BYTES_PER_S: z.coerce.number().int().min(64 * 1024).default(8 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_MODE === 'jwt' && (!env.JWT_SECRET || env.JWT_SECRET.length < 16)) {

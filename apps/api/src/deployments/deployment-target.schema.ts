@@ -2,7 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { UPGRADE_STATUSES, type UpgradeStatus } from '@upgrade-manager/dto';
 import type { HydratedDocument } from 'mongoose';
 
-export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'publish-failed'] as const;
+export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'publish-failed', 'install-failed', 'rejected'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** The state of one gateway in one deployment: pending until its Status confirms or fails it. */

@@ -22,6 +22,8 @@ export interface StatusReport {
 
 export interface TargetChange extends TargetTransition {
   target: StoredTarget;
+  /** What the gateway said, for the event log. */
+  detail?: string;
 }
 
 /**
@@ -134,6 +136,15 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     });
   }
 
+  /** A protocol-v2 target that reported `failed` or `rejected` (docs/protocol-v2.md); `detail` is its reason. */
+  failReported(deploymentId: string, gatewayId: string, reason: 'install-failed' | 'rejected', detail: string): Promise<number> {
+    return this.exclusive(async () => {
+      await this.ensureLoaded();
+      const targets = this.pending.ofDeployment(deploymentId, [gatewayId]);
+      return this.apply(targets.map((target) => ({ target, status: 'failed', reason, reportedVersion: null, detail })));
+    });
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.lock.then(work);
     this.lock = run.catch(() => undefined);
@@ -172,12 +183,12 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     );
     this.pending.remove(changes.map(({ target }) => target));
 
-    const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion }) => ({
+    const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion, detail }) => ({
       type: status === 'confirmed' ? 'upgrade.confirmed' : 'upgrade.failed',
       companyId: target.companyId,
       actor: null,
       gatewayId: target.gatewayId,
-      details: { deploymentId: target.deploymentId, version: target.version, ...(reason ? { reason } : {}), ...(reportedVersion ? { reportedVersion } : {}) },
+      details: { deploymentId: target.deploymentId, version: target.version, ...(reason ? { reason } : {}), ...(reportedVersion ? { reportedVersion } : {}), ...(detail ? { detail } : {}) },
     }));
     await this.events.recordMany(events);
     for (const { target, status, reason, reportedVersion } of changes) {

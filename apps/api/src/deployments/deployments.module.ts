@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { GatewaysModule } from '../gateways/gateways.module';
+import { ImageDeliveryModule } from '../image-delivery/image-delivery.module';
 import { VersionsModule } from '../versions/versions.module';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
 import { Deployment, DeploymentSchema } from './deployment.schema';
@@ -13,6 +14,7 @@ import { DeploymentsService } from './deployments.service';
   imports: [
     GatewaysModule,
     VersionsModule,
+    ImageDeliveryModule,
     MongooseModule.forFeature([
       { name: Deployment.name, schema: DeploymentSchema },
       { name: DeploymentTarget.name, schema: DeploymentTargetSchema },

@@ -17,6 +17,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
@@ -59,16 +60,22 @@ export class DeploymentsService {
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
     private readonly config: AppConfigService,
+    private readonly delivery: ImageDeliveryService,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
     const { gateways, skipsDisabled } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
-    const content = await this.versions.readContent(dto.version);
-    if (content === null) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
-
     const gatewayIds = gateways.map((gateway) => gateway.gatewayId);
+    // Protocol v2 gateways get a signed Offer and chunks (docs/protocol-v2.md); the others the v1 Upgrade.
+    const v2Ids = await this.delivery.protocolV2Gateways(gatewayIds);
+    const v1Ids = gatewayIds.filter((gatewayId) => !v2Ids.has(gatewayId));
+    const image = await this.versions.get(dto.version);
+    this.delivery.assertFitsV1(dto.version, image.size, v1Ids);
+    const content = v1Ids.length === 0 ? null : await this.versions.readContent(dto.version);
+    if (v1Ids.length > 0 && content === null) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
+
     const companyIds = [...new Set(gateways.map((gateway) => gateway.companyId))].sort();
     const now = new Date();
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
@@ -89,9 +96,13 @@ export class DeploymentsService {
       updatedAt: now,
     }));
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
-    const broadcast = scope === 'all' && !skipsDisabled;
-    const frame = this.messenger.encodeImageFrame(content);
-    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => this.publish(id, frame, gatewayIds, broadcast));
+    const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
+    const frame = content === null ? null : this.messenger.encodeImageFrame(content);
+    const v2Targets = gateways.filter((gateway) => v2Ids.has(gateway.gatewayId));
+    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => {
+      if (frame !== null) this.publish(id, frame, v1Ids, broadcast);
+      this.offerV2(id, dto.version, v2Targets);
+    });
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
     await this.events.recordMany(
       // Dated at the deployment, before any confirmation, however the writes interleave.
@@ -147,7 +158,14 @@ export class DeploymentsService {
       .lean<DeploymentTarget[]>();
     const counts = emptyCounts();
     for (const target of targets) addToCounts(counts, target.status);
-    return { ...toDeploymentDto(deployment, counts), targets: targets.map(toTargetDto) };
+    const progress = await this.delivery.progressOf(id);
+    return {
+      ...toDeploymentDto(deployment, counts),
+      targets: targets.map((target) => {
+        const delivery = progress.get(target.gatewayId);
+        return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
+      }),
+    };
   }
 
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
@@ -201,6 +219,14 @@ export class DeploymentsService {
     const wanted = new Set(gatewayIds);
     const all = await this.gateways.find(visible, projection).lean<Found[]>();
     return all.filter((gateway) => wanted.has(gateway.gatewayId));
+  }
+
+  private offerV2(deploymentId: string, version: string, targets: TargetGateway[]): void {
+    this.delivery.offer(deploymentId, version, targets).catch(async (error: Error) => {
+      this.logger.error(`Deployment ${deploymentId}: could not offer ${version} to v2 gateways: ${error.message}`);
+      const gatewayIds = targets.map((target) => target.gatewayId);
+      await this.tracker.failUnpublished(deploymentId, gatewayIds).catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
+    });
   }
 
   // The response does not wait for the broker: an unreachable broker would hold the request,

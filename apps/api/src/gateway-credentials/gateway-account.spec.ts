@@ -8,8 +8,10 @@ describe('gateway account (dynamic-security commands)', () => {
       ['publishClientSend', 'TOCLOUD/+/gw-7'],
       ['subscribePattern', 'TOGATEWAY/+'],
       ['subscribePattern', 'TOGATEWAY/+/gw-7'],
+      ['subscribePattern', 'TOGATEWAY/UPGRADE_CHUNK_SHARED/+'],
       ['publishClientReceive', 'TOGATEWAY/+'],
       ['publishClientReceive', 'TOGATEWAY/+/gw-7'],
+      ['publishClientReceive', 'TOGATEWAY/UPGRADE_CHUNK_SHARED/+'],
     ]);
     const denied = acls.filter((acl) => !acl.allow);
     expect(denied.map((acl) => [acl.acltype, acl.topic])).toEqual([

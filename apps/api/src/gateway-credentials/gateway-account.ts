@@ -1,4 +1,5 @@
 import { TOCLOUD_PREFIX, toGatewaySubscriptions } from '@upgrade-manager/frame-codec';
+import { SHARED_CHUNK_SUBSCRIPTION } from '@upgrade-manager/protocol-v2';
 import type { DynsecCommand } from './dynsec-control.client';
 
 export function gatewayRoleName(gatewayId: string): string {
@@ -9,6 +10,8 @@ export function gatewayRoleName(gatewayId: string): string {
  * The role of one gateway's own account: publish `TOCLOUD/<message>/<id>`, subscribe to and
  * receive `TOGATEWAY/<message>` and `TOGATEWAY/<message>/<id>`. Everything else is denied by an
  * explicit rule: the plugin would otherwise defer to the ACL file, which allows any subscription.
+ * Protocol v2 adds the shared chunk streams `TOGATEWAY/UPGRADE_CHUNK_SHARED/<sha256>`: images are
+ * global (every gateway may request any version), so every gateway may hear them.
  * Receive rules matter as much as subscribe rules, because a session taken over from the shared
  * account keeps its old subscriptions.
  */
@@ -22,9 +25,11 @@ export function gatewayRoleAcls(gatewayId: string): DynsecAcl[] {
     denyRest('publishClientSend'),
     allow('subscribePattern', broadcast),
     allow('subscribePattern', own),
+    allow('subscribePattern', SHARED_CHUNK_SUBSCRIPTION),
     denyRest('subscribePattern'),
     allow('publishClientReceive', broadcast),
     allow('publishClientReceive', own),
+    allow('publishClientReceive', SHARED_CHUNK_SUBSCRIPTION),
     denyRest('publishClientReceive'),
   ];
 }

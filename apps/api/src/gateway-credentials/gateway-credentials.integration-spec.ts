@@ -163,6 +163,21 @@ describe('per-gateway broker accounts: issued, enforced, rotated and revoked (re
     expect(forA).toEqual([`TOGATEWAY/UPGRADE/${a}`]);
   });
 
+  it('lets a per-gateway account hear the shared chunk streams of protocol v2, and only the API write them', async () => {
+    const companyId = uniqueId('co');
+    const a = await registeredGateway(companyId, 'gw-v2');
+    const rawA = await connectAs(await issue(a), a);
+    const topic = `TOGATEWAY/UPGRADE_CHUNK_SHARED/${'ab'.repeat(32)}`;
+    await expect(rawA.subscribeAsync(topic, { qos: 0 })).resolves.toHaveLength(1);
+    const heard: string[] = [];
+    rawA.on('message', (_topic, payload) => heard.push(payload.toString()));
+    await rawA.publishAsync(topic, Buffer.from('forged'), { qos: 1 }).catch(() => undefined);
+    await cloud.publishAsync(topic, Buffer.from('from-api'), { qos: 1 });
+    await eventually(async () => expect(heard).toContain('from-api'));
+    expect(heard).not.toContain('forged');
+    await rawA.endAsync(true);
+  });
+
   it('holds the shared account to the client id as well: A cannot speak for B and receives nothing of B', async () => {
     const companyId = uniqueId('co');
     const [a, b] = [await registeredGateway(companyId, 'gw-a'), await registeredGateway(companyId, 'gw-b')];

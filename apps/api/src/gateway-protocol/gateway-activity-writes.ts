@@ -44,7 +44,7 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): Act
     }
     companyIds.add(status.companyId);
     statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
-    const set: Record<string, unknown> = { companyId: status.companyId, version: status.version, lastSeenAt };
+    const set: Record<string, unknown> = { companyId: status.companyId, version: status.version, lastSeenAt, protocol: status.protocol ?? null };
     const setOnInsert: Record<string, unknown> = { gatewayId, name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
     // A Status without a timestamp keeps the last upgrade time already known.
     if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;

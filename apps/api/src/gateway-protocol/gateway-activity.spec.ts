@@ -30,7 +30,7 @@ describe('gateway activity', () => {
     const [gw1, gw3] = writes.upserts;
     expect(gw1.gatewayId).toBe('gw-1');
     expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1' });
-    expect(gw1.updateOne.update.$set).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) });
+    expect(gw1.updateOne.update.$set).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
     expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', enabled: true, upgrade: null });
     expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
     // No timestamp: a new gateway starts without one, an existing one keeps its own.

@@ -29,6 +29,8 @@ export class Gateway {
   @Prop({ default: true }) enabled!: boolean;
   @Prop({ type: [String], default: [] }) tags!: string[];
   @Prop({ type: GatewayUpgradeSchema, default: null }) upgrade!: GatewayUpgrade | null;
+  // From its latest Status: 2 for a gateway that speaks protocol v2 (docs/protocol-v2.md), else null.
+  @Prop({ type: Number, default: null }) protocol!: number | null;
   createdAt?: Date;
   updatedAt?: Date;
 }

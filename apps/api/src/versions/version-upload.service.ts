@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
+import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { ImageStorage, type StoredImage } from './image-storage.service';
 import { rejectionReasonOf, VersionsMetrics } from './versions.metrics';
 import { VersionsService } from './versions.service';
@@ -18,6 +19,8 @@ const PENDING_FILE_NAME = 'pending-upload';
 
 interface UploadParts {
   version?: string;
+  signature?: string;
+  keyId?: string;
   image?: StoredImage;
   truncated: boolean;
   problem?: unknown;
@@ -44,14 +47,15 @@ export class VersionUploadService {
     private readonly storage: ImageStorage,
     private readonly metrics: VersionsMetrics,
     private readonly config: AppConfigService,
+    private readonly signer: ImageSigner,
   ) {}
 
   async receive(request: IncomingMessage, principal: Principal): Promise<VersionDto> {
     const maxBytes = this.config.get('MAX_IMAGE_BYTES');
     try {
       const parts = await this.readParts(request, maxBytes);
-      const version = await this.checkParts(parts, maxBytes);
-      return await this.versions.add({ version, image: parts.image as StoredImage, source: 'upload', actor: principal });
+      const { version, signature } = await this.checkParts(parts, maxBytes);
+      return await this.versions.add({ version, image: parts.image as StoredImage, source: 'upload', actor: principal, signature });
     } catch (error) {
       this.metrics.rejected('upload', rejectionReasonOf(error));
       throw error;
@@ -74,6 +78,8 @@ export class VersionUploadService {
     const storing: Promise<void>[] = [];
     parser.on('field', (name, value) => {
       if (name === VERSION_UPLOAD_FIELDS.version && parts.version === undefined) parts.version = value.trim();
+      if (name === VERSION_UPLOAD_FIELDS.signature && parts.signature === undefined) parts.signature = value.trim();
+      if (name === VERSION_UPLOAD_FIELDS.keyId && parts.keyId === undefined) parts.keyId = value.trim();
     });
     parser.on('file', (name, file) => {
       if (name !== VERSION_UPLOAD_FIELDS.file || storing.length > 0) {
@@ -114,8 +120,8 @@ export class VersionUploadService {
     }
   }
 
-  /** The version to record; otherwise the stored image is removed and the reason thrown. */
-  private async checkParts(parts: UploadParts, maxBytes: number): Promise<string> {
+  /** The version to record (with its verified detached signature); otherwise the stored image is removed and the reason thrown. */
+  private async checkParts(parts: UploadParts, maxBytes: number): Promise<{ version: string; signature?: ManifestSignature }> {
     const { image, version } = parts;
     try {
       if (parts.problem) throw parts.problem;
@@ -125,10 +131,22 @@ export class VersionUploadService {
       if (version === undefined) throw invalid(`The form has no "${VERSION_UPLOAD_FIELDS.version}" field`);
       const problem = await this.versions.checkNewVersion(version);
       if (problem) throw problem;
-      return version;
+      return { version, signature: this.checkSignature(parts, version, image) };
     } catch (error) {
       if (image) await this.storage.discard(image.fileId);
       throw error;
     }
+  }
+
+  /** The detached signature, verified against the trusted keys; undefined when none was sent (the server signs). */
+  private checkSignature(parts: UploadParts, version: string, image: StoredImage): ManifestSignature | undefined {
+    const { signature, keyId } = parts;
+    if (signature === undefined && keyId === undefined) return undefined;
+    if (!signature || !keyId) {
+      throw invalid(`A detached signature needs both "${VERSION_UPLOAD_FIELDS.signature}" (base64) and "${VERSION_UPLOAD_FIELDS.keyId}"`);
+    }
+    const detached = { keyId, signature };
+    this.signer.assertValid({ version, size: image.size, sha256: image.sha256 }, detached);
+    return detached;
   }
 }

@@ -21,6 +21,9 @@ export class Version {
   @Prop({ type: VersionCreator, default: null }) createdBy!: VersionCreator | null;
   @Prop({ type: String, required: true, enum: VERSION_SOURCES }) source!: VersionSource;
   @Prop({ type: Types.ObjectId, required: true }) fileId!: Types.ObjectId;
+  // Ed25519 signature of the canonical manifest (docs/protocol-v2.md) and the id of its key.
+  @Prop({ type: String, default: null }) keyId!: string | null;
+  @Prop({ type: String, default: null }) signature!: string | null;
 }
 
 export type VersionDocument = HydratedDocument<Version>;

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
@@ -82,11 +83,17 @@ export class VersionsController {
     schema: {
       type: 'object',
       required: [VERSION_UPLOAD_FIELDS.version, VERSION_UPLOAD_FIELDS.file],
-      properties: { [VERSION_UPLOAD_FIELDS.version]: { type: 'string', example: '1.2' }, [VERSION_UPLOAD_FIELDS.file]: { type: 'string', format: 'binary' } },
+      properties: {
+        [VERSION_UPLOAD_FIELDS.version]: { type: 'string', example: '1.2' },
+        [VERSION_UPLOAD_FIELDS.keyId]: { type: 'string', description: 'Id of a trusted key (TRUSTED_KEYS_FILE) that made the detached signature; with signature' },
+        [VERSION_UPLOAD_FIELDS.signature]: { type: 'string', description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md); without it the server signs' },
+        [VERSION_UPLOAD_FIELDS.file]: { type: 'string', format: 'binary' },
+      },
     },
   })
   @ApiCreatedResponse({ type: VersionDto })
   @ApiConflictResponse({ description: 'The version (or one that orders the same, 1 for 1.0) exists.' })
+  @ApiBadRequestResponse({ description: 'Invalid form, or a detached signature that does not verify against a trusted key; nothing is stored.' })
   @ApiPayloadTooLargeResponse({ description: 'The file is larger than MAX_IMAGE_BYTES; nothing is stored.' })
   @ApiForbiddenResponse()
   upload(@CurrentPrincipal() principal: Principal, @Req() request: Request): Promise<VersionDto> {

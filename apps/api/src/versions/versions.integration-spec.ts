@@ -170,7 +170,7 @@ describe('versions (real database, broker and resources folder)', () => {
     const items = await list();
     expect(items.map((item) => item.version)).toEqual([v('10'), v('9'), v('2'), v('1'), v('0.5')]);
     expect(items.map((item) => item.latest)).toEqual([true, false, false, false, false]);
-    expect(Object.keys(items[0]).sort()).toEqual(['crc32', 'createdAt', 'createdBy', 'latest', 'sha256', 'size', 'source', 'version']);
+    expect(Object.keys(items[0]).sort()).toEqual(['crc32', 'createdAt', 'createdBy', 'keyId', 'latest', 'sha256', 'signature', 'size', 'source', 'version']);
 
     const one = await fetch(`${api.baseUrl}/api/versions/${v('9')}`);
     expect(await one.json()).toMatchObject({ version: v('9'), size: 10, latest: false });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ImageSigningModule } from '../image-signing/image-signing.module';
 import { ImageStorage } from './image-storage.service';
 import { ResourcesWatcher } from './resources-watcher.service';
 import { VersionUploadService } from './version-upload.service';
@@ -9,7 +10,7 @@ import { VersionsMetrics } from './versions.metrics';
 import { VersionsService } from './versions.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }])],
+  imports: [MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }]), ImageSigningModule],
   controllers: [VersionsController],
   providers: [VersionsService, ImageStorage, VersionUploadService, ResourcesWatcher, VersionsMetrics],
   exports: [VersionsService],

@@ -2,13 +2,15 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUPER_COMPANY_ID, type VersionDto, type VersionListDto, type VersionSource } from '@upgrade-manager/dto';
 import { sortVersions } from '@upgrade-manager/frame-codec';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { MAX_V1_IMAGE_BYTES } from '../image-delivery/mqtt-packet-limit';
+import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { CoalescingRunner } from './coalescing-runner';
 import { ImageStorage, type StoredImage } from './image-storage.service';
@@ -22,6 +24,17 @@ export interface NewVersion {
   image: StoredImage;
   source: VersionSource;
   actor: Principal | null;
+  /** A detached signature made elsewhere, already verified; otherwise the server signs. */
+  signature?: ManifestSignature;
+}
+
+export interface SignedImage {
+  version: string;
+  size: number;
+  sha256: string;
+  fileId: Types.ObjectId;
+  keyId: string;
+  signature: string;
 }
 
 // An announcement still going out at shutdown gets this long; gateways ask again when they start.
@@ -69,6 +82,7 @@ export class VersionsService implements BeforeApplicationShutdown {
     private readonly messenger: GatewayMessenger,
     private readonly metrics: VersionsMetrics,
     private readonly config: AppConfigService,
+    private readonly signer: ImageSigner,
   ) {
     this.announcer = new CoalescingRunner(
       () => this.broadcastVersions(),
@@ -139,6 +153,21 @@ export class VersionsService implements BeforeApplicationShutdown {
     return { version: this.toDto(record, (await this.latestVersion()) === record.version), content: this.storage.openDownload(record.fileId) };
   }
 
+  /**
+   * What protocol v2 delivers: the stored image and its manifest signature. A version recorded
+   * before signing existed is signed with the server's key now (once: the write is conditional).
+   */
+  async signedImage(version: string): Promise<SignedImage> {
+    const record = await this.findRecord(version);
+    let { keyId, signature } = record;
+    if (!keyId || !signature) {
+      ({ keyId, signature } = this.signer.sign({ version: record.version, size: record.size, sha256: record.sha256 }));
+      await this.versions.updateOne({ _id: record._id, signature: null }, { $set: { keyId, signature } });
+      ({ keyId, signature } = (await this.findRecord(version)) as { keyId: string; signature: string });
+    }
+    return { version: record.version, size: record.size, sha256: record.sha256, fileId: record.fileId, keyId, signature };
+  }
+
   /** Why this version cannot be added, or null when it can (valid and not taken). */
   async checkNewVersion(version: string): Promise<DomainError | null> {
     const key = versionKey(version);
@@ -155,6 +184,7 @@ export class VersionsService implements BeforeApplicationShutdown {
    */
   async add(input: NewVersion): Promise<VersionDto> {
     const { version, image, source, actor } = input;
+    const { keyId, signature } = input.signature ?? this.signer.sign({ version, size: image.size, sha256: image.sha256 });
     const key = versionKey(version);
     let record: VersionRecord;
     try {
@@ -170,6 +200,8 @@ export class VersionsService implements BeforeApplicationShutdown {
         createdBy: actor ? { userId: actor.userId, email: actor.email } : null,
         source,
         fileId: image.fileId,
+        keyId,
+        signature,
       });
       record = created.toObject<VersionRecord>();
     } catch (error) {
@@ -242,8 +274,13 @@ export class VersionsService implements BeforeApplicationShutdown {
   }
 
   private async loadContent(key: string): Promise<Buffer | null> {
-    const record = await this.versions.findOne({ key }, { fileId: 1, size: 1 }).lean<Pick<Version, 'fileId' | 'size'>>();
+    const record = await this.versions.findOne({ key }, { fileId: 1, size: 1, version: 1 }).lean<Pick<Version, 'fileId' | 'size' | 'version'>>();
     if (!record) return null;
+    // Only protocol v2 delivers larger images, chunk by chunk; never hold one whole in memory.
+    if (record.size > MAX_V1_IMAGE_BYTES) {
+      this.logger.warn(`Version ${record.version} (${record.size} bytes) does not fit one MQTT message; only protocol-v2 gateways can receive it`);
+      return null;
+    }
     return this.storage.readAll(record.fileId, record.size);
   }
 
@@ -265,6 +302,8 @@ export class VersionsService implements BeforeApplicationShutdown {
       createdBy: record.createdBy ? { userId: record.createdBy.userId, email: record.createdBy.email } : null,
       source: record.source,
       latest,
+      keyId: record.keyId ?? null,
+      signature: record.signature ?? null,
     };
   }
 }

@@ -68,16 +68,30 @@ export class CreateDeploymentDto {
   all?: true;
 }
 
+export const DELIVERY_STATES = ['offered', 'downloading', 'downloaded', 'verified', 'installing', 'succeeded', 'failed', 'rejected'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** How a protocol-v2 target's download and installation go (docs/protocol-v2.md), from its progress reports. */
+export class TargetDeliveryDto {
+  @ApiProperty({ enum: [2] }) protocol!: 2;
+  @ApiProperty({ enum: DELIVERY_STATES, description: 'offered until the gateway reports; then its latest state.' }) state!: DeliveryState;
+  @ApiProperty({ description: 'Bytes of the image the gateway holds.' }) bytes!: number;
+  @ApiProperty({ description: 'Image size in bytes.' }) size!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'The reason a gateway gave for failed or rejected (at most 1 KiB).' }) reason!: string | null;
+}
+
 export class DeploymentTargetDto {
   @ApiProperty() gatewayId!: string;
   @ApiProperty() companyId!: string;
   @ApiProperty({ enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
-  @ApiProperty({ type: String, nullable: true, description: 'Why a target failed: reported-version, timeout, superseded, publish-failed.' })
+  @ApiProperty({ type: String, nullable: true, description: 'Why a target failed: reported-version, timeout, superseded, publish-failed, install-failed or rejected (protocol v2).' })
   reason!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Version a failed target reported instead.' })
   reportedVersion!: string | null;
   @ApiProperty({ format: 'date-time' }) deadline!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({ type: TargetDeliveryDto, description: 'Protocol-v2 targets only: download and installation progress.' })
+  delivery?: TargetDeliveryDto;
 }
 
 export class DeploymentCountsDto {

@@ -113,6 +113,8 @@ export class GatewayDto {
   @ApiProperty({ description: 'Heard from within ONLINE_WINDOW_S.' }) online!: boolean;
   @ApiProperty({ type: GatewayUpgradeDto, nullable: true, description: 'Latest deployment to this gateway.' })
   upgrade!: GatewayUpgradeDto | null;
+  @ApiPropertyOptional({ enum: [2], description: 'Present when the gateway announced protocol v2 in its latest Status (docs/protocol-v2.md).' })
+  protocol?: 2;
   @ApiProperty({ type: String, nullable: true }) address!: string | null;
   @ApiProperty({ type: Number, nullable: true }) latitude!: number | null;
   @ApiProperty({ type: Number, nullable: true }) longitude!: number | null;

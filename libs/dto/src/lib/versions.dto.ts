@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Multipart field names of `POST /api/versions`; send `version` before `file` when you can. */
-export const VERSION_UPLOAD_FIELDS = { version: 'version', file: 'file' } as const;
+export const VERSION_UPLOAD_FIELDS = { version: 'version', file: 'file', signature: 'signature', keyId: 'keyId' } as const;
 
 export const VERSION_SOURCES = ['upload', 'resources'] as const;
 export type VersionSource = (typeof VERSION_SOURCES)[number];
@@ -25,6 +25,10 @@ export class VersionDto {
   @ApiProperty({ enum: VERSION_SOURCES }) source!: VersionSource;
   @ApiProperty({ description: 'True for the newest version, the one announced to gateways as Latest Version.' })
   latest!: boolean;
+  @ApiProperty({ required: false, nullable: true, description: 'Id of the Ed25519 key that signed the manifest (protocol v2).' })
+  keyId?: string | null;
+  @ApiProperty({ required: false, nullable: true, description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md).' })
+  signature?: string | null;
 }
 
 export class VersionListDto {

@@ -220,3 +220,19 @@ describe('payload builders', () => {
     expect(error.field).toBe(field);
   });
 });
+
+describe('the protocol field of Status (v2 capability)', () => {
+  it('is read when present and absent for v1 gateways', () => {
+    expect(parseStatusPayload(Buffer.from('{"companyId":"2","version":"1.0","protocol":2}'))).toEqual({ companyId: '2', version: '1.0', lastUpgradeAt: null, protocol: 2 });
+    expect(parseStatusPayload(Buffer.from('{"companyId":"2","version":"1.0","protocol":null}'))).not.toHaveProperty('protocol');
+  });
+
+  it.each(['"2"', '3', '0', '1.5'])('refuses protocol %s', (value) => {
+    expect(payloadError(() => parseStatusPayload(Buffer.from(`{"companyId":"2","version":"1.0","protocol":${value}}`))).field).toBe('protocol');
+  });
+
+  it('is written only when given', () => {
+    expect(statusPayload({ companyId: '2', version: '1.0', protocol: 2 }).toString()).toBe('{"companyId":"2","version":"1.0","protocol":2}');
+    expect(statusPayload({ companyId: '2', version: '1.0' }).toString()).toBe('{"companyId":"2","version":"1.0"}');
+  });
+});

@@ -15,6 +15,8 @@ export interface StatusPayload {
   version: string;
   /** The gateway's last upgrade, ms since the epoch; null when it did not say. */
   lastUpgradeAt: number | null;
+  /** Highest protocol version the gateway speaks (`"protocol": 2`); absent for v1 gateways. */
+  protocol?: number;
 }
 
 export interface VersionPayload {
@@ -30,7 +32,12 @@ export interface StatusPayloadInput {
   version: string;
   /** Last upgrade, ms since the epoch; omitted from the JSON when null or undefined. */
   timestamp?: number | null;
+  /** Protocol version the gateway speaks beyond v1 (2); omitted when undefined, as v1 gateways do. */
+  protocol?: number;
 }
+
+/** Protocol versions a Status may announce (`"protocol": 2`, docs/protocol-v2.md). */
+export const MAX_PROTOCOL_VERSION = 2;
 
 interface JsonObject {
   fields: Record<string, unknown>;
@@ -123,7 +130,16 @@ export function parseStatusPayload(payload: Uint8Array): StatusPayload {
   const companyId = toCompanyId(present(fields, 'companyId'));
   const version = toVersion(present(fields, 'version'), rawMemberText(text, 'version'), 'version');
   const lastUpgradeAt = toTimestamp(Object.hasOwn(fields, 'timestamp') ? fields['timestamp'] : undefined);
-  return { companyId, version, lastUpgradeAt };
+  const protocol = toProtocol(Object.hasOwn(fields, 'protocol') ? fields['protocol'] : undefined);
+  return protocol === undefined ? { companyId, version, lastUpgradeAt } : { companyId, version, lastUpgradeAt, protocol };
+}
+
+function toProtocol(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PROTOCOL_VERSION) {
+    throw invalid('protocol', `must be an integer in 1..${MAX_PROTOCOL_VERSION}, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** Request Upgrade (gateway → cloud): `{"version": "1.0"}`, the version as a string or a number. */
@@ -182,5 +198,8 @@ export function statusPayload(input: StatusPayloadInput): Buffer {
   if (timestamp !== null && (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP_MS)) {
     throw invalid('timestamp', `must be integer milliseconds since the epoch, got ${timestamp}`);
   }
-  return jsonBuffer(timestamp === null ? { companyId, version: input.version } : { companyId, version: input.version, timestamp });
+  const protocol = toProtocol(input.protocol);
+  const body: Record<string, unknown> = timestamp === null ? { companyId, version: input.version } : { companyId, version: input.version, timestamp };
+  if (protocol !== undefined) body['protocol'] = protocol;
+  return jsonBuffer(body);
 }

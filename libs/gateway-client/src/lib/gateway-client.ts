@@ -21,6 +21,7 @@ import {
   type LatestVersionMessage,
   type UpgradeMessage,
 } from './gateway-message';
+import type { AgentTransport } from './upgrade-agent';
 import { DEFAULT_CONNECT_TIMEOUT_MS, toMqttOptions, type GatewayClientOptions } from './gateway-client.options';
 
 export interface GatewayClientEvents {
@@ -30,6 +31,8 @@ export interface GatewayClientEvents {
   availableVersions: [AvailableVersionsMessage];
   upgrade: [UpgradeMessage];
   downloadUpgrade: [DownloadUpgradeMessage];
+  /** A message on a topic protocol v1 does not know (protocol v2: feed it to an UpgradeAgent). */
+  otherMessage: [topic: string, payload: Buffer];
   /** A frame that failed to decode; it is dropped, nothing throws. */
   invalidFrame: [InvalidFrame];
   /** Every (re)connection, after the subscriptions of the first one are in place. */
@@ -48,6 +51,8 @@ export interface StatusInput {
   version: string;
   /** Last upgrade, ms since the epoch; omitted from the payload when null or undefined. */
   timestamp?: number | null;
+  /** 2 for a gateway that speaks protocol v2; omitted for v1. */
+  protocol?: number;
 }
 
 export interface PublishRawOptions {
@@ -140,7 +145,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   async sendStatus(status: StatusInput): Promise<void> {
     const companyId = status.companyId ?? this.options.companyId;
     if (companyId === undefined) throw new Error(`gateway ${this.gatewayId}: sendStatus needs a companyId`);
-    await this.publishFrame(ToCloudMessageType.Status, statusPayload({ companyId, version: status.version, timestamp: status.timestamp }));
+    await this.publishFrame(ToCloudMessageType.Status, statusPayload({ companyId, version: status.version, timestamp: status.timestamp, protocol: status.protocol }));
   }
 
   async requestLatestVersion(): Promise<void> {
@@ -158,6 +163,26 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   /** Publishes bytes as they are, on any topic: for tests that send malformed frames. */
   async publishRaw(topic: string, bytes: Buffer | string, options: PublishRawOptions = {}): Promise<void> {
     await this.client().publishAsync(topic, bytes, { qos: options.qos ?? QOS, retain: options.retain ?? false });
+  }
+
+  /** Subscribes (QoS 1) to more topics, e.g. those of protocol v2. */
+  async subscribeTopics(topics: string[]): Promise<void> {
+    await this.client().subscribeAsync(topics, { qos: QOS });
+  }
+
+  async unsubscribeTopics(topics: string[]): Promise<void> {
+    await this.client().unsubscribeAsync(topics);
+  }
+
+  /** The transport an UpgradeAgent sends and subscribes through. */
+  agentTransport(): AgentTransport {
+    return {
+      publish: async (topic, payload, qos) => {
+        await this.client().publishAsync(topic, payload, { qos });
+      },
+      subscribe: (topics) => this.subscribeTopics(topics),
+      unsubscribe: (topics) => this.unsubscribeTopics(topics),
+    };
   }
 
   onLatestVersion(listener: (version: string, message: LatestVersionMessage) => void): () => void {
@@ -243,7 +268,10 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
 
   private dispatch(topic: string, bytes: Buffer): void {
     const decoded = decodeGatewayMessage(topic, bytes);
-    if (decoded === null) return;
+    if (decoded === null) {
+      this.emit('otherMessage', topic, bytes);
+      return;
+    }
     if (!decoded.ok) {
       this.emit('invalidFrame', decoded.invalid);
       return;

@@ -5,6 +5,7 @@ import { ErrorState, LoadingState } from '../../../components/ui/page-states';
 import { paths } from '../../../config/paths';
 import { formatDateTime, formatNumber } from '../../../utils/format';
 import { useDeployment } from '../api/get-deployment';
+import { V2DeliveryTable } from './v2-delivery-table';
 
 const FAILED_SHOWN = 20;
 
@@ -58,6 +59,7 @@ export function DeploymentProgress({ id }: { id: string }) {
           </Group>
         </Group>
         <CountsBar counts={counts} />
+        <V2DeliveryTable targets={targets} />
         {failed.length > 0 && (
           <Table verticalSpacing={2} aria-label="Failed targets">
             <Table.Tbody>
@@ -74,7 +76,7 @@ export function DeploymentProgress({ id }: { id: string }) {
                         ? 'no Status before the time-out'
                         : target.reason === 'reported-version'
                           ? `reported version ${target.reportedVersion ?? '?'}`
-                          : (target.reason ?? 'failed')}
+                          : (target.delivery?.reason ?? target.reason ?? 'failed')}
                     </Text>
                   </Table.Td>
                 </Table.Tr>

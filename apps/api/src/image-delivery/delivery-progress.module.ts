@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { DeliveryProgressService } from './delivery-progress.service';
+import { ImageDeliveryController } from './image-delivery.controller';
+import { ImageDeliveryModule } from './image-delivery.module';
+
+/** The gateway side of protocol v2: chunk requests and progress reports (beside DeploymentsModule, which offers). */
+@Module({
+  imports: [ImageDeliveryModule, DeploymentsModule],
+  controllers: [ImageDeliveryController],
+  providers: [DeliveryProgressService],
+  exports: [DeliveryProgressService],
+})
+export class DeliveryProgressModule {}

@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { decodeFrame, FrameDecodeError } from '@upgrade-manager/frame-codec';
+import { decodeProgress, isTerminalProgressState, ProtocolV2Error, TERMINAL_PROGRESS_STATES, type Progress } from '@upgrade-manager/protocol-v2';
+import type { Model } from 'mongoose';
+import type { Counter } from 'prom-client';
+import { DeploymentTracker } from '../deployments/deployment-tracker.service';
+import { LiveEventsService } from '../live/live-events.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { ImageDeliveryService } from './image-delivery.service';
+import { ImageOffer, offerId } from './image-offer.schema';
+import { TokenBuckets } from './token-buckets';
+
+// `downloading` reports come about once a second per gateway; one write per this interval is enough.
+const DOWNLOADING_WRITE_INTERVAL_MS = 2_000;
+const MAX_THROTTLED_TARGETS = 100_000;
+const MAX_KNOWN_DEPLOYMENTS = 10_000;
+const PROGRESS_PER_S = 5;
+const PROGRESS_BURST = 10;
+
+/**
+ * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (a
+ * conditional write: an ended offer never changes again), live to web users, and `failed` or
+ * `rejected` fail the deployment target with the gateway's reason in the event log.
+ */
+@Injectable()
+export class DeliveryProgressService {
+  private readonly logger = new Logger(DeliveryProgressService.name);
+  private readonly lastWrite = new Map<string, number>();
+  private readonly images = new Map<string, string>();
+  // Each report may cost a write: a gateway reports about once a second, never needs ten.
+  private readonly buckets = new TokenBuckets(PROGRESS_PER_S, PROGRESS_BURST);
+  private readonly refused: Counter<'reason'>;
+  private readonly reports: Counter<'state'>;
+
+  constructor(
+    @InjectModel(ImageOffer.name) private readonly offers: Model<ImageOffer>,
+    private readonly delivery: ImageDeliveryService,
+    private readonly tracker: DeploymentTracker,
+    private readonly live: LiveEventsService,
+    metrics: MetricsService,
+  ) {
+    this.refused = metrics.counter({ name: 'um_v2_progress_refused_total', help: 'Upgrade Progress reports (protocol v2) refused, by reason', labelNames: ['reason'] });
+    this.reports = metrics.counter({ name: 'um_v2_progress_total', help: 'Upgrade Progress reports (protocol v2) applied, by state', labelNames: ['state'] });
+  }
+
+  async receive(gatewayId: string, data: Buffer): Promise<void> {
+    let progress: Progress;
+    try {
+      progress = decodeProgress(decodeFrame(data).payload);
+    } catch (error) {
+      if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
+      throw error;
+    }
+    if (!this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many progress reports');
+    const key = `${progress.deploymentId}:${gatewayId}`;
+    const now = Date.now();
+    if (progress.state === 'downloading' && now - (this.lastWrite.get(key) ?? 0) < DOWNLOADING_WRITE_INTERVAL_MS) return;
+    if (this.lastWrite.size >= MAX_THROTTLED_TARGETS) this.lastWrite.clear();
+    this.lastWrite.set(key, now);
+
+    const set: Record<string, unknown> = { state: progress.state, reason: progress.reason };
+    if (progress.bytes !== null) set['bytes'] = progress.bytes;
+    const sha256 = await this.imageOf(progress.deploymentId);
+    const offer =
+      sha256 === null
+        ? null
+        : await this.offers
+            // By _id: the one lookup FerretDB indexes. (No projection: FerretDB's findAndModify has none.)
+            .findOneAndUpdate({ _id: offerId(sha256, gatewayId), deploymentId: progress.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } }, { $set: set }, { new: true })
+            .lean<ImageOffer>();
+    if (!offer) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no open offer for it`);
+    this.reports.inc({ state: progress.state });
+    this.live.publish({
+      type: 'deployment.target-progress',
+      companyId: offer.companyId,
+      data: { deploymentId: progress.deploymentId, gatewayId, version: offer.version, state: progress.state, bytes: offer.bytes, size: offer.size, reason: progress.reason },
+    });
+    if (!isTerminalProgressState(progress.state)) return;
+    this.lastWrite.delete(key);
+    this.delivery.forget(gatewayId, offer.sha256);
+    if (progress.state === 'failed' || progress.state === 'rejected') {
+      this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
+      await this.tracker.failReported(progress.deploymentId, gatewayId, progress.state === 'failed' ? 'install-failed' : 'rejected', progress.reason ?? progress.state);
+    }
+  }
+
+  /** The image a deployment offers (immutable, so kept once found); null for a deployment without v2 targets. */
+  private async imageOf(deploymentId: string): Promise<string | null> {
+    const known = this.images.get(deploymentId);
+    if (known !== undefined) return known;
+    const offer = await this.offers.findOne({ deploymentId }, { sha256: 1 }).lean<Pick<ImageOffer, 'sha256'>>();
+    if (!offer) return null;
+    if (this.images.size >= MAX_KNOWN_DEPLOYMENTS) this.images.clear();
+    this.images.set(deploymentId, offer.sha256);
+    return offer.sha256;
+  }
+
+  private refuse(reason: string, gatewayId: string, message: string): void {
+    this.refused.inc({ reason });
+    this.logger.debug(`Gateway ${gatewayId}: progress refused (${reason}): ${message}`);
+  }
+}

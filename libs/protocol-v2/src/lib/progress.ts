@@ -1,0 +1,71 @@
+import { field, integerIn, invalid, readJsonObject, stringMatching, TOKEN } from './json-fields';
+import { MAX_IMAGE_SIZE, MAX_REASON_BYTES } from './limits';
+
+/** States a gateway reports for one deployment, in the order they happen; the last two end it too. */
+export const PROGRESS_STATES = ['downloading', 'downloaded', 'verified', 'installing', 'succeeded', 'failed', 'rejected'] as const;
+export type ProgressState = (typeof PROGRESS_STATES)[number];
+export const TERMINAL_PROGRESS_STATES: readonly ProgressState[] = ['succeeded', 'failed', 'rejected'];
+
+/** Upgrade Progress (gateway → cloud). */
+export interface Progress {
+  deploymentId: string;
+  state: ProgressState;
+  /** Bytes of the image the gateway holds; required for `downloading`. */
+  bytes: number | null;
+  /** Why, for `failed` and `rejected` (required there), at most MAX_REASON_BYTES UTF-8 bytes. */
+  reason: string | null;
+}
+
+const states: ReadonlySet<string> = new Set(PROGRESS_STATES);
+
+export function isTerminalProgressState(state: ProgressState): boolean {
+  return TERMINAL_PROGRESS_STATES.includes(state);
+}
+
+/** `reason` cut to at most MAX_REASON_BYTES UTF-8 bytes, never in the middle of a character. */
+export function truncateReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.byteLength <= MAX_REASON_BYTES) return reason;
+  let end = MAX_REASON_BYTES;
+  // Step back over continuation bytes (10xxxxxx) to a character boundary.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
+
+function check(progress: Progress): void {
+  stringMatching(progress.deploymentId, 'deploymentId', TOKEN, '1..64 of A-Z a-z 0-9 . _ -');
+  if (!states.has(progress.state)) throw invalid('state', `must be one of ${PROGRESS_STATES.join(', ')}`);
+  if (progress.bytes !== null) integerIn(progress.bytes, 'bytes', 0, MAX_IMAGE_SIZE);
+  else if (progress.state === 'downloading') throw invalid('bytes', 'is required for downloading');
+  const needsReason = progress.state === 'failed' || progress.state === 'rejected';
+  if (progress.reason === null) {
+    if (needsReason) throw invalid('reason', `is required for ${progress.state}`);
+  } else if (Buffer.byteLength(progress.reason, 'utf8') > MAX_REASON_BYTES) {
+    throw invalid('reason', `must have at most ${MAX_REASON_BYTES} UTF-8 bytes`);
+  }
+}
+
+export function encodeProgress(progress: Progress): Buffer {
+  check(progress);
+  const body: Record<string, unknown> = { deploymentId: progress.deploymentId, state: progress.state };
+  if (progress.bytes !== null) body['bytes'] = progress.bytes;
+  if (progress.reason !== null) body['reason'] = progress.reason;
+  return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
+export function decodeProgress(payload: Uint8Array): Progress {
+  const fields = readJsonObject(payload);
+  const state = field(fields, 'state');
+  if (typeof state !== 'string' || !states.has(state)) throw invalid('state', `must be one of ${PROGRESS_STATES.join(', ')}`);
+  const bytes = Object.hasOwn(fields, 'bytes') && fields['bytes'] !== null ? integerIn(fields['bytes'], 'bytes', 0, MAX_IMAGE_SIZE) : null;
+  const rawReason = Object.hasOwn(fields, 'reason') ? fields['reason'] : null;
+  if (rawReason !== null && typeof rawReason !== 'string') throw invalid('reason', 'must be a string');
+  const progress: Progress = {
+    deploymentId: stringMatching(field(fields, 'deploymentId'), 'deploymentId', TOKEN, '1..64 of A-Z a-z 0-9 . _ -'),
+    state: state as ProgressState,
+    bytes,
+    reason: rawReason,
+  };
+  check(progress);
+  return progress;
+}
