@@ -15,6 +15,7 @@ import { LiveModule } from './live/live.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MqttModule } from './mqtt/mqtt.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { UsersModule } from './users/users.module';
 import { VersionsModule } from './versions/versions.module';
 import { WebAppModule } from './web/web-app.module';
@@ -38,6 +39,7 @@ import { WebAppModule } from './web/web-app.module';
     GatewayCredentialsModule,
     DeploymentsModule,
     GatewayProtocolModule,
+    RolloutsModule,
     DeliveryProgressModule,
     // Feature modules go here.
     WebAppModule.register(process.env['WEB_DIST_DIR'] ?? 'dist/apps/web'),

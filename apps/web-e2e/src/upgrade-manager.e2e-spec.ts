@@ -7,6 +7,7 @@ import { readState } from './support/state';
 // One story, in order: each test continues where the previous one left the system.
 const state = readState();
 const VERSION = '1.1';
+const ROLLOUT_VERSION = '1.2';
 const IMAGE = randomBytes(3 * 1024 * 1024);
 const IMAGE_SHA256 = createHash('sha256').update(IMAGE).digest('hex');
 const companyTwoIds = [1, 2, 3].map((n) => `e2e-${state.runId}-gw-${n}`);
@@ -197,6 +198,45 @@ describe('Upgrade Manager in a browser', () => {
     await page.getByRole('heading', { name: 'Gateway not found' }).waitFor();
     await page.goto('/companies');
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  });
+
+  it('runs a staged rollout with approval: phase 1 finishes live, approved, then the rest', async () => {
+    const { page } = superUser;
+    await page.goto('/versions');
+    await page.getByLabel('Version', { exact: true }).fill(ROLLOUT_VERSION);
+    await page.locator('input[type="file"]').setInputFiles({ name: `image-${ROLLOUT_VERSION}.bin`, mimeType: 'application/octet-stream', buffer: Buffer.from(ROLLOUT_VERSION) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByTestId(`version-row-${ROLLOUT_VERSION}`).getByText('latest').waitFor({ timeout: 60_000 });
+
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByRole('link', { name: 'New rollout' }).click();
+    await page.getByRole('textbox', { name: /^Version/ }).click();
+    await page.getByRole('option', { name: `${ROLLOUT_VERSION} (latest)` }).click();
+    await page.getByRole('textbox', { name: 'Id or name pattern' }).fill(`e2e-${state.runId}-gw-*`);
+    await page.getByTestId('match-count').getByText('3 gateways match now').waitFor();
+    await page.getByRole('textbox', { name: 'Phase 1 size' }).fill('1');
+    await page.getByRole('radiogroup', { name: 'Phase 1 unit' }).getByText('gateways more').click();
+    await page.getByRole('switch', { name: /Advance automatically/ }).uncheck({ force: true });
+    await screenshot(page, '20-rollout-form');
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+
+    await page.getByRole('heading', { name: `Rollout of version ${ROLLOUT_VERSION}` }).waitFor();
+    await markNoReload(page);
+    // Phase 1 (one gateway) finishes live, then the rollout waits for a person.
+    await page.getByTestId('phase-1-confirmed').getByText('1 confirmed').waitFor({ timeout: 60_000 });
+    await page.getByTestId('rollout-state').getByText('waiting approval').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('phase-2-confirmed').textContent()).toBe('0 confirmed');
+    await screenshot(page, '21-rollout-waiting-approval');
+
+    await page.getByRole('button', { name: 'Approve next phase' }).click();
+    await page.getByTestId('phase-2-confirmed').getByText('2 confirmed').waitFor({ timeout: 60_000 });
+    await page.getByTestId('rollout-state').getByText('finished').waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('button', { name: /Approve|Pause|Cancel/ }).count()).toBe(0);
+    expect(await stillSameDocument(page)).toBe(true);
+    await screenshot(page, '22-rollout-finished');
+
+    await page.goto('/events?type=rollout.approved');
+    await page.getByRole('table', { name: 'Events' }).getByText(state.accounts.super.email).first().waitFor();
   });
 
   it('keeps a user away from the upgrade page', async () => {

@@ -10,3 +10,5 @@ export * from './lib/versions.dto';
 export * from './lib/gateways.dto';
 export * from './lib/deployments.dto';
 export * from './lib/gateway-credentials.dto';
+export * from './lib/gateway-filter.dto';
+export * from './lib/rollouts.dto';

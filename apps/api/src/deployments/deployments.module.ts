@@ -22,6 +22,6 @@ import { DeploymentsService } from './deployments.service';
   ],
   controllers: [DeploymentsController],
   providers: [DeploymentsService, DeploymentTracker, DeploymentTimeoutSweeper],
-  exports: [DeploymentTracker],
+  exports: [DeploymentTracker, DeploymentsService],
 })
 export class DeploymentsModule {}

@@ -7,6 +7,7 @@ import {
   type DeploymentDetailDto,
   type DeploymentListDto,
   type DeploymentScope,
+  type DeploymentTargetDto,
   type ListDeploymentsQueryDto,
   type UpgradeStatus,
 } from '@upgrade-manager/dto';
@@ -165,6 +166,18 @@ export class DeploymentsService {
         return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
       }),
     };
+  }
+
+  /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
+  async targetStates(deploymentId: string, gatewayIds: readonly string[]): Promise<DeploymentTargetDto[]> {
+    const states: DeploymentTargetDto[] = [];
+    for (let offset = 0; offset < gatewayIds.length; offset += ID_LIST_QUERY_MAX) {
+      const found = await this.targets
+        .find({ deploymentId, gatewayId: { $in: gatewayIds.slice(offset, offset + ID_LIST_QUERY_MAX) } })
+        .lean<DeploymentTarget[]>();
+      states.push(...found.map(toTargetDto));
+    }
+    return states;
   }
 
   /**

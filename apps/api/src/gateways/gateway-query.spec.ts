@@ -1,4 +1,5 @@
-import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
+import { globToRegexSource, ID_PATTERN } from '@upgrade-manager/dto';
+import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
 
 const since = new Date('2026-01-01T00:00:00Z');
 
@@ -42,5 +43,34 @@ describe('gateway list query', () => {
     expect(gatewayCountKey({ online: true }, { companyId: null })).not.toBe(key);
     expect(gatewayCountKey({ online: false }, { companyId: '2' })).not.toBe(key);
     expect(gatewayCountKey({ search: 'x' }, { companyId: '2' })).not.toBe(gatewayCountKey({ version: 'x' }, { companyId: '2' }));
+    expect(gatewayCountKey({ tag: 'x' }, { companyId: '2' })).not.toBe(gatewayCountKey({ search: 'x' }, { companyId: '2' }));
+  });
+});
+
+describe('gateway target filter (rollouts, bulk tagging)', () => {
+  it('takes enabled gateways in the scope with every given tag, one of the versions, and a glob over id or name', () => {
+    expect(gatewayTargetFilter({ tags: ['a', 'b'], versions: ['1.0'], idPattern: 'gw-?.*' }, { companyId: '2' }, since)).toEqual({
+      $and: [
+        { enabled: { $ne: false } },
+        { companyId: '2' },
+        { tags: { $all: ['a', 'b'] } },
+        { version: { $in: ['1.0'] } },
+        { $or: [{ gatewayId: { $regex: '^gw\\-.\\..*$' } }, { name: { $regex: '^gw\\-.\\..*$' } }] },
+      ],
+    });
+    expect(gatewayTargetFilter({}, { companyId: null }, since)).toEqual({ enabled: { $ne: false } });
+  });
+
+  it('turns only * and ? into wildcards', () => {
+    expect(globToRegexSource('a(b)+c*')).toBe('^a\\(b\\)\\+c.*$');
+    expect(new RegExp(globToRegexSource('gw-1?')).test('gw-12')).toBe(true);
+    expect(new RegExp(globToRegexSource('gw-1?')).test('gw-123')).toBe(false);
+  });
+
+  it('bounds the pattern alphabet and the number of *', () => {
+    expect(ID_PATTERN.test('gw-*-eu?')).toBe(true);
+    expect(ID_PATTERN.test('*a*b*c*d')).toBe(true);
+    expect(ID_PATTERN.test('*a*b*c*d*')).toBe(false);
+    expect(ID_PATTERN.test('(a+)+')).toBe(false);
   });
 });

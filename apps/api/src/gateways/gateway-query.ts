@@ -1,4 +1,4 @@
-import type { GatewaySortField, ListGatewaysQueryDto, SortOrder } from '@upgrade-manager/dto';
+import { globToRegexSource, type GatewayFilterDto, type GatewaySortField, type ListGatewaysQueryDto, type SortOrder } from '@upgrade-manager/dto';
 import type { FilterQuery, SortOrder as MongoSortOrder } from 'mongoose';
 import type { TenantScope } from '../auth/principal';
 import type { Gateway } from './gateway.schema';
@@ -22,20 +22,45 @@ export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScop
   if (query.version !== undefined) conditions.push({ version: query.version });
   if (query.online === true) conditions.push({ lastSeenAt: { $gte: onlineSince } });
   if (query.online === false) conditions.push({ $or: [{ lastSeenAt: { $lt: onlineSince } }, { lastSeenAt: null }] });
+  if (query.tag !== undefined) conditions.push({ tags: query.tag });
   if (query.upgradeStatus === 'none') conditions.push({ upgrade: null });
   else if (query.upgradeStatus !== undefined) conditions.push({ 'upgrade.status': query.upgradeStatus });
   if (query.search) {
     const pattern = { $regex: escapeRegex(query.search), $options: 'i' };
     conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });
   }
+  return allOf(conditions);
+}
+
+/**
+ * The enabled gateways a rollout or a bulk tagging reaches, within the tenant's scope. The id
+ * pattern is a glob turned into an anchored expression of literal characters and `.*`/`.`.
+ */
+export function gatewayTargetFilter(filter: GatewayFilterDto, scope: TenantScope, onlineSince: Date): GatewayFilter {
+  const conditions: GatewayFilter[] = [{ enabled: { $ne: false } }];
+  if (scope.companyId !== null) conditions.push({ companyId: scope.companyId });
+  // null counts as absent: a filter read back from the database may hold nulls.
+  if (filter.companyId != null) conditions.push({ companyId: filter.companyId });
+  if (filter.tags != null) conditions.push({ tags: { $all: filter.tags } });
+  if (filter.versions != null) conditions.push({ version: { $in: filter.versions } });
+  if (filter.online === true) conditions.push({ lastSeenAt: { $gte: onlineSince } });
+  if (filter.online === false) conditions.push({ $or: [{ lastSeenAt: { $lt: onlineSince } }, { lastSeenAt: null }] });
+  if (filter.idPattern != null) {
+    const pattern = { $regex: globToRegexSource(filter.idPattern) };
+    conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });
+  }
+  return allOf(conditions);
+}
+
+function allOf(conditions: GatewayFilter[]): GatewayFilter {
   if (conditions.length === 0) return {};
   return conditions.length === 1 ? conditions[0] : { $and: conditions };
 }
 
 /** What a list's total depends on (not the page, not the sort, not the clock): the key of its cached count. */
 export function gatewayCountKey(query: ListGatewaysQueryDto, scope: TenantScope): string {
-  const { companyId, version, online, upgradeStatus, search } = query;
-  return JSON.stringify([scope.companyId, companyId, version, online, upgradeStatus, search]);
+  const { companyId, version, online, upgradeStatus, tag, search } = query;
+  return JSON.stringify([scope.companyId, companyId, version, online, upgradeStatus, tag, search]);
 }
 
 /** Sort by the chosen column, then by gatewayId so that pages never overlap. */

@@ -18,6 +18,7 @@ export function toGatewayDto(gateway: Gateway, onlineSince: Date): GatewayDto {
     latitude: gateway.latitude ?? null,
     longitude: gateway.longitude ?? null,
     enabled: gateway.enabled ?? true,
+    tags: gateway.tags ?? [],
     createdAt: gateway.createdAt?.toISOString() ?? null,
     // Only for gateways that announce protocol v2: v1 gateways keep their shape.
     ...(gateway.protocol === 2 ? { protocol: 2 as const } : {}),

@@ -27,6 +27,7 @@ export class Gateway {
   @Prop({ type: Number, default: null }) latitude!: number | null;
   @Prop({ type: Number, default: null }) longitude!: number | null;
   @Prop({ default: true }) enabled!: boolean;
+  @Prop({ type: [String], default: [] }) tags!: string[];
   @Prop({ type: GatewayUpgradeSchema, default: null }) upgrade!: GatewayUpgrade | null;
   // From its latest Status: 2 for a gateway that speaks protocol v2 (docs/protocol-v2.md), else null.
   @Prop({ type: Number, default: null }) protocol!: number | null;
@@ -43,3 +44,4 @@ GatewaySchema.index({ companyId: 1, version: 1 });
 GatewaySchema.index({ lastSeenAt: -1 });
 GatewaySchema.index({ version: 1 });
 GatewaySchema.index({ 'upgrade.status': 1, companyId: 1 });
+GatewaySchema.index({ companyId: 1, tags: 1 });

@@ -1,7 +1,11 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  BulkTagGatewaysDto,
+  BulkTagResultDto,
   GatewayDto,
+  GatewayFilterRequestDto,
+  GatewayMatchCountDto,
   GatewayHistoryDto,
   GatewayHistoryQueryDto,
   GatewayListDto,
@@ -11,13 +15,17 @@ import {
 } from '@upgrade-manager/dto';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
+import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
 
 @ApiTags('gateways')
 @ApiBearerAuth()
 @Controller('gateways')
 export class GatewaysController {
-  constructor(private readonly gateways: GatewaysService) {}
+  constructor(
+    private readonly gateways: GatewaysService,
+    private readonly selection: GatewaySelectionService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: "Gateways the caller may see (its company's, or all for super users), paged, filtered and sorted" })
@@ -33,6 +41,24 @@ export class GatewaysController {
     return this.gateways.summary(principal);
   }
 
+  @Post('match')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'How many enabled gateways a filter (as of a rollout) matches now, per company' })
+  @ApiOkResponse({ type: GatewayMatchCountDto })
+  @ApiForbiddenResponse({ description: "Another company's filter." })
+  match(@CurrentPrincipal() principal: Principal, @Body() dto: GatewayFilterRequestDto): Promise<GatewayMatchCountDto> {
+    return this.selection.matchCount(principal, dto.filter);
+  }
+
+  @Post('tags')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Add and remove tags on every gateway a filter matches (admins of its company, super users)' })
+  @ApiOkResponse({ type: BulkTagResultDto })
+  @ApiForbiddenResponse()
+  tag(@CurrentPrincipal() principal: Principal, @Body() dto: BulkTagGatewaysDto): Promise<BulkTagResultDto> {
+    return this.selection.bulkTag(principal, dto);
+  }
+
   @Get(':gatewayId')
   @ApiOkResponse({ type: GatewayDto })
   @ApiNotFoundResponse({ description: "Unknown gateway, or another company's." })
@@ -41,7 +67,7 @@ export class GatewaysController {
   }
 
   @Patch(':gatewayId')
-  @ApiOperation({ summary: "Edit name, address, position or enabled (admins of the gateway's company, super users)" })
+  @ApiOperation({ summary: "Edit name, address, position, enabled or tags (admins of the gateway's company, super users)" })
   @ApiOkResponse({ type: GatewayDto })
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()

@@ -4,6 +4,7 @@ import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deploym
 import { Gateway, GatewaySchema } from './gateway.schema';
 import { GatewaysController } from './gateways.controller';
 import { GatewaysMetrics } from './gateways.metrics';
+import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
 
 @Module({
@@ -15,7 +16,7 @@ import { GatewaysService } from './gateways.service';
     ]),
   ],
   controllers: [GatewaysController],
-  providers: [GatewaysService, GatewaysMetrics],
-  exports: [GatewaysService, MongooseModule],
+  providers: [GatewaysService, GatewaysMetrics, GatewaySelectionService],
+  exports: [GatewaysService, GatewaySelectionService, MongooseModule],
 })
 export class GatewaysModule {}

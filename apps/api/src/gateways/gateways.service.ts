@@ -63,10 +63,11 @@ export class GatewaysService {
   async update(principal: Principal, gatewayId: string, dto: UpdateGatewayDto): Promise<GatewayDto> {
     const existing = await this.findVisible(principal, gatewayId);
     assertCanManageGateways(principal);
-    const changes: Partial<Pick<Gateway, 'name' | 'address' | 'latitude' | 'longitude' | 'enabled'>> = {};
+    const changes: Partial<Pick<Gateway, 'name' | 'address' | 'latitude' | 'longitude' | 'enabled' | 'tags'>> = {};
     for (const field of ['name', 'address', 'latitude', 'longitude', 'enabled'] as const) {
       if (dto[field] !== undefined) Object.assign(changes, { [field]: dto[field] });
     }
+    if (dto.tags !== undefined) changes.tags = [...dto.tags].sort();
     const updated = await this.gateways
       .findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
       .lean<Gateway>();

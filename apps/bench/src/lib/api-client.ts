@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import type { CreateDeploymentDto, DeploymentCreatedDto, GatewayListDto, VersionDto } from '@upgrade-manager/dto';
+import type { CreateDeploymentDto, CreateRolloutDto, DeploymentCreatedDto, GatewayListDto, RolloutDetailDto, VersionDto } from '@upgrade-manager/dto';
 
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError';
@@ -38,6 +38,30 @@ export class ApiClient {
 
   createDeployment(dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
     return this.json<DeploymentCreatedDto>('POST', '/api/deployments', Buffer.from(JSON.stringify(dto)), 'application/json');
+  }
+
+  createRollout(dto: CreateRolloutDto): Promise<RolloutDetailDto> {
+    return this.json<RolloutDetailDto>('POST', '/api/rollouts', Buffer.from(JSON.stringify(dto)), 'application/json');
+  }
+
+  getRollout(id: string): Promise<RolloutDetailDto> {
+    return this.json<RolloutDetailDto>('GET', `/api/rollouts/${id}`);
+  }
+
+  /** One sample of GET /metrics (a counter or a histogram's _sum/_count), 0 when absent. */
+  async metric(name: string): Promise<number> {
+    const text = await new Promise<string>((resolve, reject) => {
+      request(new URL('/metrics', this.baseUrl), (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      })
+        .on('error', reject)
+        .end();
+    });
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return line ? Number(line.slice(name.length + 1)) : 0;
   }
 
   listGateways(query: string): Promise<GatewayListDto> {

@@ -28,6 +28,8 @@ export interface BenchOptions {
   phaseTimeoutS: number | null;
   apiEntry: string;
   smoke: boolean;
+  /** Also a staged rollout of this many equal phases through the rollout controller; null: none. */
+  rolloutPhases: number | null;
 }
 
 export const DEFAULT_RESULTS_DIR = 'bench/results';
@@ -77,6 +79,7 @@ export function benchCommand(): Command {
     .option('--keep-db', 'keep the benchmark database afterwards (for inspection)')
     .option('--phase-timeout <seconds>', 'give up a waiting step after this long (default: derived from the sizes)', positiveInteger)
     .option('--api-entry <file>', 'the built API', DEFAULT_API_ENTRY)
+    .option('--rollout-phases <n>', 'also a staged rollout to the fleet in N equal phases, through the rollout controller', positiveInteger)
     .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
 }
 
@@ -99,6 +102,7 @@ interface RawOptions {
   phaseTimeout?: number;
   apiEntry: string;
   smoke?: boolean;
+  rolloutPhases?: number;
 }
 
 /** Parses argv (as process.argv: node, script, args…). Throws CommanderError on bad input when `exitOverride` is set. */
@@ -126,5 +130,6 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     phaseTimeoutS: raw.phaseTimeout ?? null,
     apiEntry: raw.apiEntry,
     smoke,
+    rolloutPhases: raw.rolloutPhases ?? null,
   };
 }

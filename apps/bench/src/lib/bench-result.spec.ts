@@ -42,6 +42,7 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
       serverCpuRatio: 2.5,
     },
     rollouts: { broadcast: rollout('broadcast', 1.1), list: rollout('list', 1.6, 320 * MB) },
+    stagedRollout: null,
     list: { gateways: 10_000, request: 'GET /api/gateways?x', p50Ms: 12.3, p95Ms: 20.5, latency: { count: 200, p50Ms: 12.3, p95Ms: 20.5, p99Ms: 25, maxMs: 30, meanMs: 13 } },
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,

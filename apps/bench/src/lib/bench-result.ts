@@ -74,6 +74,20 @@ export interface RolloutResult {
   serverCpuRatio: number | null;
 }
 
+/** A staged rollout through the rollout controller: equal phases, each advancing when all its targets are confirmed. */
+export interface StagedRolloutResult {
+  targets: number;
+  phases: number;
+  imageBytes: number;
+  seconds: number;
+  confirmed: number;
+  /** Controller ticks during the rollout, their wall time, and the API's CPU while they ran (an upper bound of the controller's). */
+  ticks: number;
+  tickSeconds: number;
+  tickCpuSeconds: number;
+  resources: PhaseResources;
+}
+
 export interface ListResult {
   gateways: number;
   request: string;
@@ -103,6 +117,7 @@ export interface BenchResult {
   registered: number | null;
   ingest: IngestResult | null;
   rollouts: Partial<Record<RolloutMode, RolloutResult>>;
+  stagedRollout: StagedRolloutResult | null;
   list: ListResult | null;
   checks: { invalidFrames: number; corruptImages: number; replyErrors: number };
   /** Set when the run stopped early; the phases before it are still reported. */
@@ -259,6 +274,16 @@ export function renderMarkdown(result: BenchResult): string {
       serverCpu(r.serverCpu, r.serverCpuRatio),
       fleetCpu([r.resources.product, r.resources.raw, r.resources.bare]),
       resources(r.resources.product),
+    ]);
+  }
+  if (result.stagedRollout) {
+    const r = result.stagedRollout;
+    rows.push([
+      `Staged rollout, ${r.phases} phases of ${r.targets.toLocaleString('en-US')} gateways, ${size(r.imageBytes)}`,
+      `${fixed(r.seconds)} s, ${r.confirmed.toLocaleString('en-US')} confirmed; controller: ${r.ticks} ticks, ${fixed(r.tickSeconds, 1)} s, ≤ ${fixed(r.tickCpuSeconds, 1)} CPU s`,
+      '-',
+      '-',
+      resources(r.resources),
     ]);
   }
   if (result.list) {

@@ -119,6 +119,60 @@ export async function measureProductRollout(
   };
 }
 
+export interface StagedRolloutMeasure {
+  seconds: number;
+  confirmed: number;
+  ticks: number;
+  tickSeconds: number;
+  tickCpuSeconds: number;
+}
+
+/** POST /api/rollouts in `phases` equal phases to the fleet; done when the rollout is finished. */
+export async function measureStagedRollout(fleet: BenchFleet, api: ApiClient, phases: number, version: string, image: Buffer, timeoutMs: number): Promise<StagedRolloutMeasure> {
+  const { delivered } = fleet.expectImage(version, image);
+  const [ticksBefore, tickSecondsBefore, cpuBefore] = await Promise.all([
+    api.metric('um_rollout_tick_seconds_count'),
+    api.metric('um_rollout_tick_seconds_sum'),
+    api.metric('um_rollout_tick_cpu_seconds_total'),
+  ]);
+  const started = performance.now();
+  const rollout = await api.createRollout({
+    version,
+    filter: { idPattern: `${fleet.idPrefix}*` },
+    phases: Array.from({ length: phases }, (_, index) => ({ percent: Math.round(((index + 1) * 10_000) / phases) / 100 })),
+  });
+  if (rollout.targets !== fleet.size) throw new Error(`rollout ${rollout.id} targets ${rollout.targets} of the ${fleet.size} gateways`);
+  let current = rollout;
+  const done = await pollUntil(
+    async () => {
+      // A poll that fails (a keep-alive socket closed under it) is tried again; a dead API stalls the phase.
+      current = await api.getRollout(rollout.id).catch(() => current);
+      if (['aborted', 'cancelled', 'waiting-approval'].includes(current.state)) throw new Error(`staged rollout ${rollout.id} is ${current.state}: ${current.stateReason ?? ''}`);
+      return current.state === 'finished';
+    },
+    {
+      timeoutMs,
+      intervalMs: 500,
+      what: 'staged rollout',
+      progress: () => `phase ${current.currentPhase + 1} of ${phases}, ${delivered.value} delivered, ${current.counts.confirmed} confirmed of ${fleet.size}`,
+      stallMs: STALL_MS,
+      progressValue: () => current.counts.confirmed,
+    },
+  );
+  const [ticks, tickSeconds, cpu] = await Promise.all([
+    api.metric('um_rollout_tick_seconds_count'),
+    api.metric('um_rollout_tick_seconds_sum'),
+    api.metric('um_rollout_tick_cpu_seconds_total'),
+  ]);
+  return {
+    seconds: (done - started) / 1000,
+    confirmed: current.counts.confirmed,
+    ticks: ticks - ticksBefore,
+    tickSeconds: tickSeconds - tickSecondsBefore,
+    tickCpuSeconds: cpu - cpuBefore,
+  };
+}
+
 /**
  * Fills the database up to `gateways` (directly, as Status frames would have), times the list
  * page with one request at a time, and removes the added gateways again so that later rollouts

@@ -12,7 +12,7 @@ import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
 import { evaluateTargets, failed, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors } from './process-stats';
-import { measureListLatency, measureProductIngest, measureProductRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
+import { measureListLatency, measureProductIngest, measureProductRollout, measureStagedRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
 import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
 
@@ -23,6 +23,7 @@ const REGISTER_NOTE = 'in chunks of 200 waiting for each to be stored, before th
 // Versions each phase installs; the rollouts' are newer than the ingest's.
 const RAW_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '1.1', list: '1.2' };
 const PRODUCT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '2.0', list: '3.0' };
+const STAGED_ROLLOUT_VERSION = '4.0';
 
 export function ingestVersions(statuses: number): string[] {
   return Array.from({ length: statuses }, (_, i) => `0.${i + 1}`);
@@ -72,6 +73,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     registered: null,
     ingest: null,
     rollouts: {},
+    stagedRollout: null,
     list: null,
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,
@@ -309,6 +311,17 @@ class BenchRun {
         rollout.serverCpuRatio = ratioOf(rollout.serverCpu.product, rollout.serverCpu.raw);
         const bareRatio = rollout.bareRatio === null ? '' : `, to bare ${rollout.bareRatio.toFixed(2)}`;
         this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'})`);
+      });
+    }
+
+    const phases = options.rolloutPhases;
+    if (phases !== null) {
+      await this.phase('staged rollout', async () => {
+        const version = STAGED_ROLLOUT_VERSION;
+        await client.uploadVersion(version, this.imageFor(version));
+        const { value, resources } = await monitored(pids, () => measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs));
+        result.stagedRollout = { targets: fleet.size, phases, imageBytes: options.imageBytes, ...value, resources };
+        this.log(`staged rollout (${phases} phases): ${value.seconds.toFixed(2)} s, controller ${value.ticks} ticks, ≤ ${value.tickCpuSeconds.toFixed(2)} CPU s`);
       });
     }
   }

@@ -12,4 +12,7 @@ export const paths = {
   companies: { path: '/companies', getHref: () => '/companies' },
   profile: { path: '/profile', getHref: () => '/profile' },
   events: { path: '/events', getHref: () => '/events' },
+  rollouts: { path: '/rollouts', getHref: () => '/rollouts' },
+  newRollout: { path: '/rollouts/new', getHref: () => '/rollouts/new' },
+  rollout: { path: '/rollouts/:rolloutId', getHref: (rolloutId: string) => `/rollouts/${encodeURIComponent(rolloutId)}` },
 } as const;

@@ -1,12 +1,13 @@
 import type { Role } from '@upgrade-manager/dto';
 import { SUPER_COMPANY_ID } from '@upgrade-manager/dto';
 
-export type Page = 'dashboard' | 'upgrade' | 'versions' | 'gateway' | 'users' | 'companies' | 'profile' | 'events';
+export type Page = 'dashboard' | 'upgrade' | 'rollouts' | 'versions' | 'gateway' | 'users' | 'companies' | 'profile' | 'events';
 
 // Mirrors the API's rules (SPEC §2 Roles) so nobody is shown what the API would refuse.
 const PAGE_ROLES: Record<Page, readonly Role[]> = {
   dashboard: ['super', 'admin', 'user'],
   upgrade: ['super', 'admin'],
+  rollouts: ['super', 'admin'],
   versions: ['super', 'admin', 'user'],
   gateway: ['super', 'admin', 'user'],
   users: ['super', 'admin'],

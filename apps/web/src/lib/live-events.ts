@@ -22,6 +22,7 @@ export function queryKeysFor(type: string): QueryKey[] {
   const keys: QueryKey[] = [['events']];
   if (type.startsWith('gateway.')) keys.push(['gateways']);
   if (type.startsWith('deployment.')) keys.push(['deployments'], ['gateways']);
+  if (type.startsWith('rollout.')) keys.push(['rollouts']);
   if (type.startsWith('version.')) keys.push(['versions']);
   if (type.startsWith('user.')) keys.push(['users']);
   if (type.startsWith('company.')) keys.push(['companies'], ['gateways']);

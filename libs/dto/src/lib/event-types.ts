@@ -10,5 +10,13 @@ export const EVENT_TYPES = [
   'version.removed',
   'upgrade.confirmed',
   'upgrade.failed',
+  'rollout.created',
+  'rollout.paused',
+  'rollout.resumed',
+  'rollout.cancelled',
+  'rollout.approved',
+  'rollout.aborted',
+  'rollout.finished',
+  'gateways.tagged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,6 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { EventDto } from './events.dto';
 
 export const UPGRADE_STATUSES = ['pending', 'confirmed', 'failed'] as const;
@@ -15,6 +30,25 @@ export type GatewaySortField = (typeof GATEWAY_SORT_FIELDS)[number];
 
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 export type SortOrder = (typeof SORT_ORDERS)[number];
+
+/** Operator labels of a gateway: lower-case letters, digits and `._:-`, starting with a letter or digit. */
+export const GATEWAY_TAG_PATTERN = /^[a-z0-9][a-z0-9._:-]*$/;
+export const GATEWAY_TAG_MAX_LENGTH = 32;
+export const GATEWAY_TAGS_MAX = 20;
+const TAG_MESSAGE = 'tags are lower-case letters, digits and . _ : - (starting with a letter or digit)';
+
+/** A list of distinct, well-formed tags, at most `maxItems` of them. */
+export function IsTagList(maxItems: number): PropertyDecorator {
+  const rules = [
+    IsArray(),
+    ArrayMaxSize(maxItems),
+    ArrayUnique(),
+    IsString({ each: true }),
+    MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true }),
+    Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE }),
+  ];
+  return (target, propertyKey) => rules.forEach((rule) => rule(target, propertyKey));
+}
 
 export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 1000;
@@ -85,6 +119,7 @@ export class GatewayDto {
   @ApiProperty({ type: Number, nullable: true }) latitude!: number | null;
   @ApiProperty({ type: Number, nullable: true }) longitude!: number | null;
   @ApiProperty({ description: 'Disabled gateways are still tracked but never targeted by deployments.' }) enabled!: boolean;
+  @ApiProperty({ type: [String], description: 'Operator labels, sorted.' }) tags!: string[];
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) createdAt!: string | null;
 }
 
@@ -123,6 +158,13 @@ export class ListGatewaysQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(UPGRADE_STATUS_FILTERS)
   upgradeStatus?: UpgradeStatusFilter;
+
+  @ApiPropertyOptional({ description: 'Gateways carrying this tag.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(GATEWAY_TAG_MAX_LENGTH)
+  @Matches(GATEWAY_TAG_PATTERN, { message: TAG_MESSAGE })
+  tag?: string;
 
   @ApiPropertyOptional({ description: 'Part of the gateway id or name, case-insensitive.' })
   @IsOptional()
@@ -180,6 +222,24 @@ export class UpdateGatewayDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX, description: 'Replaces the tags; [] clears them.' })
+  @IsOptional()
+  @IsTagList(GATEWAY_TAGS_MAX)
+  tags?: string[];
+}
+
+/** A list of tags, as a bulk tagging request adds or removes them. */
+export class TagListDto {
+  @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX })
+  @IsOptional()
+  @IsTagList(GATEWAY_TAGS_MAX)
+  add?: string[];
+
+  @ApiPropertyOptional({ type: [String], maxItems: GATEWAY_TAGS_MAX })
+  @IsOptional()
+  @IsTagList(GATEWAY_TAGS_MAX)
+  remove?: string[];
 }
 
 export class VersionCountDto {

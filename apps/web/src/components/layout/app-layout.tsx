@@ -19,6 +19,7 @@ interface NavItem {
 const NAV_ITEMS: NavItem[] = [
   { page: 'dashboard', label: 'Dashboard', href: paths.dashboard.getHref(), pattern: paths.dashboard.path },
   { page: 'upgrade', label: 'Upgrade', href: paths.upgrade.getHref(), pattern: paths.upgrade.path },
+  { page: 'rollouts', label: 'Rollouts', href: paths.rollouts.getHref(), pattern: `${paths.rollouts.path}/*` },
   { page: 'versions', label: 'Versions', href: paths.versions.getHref(), pattern: paths.versions.path },
   { page: 'events', label: 'Event log', href: paths.events.getHref(), pattern: paths.events.path },
   { page: 'users', label: 'Users', href: paths.users.getHref(), pattern: paths.users.path },

@@ -11,6 +11,14 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'version.removed': 'Version removed',
   'upgrade.confirmed': 'Upgrade confirmed',
   'upgrade.failed': 'Upgrade failed',
+  'rollout.created': 'Rollout created',
+  'rollout.paused': 'Rollout paused',
+  'rollout.resumed': 'Rollout resumed',
+  'rollout.cancelled': 'Rollout cancelled',
+  'rollout.approved': 'Rollout phase approved',
+  'rollout.aborted': 'Rollout aborted',
+  'rollout.finished': 'Rollout finished',
+  'gateways.tagged': 'Gateways tagged',
 };
 
 export const EVENT_COLORS: Partial<Record<EventType, string>> = {
@@ -19,6 +27,8 @@ export const EVENT_COLORS: Partial<Record<EventType, string>> = {
   'software.deployed': 'indigo',
   'version.added': 'grape',
   'version.removed': 'orange',
+  'rollout.aborted': 'red',
+  'rollout.finished': 'teal',
 };
 
 function describeValue(value: unknown): string {

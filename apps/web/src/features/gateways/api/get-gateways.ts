@@ -6,7 +6,7 @@ export const ONLINE_REFRESH_MS = 60_000;
 
 export type GatewaysQuery = Pick<
   ListGatewaysQueryDto,
-  'page' | 'pageSize' | 'companyId' | 'version' | 'online' | 'upgradeStatus' | 'search' | 'sort' | 'order'
+  'page' | 'pageSize' | 'companyId' | 'version' | 'online' | 'upgradeStatus' | 'search' | 'tag' | 'sort' | 'order'
 >;
 
 export const getGateways = (query: GatewaysQuery, signal?: AbortSignal) => apiRequest('get', '/api/gateways', { query, signal });

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
+import { Alert, Button, Group, SimpleGrid, Stack, Switch, TagsInput, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type GatewayDto, UpdateGatewayDto } from '@upgrade-manager/dto';
 import { type FormEvent, useState } from 'react';
@@ -11,6 +11,7 @@ interface FormValues {
   latitude: string;
   longitude: string;
   enabled: boolean;
+  tags: string[];
 }
 
 const toValues = (gateway: GatewayDto): FormValues => ({
@@ -19,6 +20,7 @@ const toValues = (gateway: GatewayDto): FormValues => ({
   latitude: gateway.latitude === null ? '' : String(gateway.latitude),
   longitude: gateway.longitude === null ? '' : String(gateway.longitude),
   enabled: gateway.enabled,
+  tags: gateway.tags,
 });
 
 const text = (value: string): string | null => (value.trim() === '' ? null : value.trim());
@@ -32,6 +34,8 @@ export function gatewayChanges(gateway: GatewayDto, values: FormValues): UpdateG
   if (number(values.latitude) !== gateway.latitude) changes.latitude = number(values.latitude);
   if (number(values.longitude) !== gateway.longitude) changes.longitude = number(values.longitude);
   if (values.enabled !== gateway.enabled) changes.enabled = values.enabled;
+  const tags = [...new Set(values.tags.map((tag) => tag.trim().toLowerCase()).filter(Boolean))].sort();
+  if (tags.join(',') !== [...gateway.tags].sort().join(',')) changes.tags = tags;
   return changes;
 }
 
@@ -71,6 +75,15 @@ export function GatewayForm({ gateway }: { gateway: GatewayDto }) {
           <TextInput label="Latitude" inputMode="decimal" value={values.latitude} onChange={(e) => set('latitude', e.currentTarget.value)} error={errors.latitude} placeholder="-90 … 90" />
           <TextInput label="Longitude" inputMode="decimal" value={values.longitude} onChange={(e) => set('longitude', e.currentTarget.value)} error={errors.longitude} placeholder="-180 … 180" />
         </SimpleGrid>
+        <TagsInput
+          label="Tags"
+          description="Lower-case letters, digits and . _ : - ; rollouts pick gateways by tag"
+          value={values.tags}
+          onChange={(tags) => set('tags', tags)}
+          error={errors.tags}
+          placeholder="Add a tag and press Enter"
+          clearable
+        />
         <Switch
           label="Enabled (disabled gateways are still tracked but never receive deployments)"
           checked={values.enabled}

@@ -1,14 +1,14 @@
 import { Button, Group, Select, SimpleGrid, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
-import { UPGRADE_STATUS_FILTERS, type UpgradeStatusFilter } from '@upgrade-manager/dto';
+import { GATEWAY_TAG_MAX_LENGTH, GATEWAY_TAG_PATTERN, UPGRADE_STATUS_FILTERS, type UpgradeStatusFilter } from '@upgrade-manager/dto';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import type { GatewaysQuery } from '../../gateways/api/get-gateways';
 import { useVersions } from '../../versions/api/get-versions';
 
-export type GatewayFilters = Pick<GatewaysQuery, 'search' | 'version' | 'online' | 'upgradeStatus' | 'companyId'>;
+export type GatewayFilters = Pick<GatewaysQuery, 'search' | 'version' | 'online' | 'upgradeStatus' | 'companyId' | 'tag'>;
 
-const FILTER_NAMES = ['search', 'version', 'online', 'upgradeStatus', 'companyId'] as const;
+const FILTER_NAMES = ['search', 'version', 'online', 'upgradeStatus', 'companyId', 'tag'] as const;
 
 function isUpgradeStatus(value: string | null): value is UpgradeStatusFilter {
   return value !== null && (UPGRADE_STATUS_FILTERS as readonly string[]).includes(value);
@@ -25,6 +25,7 @@ export function useGatewayFilters(): [GatewayFilters, (name: (typeof FILTER_NAME
     online: online === 'true' ? true : online === 'false' ? false : undefined,
     upgradeStatus: isUpgradeStatus(upgradeStatus) ? upgradeStatus : undefined,
     companyId: params.get('companyId') ?? undefined,
+    tag: params.get('tag') ?? undefined,
   };
   const set = (name: (typeof FILTER_NAMES)[number], value: string | null) =>
     setParams(
@@ -47,15 +48,23 @@ const STATUS_LABELS: Record<UpgradeStatusFilter, string> = {
   none: 'Never deployed',
 };
 
+/** A tag as the API accepts it, or null (no filter) for anything else. */
+function normalizeTag(value: string): string | null {
+  const tag = value.trim().toLowerCase();
+  return tag && tag.length <= GATEWAY_TAG_MAX_LENGTH && GATEWAY_TAG_PATTERN.test(tag) ? tag : null;
+}
+
 export function GatewayFiltersBar({ companies }: { companies?: { value: string; label: string }[] }) {
   const [filters, setFilter, clear] = useGatewayFilters();
   const versions = useVersions();
   const [search, setSearch] = useState(filters.search ?? '');
+  const [tag, setTag] = useState(filters.tag ?? '');
   const applySearch = useDebouncedCallback((value: string) => setFilter('search', value.trim() || null), 300);
+  const applyTag = useDebouncedCallback((value: string) => setFilter('tag', normalizeTag(value)), 300);
   const active = Object.values(filters).some((value) => value !== undefined);
 
   return (
-    <SimpleGrid cols={{ base: 1, xs: 2, md: companies ? 5 : 4 }} aria-label="Filters">
+    <SimpleGrid cols={{ base: 1, xs: 2, md: companies ? 6 : 5 }} aria-label="Filters">
       <TextInput
         label="Search"
         placeholder="Gateway id or name"
@@ -63,6 +72,15 @@ export function GatewayFiltersBar({ companies }: { companies?: { value: string; 
         onChange={(event) => {
           setSearch(event.currentTarget.value);
           applySearch(event.currentTarget.value);
+        }}
+      />
+      <TextInput
+        label="Tag"
+        placeholder="e.g. canary"
+        value={tag}
+        onChange={(event) => {
+          setTag(event.currentTarget.value);
+          applyTag(event.currentTarget.value);
         }}
       />
       {companies && (
@@ -103,6 +121,7 @@ export function GatewayFiltersBar({ companies }: { companies?: { value: string; 
             variant="subtle"
             onClick={() => {
               setSearch('');
+              setTag('');
               clear();
             }}
           >

@@ -1,4 +1,4 @@
-import { Anchor, Checkbox, Group, Pagination, Select, Stack, Table, Text, Tooltip, UnstyledButton } from '@mantine/core';
+import { Anchor, Badge, Checkbox, Group, Pagination, Select, Stack, Table, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import type { GatewayDto, GatewaySortField, SortOrder } from '@upgrade-manager/dto';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -127,6 +127,15 @@ export function GatewayTable({ filters, selection, onSelectionChange, selectable
                     <Text size="xs" c="red">
                       disabled
                     </Text>
+                  )}
+                  {gateway.tags.length > 0 && (
+                    <Group gap={4} mt={2} aria-label={`Tags of ${gateway.gatewayId}`}>
+                      {gateway.tags.map((tag) => (
+                        <Badge key={tag} size="xs" variant="light" color="gray">
+                          {tag}
+                        </Badge>
+                      ))}
+                    </Group>
                   )}
                 </Table.Td>
                 {showCompany && <Table.Td>{gateway.companyId}</Table.Td>}

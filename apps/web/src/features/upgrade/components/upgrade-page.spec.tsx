@@ -8,7 +8,7 @@ import { type MockRequest, mockApi, reply } from '../../../testing/mock-api';
 import { renderApp } from '../../../testing/render-app';
 
 const fleet = {
-  '2': [gateway({ gatewayId: 'two-a', companyId: '2' }), gateway({ gatewayId: 'two-b', companyId: '2', online: false }), gateway({ gatewayId: 'two-off', companyId: '2', enabled: false })],
+  '2': [gateway({ gatewayId: 'two-a', companyId: '2', tags: ['canary', 'zurich'] }), gateway({ gatewayId: 'two-b', companyId: '2', online: false }), gateway({ gatewayId: 'two-off', companyId: '2', enabled: false })],
   '3': [gateway({ gatewayId: 'three-a', companyId: '3' })],
 } as Record<string, ReturnType<typeof gateway>[]>;
 
@@ -103,6 +103,17 @@ describe('UpgradePage', () => {
     expect(screen.queryByTestId('company-section-3')).not.toBeInTheDocument();
     expect(screen.queryByRole('checkbox', { name: 'Every gateway of every company' })).not.toBeInTheDocument();
     expect(api.callsTo('GET', '/api/gateways').every((call) => !call.url.searchParams.has('companyId'))).toBe(true);
+  });
+
+  it('shows the tags of each gateway and filters by tag on the server', async () => {
+    const { api } = fleetApi();
+    renderApp('/upgrade?tag=canary', { loggedInAs: 'admin' });
+    const row = await screen.findByTestId('gateway-row-two-a');
+    expect(within(row).getByLabelText('Tags of two-a')).toHaveTextContent('canaryzurich');
+    const tableRequests = api.callsTo('GET', '/api/gateways').filter((call) => call.url.searchParams.get('pageSize') === '50');
+    expect(tableRequests.length).toBeGreaterThan(0);
+    expect(tableRequests.every((call) => call.url.searchParams.get('tag') === 'canary')).toBe(true);
+    expect(screen.getByRole('textbox', { name: 'Tag' })).toHaveValue('canary');
   });
 
   it('sorts on the server when a column header is clicked', async () => {

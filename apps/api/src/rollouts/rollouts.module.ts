@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { GatewaysModule } from '../gateways/gateways.module';
+import { VersionsModule } from '../versions/versions.module';
+import { RolloutController } from './rollout-controller.service';
+import { RolloutClaim, RolloutClaimSchema, RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
+import { RolloutTargetsStore } from './rollout-targets.store';
+import { Rollout, RolloutSchema } from './rollout.schema';
+import { RolloutsController } from './rollouts.controller';
+import { RolloutsService } from './rollouts.service';
+
+@Module({
+  imports: [
+    GatewaysModule,
+    VersionsModule,
+    DeploymentsModule,
+    MongooseModule.forFeature([
+      { name: Rollout.name, schema: RolloutSchema },
+      { name: RolloutTarget.name, schema: RolloutTargetSchema },
+      { name: RolloutClaim.name, schema: RolloutClaimSchema },
+    ]),
+  ],
+  controllers: [RolloutsController],
+  providers: [RolloutsService, RolloutTargetsStore, RolloutController],
+  exports: [RolloutsService],
+})
+export class RolloutsModule {}

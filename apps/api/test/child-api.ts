@@ -1,0 +1,102 @@
+import mongoose from 'mongoose';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually, forgetMqttSession } from './test-api';
+
+const root = join(__dirname, '../../..');
+const run = promisify(execFile);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The built API as a child process (development mode, its own database, port and MQTT session),
+ * for tests that kill it with SIGKILL and start it again.
+ */
+export class ChildApi {
+  readonly suffix = randomBytes(4).toString('hex');
+  // A private build, so that builds of other test runs in dist/ never race with this one.
+  private readonly buildDir = join(root, 'tmp', `api-child-${this.suffix}`);
+  private readonly mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
+  private readonly mqttClientId = `um-test-child-api-${this.suffix}`;
+  private main = '';
+  private port = 0;
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  constructor() {
+    this.mongoUrl.pathname = `/um-test-child-${this.suffix}`;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async build(): Promise<void> {
+    const tsconfig = 'apps/api/tsconfig.app.json';
+    await run('npx', ['tsc', '-p', tsconfig, '--outDir', this.buildDir], { cwd: root });
+    await run('npx', ['tsc-alias', '-p', tsconfig, '--outDir', this.buildDir], { cwd: root });
+    this.main = join(this.buildDir, 'apps/api/src/main.js');
+    this.port = await freePort();
+  }
+
+  async start(env: Record<string, string> = {}): Promise<void> {
+    const child = spawn(process.execPath, [this.main], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        AUTH_MODE: 'none',
+        MONGO_URL: this.mongoUrl.toString(),
+        MQTT_CLIENT_ID: this.mqttClientId,
+        WEB_DIST_DIR: `/nonexistent-${this.suffix}`,
+        RESOURCES_DIR: join(this.buildDir, 'resources'),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`API exited (${child.exitCode}):\n${this.output}`);
+        const response = await fetch(`${this.baseUrl}/api/health`);
+        if (response.status !== 200) throw new Error(`health answered ${response.status}`);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }
+
+  async kill(): Promise<void> {
+    const running = this.child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Kills the API, drops its persistent session on the broker, its database and its build. */
+  async dispose(): Promise<void> {
+    await this.kill();
+    await forgetMqttSession(this.mqttClientId).catch(() => undefined);
+    const connection = await mongoose.createConnection(this.mongoUrl.toString()).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+    await rm(this.buildDir, { recursive: true, force: true });
+  }
+}
