@@ -169,7 +169,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit name, address, position or enabled (admins of the gateway's company, super users) */
+        /** Edit name, address, position, enabled or tags (admins of the gateway's company, super users) */
         patch: operations["GatewaysController_update"];
         trace?: never;
     };
@@ -212,6 +212,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gateways/match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** How many enabled gateways a filter (as of a rollout) matches now, per company */
+        post: operations["GatewaysController_match"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gateways/summary": {
         parameters: {
             query?: never;
@@ -229,6 +246,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gateways/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add and remove tags on every gateway a filter matches (admins of its company, super users) */
+        post: operations["GatewaysController_tag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -237,6 +271,74 @@ export interface paths {
             cookie?: never;
         };
         get: operations["HealthController_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rollouts of the caller's company (all for super users), newest first */
+        get: operations["RolloutsController_list"];
+        put?: never;
+        /** Start a staged rollout of a version to the gateways a filter matches */
+        post: operations["RolloutsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["RolloutsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rollouts/{id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** pause, resume, cancel, or approve the next phase (recorded in the event log) */
+        post: operations["RolloutsController_act"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rollouts/{id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The targets of a rollout in start order, by phase and state */
+        get: operations["RolloutsController_targets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -367,6 +469,23 @@ export interface components {
             role: "super" | "admin" | "user";
         };
         Buffer: Record<string, never>;
+        BulkTagGatewaysDto: {
+            add?: string[];
+            filter: components["schemas"]["GatewayFilterDto"];
+            remove?: string[];
+        };
+        BulkTagResultDto: {
+            /** @description Gateways whose tags changed. */
+            changed: number;
+            /** @description Gateways the filter matched. */
+            matched: number;
+            /** @description Gateways left unchanged because they would exceed the tag limit. */
+            skipped: number;
+        };
+        CompanyCountDto: {
+            companyId: string;
+            count: number;
+        };
         CompanyDto: {
             /**
              * @description The id gateways report in their Status.
@@ -403,6 +522,34 @@ export interface components {
             gatewayIds?: string[];
             /** @example 1.0 */
             version: string;
+        };
+        CreateRolloutDto: {
+            abort?: components["schemas"]["RolloutAbortDto"];
+            /**
+             * @description false: each next phase waits for an approval.
+             * @default true
+             */
+            autoAdvance: boolean;
+            /**
+             * @description Gateways matching the filter later join the last phase.
+             * @default false
+             */
+            continuous: boolean;
+            filter: components["schemas"]["GatewayFilterDto"];
+            /** @description Each target starts after a random delay up to this, from its phase start. */
+            jitterSeconds?: number;
+            /** @description At most this many targets started in any minute. */
+            maxPerMinute?: number;
+            phases: components["schemas"]["RolloutPhaseInputDto"][];
+            retries?: components["schemas"]["RolloutRetriesDto"];
+            /**
+             * @description Confirmed share of a phase that completes it.
+             * @default 1
+             */
+            successThreshold: number;
+            /** @example 1.0 */
+            version: string;
+            window?: components["schemas"]["RolloutWindowDto"];
         };
         CreateUserDto: {
             /**
@@ -466,8 +613,10 @@ export interface components {
             companyId: string;
             /** Format: date-time */
             deadline: string;
+            /** @description Protocol-v2 targets only: download and installation progress. */
+            delivery?: components["schemas"]["TargetDeliveryDto"];
             gatewayId: string;
-            /** @description Why a target failed: reported-version, timeout, superseded, publish-failed. */
+            /** @description Why a target failed: reported-version, timeout, superseded, publish-failed, install-failed or rejected (protocol v2). */
             reason: string | null;
             /** @description Version a failed target reported instead. */
             reportedVersion: string | null;
@@ -492,7 +641,7 @@ export interface components {
             gatewayId: string | null;
             id: string;
             /** @enum {string} */
-            type: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed";
+            type: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged";
         };
         EventListDto: {
             items: components["schemas"]["EventDto"][];
@@ -555,10 +704,31 @@ export interface components {
             name: string | null;
             /** @description Heard from within ONLINE_WINDOW_S. */
             online: boolean;
+            /**
+             * @description Present when the gateway announced protocol v2 in its latest Status (docs/protocol-v2.md).
+             * @enum {number}
+             */
+            protocol?: 2;
+            /** @description Operator labels, sorted. */
+            tags: string[];
             /** @description Latest deployment to this gateway. */
             upgrade: components["schemas"]["GatewayUpgradeDto"] | null;
             /** @description Version of the last Status. */
             version: string | null;
+        };
+        GatewayFilterDto: {
+            /** @description One company; admins' filters are always within their own. */
+            companyId?: string;
+            /** @description Glob over the gateway id or name: `*` any run, `?` one character (at most four `*`). */
+            idPattern?: string;
+            online?: boolean;
+            /** @description Gateways carrying every one of these tags. */
+            tags?: string[];
+            /** @description Gateways currently at one of these versions. */
+            versions?: string[];
+        };
+        GatewayFilterRequestDto: {
+            filter: components["schemas"]["GatewayFilterDto"];
         };
         GatewayHistoryDto: {
             /** @description Deployments to this gateway, newest first. */
@@ -570,7 +740,11 @@ export interface components {
             items: components["schemas"]["GatewayDto"][];
             limit: number;
             offset: number;
-            /** @description Gateways matching the filters (all pages). */
+            /** @description Gateways matching the filters (all pages). Exact where counting is cheap; a total of 1,000 or more whose count took 50 ms or more (FerretDB counts by scanning) may be up to 5 s old, so it can lag the items by gateways registered meanwhile. */
+            total: number;
+        };
+        GatewayMatchCountDto: {
+            companies: components["schemas"]["CompanyCountDto"][];
             total: number;
         };
         GatewaySummaryDto: {
@@ -608,6 +782,169 @@ export interface components {
             accessToken: string;
             user: components["schemas"]["AuthUserDto"];
         };
+        RolloutAbortDto: {
+            /** @description Abort when failed / finished exceeds this, per phase and overall. */
+            failureRate: number;
+            /** @description Finished targets needed before the rate counts. */
+            minFinished: number;
+        };
+        RolloutDetailDto: {
+            abort: components["schemas"]["RolloutAbortDto"] | null;
+            /** @description Actions the caller may take now. */
+            actions: ("pause" | "resume" | "cancel" | "approve")[];
+            autoAdvance: boolean;
+            /** @description The company it is limited to; null: every company (super users). */
+            companyId: string | null;
+            continuous: boolean;
+            counts: components["schemas"]["RolloutTargetCountsDto"];
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: components["schemas"]["EventActorDto"] | null;
+            /** @description Index of the phase in progress (or last reached). */
+            currentPhase: number;
+            /** @description Failed targets (at most 200). */
+            failures: components["schemas"]["RolloutFailureDto"][];
+            filter: components["schemas"]["GatewayFilterDto"];
+            /** Format: date-time */
+            finishedAt: string | null;
+            id: string;
+            jitterSeconds: number;
+            maxPerMinute: number | null;
+            phases: components["schemas"]["RolloutPhaseDto"][];
+            retries: components["schemas"]["RolloutRetriesDto"] | null;
+            /** @description Estimated seconds left at the current pace, when known. */
+            secondsLeft: number | null;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** @enum {string} */
+            state: "scheduled" | "running" | "waiting-approval" | "paused" | "aborted" | "cancelled" | "finished";
+            /** @description Why the rollout is in its state (abort criterion, threshold...). */
+            stateReason: string | null;
+            successThreshold: number;
+            targets: number;
+            version: string;
+            window: components["schemas"]["RolloutWindowDto"] | null;
+        };
+        RolloutDto: {
+            abort: components["schemas"]["RolloutAbortDto"] | null;
+            /** @description Actions the caller may take now. */
+            actions: ("pause" | "resume" | "cancel" | "approve")[];
+            autoAdvance: boolean;
+            /** @description The company it is limited to; null: every company (super users). */
+            companyId: string | null;
+            continuous: boolean;
+            counts: components["schemas"]["RolloutTargetCountsDto"];
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: components["schemas"]["EventActorDto"] | null;
+            /** @description Index of the phase in progress (or last reached). */
+            currentPhase: number;
+            filter: components["schemas"]["GatewayFilterDto"];
+            /** Format: date-time */
+            finishedAt: string | null;
+            id: string;
+            jitterSeconds: number;
+            maxPerMinute: number | null;
+            retries: components["schemas"]["RolloutRetriesDto"] | null;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** @enum {string} */
+            state: "scheduled" | "running" | "waiting-approval" | "paused" | "aborted" | "cancelled" | "finished";
+            /** @description Why the rollout is in its state (abort criterion, threshold...). */
+            stateReason: string | null;
+            successThreshold: number;
+            targets: number;
+            version: string;
+            window: components["schemas"]["RolloutWindowDto"] | null;
+        };
+        RolloutFailureDto: {
+            attempts: number;
+            companyId: string;
+            gatewayId: string;
+            reason: string;
+        };
+        RolloutListDto: {
+            items: components["schemas"]["RolloutDto"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        RolloutPhaseDto: {
+            count: number | null;
+            counts: components["schemas"]["RolloutTargetCountsDto"];
+            /** Format: date-time */
+            finishedAt: string | null;
+            percent: number | null;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** @enum {string} */
+            state: "pending" | "running" | "done";
+            /** @description Targets in this phase. */
+            targets: number;
+        };
+        RolloutPhaseInputDto: {
+            count?: number;
+            percent?: number;
+        };
+        RolloutRetriesDto: {
+            /** @description Wait before the first retry; doubles with each further one. */
+            backoffSeconds: number;
+            /** @description Further attempts of a failed target. */
+            max: number;
+        };
+        RolloutTargetCountsDto: {
+            confirmed: number;
+            failed: number;
+            pending: number;
+            skipped: number;
+            starting: number;
+            waiting: number;
+        };
+        RolloutTargetDto: {
+            attempts: number;
+            companyId: string;
+            /** Format: date-time */
+            decidedAt: string | null;
+            deploymentId: string | null;
+            gatewayId: string;
+            /** @description 0-based phase index. */
+            phase: number;
+            reason: string | null;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** @enum {string} */
+            state: "waiting" | "starting" | "pending" | "confirmed" | "failed" | "skipped";
+        };
+        RolloutTargetListDto: {
+            items: components["schemas"]["RolloutTargetDto"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        RolloutWindowDto: {
+            days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /** @example 22:00 */
+            from: string;
+            /** @example Europe/Zurich */
+            timeZone: string;
+            /** @example 05:00 */
+            to: string;
+        };
+        TargetDeliveryDto: {
+            /** @description Bytes of the image the gateway holds. */
+            bytes: number;
+            /** @enum {number} */
+            protocol: 2;
+            /** @description The reason a gateway gave for failed or rejected (at most 1 KiB). */
+            reason: string | null;
+            /** @description Image size in bytes. */
+            size: number;
+            /**
+             * @description offered until the gateway reports; then its latest state.
+             * @enum {string}
+             */
+            state: "offered" | "downloading" | "downloaded" | "verified" | "installing" | "succeeded" | "failed" | "rejected";
+        };
         UpdateCompanyDto: {
             /** @description false disables the company: its users cannot log in. */
             enabled?: boolean;
@@ -620,6 +957,8 @@ export interface components {
             latitude?: number | null;
             longitude?: number | null;
             name?: string | null;
+            /** @description Replaces the tags; [] clears them. */
+            tags?: string[];
         };
         UpdateProfileDto: {
             /** @description Required with `password`. */
@@ -678,10 +1017,14 @@ export interface components {
             createdAt: string;
             /** @description null for an image imported from the resources folder. */
             createdBy: components["schemas"]["VersionCreatorDto"] | null;
+            /** @description Id of the Ed25519 key that signed the manifest (protocol v2). */
+            keyId?: string | null;
             /** @description True for the newest version, the one announced to gateways as Latest Version. */
             latest: boolean;
             /** @description SHA-256 of the image, 64 lowercase hex digits. */
             sha256: string;
+            /** @description Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md). */
+            signature?: string | null;
             /** @description Image size in bytes. */
             size: number;
             /** @enum {string} */
@@ -1072,7 +1415,7 @@ export interface operations {
                 offset?: number;
                 /** @description Exclusive upper bound. */
                 to?: string;
-                type?: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed";
+                type?: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged";
                 /** @description Events done by this user. */
                 userId?: string;
             };
@@ -1107,6 +1450,8 @@ export interface operations {
                 /** @description Part of the gateway id or name, case-insensitive. */
                 search?: string;
                 sort?: "lastSeenAt" | "gatewayId" | "version" | "companyId";
+                /** @description Gateways carrying this tag. */
+                tag?: string;
                 upgradeStatus?: "pending" | "confirmed" | "failed" | "none";
                 version?: string;
             };
@@ -1353,6 +1698,36 @@ export interface operations {
             };
         };
     };
+    GatewaysController_match: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GatewayFilterRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMatchCountDto"];
+                };
+            };
+            /** @description Another company's filter. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     GatewaysController_summary: {
         parameters: {
             query?: never;
@@ -1372,6 +1747,35 @@ export interface operations {
             };
         };
     };
+    GatewaysController_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkTagGatewaysDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTagResultDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     HealthController_check: {
         parameters: {
             query?: never;
@@ -1382,6 +1786,167 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RolloutsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description 1-based page; with pageSize. */
+                page?: number;
+                pageSize?: number;
+                state?: "scheduled" | "running" | "waiting-approval" | "paused" | "aborted" | "cancelled" | "finished";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutListDto"];
+                };
+            };
+        };
+    };
+    RolloutsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRolloutDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Role user, or another company's gateways. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown version, or no gateway matches (and not continuous). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RolloutsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RolloutsController_act: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: "pause" | "resume" | "cancel" | "approve";
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The action does not apply in the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RolloutsController_targets: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description 1-based page; with pageSize. */
+                page?: number;
+                pageSize?: number;
+                /** @description 0-based phase index. */
+                phase?: number;
+                state?: "waiting" | "starting" | "pending" | "confirmed" | "failed" | "skipped";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutTargetListDto"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1619,6 +2184,10 @@ export interface operations {
                 "multipart/form-data": {
                     /** Format: binary */
                     file: string;
+                    /** @description Id of a trusted key (TRUSTED_KEYS_FILE) that made the detached signature; with signature */
+                    keyId?: string;
+                    /** @description Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md); without it the server signs */
+                    signature?: string;
                     /** @example 1.2 */
                     version: string;
                 };
@@ -1632,6 +2201,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["VersionDto"];
                 };
+            };
+            /** @description Invalid form, or a detached signature that does not verify against a trusted key; nothing is stored. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             403: {
                 headers: {

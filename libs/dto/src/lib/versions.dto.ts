@@ -25,9 +25,9 @@ export class VersionDto {
   @ApiProperty({ enum: VERSION_SOURCES }) source!: VersionSource;
   @ApiProperty({ description: 'True for the newest version, the one announced to gateways as Latest Version.' })
   latest!: boolean;
-  @ApiProperty({ required: false, nullable: true, description: 'Id of the Ed25519 key that signed the manifest (protocol v2).' })
+  @ApiProperty({ type: String, required: false, nullable: true, description: 'Id of the Ed25519 key that signed the manifest (protocol v2).' })
   keyId?: string | null;
-  @ApiProperty({ required: false, nullable: true, description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md).' })
+  @ApiProperty({ type: String, required: false, nullable: true, description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md).' })
   signature?: string | null;
 }
 
