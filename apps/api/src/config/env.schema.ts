@@ -37,6 +37,12 @@ export const envSchema = z
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
     MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
+    // Gateway admission (apps/api/src/gateway-admission): what a gateway holding the shared password may do.
+    GATEWAY_REGISTRATION: z.enum(['automatic', 'approval']).default('automatic'),
+    REGISTRATION_GATEWAYS_PER_MINUTE: z.coerce.number().int().positive().default(10_000),
+    REGISTRATION_GATEWAYS_PER_COMPANY: z.coerce.number().int().positive().default(100_000),
+    REGISTRATION_COMPANIES_PER_HOUR: z.coerce.number().int().positive().default(100),
+    GATEWAY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_MODE === 'jwt' && (!env.JWT_SECRET || env.JWT_SECRET.length < 16)) {

@@ -10,6 +10,7 @@ import {
   ToCloudMessageType,
 } from '@upgrade-manager/frame-codec';
 import type { Counter } from 'prom-client';
+import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { MetricsService } from '../metrics/metrics.service';
 import { VersionsService } from '../versions/versions.service';
 import { GatewayActivityService } from './gateway-activity.service';
@@ -34,6 +35,7 @@ export class GatewayProtocolService {
     private readonly activity: GatewayActivityService,
     private readonly versions: VersionsService,
     private readonly messenger: GatewayMessenger,
+    private readonly gate: GatewayRequestGate,
     metrics: MetricsService,
   ) {
     this.received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
@@ -52,6 +54,7 @@ export class GatewayProtocolService {
     try {
       const { payload } = decodeFrame(data);
       this.received.inc({ type });
+      if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return;
       await this.handle(type, gatewayId, payload);
     } catch (error) {
       if (error instanceof FrameDecodeError) this.reject(error.reason, gatewayId, `${type}: ${error.message}`);

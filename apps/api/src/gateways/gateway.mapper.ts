@@ -18,6 +18,7 @@ export function toGatewayDto(gateway: Gateway, onlineSince: Date): GatewayDto {
     latitude: gateway.latitude ?? null,
     longitude: gateway.longitude ?? null,
     enabled: gateway.enabled ?? true,
+    admission: gateway.admission ?? 'accepted',
     createdAt: gateway.createdAt?.toISOString() ?? null,
   };
 }

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { UPGRADE_STATUSES, type UpgradeStatus } from '@upgrade-manager/dto';
+import { GATEWAY_ADMISSIONS, UPGRADE_STATUSES, type GatewayAdmission, type UpgradeStatus } from '@upgrade-manager/dto';
 import type { HydratedDocument } from 'mongoose';
 
 /** The latest deployment to a gateway, copied from its deployment target so lists need no join. */
@@ -28,6 +28,8 @@ export class Gateway {
   @Prop({ type: Number, default: null }) longitude!: number | null;
   @Prop({ default: true }) enabled!: boolean;
   @Prop({ type: GatewayUpgradeSchema, default: null }) upgrade!: GatewayUpgrade | null;
+  // Absent on gateways registered before the approval policy existed: accepted.
+  @Prop({ type: String, enum: GATEWAY_ADMISSIONS }) admission?: GatewayAdmission;
   createdAt?: Date;
   updatedAt?: Date;
 }

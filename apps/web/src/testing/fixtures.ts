@@ -15,6 +15,7 @@ export function gateway(overrides: Partial<GatewayDto> & Pick<GatewayDto, 'gatew
     latitude: null,
     longitude: null,
     enabled: true,
+    admission: 'accepted',
     createdAt: AT,
     ...overrides,
   };

@@ -10,5 +10,6 @@ export const EVENT_TYPES = [
   'version.removed',
   'upgrade.confirmed',
   'upgrade.failed',
+  'gateway.company-claimed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { EventDto } from './events.dto';
+import { COMPANY_ID_PATTERN } from './users.dto';
 
 export const UPGRADE_STATUSES = ['pending', 'confirmed', 'failed'] as const;
 export type UpgradeStatus = (typeof UPGRADE_STATUSES)[number];
@@ -9,6 +10,10 @@ export type UpgradeStatus = (typeof UPGRADE_STATUSES)[number];
 /** `none`: gateways without any deployment. */
 export const UPGRADE_STATUS_FILTERS = [...UPGRADE_STATUSES, 'none'] as const;
 export type UpgradeStatusFilter = (typeof UPGRADE_STATUS_FILTERS)[number];
+
+/** `pending`: registered under the approval policy and served nothing until accepted. */
+export const GATEWAY_ADMISSIONS = ['accepted', 'pending'] as const;
+export type GatewayAdmission = (typeof GATEWAY_ADMISSIONS)[number];
 
 export const GATEWAY_SORT_FIELDS = ['lastSeenAt', 'gatewayId', 'version', 'companyId'] as const;
 export type GatewaySortField = (typeof GATEWAY_SORT_FIELDS)[number];
@@ -83,6 +88,7 @@ export class GatewayDto {
   @ApiProperty({ type: Number, nullable: true }) latitude!: number | null;
   @ApiProperty({ type: Number, nullable: true }) longitude!: number | null;
   @ApiProperty({ description: 'Disabled gateways are still tracked but never targeted by deployments.' }) enabled!: boolean;
+  @ApiProperty({ enum: GATEWAY_ADMISSIONS, description: 'Waiting gateways (pending) are served nothing until accepted.' }) admission!: GatewayAdmission;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) createdAt!: string | null;
 }
 
@@ -116,6 +122,11 @@ export class ListGatewaysQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(UPGRADE_STATUS_FILTERS)
   upgradeStatus?: UpgradeStatusFilter;
+
+  @ApiPropertyOptional({ enum: GATEWAY_ADMISSIONS })
+  @IsOptional()
+  @IsIn(GATEWAY_ADMISSIONS)
+  admission?: GatewayAdmission;
 
   @ApiPropertyOptional({ description: 'Part of the gateway id or name, case-insensitive.' })
   @IsOptional()
@@ -173,6 +184,11 @@ export class UpdateGatewayDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'Moves the gateway to another existing company (super users only).', pattern: COMPANY_ID_PATTERN.source })
+  @IsOptional()
+  @Matches(COMPANY_ID_PATTERN)
+  companyId?: string;
 }
 
 export class VersionCountDto {

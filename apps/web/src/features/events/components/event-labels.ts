@@ -11,11 +11,13 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'version.removed': 'Version removed',
   'upgrade.confirmed': 'Upgrade confirmed',
   'upgrade.failed': 'Upgrade failed',
+  'gateway.company-claimed': 'Gateway claimed another company',
 };
 
 export const EVENT_COLORS: Partial<Record<EventType, string>> = {
   'upgrade.confirmed': 'teal',
   'upgrade.failed': 'red',
+  'gateway.company-claimed': 'red',
   'software.deployed': 'indigo',
   'version.added': 'grape',
   'version.removed': 'orange',
