@@ -11,6 +11,7 @@ interface FormValues {
   latitude: string;
   longitude: string;
   enabled: boolean;
+  companyId: string;
 }
 
 const toValues = (gateway: GatewayDto): FormValues => ({
@@ -19,6 +20,7 @@ const toValues = (gateway: GatewayDto): FormValues => ({
   latitude: gateway.latitude === null ? '' : String(gateway.latitude),
   longitude: gateway.longitude === null ? '' : String(gateway.longitude),
   enabled: gateway.enabled,
+  companyId: gateway.companyId,
 });
 
 const text = (value: string): string | null => (value.trim() === '' ? null : value.trim());
@@ -32,10 +34,12 @@ export function gatewayChanges(gateway: GatewayDto, values: FormValues): UpdateG
   if (number(values.latitude) !== gateway.latitude) changes.latitude = number(values.latitude);
   if (number(values.longitude) !== gateway.longitude) changes.longitude = number(values.longitude);
   if (values.enabled !== gateway.enabled) changes.enabled = values.enabled;
+  if (values.companyId.trim() !== gateway.companyId) changes.companyId = values.companyId.trim();
   return changes;
 }
 
-export function GatewayForm({ gateway }: { gateway: GatewayDto }) {
+/** `canMove`: a super user, who may move the gateway to another company. */
+export function GatewayForm({ gateway, canMove = false }: { gateway: GatewayDto; canMove?: boolean }) {
   const [values, setValues] = useState<FormValues>(() => toValues(gateway));
   const [errors, setErrors] = useState<FieldErrors<UpdateGatewayDto>>({});
   const update = useUpdateGateway(gateway.gatewayId);
@@ -70,6 +74,15 @@ export function GatewayForm({ gateway }: { gateway: GatewayDto }) {
           <TextInput label="Address" value={values.address} onChange={(e) => set('address', e.currentTarget.value)} error={errors.address} placeholder="Street, city" />
           <TextInput label="Latitude" inputMode="decimal" value={values.latitude} onChange={(e) => set('latitude', e.currentTarget.value)} error={errors.latitude} placeholder="-90 … 90" />
           <TextInput label="Longitude" inputMode="decimal" value={values.longitude} onChange={(e) => set('longitude', e.currentTarget.value)} error={errors.longitude} placeholder="-180 … 180" />
+          {canMove && (
+            <TextInput
+              label="Company"
+              description="Moves the gateway to another existing company"
+              value={values.companyId}
+              onChange={(e) => set('companyId', e.currentTarget.value)}
+              error={errors.companyId}
+            />
+          )}
         </SimpleGrid>
         <Switch
           label="Enabled (disabled gateways are still tracked but never receive deployments)"
