@@ -36,6 +36,7 @@ export const envSchema = z
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
     MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+    IMAGE_CACHE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
     // Gateway admission (apps/api/src/gateway-admission): what a gateway holding the shared password may do.
     GATEWAY_REGISTRATION: z.enum(['automatic', 'approval']).default('automatic'),

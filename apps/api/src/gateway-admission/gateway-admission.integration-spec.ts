@@ -126,4 +126,12 @@ describe('gateway admission (real broker and database)', () => {
     const pending = await api<GatewayListDto>(baseUrl, `/api/gateways?admission=pending&search=${client.gatewayId}`);
     expect(pending.body.items).toHaveLength(0);
   });
+
+  it('answers at most GATEWAY_REQUESTS_PER_MINUTE requests of one gateway a minute and counts the rest', async () => {
+    const client = await gateway();
+    const before = await metricValue(baseUrl, 'um_gateway_requests_refused_total', { reason: 'rate-limited' });
+    // 30 a minute by default: of 61, even split over two minutes, at least one is refused.
+    for (let index = 0; index < 61; index += 1) await client.requestAvailableVersions();
+    await eventually(async () => expect(await metricValue(baseUrl, 'um_gateway_requests_refused_total', { reason: 'rate-limited' })).toBeGreaterThan(before));
+  });
 });

@@ -103,13 +103,13 @@ export class GatewayProtocolService {
 
   private async answerUpgradeRequest(gatewayId: string, version: string): Promise<void> {
     this.activity.recordSeen(gatewayId);
-    const content = await this.versions.readContent(version);
-    if (content === null) {
+    const frame = await this.versions.readImageFrame(version);
+    if (frame === null) {
       this.unknownVersions.inc();
       this.logger.warn(`Gateway ${gatewayId} requested unknown version ${version}; nothing sent`);
       return;
     }
-    await this.messenger.sendDownloadUpgrade(gatewayId, this.messenger.encodeImageFrame(content));
+    await this.messenger.sendDownloadUpgrade(gatewayId, frame);
   }
 
   private reject(reason: string, gatewayId: string, message: string): void {
