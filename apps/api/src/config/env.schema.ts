@@ -35,7 +35,8 @@ export const envSchema = z
     WEB_DIST_DIR: z.string().default('dist/apps/web'),
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
-    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+    // 128 MiB: an image goes to a gateway as one MQTT packet, which the broker bounds (max_packet_size, config/mosquitto).
+    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
     IMAGE_CACHE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
     // Gateway admission (apps/api/src/gateway-admission): what a gateway holding the shared password may do.
