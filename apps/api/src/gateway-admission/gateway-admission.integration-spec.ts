@@ -134,4 +134,14 @@ describe('gateway admission (real broker and database)', () => {
     for (let index = 0; index < 61; index += 1) await client.requestAvailableVersions();
     await eventually(async () => expect(await metricValue(baseUrl, 'um_gateway_requests_refused_total', { reason: 'rate-limited' })).toBeGreaterThan(before));
   });
+
+  it('counts a frame dated far from now, and still handles it', async () => {
+    const companyId = uniqueId('co');
+    const client = await gateway(companyId);
+    const before = await metricValue(baseUrl, 'um_frames_clock_skew_total', { age: 'old' });
+    const twoDaysAgo = Math.floor(Date.now() / 1000) - 2 * 86_400;
+    await client.publishRaw(toCloudTopic(ToCloudMessageType.Status, client.gatewayId), encodeFrame(statusPayload({ companyId, version: '0.5' }), twoDaysAgo));
+    await eventually(async () => expect(await metricValue(baseUrl, 'um_frames_clock_skew_total', { age: 'old' })).toBe(before + 1));
+    await eventually(async () => expect((await api(baseUrl, `/api/gateways/${client.gatewayId}`)).status).toBe(200));
+  });
 });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Company, CompanySchema } from '../companies/company.schema';
 import { Gateway, GatewaySchema } from '../gateways/gateway.schema';
+import { FrameClockWatch } from './frame-clock-watch';
 import { GatewayAdmission } from './gateway-admission.service';
 import { GatewayRequestGate } from './gateway-request-gate';
 
@@ -13,7 +14,7 @@ import { GatewayRequestGate } from './gateway-request-gate';
       { name: Company.name, schema: CompanySchema },
     ]),
   ],
-  providers: [GatewayAdmission, GatewayRequestGate],
-  exports: [GatewayAdmission, GatewayRequestGate],
+  providers: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
+  exports: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
 })
 export class GatewayAdmissionModule {}

@@ -10,6 +10,7 @@ import {
   ToCloudMessageType,
 } from '@upgrade-manager/frame-codec';
 import type { Counter } from 'prom-client';
+import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
 import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { MetricsService } from '../metrics/metrics.service';
 import { VersionsService } from '../versions/versions.service';
@@ -36,6 +37,7 @@ export class GatewayProtocolService {
     private readonly versions: VersionsService,
     private readonly messenger: GatewayMessenger,
     private readonly gate: GatewayRequestGate,
+    private readonly clock: FrameClockWatch,
     metrics: MetricsService,
   ) {
     this.received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
@@ -52,8 +54,9 @@ export class GatewayProtocolService {
     }
     const { type, gatewayId } = parsed;
     try {
-      const { payload } = decodeFrame(data);
+      const { payload, timestampSeconds } = decodeFrame(data);
       this.received.inc({ type });
+      this.clock.note(timestampSeconds);
       if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return;
       await this.handle(type, gatewayId, payload);
     } catch (error) {

@@ -4,7 +4,7 @@ import type { Gauge } from 'prom-client';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { MetricsService } from '../metrics/metrics.service';
 
-export type RejectionReason = 'invalid' | 'duplicate' | 'too-large' | 'empty' | 'invalid-name' | 'error';
+export type RejectionReason = 'invalid' | 'duplicate' | 'too-large' | 'empty' | 'invalid-name' | 'not-a-file' | 'error';
 
 /** Counters of the versions feature, on the app's registry. */
 @Injectable()
