@@ -13,6 +13,7 @@ import { JWT_ALGORITHM, jwtSecretOf } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalGuard } from './principal.guard';
+import { PrincipalRevalidator } from './principal-revalidator';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
 
@@ -41,6 +42,7 @@ const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
     JwtStrategy,
     AuthService,
     RevokedTokensService,
+    PrincipalRevalidator,
     {
       provide: LoginThrottle,
       inject: [AppConfigService],
@@ -52,5 +54,6 @@ const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
         }),
     },
   ],
+  exports: [PrincipalRevalidator],
 })
 export class AuthModule {}

@@ -45,7 +45,8 @@ export class AuthService {
     this.throttle.succeeded(account, address);
 
     const userId = user._id.toString();
-    const accessToken = await this.jwt.signAsync({ sub: userId }, { jwtid: randomUUID() });
+    // iat_ms: a password change ends the tokens issued before it, to the millisecond.
+    const accessToken = await this.jwt.signAsync({ sub: userId, iat_ms: Date.now() }, { jwtid: randomUUID() });
     await this.events.record({ type: 'user.logged-in', companyId: user.companyId, actor: { userId, email: user.email }, details: { address } });
     return { accessToken, user: { id: userId, email: user.email, name: user.name, role: user.role, companyId: user.companyId } };
   }
