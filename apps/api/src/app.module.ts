@@ -14,6 +14,7 @@ import { LiveModule } from './live/live.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MqttModule } from './mqtt/mqtt.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
 import { VersionsModule } from './versions/versions.module';
 import { WebAppModule } from './web/web-app.module';
@@ -28,6 +29,7 @@ import { WebAppModule } from './web/web-app.module';
     LiveModule,
     EventsModule,
     AuthModule,
+    RateLimitModule,
     HealthModule,
     CompaniesModule,
     UsersModule,

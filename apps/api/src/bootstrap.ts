@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
+import { AppConfigService } from './config/app-config.service';
+import { trustProxySetting } from './config/trust-proxy';
 import { RawFrameMqttServer } from './mqtt/raw-frame-mqtt.server';
 
 // The largest valid JSON request: a deployment to the most gateway ids of the longest length
@@ -15,6 +17,7 @@ const JSON_BODY_LIMIT_BYTES = DEPLOYMENT_MAX_GATEWAYS * (256 + 3) + 64 * 1024;
 /** Builds the hybrid HTTP + MQTT application without listening, for main.ts and tests alike. */
 export async function createApiApp(): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  app.set('trust proxy', trustProxySetting(app.get(AppConfigService).get('TRUST_PROXY')));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

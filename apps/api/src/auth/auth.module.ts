@@ -17,9 +17,6 @@ import { PrincipalRevalidator } from './principal-revalidator';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
 
-// An office behind one address may hold many accounts, so the address limit is higher.
-const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
-
 @Module({
   imports: [
     PassportModule,
@@ -43,16 +40,7 @@ const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
     AuthService,
     RevokedTokensService,
     PrincipalRevalidator,
-    {
-      provide: LoginThrottle,
-      inject: [AppConfigService],
-      useFactory: (config: AppConfigService) =>
-        new LoginThrottle({
-          maxFailuresPerAccount: config.get('LOGIN_MAX_FAILURES'),
-          maxFailuresPerAddress: config.get('LOGIN_MAX_FAILURES') * ADDRESS_FAILURES_PER_ACCOUNT_FAILURE,
-          lockoutMs: config.get('LOGIN_LOCKOUT_S') * 1000,
-        }),
-    },
+    LoginThrottle,
   ],
   exports: [PrincipalRevalidator],
 })

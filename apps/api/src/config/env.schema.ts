@@ -13,6 +13,8 @@ export const envSchema = z
     JWT_EXPIRES_IN: z.string().default('12h'),
     LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(10),
     LOGIN_LOCKOUT_S: seconds.default(900),
+    TRUST_PROXY: z.string().default(''),
+    HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
     ADMIN_EMAIL: z.string().email().default('admin@example.com'),
     ADMIN_PASSWORD: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
