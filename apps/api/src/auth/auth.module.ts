@@ -14,6 +14,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalGuard } from './principal.guard';
 import { PrincipalRevalidator } from './principal-revalidator';
+import { LoginCheck } from './login-check';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
 
@@ -40,8 +41,9 @@ import { RevokedTokensService } from './revoked-tokens.service';
     AuthService,
     RevokedTokensService,
     PrincipalRevalidator,
+    LoginCheck,
     LoginThrottle,
   ],
-  exports: [PrincipalRevalidator],
+  exports: [PrincipalRevalidator, LoginCheck],
 })
 export class AuthModule {}

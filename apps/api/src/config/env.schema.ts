@@ -14,6 +14,8 @@ export const envSchema = z
     LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(10),
     LOGIN_LOCKOUT_S: seconds.default(900),
     TRUST_PROXY: z.string().default(''),
+    METRICS_TOKEN: z.string().default(''),
+    API_DOCS: z.enum(['login', 'public', 'off']).default('login'),
     HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
     ADMIN_EMAIL: z.string().email().default('admin@example.com'),
     ADMIN_PASSWORD: z.string().optional(),
