@@ -37,7 +37,9 @@ export class GatewayMessenger {
     if (this.downloading.has(gatewayId)) return false;
     this.downloading.add(gatewayId);
     try {
-      return await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame, { droppable: true });
+      // QoS 0: the gateway asks again if it is lost, and mqtt.js keeps no copy of a QoS 0 payload
+      // (it copies every QoS 1 payload into its outgoing store: 64 MiB per large image).
+      return await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame, { droppable: true, qos: 0 });
     } finally {
       this.downloading.delete(gatewayId);
     }
