@@ -5,6 +5,17 @@ import { eventually, startTestApi, type TestApi } from './test-api';
 
 const FRAME_BYTES = 200 * 1024 * 1024;
 
+/** A field gateway's connection with the shared account, no reconnection. */
+function connectAsGateway(gatewayId: string) {
+  return connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
+    clientId: gatewayId,
+    username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
+    password: process.env['MQTT_GATEWAY_PASSWORD'],
+    reconnectPeriod: 0,
+    clean: true,
+  });
+}
+
 describe('broker limits (real broker and database)', () => {
   let testApi: TestApi;
 
@@ -26,13 +37,7 @@ describe('broker limits (real broker and database)', () => {
     const rejected = await metricValue(baseUrl, 'um_frames_rejected_total', { reason: 'TOO_LARGE' });
     const tooShort = await metricValue(baseUrl, 'um_frames_rejected_total', { reason: 'TOO_SHORT' });
 
-    const client = await connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
-      clientId: gatewayId,
-      username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
-      password: process.env['MQTT_GATEWAY_PASSWORD'],
-      reconnectPeriod: 0,
-      clean: true,
-    });
+    const client = await connectAsGateway(gatewayId);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const payload = Buffer.alloc(FRAME_BYTES - 12, 0x20);
     const frame = Buffer.concat([encodeFrameHeader({ timestampSeconds: Math.floor(Date.now() / 1000), payloadLength: payload.byteLength, crc: payloadCrc32(payload) }), payload]);
@@ -45,13 +50,7 @@ describe('broker limits (real broker and database)', () => {
     await client.endAsync(true);
 
     // A small message after it still arrives: the API is connected and would have counted the big one.
-    const probe = await connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
-      clientId: gatewayId,
-      username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
-      password: process.env['MQTT_GATEWAY_PASSWORD'],
-      reconnectPeriod: 0,
-      clean: true,
-    });
+    const probe = await connectAsGateway(gatewayId);
     await probe.publishAsync(toCloudTopic(ToCloudMessageType.Status, gatewayId), Buffer.from('not a frame'), { qos: 1 });
     await probe.endAsync();
     await eventually(async () => expect(await metricValue(baseUrl, 'um_frames_rejected_total', { reason: 'TOO_SHORT' })).toBe(tooShort + 1));

@@ -44,7 +44,7 @@ describe('API fuzzing with schemathesis, as each role', () => {
   const api = new BuiltApi(env, join(tmpdir(), `um-fault-fuzz-${suffix}.log`));
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [CLI_ENTRY, 'init'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    execFileSync(process.execPath, [CLI_ENTRY, 'init', '--yes-wipe-everything'], { env: { ...process.env, ...env }, stdio: 'ignore' });
     await api.start();
   }, 120_000);
 
@@ -53,11 +53,14 @@ describe('API fuzzing with schemathesis, as each role', () => {
   });
 
   async function call(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-    const response = await fetch(`${api.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(`${api.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    // A kept-alive socket the server closed while schemathesis ran fails once: send again.
+    const response = await send().catch(send);
     const text = await response.text();
     if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return (text ? JSON.parse(text) : {}) as Json;

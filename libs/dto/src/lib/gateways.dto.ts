@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { EventDto } from './events.dto';
+import { OFFSET_MAX, PAGE_MAX } from './paging-limits';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
 export const UPGRADE_STATUSES = ['pending', 'confirmed', 'failed'] as const;
@@ -29,11 +30,12 @@ const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : 
 
 /** Paging as `page`/`pageSize` (1-based) or `offset`/`limit`; offset/limit win when both are given. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, description: '1-based page; with pageSize.' })
+  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_MAX, description: '1-based page; with pageSize.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(PAGE_MAX)
   page?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
@@ -44,11 +46,12 @@ export class PageQueryDto {
   @Max(PAGE_SIZE_MAX)
   pageSize?: number;
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: OFFSET_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(OFFSET_MAX)
   offset?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
