@@ -52,22 +52,22 @@ describe('API fuzzing with schemathesis, as each role', () => {
     await api.stop();
   });
 
+  // A kept-alive socket the server closed while schemathesis ran fails once: send again.
+  const fetchAgain = (url: string, init: RequestInit) => fetch(url, init).catch(() => fetch(url, init));
+
   async function call(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-    const send = () =>
-      fetch(`${api.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    // A kept-alive socket the server closed while schemathesis ran fails once: send again.
-    const response = await send().catch(send);
+    const response = await fetchAgain(`${api.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return (text ? JSON.parse(text) : {}) as Json;
   }
 
   async function login(email: string, password: string): Promise<string> {
-    const response = await fetch(`${api.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const response = await fetchAgain(`${api.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
     return ((await response.json()) as { accessToken: string }).accessToken;
   }
 
