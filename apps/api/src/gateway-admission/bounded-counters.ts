@@ -8,6 +8,7 @@ export interface CounterDocument {
 /** The part of a MongoDB collection the counters use (a mongoose or a driver collection). */
 export interface CounterCollection {
   updateOne(filter: object, update: object, options?: { upsert?: boolean }): Promise<unknown>;
+  findOneAndUpdate(filter: object, update: object, options: { upsert: boolean; returnDocument: 'after' }): Promise<CounterDocument | null>;
   deleteMany(filter: object): Promise<unknown>;
 }
 
@@ -23,7 +24,13 @@ export class BoundedCounters {
   /** True when a slot was taken, false when the counter is at its limit. */
   async take(key: string, limit: number): Promise<boolean> {
     try {
-      await this.collection.updateOne({ _id: key, count: { $lt: limit } }, { $inc: { count: 1 } }, { upsert: true });
+      const taken = await this.collection.findOneAndUpdate({ _id: key, count: { $lt: limit } }, { $inc: { count: 1 } }, { upsert: true, returnDocument: 'after' });
+      // FerretDB (SQLite) may let concurrent conditional updates both match: the count after the
+      // increment says whether this one went past the limit; if so it is given back.
+      if (taken !== null && taken.count > limit) {
+        await this.add(key, -1);
+        return false;
+      }
       return true;
     } catch (error) {
       if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
