@@ -13,6 +13,8 @@ export default defineConfig({
     alias: [
       { find: /^@upgrade-manager\/dto$/, replacement: `${workspace}libs/dto/src/index.ts` },
       { find: /^@upgrade-manager\/api-client$/, replacement: `${workspace}libs/api-client/src/index.ts` },
+      // The DTOs take the company-id pattern from the codec (one pattern for gateways and the API).
+      { find: /^@upgrade-manager\/frame-codec$/, replacement: `${workspace}libs/frame-codec/src/index.ts` },
       // The shared DTOs carry OpenAPI decorators; in the browser they are no-ops (Nest ships this shim for it).
       { find: /^@nestjs\/swagger$/, replacement: `${workspace}node_modules/@nestjs/swagger/dist/extra/swagger-shim.js` },
     ],

@@ -91,6 +91,9 @@ export function servicesConfig(env = loadEnv()) {
       },
       apiUser: { username: env.MQTT_USERNAME || 'upgrade-manager-api', password: env.MQTT_PASSWORD || '' },
       gatewayUser: { username: env.MQTT_GATEWAY_USERNAME || 'gateway', password: env.MQTT_GATEWAY_PASSWORD || '' },
+      // The largest frame the API publishes (an image of MAX_IMAGE_BYTES) with 64 KiB for the
+      // header, topic and MQTT header; never above MQTT's own limit.
+      maxPacketSize: Math.min(Number(env.MAX_IMAGE_BYTES || 134217728) + 65536, 268435455),
       templateDir: join(ROOT, 'config', 'mosquitto'),
       dir: mosquittoDir,
       confFile: join(mosquittoDir, 'mosquitto.conf'),

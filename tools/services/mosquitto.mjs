@@ -99,6 +99,9 @@ export function renderMosquittoConf(template, m, { runAsRoot = isRoot() } = {}) 
       case 'keyfile':
         out.push(`keyfile ${m.tls.files.key}`);
         break;
+      case 'max_packet_size':
+        out.push(`max_packet_size ${m.maxPacketSize}`);
+        break;
       case 'user':
       case 'pid_file':
         break; // decided below / not used (the process is not daemonised; we keep its pid)

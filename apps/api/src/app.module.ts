@@ -16,6 +16,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
 import { VersionsModule } from './versions/versions.module';
 import { WebAppModule } from './web/web-app.module';
@@ -30,6 +31,7 @@ import { WebAppModule } from './web/web-app.module';
     LiveModule,
     EventsModule,
     AuthModule,
+    RateLimitModule,
     HealthModule,
     CompaniesModule,
     UsersModule,

@@ -8,6 +8,11 @@ import { AppModule } from './app.module';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { httpRequestMetrics } from './metrics/http-request-metrics';
 import { MetricsService } from './metrics/metrics.service';
+import { AppConfigService } from './config/app-config.service';
+import { trustProxySetting } from './config/trust-proxy';
+import { LoginCheck } from './auth/login-check';
+import { apiDocsAccess } from './web/api-docs-access';
+import { securityHeaders } from './web/security-headers';
 import { RawFrameMqttServer } from './mqtt/raw-frame-mqtt.server';
 
 // The largest valid JSON request: a deployment to the most gateway ids of the longest length
@@ -19,6 +24,9 @@ export async function createApiApp(): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
   // First, so that every request is timed, also those refused by a guard, a pipe or the body parser.
   app.use(httpRequestMetrics(app.get(MetricsService)));
+  const config = app.get(AppConfigService);
+  app.set('trust proxy', trustProxySetting(config.get('TRUST_PROXY')));
+  app.use(securityHeaders());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
@@ -27,6 +35,7 @@ export async function createApiApp(): Promise<INestApplication> {
   app.useGlobalFilters(new GlobalExceptionFilter());
 
   const openApi = new DocumentBuilder().setTitle('Upgrade Manager API').setVersion('1').addBearerAuth().build();
+  app.use(['/api/docs', '/api/docs-json'], apiDocsAccess(config.get('API_DOCS'), config.get('AUTH_MODE') === 'none', app.get(LoginCheck)));
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'api/docs-json' });
 
   app.connectMicroservice({ strategy: app.get(RawFrameMqttServer) }, { inheritAppConfig: true });

@@ -28,6 +28,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     WEB_DIST_DIR: `/nonexistent-${suffix}`,
     // Never watch the repo's resources folder: a file dropped there must not land in test databases.
     RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
+    // Every test talks from 127.0.0.1: the per-address limit has its own test (rate-limit).
+    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const { createApiApp, startApiApp } = await import('../src/bootstrap');

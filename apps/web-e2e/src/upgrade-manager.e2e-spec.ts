@@ -262,4 +262,11 @@ describe('Upgrade Manager in a browser', () => {
     await page.getByRole('heading', { name: 'Event log' }).waitFor();
     await screenshot(page, '19-events-narrow');
   });
+
+  it('runs under the strict Content-Security-Policy without a single violation', async () => {
+    const response = await superUser.page.goto('/');
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await superUser.page.getByRole('button', { name: 'Log out' }).waitFor();
+    expect(sessions.flatMap((session) => session.cspViolations)).toEqual([]);
+  });
 });

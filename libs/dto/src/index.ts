@@ -12,3 +12,4 @@ export * from './lib/deployments.dto';
 export * from './lib/gateway-credentials.dto';
 export * from './lib/gateway-filter.dto';
 export * from './lib/rollouts.dto';
+export * from './lib/paging-limits';

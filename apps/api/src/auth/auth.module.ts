@@ -13,11 +13,10 @@ import { JWT_ALGORITHM, jwtSecretOf } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalGuard } from './principal.guard';
+import { PrincipalRevalidator } from './principal-revalidator';
+import { LoginCheck } from './login-check';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
-
-// An office behind one address may hold many accounts, so the address limit is higher.
-const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
 
 @Module({
   imports: [
@@ -41,16 +40,10 @@ const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
     JwtStrategy,
     AuthService,
     RevokedTokensService,
-    {
-      provide: LoginThrottle,
-      inject: [AppConfigService],
-      useFactory: (config: AppConfigService) =>
-        new LoginThrottle({
-          maxFailuresPerAccount: config.get('LOGIN_MAX_FAILURES'),
-          maxFailuresPerAddress: config.get('LOGIN_MAX_FAILURES') * ADDRESS_FAILURES_PER_ACCOUNT_FAILURE,
-          lockoutMs: config.get('LOGIN_LOCKOUT_S') * 1000,
-        }),
-    },
+    PrincipalRevalidator,
+    LoginCheck,
+    LoginThrottle,
   ],
+  exports: [PrincipalRevalidator, LoginCheck],
 })
 export class AuthModule {}

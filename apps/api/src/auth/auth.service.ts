@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { LoginDto, LoginResponseDto } from '@upgrade-manager/dto';
 import { randomUUID } from 'node:crypto';
@@ -24,28 +24,30 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly revokedTokens: RevokedTokensService,
     private readonly events: EventsService,
-    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async login(dto: LoginDto, address: string): Promise<LoginResponseDto> {
     const account = dto.email.trim().toLowerCase();
-    const retryAfterSeconds = this.throttle.retryAfterSeconds(account, address);
-    if (retryAfterSeconds > 0) {
+    const attempt = await this.throttle.begin(account, address);
+    if (!attempt.allowed) {
       this.logger.warn(`Login throttled for ${account} from ${address}`);
+      const { retryAfterSeconds } = attempt;
       throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed logins; try again later', retryAfterSeconds }, HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.throttle.attempt(account, address);
 
     const user = await this.users.findForLogin(account);
     const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !passwordMatches || !user.enabled || !(await this.companies.isEnabled(user.companyId))) {
+      await attempt.failed();
       this.logger.warn(`Failed login for ${account} from ${address}`);
       throw new UnauthorizedException(INVALID_CREDENTIALS_MESSAGE);
     }
-    this.throttle.succeeded(account, address);
+    await attempt.succeeded();
 
     const userId = user._id.toString();
-    const accessToken = await this.jwt.signAsync({ sub: userId }, { jwtid: randomUUID() });
+    // iat_ms: a password change ends the tokens issued before it, to the millisecond.
+    const accessToken = await this.jwt.signAsync({ sub: userId, iat_ms: Date.now() }, { jwtid: randomUUID() });
     await this.events.record({ type: 'user.logged-in', companyId: user.companyId, actor: { userId, email: user.email }, details: { address } });
     return { accessToken, user: { id: userId, email: user.email, name: user.name, role: user.role, companyId: user.companyId } };
   }

@@ -8,11 +8,14 @@ import { extractAccessToken } from './access-token.extractor';
 import { JWT_ALGORITHM, jwtSecretOf } from './jwt-secret';
 import type { Principal } from './principal';
 import { RevokedTokensService } from './revoked-tokens.service';
+import { survivesPasswordChange } from './token-validity';
 
 export interface AccessTokenPayload {
   sub?: unknown;
   jti?: unknown;
   exp?: unknown;
+  iat?: unknown;
+  iat_ms?: unknown;
 }
 
 /**
@@ -34,14 +37,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(payload: AccessTokenPayload): Promise<Principal | null> {
     const { sub, jti, exp } = payload;
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') return null;
+    const token = { id: jti, expiresAt: new Date(exp * 1000), issuedAtMs: issuedAtMsOf(payload) };
     const [user, revoked] = await Promise.all([this.users.findEnabledById(sub), this.revokedTokens.isRevoked(jti)]);
-    if (!user || revoked || !(await this.companies.isEnabled(user.companyId))) return null;
-    return {
-      userId: user._id.toString(),
-      email: user.email,
-      role: user.role,
-      companyId: user.companyId,
-      token: { id: jti, expiresAt: new Date(exp * 1000) },
-    };
+    if (!user || revoked || !survivesPasswordChange(token, user) || !(await this.companies.isEnabled(user.companyId))) return null;
+    return { userId: user._id.toString(), email: user.email, role: user.role, companyId: user.companyId, token };
   }
+}
+
+function issuedAtMsOf(payload: AccessTokenPayload): number {
+  if (typeof payload.iat_ms === 'number') return payload.iat_ms;
+  return typeof payload.iat === 'number' ? payload.iat * 1000 : 0;
 }

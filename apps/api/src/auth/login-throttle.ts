@@ -1,76 +1,137 @@
-export interface LoginThrottleOptions {
-  // Consecutive failures of one account before it is locked.
-  maxFailuresPerAccount: number;
-  // Failures from one address before it is locked; higher, as an office shares one address.
-  maxFailuresPerAddress: number;
-  // How long a lock lasts after the last failure; quieter counters are forgotten after as long.
-  lockoutMs: number;
+import { Injectable } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { AppConfigService } from '../config/app-config.service';
+
+const DUPLICATE_KEY = 11000;
+// Past the free failures an attempt holds its keys while its password is verified, so parallel
+// guesses wait their turn (within the free ones an office behind one address logs in in parallel).
+const VERIFY_HOLD_MS = 2_000;
+// However an account is attacked, a new address waits at most this long for it.
+const ACCOUNT_DELAY_MAX_MS = 60_000;
+// An office behind one address may hold many accounts, so the address limit is higher.
+const ADDRESS_FAILURES_PER_ACCOUNT_FAILURE = 5;
+
+export interface ThrottleRule {
+  /** Failures in a row before attempts wait. */
+  freeFailures: number;
+  maxDelayMs: number;
 }
 
-interface Counter {
+/** The wait after `failures` failures in a row: none for the free ones, then 1 s doubling up to the rule's maximum. */
+export function delayAfter(failures: number, rule: ThrottleRule): number {
+  if (failures < rule.freeFailures) return 0;
+  return Math.min(1000 * 2 ** Math.min(failures - rule.freeFailures, 30), rule.maxDelayMs);
+}
+
+interface ThrottleDocument {
+  _id: string;
   failures: number;
-  lastFailureAt: number;
+  nextAttemptAt: Date;
+  lastFailureAt: Date;
+  // A pair (account, address) that logged in before: the account's own wait does not apply to it.
+  trusted?: boolean;
 }
 
-const PRUNE_ABOVE_ENTRIES = 10_000;
+interface HeldKey {
+  id: string;
+  rule: ThrottleRule;
+  failures: number;
+}
+
+export type LoginAttempt = { allowed: true; failed(): Promise<void>; succeeded(): Promise<void> } | { allowed: false; retryAfterSeconds: number };
 
 /**
- * Counts failed logins per account and per address in memory. An attempt counts as a failure
- * from its start, so parallel guesses cannot slip past the limit while passwords are verified.
+ * Failed logins slow further attempts down instead of locking the account: per address, per
+ * account and address, and per account, a wait that doubles with each failure in a row. The
+ * account's own wait stops at a minute and does not apply to an address that logged in to it
+ * before, so an attacker elsewhere can never keep the owner out. The counters live in the database
+ * (one document per key, taken with a conditional upsert), so every API process sees them.
  */
+@Injectable()
 export class LoginThrottle {
-  private readonly accounts = new Map<string, Counter>();
-  private readonly addresses = new Map<string, Counter>();
+  private readonly forgetAfterMs: number;
+  private readonly pairRule: ThrottleRule;
+  private readonly addressRule: ThrottleRule;
+  private readonly accountRule: ThrottleRule;
 
   constructor(
-    private readonly options: LoginThrottleOptions,
-    private readonly now: () => number = Date.now,
-  ) {}
+    @InjectConnection() private readonly connection: Connection,
+    config: AppConfigService,
+  ) {
+    const free = config.get('LOGIN_MAX_FAILURES');
+    this.forgetAfterMs = config.get('LOGIN_LOCKOUT_S') * 1000;
+    this.pairRule = { freeFailures: free, maxDelayMs: this.forgetAfterMs };
+    this.addressRule = { freeFailures: free * ADDRESS_FAILURES_PER_ACCOUNT_FAILURE, maxDelayMs: this.forgetAfterMs };
+    this.accountRule = { freeFailures: free, maxDelayMs: Math.min(ACCOUNT_DELAY_MAX_MS, this.forgetAfterMs) };
+  }
 
-  /** Seconds until the next attempt is allowed; 0 when allowed now. */
-  retryAfterSeconds(account: string, address: string): number {
-    const now = this.now();
-    const waits = [
-      this.waitMs(this.accounts, account, this.options.maxFailuresPerAccount, now),
-      this.waitMs(this.addresses, address, this.options.maxFailuresPerAddress, now),
+  /** Takes the attempt's keys, or says how long to wait. Every attempt counts as a failure until it succeeds. */
+  async begin(account: string, address: string, now = new Date()): Promise<LoginAttempt> {
+    const pairId = `pair:${account}|${address}`;
+    const trusted = (await this.collection().findOne({ _id: pairId, trusted: true }, { projection: { _id: 1 } })) !== null;
+    const keys: Array<{ id: string; rule: ThrottleRule }> = [
+      { id: pairId, rule: this.pairRule },
+      { id: `address:${address}`, rule: this.addressRule },
+      ...(trusted ? [] : [{ id: `account:${account}`, rule: this.accountRule }]),
     ];
-    return Math.ceil(Math.max(...waits) / 1000);
-  }
-
-  /** Counts an attempt as a failure until `succeeded` says otherwise. */
-  attempt(account: string, address: string): void {
-    const now = this.now();
-    this.bump(this.accounts, account, now);
-    this.bump(this.addresses, address, now);
-  }
-
-  /** A correct password: the account's failures in a row end; the address keeps its earlier failures. */
-  succeeded(account: string, address: string): void {
-    this.accounts.delete(account);
-    const counter = this.addresses.get(address);
-    if (counter) counter.failures = Math.max(0, counter.failures - 1);
-  }
-
-  private waitMs(counters: Map<string, Counter>, key: string, max: number, now: number): number {
-    const counter = counters.get(key);
-    if (!counter || counter.failures < max) return 0;
-    return Math.max(0, counter.lastFailureAt + this.options.lockoutMs - now);
-  }
-
-  private bump(counters: Map<string, Counter>, key: string, now: number): void {
-    if (counters.size > PRUNE_ABOVE_ENTRIES) this.prune(counters, now);
-    const counter = counters.get(key);
-    if (!counter || now - counter.lastFailureAt >= this.options.lockoutMs) {
-      counters.set(key, { failures: 1, lastFailureAt: now });
-      return;
+    const held: HeldKey[] = [];
+    for (const key of keys) {
+      const taken = await this.take(key.id, key.rule, now);
+      if (typeof taken === 'number') {
+        await Promise.all(held.map((heldKey) => this.release(heldKey, now)));
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(taken / 1000)) };
+      }
+      held.push({ ...key, failures: taken.failures });
     }
-    counter.failures += 1;
-    counter.lastFailureAt = now;
+    return {
+      allowed: true,
+      failed: async () => {
+        await Promise.all(held.map((key) => this.setNextAttempt(key.id, new Date(Date.now() + delayAfter(key.failures, key.rule)))));
+      },
+      succeeded: async () => {
+        const at = new Date();
+        await Promise.all(
+          held.map((key) =>
+            key.id === pairId
+              ? this.collection().updateOne({ _id: key.id }, { $set: { failures: 0, nextAttemptAt: at, trusted: true } })
+              : this.release(key, at),
+          ),
+        );
+      },
+    };
   }
 
-  private prune(counters: Map<string, Counter>, now: number): void {
-    for (const [key, counter] of counters) {
-      if (now - counter.lastFailureAt >= this.options.lockoutMs) counters.delete(key);
+  /** The key's document after taking it, or the milliseconds to wait when it is not free. */
+  private async take(id: string, rule: ThrottleRule, now: Date): Promise<ThrottleDocument | number> {
+    const collection = this.collection();
+    await collection.updateOne({ _id: id, lastFailureAt: { $lt: new Date(now.getTime() - this.forgetAfterMs) } }, { $set: { failures: 0 } });
+    try {
+      const taken = await collection.findOneAndUpdate(
+        { _id: id, nextAttemptAt: { $lte: now } },
+        { $inc: { failures: 1 }, $set: { lastFailureAt: now } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      if (taken === null) throw new Error(`login throttle key ${id} not written`);
+      if (taken.failures > rule.freeFailures) await this.setNextAttempt(id, new Date(now.getTime() + VERIFY_HOLD_MS));
+      return taken;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      const current = await collection.findOne({ _id: id });
+      return Math.max(0, (current?.nextAttemptAt.getTime() ?? now.getTime()) - now.getTime());
     }
+  }
+
+  // Not a failure after all (refused by another key, or a success): counted back.
+  private async release(key: HeldKey, now: Date): Promise<void> {
+    await this.collection().updateOne({ _id: key.id }, { $inc: { failures: -1 }, $set: { nextAttemptAt: new Date(now.getTime() + delayAfter(key.failures - 1, key.rule)) } });
+  }
+
+  private async setNextAttempt(id: string, at: Date): Promise<void> {
+    await this.collection().updateOne({ _id: id }, { $set: { nextAttemptAt: at } });
+  }
+
+  private collection() {
+    return this.connection.collection<ThrottleDocument>('login_throttle');
   }
 }

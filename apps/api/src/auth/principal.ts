@@ -8,7 +8,7 @@ export interface Principal {
   role: Role;
   companyId: string;
   // The login token the request came with (absent in development mode); logout revokes it.
-  token?: { id: string; expiresAt: Date };
+  token?: { id: string; expiresAt: Date; issuedAtMs: number };
 }
 
 /** The principal of development mode (AUTH_MODE=none), where every request acts as a super user. */

@@ -13,6 +13,10 @@ export const envSchema = z
     JWT_EXPIRES_IN: z.string().default('12h'),
     LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(10),
     LOGIN_LOCKOUT_S: seconds.default(900),
+    TRUST_PROXY: z.string().default(''),
+    METRICS_TOKEN: z.string().default(''),
+    API_DOCS: z.enum(['login', 'public', 'off']).default('login'),
+    HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
     ADMIN_EMAIL: z.string().email().default('admin@example.com'),
     ADMIN_PASSWORD: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -36,7 +40,9 @@ export const envSchema = z
     WEB_DIST_DIR: z.string().default('dist/apps/web'),
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
-    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+    // 128 MiB: an image goes to a gateway as one MQTT packet, which the broker bounds (max_packet_size, config/mosquitto).
+    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
+    IMAGE_CACHE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
     DATA_DIR: z.string().default('.data'),
     // Protocol v2 (docs/protocol-v2.md): manifest signing and chunked delivery.
@@ -45,6 +51,12 @@ export const envSchema = z
     CHUNK_SIZE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
     CHUNK_CACHE_BYTES: z.coerce.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
     CHUNK_STREAM_BYTES_PER_S: z.coerce.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    // Gateway admission (apps/api/src/gateway-admission): what a gateway holding the shared password may do.
+    GATEWAY_REGISTRATION: z.enum(['automatic', 'approval']).default('automatic'),
+    REGISTRATION_GATEWAYS_PER_MINUTE: z.coerce.number().int().positive().default(10_000),
+    REGISTRATION_GATEWAYS_PER_COMPANY: z.coerce.number().int().positive().default(100_000),
+    REGISTRATION_COMPANIES_PER_HOUR: z.coerce.number().int().positive().default(100),
+    GATEWAY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_MODE === 'jwt' && (!env.JWT_SECRET || env.JWT_SECRET.length < 16)) {

@@ -18,6 +18,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import { acceptsDeployments } from '../gateway-admission/accepts-deployments';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
@@ -186,7 +187,7 @@ export class DeploymentsService {
    */
   private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<ResolvedTargets> {
     const visible: FilterQuery<Gateway> = scope.companyId === null ? {} : { companyId: scope.companyId };
-    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1 } as const;
+    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1 } as const;
     if (kind === 'gateways') {
       const requested = dto.gatewayIds ?? [];
       const found = await this.findGateways(visible, requested, projection);
@@ -195,9 +196,9 @@ export class DeploymentsService {
         const missing = requested.filter((gatewayId) => !known.has(gatewayId));
         throw new DomainError(DomainErrorCode.NOT_FOUND, `Unknown gateway(s): ${missing.slice(0, 20).join(', ')}`, { gatewayIds: missing });
       }
-      const disabled = found.filter((gateway) => gateway.enabled === false).map((gateway) => gateway.gatewayId);
+      const disabled = found.filter((gateway) => !acceptsDeployments(gateway)).map((gateway) => gateway.gatewayId);
       if (disabled.length > 0) {
-        throw new DomainError(DomainErrorCode.CONFLICT, `Disabled gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
+        throw new DomainError(DomainErrorCode.CONFLICT, `Disabled or waiting gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
       }
       return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false };
     }
@@ -205,8 +206,8 @@ export class DeploymentsService {
       throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
     }
     const filter: FilterQuery<Gateway> = kind === 'company' ? { companyId: dto.companyId } : {};
-    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<(TargetGateway & { enabled: boolean })[]>();
-    const enabled = found.filter((gateway) => gateway.enabled !== false);
+    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<(TargetGateway & Pick<Gateway, 'enabled' | 'admission'>)[]>();
+    const enabled = found.filter(acceptsDeployments);
     if (enabled.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
     return { gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: enabled.length < found.length };
   }
@@ -214,7 +215,7 @@ export class DeploymentsService {
   // FerretDB matches `$in` by comparing each document with every listed id: for thousands of ids,
   // reading the caller's gateways once and picking them out here is far cheaper.
   private async findGateways(visible: FilterQuery<Gateway>, gatewayIds: readonly string[], projection: Record<string, 0 | 1>) {
-    type Found = TargetGateway & { enabled: boolean };
+    type Found = TargetGateway & Pick<Gateway, 'enabled' | 'admission'>;
     if (gatewayIds.length <= ID_LIST_QUERY_MAX) return this.gateways.find({ ...visible, _id: { $in: gatewayIds } }, projection).lean<Found[]>();
     const wanted = new Set(gatewayIds);
     const all = await this.gateways.find(visible, projection).lean<Found[]>();

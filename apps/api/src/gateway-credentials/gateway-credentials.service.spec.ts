@@ -1,3 +1,5 @@
+import type { CompaniesService } from '../companies/companies.service';
+import type { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import type { Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
@@ -57,6 +59,8 @@ describe('GatewayCredentialsService', () => {
       config as unknown as AppConfigService,
       {} as EventsService,
       {} as LiveEventsService,
+      {} as CompaniesService,
+      {} as GatewayAdmission,
     );
     service = new GatewayCredentialsService(
       gatewaysService,

@@ -27,10 +27,11 @@ export interface ActivityWrites {
 }
 
 /**
- * The database writes for one batch. A Status upserts its gateway (the first one registers it);
- * liveness alone only touches gateways that exist, since a gateway needs a company.
+ * The database writes for one batch. A Status upserts its gateway (the first one registers it,
+ * with `registrationFields`); liveness alone only touches gateways that exist, since a gateway
+ * needs a company. The company is written on insert only: a Status never moves a gateway.
  */
-export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): ActivityWrites {
+export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>, registrationFields: Record<string, unknown> = {}): ActivityWrites {
   const companyIds = new Set<string>();
   const upserts: StatusUpsert[] = [];
   const statusReports: StatusReport[] = [];
@@ -44,8 +45,8 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): Act
     }
     companyIds.add(status.companyId);
     statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
-    const set: Record<string, unknown> = { companyId: status.companyId, version: status.version, lastSeenAt, protocol: status.protocol ?? null };
-    const setOnInsert: Record<string, unknown> = { gatewayId, name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
+    const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol ?? null };
+    const setOnInsert: Record<string, unknown> = { ...registrationFields, gatewayId, companyId: status.companyId, name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
     // A Status without a timestamp keeps the last upgrade time already known.
     if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
     else set['lastUpgradeAt'] = new Date(status.lastUpgradeAt);

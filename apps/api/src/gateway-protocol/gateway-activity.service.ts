@@ -6,6 +6,7 @@ import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
+import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -40,6 +41,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     private readonly companies: CompaniesService,
     private readonly tracker: DeploymentTracker,
     private readonly live: LiveEventsService,
+    private readonly admission: GatewayAdmission,
     metrics: MetricsService,
   ) {
     this.batchSize = metrics.histogram({
@@ -96,8 +98,9 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     }
   }
 
-  private async write(batch: Map<string, GatewayActivity>): Promise<void> {
-    const { companyIds, upserts, touch, statusReports } = activityWrites(batch);
+  private async write(received: Map<string, GatewayActivity>): Promise<void> {
+    const batch = await this.admission.screen(received);
+    const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
     await this.companies.ensureExist(companyIds);
     let upserted: Record<number, unknown> = {};
     await this.tracker.resolveStatuses(statusReports, async (upgrades) => {

@@ -30,8 +30,9 @@ describe('gateway activity', () => {
     const [gw1, gw3] = writes.upserts;
     expect(gw1.gatewayId).toBe('gw-1');
     expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1' });
-    expect(gw1.updateOne.update.$set).toEqual({ companyId: '2', version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
-    expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', enabled: true, upgrade: null });
+    // The company is written when the gateway registers, never by a later Status.
+    expect(gw1.updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
+    expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', companyId: '2', enabled: true, upgrade: null });
     expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
     // No timestamp: a new gateway starts without one, an existing one keeps its own.
     expect(gw3.updateOne.update.$set).not.toHaveProperty('lastUpgradeAt');
@@ -39,6 +40,11 @@ describe('gateway activity', () => {
     // The earliest liveness of the batch, never later than a gateway was heard.
     expect(writes.touch).toEqual({ gatewayIds: ['gw-2', 'gw-4'], seenAt: t(7) });
     expect(activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]])).touch).toBeNull();
+  });
+
+  it('registers a gateway with the fields of the registration policy', () => {
+    const { upserts } = activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]]), { admission: 'pending' });
+    expect(upserts[0].updateOne.update.$setOnInsert).toMatchObject({ admission: 'pending', companyId: '2' });
   });
 
   it('writes the upgrade a Status decided with that Status, and no insert default for it', () => {

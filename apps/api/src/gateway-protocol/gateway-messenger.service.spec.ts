@@ -42,4 +42,32 @@ describe('GatewayMessenger', () => {
     expect(new Set(frames).size).toBe(1);
     expect(messenger.encodeImageFrame(Buffer.from(image))).not.toBe(frames[0]);
   });
+
+  it('sends one Download Upgrade per gateway at a time: a repeated request meanwhile is dropped', async () => {
+    const published: string[] = [];
+    let release: () => void = () => undefined;
+    const publisher = {
+      publish: (topic: string) => new Promise<boolean>((resolve) => (published.push(topic), (release = () => resolve(true)))),
+    } as unknown as FramePublisher;
+    const messenger = new GatewayMessenger(publisher);
+    const frame = messenger.encodeImageFrame(Buffer.alloc(16));
+    const first = messenger.sendDownloadUpgrade('gw-1', frame);
+    expect(await messenger.sendDownloadUpgrade('gw-1', frame)).toBe(false);
+    release();
+    expect(await first).toBe(true);
+    const again = messenger.sendDownloadUpgrade('gw-1', frame);
+    release();
+    expect(await again).toBe(true);
+    expect(published).toEqual(['TOGATEWAY/DOWNLOAD_UPGRADE/gw-1', 'TOGATEWAY/DOWNLOAD_UPGRADE/gw-1']);
+  });
+
+  it('marks answers to one gateway droppable, broadcasts not', async () => {
+    const options: Array<{ droppable?: boolean }> = [];
+    const publisher = { publish: async (_topic: string, _frame: Buffer, option: { droppable?: boolean }) => (options.push(option), true) } as unknown as FramePublisher;
+    const messenger = new GatewayMessenger(publisher);
+    await messenger.sendLatestVersion('1.0', 'gw-1');
+    await messenger.sendLatestVersion('1.0');
+    await messenger.sendUpgrade(messenger.encodeImageFrame(Buffer.alloc(4)), ['gw-1']);
+    expect(options.map((option) => option?.droppable ?? false)).toEqual([true, false, false]);
+  });
 });

@@ -9,23 +9,40 @@ import { FramePublisher } from '../mqtt/frame-publisher.service';
 @Injectable()
 export class GatewayMessenger {
   private readonly framedImages = new WeakMap<Buffer, Buffer>();
+  // Gateways with a Download Upgrade on its way: one image per gateway at a time.
+  private readonly downloading = new Set<string>();
 
   constructor(private readonly publisher: FramePublisher) {}
 
+  // Answers to one gateway are droppable (a gateway asks again); broadcasts are not.
   async sendLatestVersion(version: string, gatewayId?: string): Promise<void> {
-    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.LatestVersion, gatewayId), encodeFrame(latestVersionPayload(version)));
+    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.LatestVersion, gatewayId), encodeFrame(latestVersionPayload(version)), {
+      droppable: gatewayId !== undefined,
+    });
   }
 
   async sendAvailableVersions(versions: string[], gatewayId?: string): Promise<void> {
     await this.publisher.publish(
       toGatewayTopic(ToGatewayMessageType.AvailableVersions, gatewayId),
       encodeFrame(availableVersionsPayload(versions)),
+      { droppable: gatewayId !== undefined },
     );
   }
 
-  /** `frame` comes from encodeImageFrame, so that one image is framed once however many ask for it. */
-  async sendDownloadUpgrade(gatewayId: string, frame: Buffer): Promise<void> {
-    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame);
+  /**
+   * `frame` is shared (one per image), so that one image is framed once however many ask for it.
+   * False when dropped: the gateway already has one on its way, or too many answers wait.
+   */
+  async sendDownloadUpgrade(gatewayId: string, frame: Buffer): Promise<boolean> {
+    if (this.downloading.has(gatewayId)) return false;
+    this.downloading.add(gatewayId);
+    try {
+      // QoS 0: the gateway asks again if it is lost, and mqtt.js keeps no copy of a QoS 0 payload
+      // (it copies every QoS 1 payload into its outgoing store: 64 MiB per large image).
+      return await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame, { droppable: true, qos: 0 });
+    } finally {
+      this.downloading.delete(gatewayId);
+    }
   }
 
   /** No ids: the broadcast topic (every gateway). With ids: each gateway's topic, the same frame Buffer for all. */
@@ -42,6 +59,11 @@ export class GatewayMessenger {
    * versions service hands out one Buffer per image, so framing is remembered per Buffer: a
    * thousand gateways requesting the same upgrade share one frame instead of a copy each.
    */
+  /** Records that `frame` is the frame of `content` (read together into one Buffer). */
+  rememberImageFrame(content: Buffer, frame: Buffer): void {
+    this.framedImages.set(content, frame);
+  }
+
   encodeImageFrame(bytes: Buffer): Buffer {
     let frame = this.framedImages.get(bytes);
     if (!frame) {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CompaniesModule } from '../companies/companies.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
+import { GatewayAdmissionModule } from '../gateway-admission/gateway-admission.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
 import { GatewayActivityService } from './gateway-activity.service';
@@ -8,7 +9,7 @@ import { GatewayProtocolController } from './gateway-protocol.controller';
 import { GatewayProtocolService } from './gateway-protocol.service';
 
 @Module({
-  imports: [CompaniesModule, GatewaysModule, DeploymentsModule, VersionsModule],
+  imports: [CompaniesModule, GatewaysModule, GatewayAdmissionModule, DeploymentsModule, VersionsModule],
   controllers: [GatewayProtocolController],
   providers: [GatewayProtocolService, GatewayActivityService],
   exports: [GatewayActivityService],

@@ -10,6 +10,8 @@ import {
   ToCloudMessageType,
 } from '@upgrade-manager/frame-codec';
 import type { Counter } from 'prom-client';
+import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
+import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { MetricsService } from '../metrics/metrics.service';
 import { VersionsService } from '../versions/versions.service';
 import { GatewayActivityService } from './gateway-activity.service';
@@ -34,6 +36,8 @@ export class GatewayProtocolService {
     private readonly activity: GatewayActivityService,
     private readonly versions: VersionsService,
     private readonly messenger: GatewayMessenger,
+    private readonly gate: GatewayRequestGate,
+    private readonly clock: FrameClockWatch,
     metrics: MetricsService,
   ) {
     this.received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
@@ -50,8 +54,10 @@ export class GatewayProtocolService {
     }
     const { type, gatewayId } = parsed;
     try {
-      const { payload } = decodeFrame(data);
+      const { payload, timestampSeconds } = decodeFrame(data);
       this.received.inc({ type });
+      this.clock.note(timestampSeconds);
+      if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return;
       await this.handle(type, gatewayId, payload);
     } catch (error) {
       if (error instanceof FrameDecodeError) this.reject(error.reason, gatewayId, `${type}: ${error.message}`);
@@ -100,13 +106,13 @@ export class GatewayProtocolService {
 
   private async answerUpgradeRequest(gatewayId: string, version: string): Promise<void> {
     this.activity.recordSeen(gatewayId);
-    const content = await this.versions.readContent(version);
-    if (content === null) {
+    const frame = await this.versions.readImageFrame(version);
+    if (frame === null) {
       this.unknownVersions.inc();
       this.logger.warn(`Gateway ${gatewayId} requested unknown version ${version}; nothing sent`);
       return;
     }
-    await this.messenger.sendDownloadUpgrade(gatewayId, this.messenger.encodeImageFrame(content));
+    await this.messenger.sendDownloadUpgrade(gatewayId, frame);
   }
 
   private reject(reason: string, gatewayId: string, message: string): void {

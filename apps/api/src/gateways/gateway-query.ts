@@ -25,6 +25,8 @@ export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScop
   if (query.tag !== undefined) conditions.push({ tags: query.tag });
   if (query.upgradeStatus === 'none') conditions.push({ upgrade: null });
   else if (query.upgradeStatus !== undefined) conditions.push({ 'upgrade.status': query.upgradeStatus });
+  if (query.admission === 'pending') conditions.push({ admission: 'pending' });
+  else if (query.admission === 'accepted') conditions.push({ admission: { $ne: 'pending' } });
   if (query.search) {
     const pattern = { $regex: escapeRegex(query.search), $options: 'i' };
     conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });

@@ -19,6 +19,7 @@ export function toGatewayDto(gateway: Gateway, onlineSince: Date): GatewayDto {
     longitude: gateway.longitude ?? null,
     enabled: gateway.enabled ?? true,
     tags: gateway.tags ?? [],
+    admission: gateway.admission ?? 'accepted',
     createdAt: gateway.createdAt?.toISOString() ?? null,
     // Only for gateways that announce protocol v2: v1 gateways keep their shape.
     ...(gateway.protocol === 2 ? { protocol: 2 as const } : {}),

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { UPGRADE_STATUSES, type UpgradeStatus } from '@upgrade-manager/dto';
+import { GATEWAY_ADMISSIONS, UPGRADE_STATUSES, type GatewayAdmission, type UpgradeStatus } from '@upgrade-manager/dto';
 import type { HydratedDocument } from 'mongoose';
 
 /** The latest deployment to a gateway, copied from its deployment target so lists need no join. */
@@ -31,6 +31,8 @@ export class Gateway {
   @Prop({ type: GatewayUpgradeSchema, default: null }) upgrade!: GatewayUpgrade | null;
   // From its latest Status: 2 for a gateway that speaks protocol v2 (docs/protocol-v2.md), else null.
   @Prop({ type: Number, default: null }) protocol!: number | null;
+  // Absent on gateways registered before the approval policy existed: accepted.
+  @Prop({ type: String, enum: GATEWAY_ADMISSIONS }) admission?: GatewayAdmission;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -67,12 +67,21 @@ export class GatewaysController {
   }
 
   @Patch(':gatewayId')
-  @ApiOperation({ summary: "Edit name, address, position, enabled or tags (admins of the gateway's company, super users)" })
+  @ApiOperation({ summary: "Edit name, address, position, enabled or tags (admins of the gateway's company, super users); move it to another company (super users)" })
   @ApiOkResponse({ type: GatewayDto })
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
   update(@CurrentPrincipal() principal: Principal, @Param('gatewayId') gatewayId: string, @Body() dto: UpdateGatewayDto): Promise<GatewayDto> {
     return this.gateways.update(principal, gatewayId, dto);
+  }
+
+  @Post(':gatewayId/accept')
+  @ApiOperation({ summary: 'Accept a gateway waiting for approval (admins of its company, super users)' })
+  @ApiOkResponse({ type: GatewayDto })
+  @ApiForbiddenResponse()
+  @ApiNotFoundResponse()
+  accept(@CurrentPrincipal() principal: Principal, @Param('gatewayId') gatewayId: string): Promise<GatewayDto> {
+    return this.gateways.accept(principal, gatewayId);
   }
 
   @Get(':gatewayId/history')

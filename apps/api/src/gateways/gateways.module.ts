@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { CompaniesModule } from '../companies/companies.module';
+import { GatewayAdmissionModule } from '../gateway-admission/gateway-admission.module';
 import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
 import { Gateway, GatewaySchema } from './gateway.schema';
 import { GatewaysController } from './gateways.controller';
@@ -9,6 +11,8 @@ import { GatewaysService } from './gateways.service';
 
 @Module({
   imports: [
+    CompaniesModule,
+    GatewayAdmissionModule,
     MongooseModule.forFeature([
       { name: Gateway.name, schema: GatewaySchema },
       // Read here for a gateway's history; written by the deployments feature.

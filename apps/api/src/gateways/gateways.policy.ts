@@ -5,3 +5,8 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 export function assertCanManageGateways(principal: Principal): void {
   if (principal.role === 'user') throw new DomainError(DomainErrorCode.FORBIDDEN, 'Users cannot manage gateways');
 }
+
+/** Moving a gateway between companies is for super users only: an admin would take it from another tenant. */
+export function assertCanMoveGateways(principal: Principal): void {
+  if (principal.role !== 'super') throw new DomainError(DomainErrorCode.FORBIDDEN, 'Only super users move gateways between companies');
+}

@@ -13,14 +13,16 @@ import { compareVersions } from '@upgrade-manager/frame-codec';
 import type { Model } from 'mongoose';
 import { tenantScopeOf, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { CompaniesService } from '../companies/companies.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTarget } from '../deployments/deployment-target.schema';
 import { EventsService } from '../events/events.service';
+import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { toGatewayDto } from './gateway.mapper';
 import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
 import { Gateway } from './gateway.schema';
-import { assertCanManageGateways } from './gateways.policy';
+import { assertCanManageGateways, assertCanMoveGateways } from './gateways.policy';
 import { SlowCountCache } from './slow-count-cache';
 
 const HISTORY_DEFAULT_LIMIT = 100;
@@ -36,6 +38,8 @@ export class GatewaysService {
     private readonly config: AppConfigService,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
+    private readonly companies: CompaniesService,
+    private readonly admission: GatewayAdmission,
   ) {}
 
   /** The oldest lastSeenAt that still counts as online (ONLINE_WINDOW_S). */
@@ -63,18 +67,37 @@ export class GatewaysService {
   async update(principal: Principal, gatewayId: string, dto: UpdateGatewayDto): Promise<GatewayDto> {
     const existing = await this.findVisible(principal, gatewayId);
     assertCanManageGateways(principal);
-    const changes: Partial<Pick<Gateway, 'name' | 'address' | 'latitude' | 'longitude' | 'enabled' | 'tags'>> = {};
+    const changes: Partial<Pick<Gateway, 'name' | 'address' | 'latitude' | 'longitude' | 'enabled' | 'tags' | 'companyId'>> = {};
     for (const field of ['name', 'address', 'latitude', 'longitude', 'enabled'] as const) {
       if (dto[field] !== undefined) Object.assign(changes, { [field]: dto[field] });
     }
     if (dto.tags !== undefined) changes.tags = [...dto.tags].sort();
+    if (dto.companyId !== undefined && dto.companyId !== existing.companyId) {
+      assertCanMoveGateways(principal);
+      if (!(await this.companies.exists(dto.companyId))) throw new DomainError(DomainErrorCode.NOT_FOUND, `Company ${dto.companyId} not found`);
+      changes.companyId = dto.companyId;
+    }
+    return this.apply(principal, existing, changes);
+  }
+
+  /** Accepts a gateway waiting for approval (GATEWAY_REGISTRATION=approval): from now on it is served. */
+  async accept(principal: Principal, gatewayId: string): Promise<GatewayDto> {
+    const existing = await this.findVisible(principal, gatewayId);
+    assertCanManageGateways(principal);
+    return this.apply(principal, existing, { admission: 'accepted' });
+  }
+
+  // Conditional on the company read before, so that a concurrent move is not undone.
+  private async apply(principal: Principal, existing: Gateway, changes: Partial<Gateway>): Promise<GatewayDto> {
+    const gatewayId = existing.gatewayId;
     const updated = await this.gateways
       .findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
       .lean<Gateway>();
     if (!updated) throw notFound(gatewayId);
+    if (updated.companyId !== existing.companyId) await this.admission.moved(gatewayId, existing.companyId, updated.companyId);
     const gateway = toGatewayDto(updated, this.onlineSince());
     await this.events.record({ type: 'gateway.modified', companyId: updated.companyId, actor: principal, gatewayId, details: { changes } });
-    this.live.publish({ type: 'gateway.updated', companyId: updated.companyId, data: { gateway } });
+    for (const companyId of new Set([existing.companyId, updated.companyId])) this.live.publish({ type: 'gateway.updated', companyId, data: { gateway } });
     return gateway;
   }
 

@@ -1,7 +1,8 @@
-import { firstValueFrom, Subscription, take, toArray } from 'rxjs';
+import { firstValueFrom, NEVER, Subject, Subscription, take, toArray } from 'rxjs';
 import type { Principal } from '../auth/principal';
 import { HEARTBEAT_INTERVAL_MS, LiveController } from './live.controller';
 import { LiveEventsService } from './live-events.service';
+import type { StreamLifetime } from './stream-lifetime';
 
 const admin2: Principal = { userId: 'u2', email: 'a@two.test', role: 'admin', companyId: '2' };
 const superUser: Principal = { userId: 's', email: 's@one.test', role: 'super', companyId: '1' };
@@ -12,7 +13,7 @@ describe('LiveController', () => {
 
   beforeEach(() => {
     live = new LiveEventsService();
-    controller = new LiveController(live);
+    controller = new LiveController(live, { endOf: () => NEVER } as unknown as StreamLifetime);
   });
 
   it('opens with a comment, then forwards only events of the caller’s company and global ones', async () => {
@@ -45,5 +46,15 @@ describe('LiveController', () => {
       subscription?.unsubscribe();
       jest.useRealTimers();
     }
+  });
+
+  it('completes the stream when its lifetime ends', () => {
+    const end = new Subject<string>();
+    const ended = new LiveController(live, { endOf: () => end } as unknown as StreamLifetime);
+    let completed = false;
+    ended.stream(admin2).subscribe({ complete: () => (completed = true) });
+    expect(completed).toBe(false);
+    end.next('token revoked');
+    expect(completed).toBe(true);
   });
 });

@@ -1,11 +1,14 @@
 import { Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { LiveController } from './live.controller';
 import { LiveEventsService } from './live-events.service';
+import { StreamLifetime } from './stream-lifetime';
 
 @Global()
 @Module({
+  imports: [AuthModule],
   controllers: [LiveController],
-  providers: [LiveEventsService],
+  providers: [LiveEventsService, StreamLifetime],
   exports: [LiveEventsService],
 })
 export class LiveModule {}

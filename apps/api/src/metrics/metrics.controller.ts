@@ -1,10 +1,13 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
+import { MetricsAccessGuard } from './metrics-access.guard';
 import { MetricsService } from './metrics.service';
 
+// Public for the login guard: MetricsAccessGuard takes the scraper's token or a super user's login.
 @Public()
+@UseGuards(MetricsAccessGuard)
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

@@ -22,6 +22,11 @@ export class ByteBudget {
     return this.inUse;
   }
 
+  /** Callers waiting for their bytes. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   private drain(): void {
     while (this.queue.length > 0) {
       const next = this.queue[0];

@@ -11,6 +11,10 @@ export class User {
   @Prop({ type: String, required: true, index: true }) companyId!: string;
   @Prop({ type: String, required: true, select: false }) passwordHash!: string;
   @Prop({ type: Boolean, required: true, default: true }) enabled!: boolean;
+  // Set by a password change (ms since the epoch): tokens issued before are refused, except the one that
+  // made the change (the user's own session goes on; every other session ends).
+  @Prop({ type: Number }) tokensIssuedBefore?: number;
+  @Prop({ type: String }) keptTokenId?: string;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -182,6 +182,7 @@ export class UsersService {
     }
     if (update.password !== undefined) {
       set.passwordHash = await this.hasher.hash(update.password);
+      Object.assign(set, passwordChangeRevocation(actor, target.id as string));
       changed.push('password');
     }
     for (const field of ['role', 'companyId', 'enabled'] as const) {
@@ -205,4 +206,10 @@ export class UsersService {
     await this.events.record({ type: 'user.updated', companyId: updated.companyId, actor, details: { ...details, changed } });
     return toUserDto(updated);
   }
+}
+
+/** A new password ends every other login of the user: all tokens issued before now, but the one of the user changing it. */
+function passwordChangeRevocation(actor: Principal, userId: string): Pick<User, 'tokensIssuedBefore' | 'keptTokenId'> {
+  const keptTokenId = actor.userId === userId ? actor.token?.id : undefined;
+  return { tokensIssuedBefore: Date.now(), keptTokenId: keptTokenId ?? '' };
 }

@@ -66,16 +66,19 @@ export class ImageStorage {
     return this.bucket().openDownloadStream(fileId);
   }
 
-  /** The whole file in one Buffer of the known size, filled chunk by chunk (no second copy). */
-  async readAll(fileId: mongo.ObjectId, size: number): Promise<Buffer> {
-    const content = Buffer.allocUnsafe(size);
-    let offset = 0;
+  /**
+   * The whole file in one Buffer of the known size, filled chunk by chunk (no second copy), after
+   * `headroom` bytes left for the caller (a frame header).
+   */
+  async readAll(fileId: mongo.ObjectId, size: number, headroom = 0): Promise<Buffer> {
+    const content = Buffer.allocUnsafe(headroom + size);
+    let offset = headroom;
     for await (const chunk of this.openDownload(fileId) as AsyncIterable<Buffer>) {
-      if (offset + chunk.byteLength > size) throw new Error(`image ${fileId.toHexString()} is larger than its recorded ${size} bytes`);
+      if (offset + chunk.byteLength > headroom + size) throw new Error(`image ${fileId.toHexString()} is larger than its recorded ${size} bytes`);
       chunk.copy(content, offset);
       offset += chunk.byteLength;
     }
-    if (offset !== size) throw new Error(`image ${fileId.toHexString()} has ${offset} bytes, ${size} recorded`);
+    if (offset !== headroom + size) throw new Error(`image ${fileId.toHexString()} has ${offset - headroom} bytes, ${size} recorded`);
     return content;
   }
 

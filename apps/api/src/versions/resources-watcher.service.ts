@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { type FSWatcher, watch } from 'chokidar';
-import { createReadStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
@@ -41,6 +42,8 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
     const watcher = watch(this.dir, {
       depth: 0,
       ignoreInitial: false,
+      // A link would publish whatever it points to (a .env, a key) to every gateway.
+      followSymlinks: false,
       awaitWriteFinish: { stabilityThreshold: WRITE_STABILITY_MS, pollInterval: 100 },
       ignored: (path) => path !== this.dir && isIgnoredResourceName(basename(path)),
     });
@@ -80,7 +83,29 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
       if (event === 'change') this.logger.warn(`Ignoring the change of ${path}: version ${version} exists and images never change (delete the version to replace it)`);
       return;
     }
-    const { size } = await stat(path);
+    if (!(await lstat(path)).isFile()) return this.notAFile(path);
+    // No link followed even if one replaced the file since: O_NOFOLLOW; a FIFO must not block: O_NONBLOCK.
+    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ELOOP') return null;
+      throw error;
+    });
+    if (file === null) return this.notAFile(path);
+    try {
+      await this.importOpenFile(file, path, version);
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+  }
+
+  private notAFile(path: string): void {
+    this.metrics.rejected('resources', 'not-a-file');
+    this.logger.warn(`Ignoring ${path}: not a regular file (links and special files are never imported)`);
+  }
+
+  private async importOpenFile(file: FileHandle, path: string, version: string): Promise<void> {
+    const stats = await file.stat();
+    if (!stats.isFile()) return this.notAFile(path);
+    const size = stats.size;
     const maxBytes = this.config.get('MAX_IMAGE_BYTES');
     if (size > maxBytes) {
       this.metrics.rejected('resources', 'too-large');
@@ -93,7 +118,7 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
       return;
     }
 
-    const source = createReadStream(path);
+    const source = file.createReadStream({ autoClose: false });
     try {
       const image = await this.storage.store(source, version);
       if (image.size > maxBytes) {

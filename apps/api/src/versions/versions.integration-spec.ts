@@ -6,7 +6,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import type { Connection } from 'mongoose';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
@@ -196,6 +196,20 @@ describe('versions (real database, broker and resources folder)', () => {
     await eventually(async () => expect(latestSeen).toContain(v('11')));
     // The existing version kept its content.
     expect((await list()).find((item) => item.version === v('1'))?.size).toBe(3 * 1024 * 1024);
+  });
+
+  it('never imports a symbolic link (to a .env, say): only regular files, the rest counted', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'um-secret-'));
+    const secret = join(secretDir, '.env');
+    await writeFile(secret, 'JWT_SECRET=not-for-gateways');
+    await symlink(secret, join(resourcesDir, v('12')));
+    await eventually(async () => {
+      const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^um_version_rejections_total\{source="resources",reason="not-a-file"\} 1$/m);
+    });
+    expect((await list()).map((item) => item.version)).not.toContain(v('12'));
+    await rm(join(resourcesDir, v('12')));
+    await rm(secretDir, { recursive: true, force: true });
   });
 
   it('deletes a version with its image and its resources file, and announces the new latest', async () => {

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { VersionSource } from '@upgrade-manager/dto';
+import type { Gauge } from 'prom-client';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { MetricsService } from '../metrics/metrics.service';
 
-export type RejectionReason = 'invalid' | 'duplicate' | 'too-large' | 'empty' | 'invalid-name' | 'error';
+export type RejectionReason = 'invalid' | 'duplicate' | 'too-large' | 'empty' | 'invalid-name' | 'not-a-file' | 'error';
 
 /** Counters of the versions feature, on the app's registry. */
 @Injectable()
@@ -13,7 +14,7 @@ export class VersionsMetrics {
   private readonly rejections;
   private readonly removals;
 
-  constructor(metrics: MetricsService) {
+  constructor(private readonly metrics: MetricsService) {
     this.uploads = metrics.counter({ name: 'um_version_uploads_total', help: 'Versions added through POST /api/versions' });
     this.imports = metrics.counter({ name: 'um_version_imports_total', help: 'Versions imported from the resources folder' });
     this.rejections = metrics.counter({
@@ -34,6 +35,11 @@ export class VersionsMetrics {
 
   removed(): void {
     this.removals.inc();
+  }
+
+  /** Reports the bytes of the image cache on each scrape. */
+  watchImageCache(bytes: () => number): void {
+    const gauge: Gauge = this.metrics.gauge({ name: 'um_image_cache_bytes', help: 'Bytes of framed images held to serve gateways', collect: () => gauge.set(bytes()) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUPER_COMPANY_ID, type VersionDto, type VersionListDto, type VersionSource } from '@upgrade-manager/dto';
-import { sortVersions } from '@upgrade-manager/frame-codec';
+import { encodeFrameHeader, HEADER_LENGTH, payloadCrc32, sortVersions } from '@upgrade-manager/frame-codec';
 import type { Model, Types } from 'mongoose';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal';
@@ -13,6 +13,7 @@ import { MAX_V1_IMAGE_BYTES } from '../image-delivery/mqtt-packet-limit';
 import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { CoalescingRunner } from './coalescing-runner';
+import { ImageFrameCache, type FramedImage } from './image-frame-cache';
 import { ImageStorage, type StoredImage } from './image-storage.service';
 import { removeResourceFiles, resolveResourcesDir } from './resources-folder';
 import { versionKey } from './version-names';
@@ -70,8 +71,8 @@ function isDuplicateKeyError(error: unknown): boolean {
 export class VersionsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(VersionsService.name);
   private versionList: { loadedAt: number; versions: Promise<string[]> } | null = null;
-  // One image, the last one read, shared by every publish of it (a rollout, repeated Request Upgrades).
-  private cachedContent: { key: string; content: Promise<Buffer | null> } | null = null;
+  // Framed images shared by every publish of them (a rollout, repeated Request Upgrades), bounded in bytes.
+  private readonly images: ImageFrameCache;
   private readonly announcer: CoalescingRunner;
 
   constructor(
@@ -84,6 +85,8 @@ export class VersionsService implements BeforeApplicationShutdown {
     private readonly config: AppConfigService,
     private readonly signer: ImageSigner,
   ) {
+    this.images = new ImageFrameCache(config.get('IMAGE_CACHE_BYTES'));
+    metrics.watchImageCache(() => this.images.bytes);
     this.announcer = new CoalescingRunner(
       () => this.broadcastVersions(),
       (error) => this.logger.warn(`Could not announce the versions to gateways: ${(error as Error).message}`),
@@ -120,18 +123,18 @@ export class VersionsService implements BeforeApplicationShutdown {
    * kept, so callers get the same Buffer again: treat it as read-only.
    */
   async readContent(version: string): Promise<Buffer | null> {
+    return (await this.readFramed(version))?.content ?? null;
+  }
+
+  /** The image as one frame, ready to publish (shared: read-only), or null for an unknown version. */
+  async readImageFrame(version: string): Promise<Buffer | null> {
+    return (await this.readFramed(version))?.frame ?? null;
+  }
+
+  private async readFramed(version: string): Promise<FramedImage | null> {
     const key = versionKey(version);
     if (key === null) return null;
-    if (this.cachedContent?.key !== key) {
-      const entry = { key, content: this.loadContent(key) };
-      this.cachedContent = entry;
-      entry.content.catch(() => {
-        if (this.cachedContent === entry) this.cachedContent = null;
-      });
-    }
-    const content = await this.cachedContent.content;
-    if (content === null && this.cachedContent?.key === key) this.cachedContent = null;
-    return content;
+    return this.images.get(key, () => this.loadFramed(key));
   }
 
   async list(): Promise<VersionListDto> {
@@ -232,7 +235,7 @@ export class VersionsService implements BeforeApplicationShutdown {
     const record = await this.versions.findOneAndDelete({ key }).lean<VersionRecord>();
     if (!record) throw unknownVersion(version);
     this.versionList = null;
-    if (this.cachedContent?.key === key) this.cachedContent = null;
+    this.images.delete(key);
 
     await this.storage.discard(record.fileId).catch((error: Error) => this.logger.error(`Could not remove image of ${record.version}: ${error.message}`));
     const removedFiles = await removeResourceFiles(resolveResourcesDir(this.config.get('RESOURCES_DIR')), record.version);
@@ -273,7 +276,8 @@ export class VersionsService implements BeforeApplicationShutdown {
     return sortVersions(records.map((record) => record.version));
   }
 
-  private async loadContent(key: string): Promise<Buffer | null> {
+  // Read straight into a frame: the content is a view of it, so an image is held once, framed.
+  private async loadFramed(key: string): Promise<FramedImage | null> {
     const record = await this.versions.findOne({ key }, { fileId: 1, size: 1, version: 1 }).lean<Pick<Version, 'fileId' | 'size' | 'version'>>();
     if (!record) return null;
     // Only protocol v2 delivers larger images, chunk by chunk; never hold one whole in memory.
@@ -281,7 +285,11 @@ export class VersionsService implements BeforeApplicationShutdown {
       this.logger.warn(`Version ${record.version} (${record.size} bytes) does not fit one MQTT message; only protocol-v2 gateways can receive it`);
       return null;
     }
-    return this.storage.readAll(record.fileId, record.size);
+    const frame = await this.storage.readAll(record.fileId, record.size, HEADER_LENGTH);
+    const content = frame.subarray(HEADER_LENGTH);
+    encodeFrameHeader({ timestampSeconds: Math.floor(Date.now() / 1000), payloadLength: content.byteLength, crc: payloadCrc32(content) }).copy(frame, 0);
+    this.messenger.rememberImageFrame(content, frame);
+    return { frame, content };
   }
 
   private async findRecord(version: string): Promise<VersionRecord> {

@@ -19,6 +19,8 @@ export function launchBrowser(): Promise<Browser> {
 export interface Session {
   context: BrowserContext;
   page: Page;
+  /** Console messages of the page that report a Content-Security-Policy violation: the app must cause none. */
+  cspViolations: string[];
 }
 
 /** A separate browser context per person, so their logins do not share storage. */
@@ -26,7 +28,11 @@ export async function openSession(browser: Browser, baseUrl: string): Promise<Se
   const context = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
-  return { context, page };
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return { context, page, cspViolations };
 }
 
 export async function logIn(page: Page, account: Account): Promise<void> {

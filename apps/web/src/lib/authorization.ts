@@ -30,6 +30,8 @@ export const policies = {
   /** Roles a user may give to others: an admin never creates or promotes a super user. */
   assignableRoles: (role: Role): Role[] => (role === 'super' ? ['super', 'admin', 'user'] : role === 'admin' ? ['admin', 'user'] : []),
   changeCompany: (role: Role) => role === 'super',
+  /** A gateway's company is fixed at registration; only a super user moves it. */
+  moveGateway: (role: Role) => role === 'super',
   /** Super users belong to the super company; the others to a tenant company. */
   companyForRole: (role: Role, companyId: string) => (role === 'super' ? SUPER_COMPANY_ID : companyId),
 };

@@ -16,6 +16,7 @@ export function gateway(overrides: Partial<GatewayDto> & Pick<GatewayDto, 'gatew
     longitude: null,
     enabled: true,
     tags: [],
+    admission: 'accepted',
     createdAt: AT,
     ...overrides,
   };

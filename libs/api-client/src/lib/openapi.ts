@@ -169,8 +169,25 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit name, address, position, enabled or tags (admins of the gateway's company, super users) */
+        /** Edit name, address, position, enabled or tags (admins of the gateway's company, super users); move it to another company (super users) */
         patch: operations["GatewaysController_update"];
+        trace?: never;
+    };
+    "/api/gateways/{gatewayId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a gateway waiting for approval (admins of its company, super users) */
+        post: operations["GatewaysController_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/gateways/{gatewayId}/credentials": {
@@ -641,7 +658,7 @@ export interface components {
             gatewayId: string | null;
             id: string;
             /** @enum {string} */
-            type: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged";
+            type: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged" | "gateway.company-claimed";
         };
         EventListDto: {
             items: components["schemas"]["EventDto"][];
@@ -686,6 +703,11 @@ export interface components {
         };
         GatewayDto: {
             address: string | null;
+            /**
+             * @description Waiting gateways (pending) are served nothing until accepted.
+             * @enum {string}
+             */
+            admission: "accepted" | "pending";
             companyId: string;
             /** Format: date-time */
             createdAt: string | null;
@@ -953,6 +975,8 @@ export interface components {
         };
         UpdateGatewayDto: {
             address?: string | null;
+            /** @description Moves the gateway to another existing company (super users only). */
+            companyId?: string;
             enabled?: boolean;
             latitude?: number | null;
             longitude?: number | null;
@@ -1415,7 +1439,7 @@ export interface operations {
                 offset?: number;
                 /** @description Exclusive upper bound. */
                 to?: string;
-                type?: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged";
+                type?: "user.created" | "user.updated" | "user.logged-in" | "user.logged-out" | "software.deployed" | "gateway.modified" | "version.added" | "version.removed" | "upgrade.confirmed" | "upgrade.failed" | "rollout.created" | "rollout.paused" | "rollout.resumed" | "rollout.cancelled" | "rollout.approved" | "rollout.aborted" | "rollout.finished" | "gateways.tagged" | "gateway.company-claimed";
                 /** @description Events done by this user. */
                 userId?: string;
             };
@@ -1438,6 +1462,7 @@ export interface operations {
     GatewaysController_list: {
         parameters: {
             query?: {
+                admission?: "accepted" | "pending";
                 /** @description Super users only; others always see their own company. */
                 companyId?: string;
                 limit?: number;
@@ -1513,6 +1538,39 @@ export interface operations {
                 "application/json": components["schemas"]["UpdateGatewayDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    GatewaysController_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                gatewayId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

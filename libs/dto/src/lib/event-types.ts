@@ -18,5 +18,6 @@ export const EVENT_TYPES = [
   'rollout.aborted',
   'rollout.finished',
   'gateways.tagged',
+  'gateway.company-claimed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_TYPES, type EventType } from './event-types';
+import { OFFSET_MAX } from './paging-limits';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
 export const EVENTS_PAGE_MAX = 500;
@@ -61,11 +62,12 @@ export class ListEventsQueryDto {
   @IsISO8601()
   to?: string;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: OFFSET_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(OFFSET_MAX)
   offset?: number;
 
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: EVENTS_PAGE_MAX })

@@ -17,6 +17,8 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { EventDto } from './events.dto';
+import { OFFSET_MAX, PAGE_MAX } from './paging-limits';
+import { COMPANY_ID_PATTERN } from './users.dto';
 
 export const UPGRADE_STATUSES = ['pending', 'confirmed', 'failed'] as const;
 export type UpgradeStatus = (typeof UPGRADE_STATUSES)[number];
@@ -24,6 +26,10 @@ export type UpgradeStatus = (typeof UPGRADE_STATUSES)[number];
 /** `none`: gateways without any deployment. */
 export const UPGRADE_STATUS_FILTERS = [...UPGRADE_STATUSES, 'none'] as const;
 export type UpgradeStatusFilter = (typeof UPGRADE_STATUS_FILTERS)[number];
+
+/** `pending`: registered under the approval policy and served nothing until accepted. */
+export const GATEWAY_ADMISSIONS = ['accepted', 'pending'] as const;
+export type GatewayAdmission = (typeof GATEWAY_ADMISSIONS)[number];
 
 export const GATEWAY_SORT_FIELDS = ['lastSeenAt', 'gatewayId', 'version', 'companyId'] as const;
 export type GatewaySortField = (typeof GATEWAY_SORT_FIELDS)[number];
@@ -58,11 +64,12 @@ const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : 
 
 /** Paging as `page`/`pageSize` (1-based) or `offset`/`limit`; offset/limit win when both are given. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, description: '1-based page; with pageSize.' })
+  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_MAX, description: '1-based page; with pageSize.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(PAGE_MAX)
   page?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
@@ -73,11 +80,12 @@ export class PageQueryDto {
   @Max(PAGE_SIZE_MAX)
   pageSize?: number;
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: OFFSET_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(OFFSET_MAX)
   offset?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT })
@@ -120,6 +128,7 @@ export class GatewayDto {
   @ApiProperty({ type: Number, nullable: true }) longitude!: number | null;
   @ApiProperty({ description: 'Disabled gateways are still tracked but never targeted by deployments.' }) enabled!: boolean;
   @ApiProperty({ type: [String], description: 'Operator labels, sorted.' }) tags!: string[];
+  @ApiProperty({ enum: GATEWAY_ADMISSIONS, description: 'Waiting gateways (pending) are served nothing until accepted.' }) admission!: GatewayAdmission;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) createdAt!: string | null;
 }
 
@@ -165,6 +174,10 @@ export class ListGatewaysQueryDto extends PageQueryDto {
   @MaxLength(GATEWAY_TAG_MAX_LENGTH)
   @Matches(GATEWAY_TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;
+  @ApiPropertyOptional({ enum: GATEWAY_ADMISSIONS })
+  @IsOptional()
+  @IsIn(GATEWAY_ADMISSIONS)
+  admission?: GatewayAdmission;
 
   @ApiPropertyOptional({ description: 'Part of the gateway id or name, case-insensitive.' })
   @IsOptional()
@@ -227,6 +240,11 @@ export class UpdateGatewayDto {
   @IsOptional()
   @IsTagList(GATEWAY_TAGS_MAX)
   tags?: string[];
+
+  @ApiPropertyOptional({ description: 'Moves the gateway to another existing company (super users only).', pattern: COMPANY_ID_PATTERN.source })
+  @IsOptional()
+  @Matches(COMPANY_ID_PATTERN)
+  companyId?: string;
 }
 
 /** A list of tags, as a bulk tagging request adds or removes them. */

@@ -5,8 +5,9 @@ import { ROLES, type Role } from './roles';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;
-/** Company ids are the short strings gateways report in their Status ("1", "2", "acme"...). */
-export const COMPANY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+// One pattern for the codec (gateways' Status) and the API.
+import { COMPANY_ID_PATTERN } from '@upgrade-manager/frame-codec';
+export { COMPANY_ID_PATTERN };
 
 const normalizeEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);

@@ -5,6 +5,8 @@ import { isValidVersion } from './version-order';
 /** JSON payloads are small; anything larger is refused before it is parsed. */
 export const MAX_JSON_PAYLOAD_LENGTH = 64 * 1024;
 export const MAX_COMPANY_ID_LENGTH = 64;
+/** Company ids, as gateways report them and the API accepts them: "1", "2", "acme"... */
+export const COMPANY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Largest millisecond timestamp a Date can hold. */
 export const MAX_TIMESTAMP_MS = 8.64e15;
 /** What existing gateways send as the payload of a request that carries no data. */
@@ -45,7 +47,6 @@ interface JsonObject {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const DIGITS = /^\d+$/;
 const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
@@ -100,8 +101,8 @@ function toCompanyId(value: unknown): string {
     return String(value);
   }
   if (typeof value !== 'string') throw invalid('companyId', 'must be a string or a number');
-  if (value.trim() === '' || value.length > MAX_COMPANY_ID_LENGTH || CONTROL_CHARACTER.test(value)) {
-    throw invalid('companyId', `must be 1..${MAX_COMPANY_ID_LENGTH} printable characters`);
+  if (!COMPANY_ID_PATTERN.test(value)) {
+    throw invalid('companyId', `must be 1..${MAX_COMPANY_ID_LENGTH} letters, digits, "_" or "-"`);
   }
   return value;
 }

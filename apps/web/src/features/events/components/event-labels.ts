@@ -19,11 +19,13 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'rollout.aborted': 'Rollout aborted',
   'rollout.finished': 'Rollout finished',
   'gateways.tagged': 'Gateways tagged',
+  'gateway.company-claimed': 'Gateway claimed another company',
 };
 
 export const EVENT_COLORS: Partial<Record<EventType, string>> = {
   'upgrade.confirmed': 'teal',
   'upgrade.failed': 'red',
+  'gateway.company-claimed': 'red',
   'software.deployed': 'indigo',
   'version.added': 'grape',
   'version.removed': 'orange',

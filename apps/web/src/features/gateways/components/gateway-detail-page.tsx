@@ -1,4 +1,4 @@
-import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { EmptyState, ErrorState, LoadingState } from '../../../components/ui/page-states';
@@ -8,6 +8,7 @@ import { useSession } from '../../../lib/auth';
 import { policies } from '../../../lib/authorization';
 import { formatDateTime, formatRelative } from '../../../utils/format';
 import { EventsTable } from '../../events/components/events-table';
+import { useAcceptGateway } from '../api/accept-gateway';
 import { useGateway } from '../api/get-gateway';
 import { useGatewayHistory } from '../api/get-gateway-history';
 import { GatewayForm } from './gateway-form';
@@ -21,6 +22,25 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
       </Text>
       <Text component="div">{children}</Text>
     </div>
+  );
+}
+
+function WaitingForApproval({ gatewayId, canAccept }: { gatewayId: string; canAccept: boolean }) {
+  const accept = useAcceptGateway(gatewayId);
+  return (
+    <Alert color="yellow" title="Waiting for approval">
+      <Stack gap="xs">
+        <Text size="sm">This gateway registered under the approval policy. It gets no version, no answer and no deployment until it is accepted.</Text>
+        {accept.isError && <Text c="red">{accept.error.message}</Text>}
+        {canAccept && (
+          <Group>
+            <Button size="xs" loading={accept.isPending} onClick={() => accept.mutate()}>
+              Accept gateway
+            </Button>
+          </Group>
+        )}
+      </Stack>
+    </Alert>
   );
 }
 
@@ -119,8 +139,10 @@ export function GatewayDetailPage() {
         <Group gap="xs">
           <OnlineBadge online={data.online} />
           {!data.enabled && <Badge color="red">disabled</Badge>}
+          {data.admission === 'pending' && <Badge color="yellow">waiting</Badge>}
         </Group>
       </Group>
+      {data.admission === 'pending' && <WaitingForApproval gatewayId={data.gatewayId} canAccept={policies.editGateway(user.role)} />}
       <Card withBorder>
         <SimpleGrid cols={{ base: 2, md: 4 }}>
           <Field label="Company">{data.companyId}</Field>
@@ -142,7 +164,7 @@ export function GatewayDetailPage() {
           <Title order={4} mb="sm">
             Edit
           </Title>
-          <GatewayForm key={data.gatewayId} gateway={data} />
+          <GatewayForm key={`${data.gatewayId}-${data.companyId}`} gateway={data} canMove={policies.moveGateway(user.role)} />
         </Card>
       )}
       <Card withBorder>

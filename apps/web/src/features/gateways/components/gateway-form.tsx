@@ -12,6 +12,7 @@ interface FormValues {
   longitude: string;
   enabled: boolean;
   tags: string[];
+  companyId: string;
 }
 
 const toValues = (gateway: GatewayDto): FormValues => ({
@@ -21,6 +22,7 @@ const toValues = (gateway: GatewayDto): FormValues => ({
   longitude: gateway.longitude === null ? '' : String(gateway.longitude),
   enabled: gateway.enabled,
   tags: gateway.tags,
+  companyId: gateway.companyId,
 });
 
 const text = (value: string): string | null => (value.trim() === '' ? null : value.trim());
@@ -36,10 +38,12 @@ export function gatewayChanges(gateway: GatewayDto, values: FormValues): UpdateG
   if (values.enabled !== gateway.enabled) changes.enabled = values.enabled;
   const tags = [...new Set(values.tags.map((tag) => tag.trim().toLowerCase()).filter(Boolean))].sort();
   if (tags.join(',') !== [...gateway.tags].sort().join(',')) changes.tags = tags;
+  if (values.companyId.trim() !== gateway.companyId) changes.companyId = values.companyId.trim();
   return changes;
 }
 
-export function GatewayForm({ gateway }: { gateway: GatewayDto }) {
+/** `canMove`: a super user, who may move the gateway to another company. */
+export function GatewayForm({ gateway, canMove = false }: { gateway: GatewayDto; canMove?: boolean }) {
   const [values, setValues] = useState<FormValues>(() => toValues(gateway));
   const [errors, setErrors] = useState<FieldErrors<UpdateGatewayDto>>({});
   const update = useUpdateGateway(gateway.gatewayId);
@@ -74,6 +78,15 @@ export function GatewayForm({ gateway }: { gateway: GatewayDto }) {
           <TextInput label="Address" value={values.address} onChange={(e) => set('address', e.currentTarget.value)} error={errors.address} placeholder="Street, city" />
           <TextInput label="Latitude" inputMode="decimal" value={values.latitude} onChange={(e) => set('latitude', e.currentTarget.value)} error={errors.latitude} placeholder="-90 … 90" />
           <TextInput label="Longitude" inputMode="decimal" value={values.longitude} onChange={(e) => set('longitude', e.currentTarget.value)} error={errors.longitude} placeholder="-180 … 180" />
+          {canMove && (
+            <TextInput
+              label="Company"
+              description="Moves the gateway to another existing company"
+              value={values.companyId}
+              onChange={(e) => set('companyId', e.currentTarget.value)}
+              error={errors.companyId}
+            />
+          )}
         </SimpleGrid>
         <TagsInput
           label="Tags"

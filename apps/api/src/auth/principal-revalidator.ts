@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { CompaniesService } from '../companies/companies.service';
+import { UsersService } from '../users/users.service';
+import type { Principal } from './principal';
+import { RevokedTokensService } from './revoked-tokens.service';
+import { survivesPasswordChange } from './token-validity';
+
+/**
+ * Checks again, during a long request (a live stream), what the login checked at its start: a
+ * request that outlives its login must end when the token is revoked or expires, or when its user
+ * is disabled or changes role or company (its scope was fixed when it began).
+ */
+@Injectable()
+export class PrincipalRevalidator {
+  constructor(
+    private readonly users: UsersService,
+    private readonly companies: CompaniesService,
+    private readonly revokedTokens: RevokedTokensService,
+  ) {}
+
+  /** Why the principal no longer holds, or null while it does. Development mode (no token) always holds. */
+  async endReason(principal: Principal, now = Date.now()): Promise<string | null> {
+    const token = principal.token;
+    if (!token) return null;
+    if (token.expiresAt.getTime() <= now) return 'token expired';
+    const [user, revoked] = await Promise.all([this.users.findEnabledById(principal.userId), this.revokedTokens.isRevoked(token.id)]);
+    if (revoked) return 'token revoked';
+    if (!user) return 'user disabled or deleted';
+    if (!survivesPasswordChange(token, user)) return 'password changed';
+    if (user.role !== principal.role || user.companyId !== principal.companyId) return 'role or company changed';
+    if (!(await this.companies.isEnabled(user.companyId))) return 'company disabled';
+    return null;
+  }
+}

@@ -1,0 +1,153 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import type { Connection, Model } from 'mongoose';
+import type { Counter } from 'prom-client';
+import { Company } from '../companies/company.schema';
+import { AppConfigService } from '../config/app-config.service';
+import { EventsService } from '../events/events.service';
+import { Gateway } from '../gateways/gateway.schema';
+import { MetricsService } from '../metrics/metrics.service';
+import { BoundedCounters, windowKey, type CounterDocument } from './bounded-counters';
+import { KnownGateways } from './known-gateways';
+
+export type RegistrationRefusal = 'gateways-per-minute' | 'companies-per-hour' | 'company-full';
+
+/** What a batch entry needs for admission: the company its Status claims, if it carries one. */
+export interface AdmissionCandidate {
+  status: { companyId: string } | null;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+// One event per gateway per hour at most: a gateway repeating its claim must not flood the log.
+const CLAIM_EVENT_INTERVAL_MS = HOUR_MS;
+const CLAIM_EVENTS_TRACKED_MAX = 10_000;
+const KNOWN_COMPANIES_MAX = 100_000;
+
+export function companyGatewaysKey(companyId: string): string {
+  return `company-gateways:${companyId}`;
+}
+
+/**
+ * Who may register and in which company (SPEC §6 "Hostile input"). A gateway's company is fixed
+ * when it registers: a Status claiming another one changes nothing, is counted and logged as an
+ * event. New gateways and companies are bounded per minute, per company and per hour by counters
+ * in the database, so the bounds hold across API processes.
+ */
+@Injectable()
+export class GatewayAdmission {
+  private readonly logger = new Logger(GatewayAdmission.name);
+  private readonly counters: BoundedCounters;
+  private readonly known: KnownGateways;
+  private readonly claimEventAt = new Map<string, number>();
+  // Companies seen to exist or admitted (created with the batch's write): companies are never deleted.
+  private readonly knownCompanies = new Set<string>();
+  private readonly claims: Counter;
+  private readonly refusedRegistrations: Counter<'reason'>;
+  private lastWindows = { gateways: '', companies: '' };
+
+  constructor(
+    @InjectModel(Gateway.name) gateways: Model<Gateway>,
+    @InjectModel(Company.name) private readonly companies: Model<Company>,
+    @InjectConnection() connection: Connection,
+    private readonly config: AppConfigService,
+    private readonly events: EventsService,
+    metrics: MetricsService,
+  ) {
+    this.counters = new BoundedCounters(connection.collection<CounterDocument>('registration_counters'));
+    this.known = new KnownGateways(gateways);
+    this.claims = metrics.counter({ name: 'um_gateway_company_claims_total', help: 'Statuses claiming another company than the gateway registered with (ignored)' });
+    this.refusedRegistrations = metrics.counter({
+      name: 'um_gateway_registrations_refused_total',
+      help: 'First Statuses of unknown gateways refused by a registration bound, by bound',
+      labelNames: ['reason'],
+    });
+  }
+
+  /** Fields a gateway gets when its first Status registers it (waiting for approval, or accepted). */
+  registrationFields(): { admission: 'pending' | 'accepted' } {
+    return { admission: this.config.get('GATEWAY_REGISTRATION') === 'approval' ? 'pending' : 'accepted' };
+  }
+
+  /**
+   * The batch without the Statuses that must not be written: claims of another company and
+   * registrations beyond a bound. Entries without a Status (liveness) pass as they are.
+   */
+  async screen<T extends AdmissionCandidate>(batch: ReadonlyMap<string, T>): Promise<Map<string, T>> {
+    const admitted = new Map(batch);
+    const withStatus = [...batch].filter((entry): entry is [string, T & { status: { companyId: string } }] => entry[1].status !== null);
+    await this.known.load(withStatus.map(([gatewayId]) => gatewayId));
+    // In order: registrations of one batch compete for the same slots.
+    for (const [gatewayId, { status }] of withStatus) {
+      const claimed = status.companyId;
+      let registeredIn = this.known.companyOf(gatewayId);
+      // A super user may have moved it meanwhile (in any process): the database decides.
+      if (registeredIn !== undefined && registeredIn !== claimed) registeredIn = await this.known.reload(gatewayId);
+      if (registeredIn === undefined) {
+        const refusal = await this.register(gatewayId, claimed);
+        if (refusal !== null) {
+          admitted.delete(gatewayId);
+          this.refusedRegistrations.inc({ reason: refusal });
+          this.logger.warn(`Gateway ${gatewayId} (company ${claimed}) not registered: ${refusal} bound reached`);
+        }
+      } else if (registeredIn !== claimed) {
+        admitted.delete(gatewayId);
+        await this.claimOfAnotherCompany(gatewayId, registeredIn, claimed);
+      }
+    }
+    return admitted;
+  }
+
+  /** A super user moved the gateway: the companies' counts follow, unbounded (it is a person's decision). */
+  async moved(gatewayId: string, from: string, to: string): Promise<void> {
+    this.known.remember(gatewayId, to);
+    await this.counters.add(companyGatewaysKey(from), -1);
+    await this.counters.add(companyGatewaysKey(to), 1);
+  }
+
+  private async register(gatewayId: string, companyId: string): Promise<RegistrationRefusal | null> {
+    const now = new Date();
+    const gatewaysWindow = windowKey('gateways', now, MINUTE_MS);
+    await this.dropPastWindows('gateways', gatewaysWindow);
+    // Every attempt takes a slot of the minute, refused later or not: the bound is on the work.
+    if (!(await this.counters.take(gatewaysWindow, this.config.get('REGISTRATION_GATEWAYS_PER_MINUTE')))) return 'gateways-per-minute';
+    if (!(await this.companyExists(companyId))) {
+      const companiesWindow = windowKey('companies', now, HOUR_MS);
+      await this.dropPastWindows('companies', companiesWindow);
+      if (!(await this.counters.take(companiesWindow, this.config.get('REGISTRATION_COMPANIES_PER_HOUR')))) return 'companies-per-hour';
+    }
+    this.rememberCompany(companyId);
+    if (!(await this.counters.take(companyGatewaysKey(companyId), this.config.get('REGISTRATION_GATEWAYS_PER_COMPANY')))) return 'company-full';
+    this.known.remember(gatewayId, companyId);
+    return null;
+  }
+
+  private async companyExists(companyId: string): Promise<boolean> {
+    if (this.knownCompanies.has(companyId)) return true;
+    const exists = (await this.companies.exists({ companyId })) !== null;
+    if (exists) this.rememberCompany(companyId);
+    return exists;
+  }
+
+  private rememberCompany(companyId: string): void {
+    if (this.knownCompanies.size >= KNOWN_COMPANIES_MAX) this.knownCompanies.clear();
+    this.knownCompanies.add(companyId);
+  }
+
+  private async dropPastWindows(prefix: 'gateways' | 'companies', current: string): Promise<void> {
+    if (this.lastWindows[prefix] === current) return;
+    this.lastWindows[prefix] = current;
+    await this.counters.dropWindowsBefore(prefix, current);
+  }
+
+  private async claimOfAnotherCompany(gatewayId: string, companyId: string, claimedCompanyId: string): Promise<void> {
+    this.claims.inc();
+    this.logger.warn(`Gateway ${gatewayId} of company ${companyId} claims company ${claimedCompanyId}; Status ignored`);
+    const now = Date.now();
+    const last = this.claimEventAt.get(gatewayId);
+    if (last !== undefined && now - last < CLAIM_EVENT_INTERVAL_MS) return;
+    if (this.claimEventAt.size >= CLAIM_EVENTS_TRACKED_MAX) this.claimEventAt.clear();
+    this.claimEventAt.set(gatewayId, now);
+    await this.events.record({ type: 'gateway.company-claimed', companyId, gatewayId, details: { claimedCompanyId } });
+  }
+}

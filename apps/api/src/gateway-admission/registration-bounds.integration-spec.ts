@@ -1,0 +1,59 @@
+import type { GatewayListDto } from '@upgrade-manager/dto';
+import type { GatewayClient } from '@upgrade-manager/gateway-client';
+import { api, connectGateway, metricValue, uniqueId } from '../../test/protocol-helpers';
+import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { GatewayActivityService } from '../gateway-protocol/gateway-activity.service';
+
+describe('registration bounds (real broker and database)', () => {
+  let testApi: TestApi;
+  let baseUrl: string;
+  const clients: GatewayClient[] = [];
+
+  beforeAll(async () => {
+    testApi = await startTestApi({
+      AUTH_MODE: 'none',
+      HOST: '127.0.0.1',
+      REGISTRATION_GATEWAYS_PER_COMPANY: '2',
+      REGISTRATION_COMPANIES_PER_HOUR: '2',
+    });
+    baseUrl = testApi.baseUrl;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await testApi?.close();
+  });
+
+  async function statusFrom(gatewayId: string, companyId: string): Promise<void> {
+    const client = await connectGateway(gatewayId, companyId);
+    clients.push(client);
+    await client.sendStatus({ version: '0.5' });
+  }
+
+  async function refused(reason: string): Promise<number> {
+    return metricValue(baseUrl, 'um_gateway_registrations_refused_total', { reason });
+  }
+
+  it('refuses gateways beyond the per-company bound and companies beyond the hourly bound', async () => {
+    const prefix = uniqueId('gw-bound');
+    const [first, second, third] = [uniqueId('co-a'), uniqueId('co-b'), uniqueId('co-c')];
+    // Three gateways of one company: the third is one too many.
+    for (let index = 0; index < 3; index += 1) await statusFrom(`${prefix}-a${index}`, first);
+    await eventually(async () => expect(await refused('company-full')).toBe(1));
+    // Two more companies in the hour: the second is one too many.
+    await statusFrom(`${prefix}-b0`, second);
+    await eventually(async () => expect((await api(baseUrl, `/api/companies/${second}`)).status).toBe(200));
+    await statusFrom(`${prefix}-c0`, third);
+    await eventually(async () => expect(await refused('companies-per-hour')).toBe(1));
+    expect((await api(baseUrl, `/api/companies/${third}`)).status).toBe(404);
+    await testApi.app.get(GatewayActivityService).flush();
+
+    const list = await api<GatewayListDto>(baseUrl, `/api/gateways?search=${prefix}`);
+    expect(list.body.items.map((gateway) => gateway.gatewayId).sort()).toEqual([`${prefix}-a0`, `${prefix}-a1`, `${prefix}-b0`]);
+
+    // A gateway already registered is never refused, however full the bounds are.
+    const client = clients[0];
+    await client.sendStatus({ version: '0.6' });
+    await eventually(async () => expect((await api<{ version: string }>(baseUrl, `/api/gateways/${client.gatewayId}`)).body.version).toBe('0.6'));
+  });
+});
