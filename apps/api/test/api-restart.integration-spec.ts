@@ -61,6 +61,7 @@ describe('API restart during a deployment (built API as a child process)', () =>
         AUTH_MODE: 'none',
         MONGO_URL: mongoUrl.toString(),
         MQTT_CLIENT_ID: mqttClientId,
+        API_INSTANCE_ID: 'restart',
         WEB_DIST_DIR: `/nonexistent-${suffix}`,
         RESOURCES_DIR: join(buildDir, 'resources'),
         LOG_LEVEL: 'warn',
@@ -96,7 +97,7 @@ describe('API restart during a deployment (built API as a child process)', () =>
     await gateway?.close();
     await killApi();
     // Drop the API's persistent session on the broker and its database.
-    await forgetMqttSession(mqttClientId).catch(() => undefined);
+    await forgetMqttSession(`${mqttClientId}-restart`).catch(() => undefined);
     const connection = await mongoose.createConnection(mongoUrl.toString()).asPromise();
     await connection.dropDatabase();
     await connection.close();

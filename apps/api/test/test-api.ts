@@ -28,8 +28,10 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     WEB_DIST_DIR: `/nonexistent-${suffix}`,
     // Never watch the repo's resources folder: a file dropped there must not land in test databases.
     RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
+    API_INSTANCE_ID: 'test',
     ...env,
   });
+  const sessionClientId = `${process.env['MQTT_CLIENT_ID']}-${process.env['API_INSTANCE_ID']}`;
   const { createApiApp, startApiApp } = await import('../src/bootstrap');
   const app = await createApiApp();
   await startApiApp(app, 0, '127.0.0.1');
@@ -50,7 +52,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       const connection = app.get(getConnectionToken());
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
-      await forgetMqttSession(mqttClientId);
+      await forgetMqttSession(sessionClientId);
     },
   };
 }

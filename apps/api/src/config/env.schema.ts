@@ -19,6 +19,8 @@ export const envSchema = z
     MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/upgrade-manager'),
     MQTT_URL: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
     MQTT_CLIENT_ID: z.string().min(1).default('upgrade-manager-api'),
+    // Empty: the host name and PORT (stable across restarts of one process in one place).
+    API_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only').max(64).default(''),
     MQTT_USERNAME: z.string().min(1).default('upgrade-manager-api'),
     MQTT_PASSWORD: z.string().min(1, 'is required (npm start generates one into .env)'),
     MQTT_CA_FILE: z.string().optional(),

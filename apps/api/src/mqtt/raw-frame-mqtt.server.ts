@@ -1,17 +1,83 @@
-import { MqttContext, ServerMqtt } from '@nestjs/microservices';
-import type { MqttClient } from 'mqtt';
+import { Logger } from '@nestjs/common';
+import { MqttContext, ServerMqtt, type MqttOptions } from '@nestjs/microservices';
+import type { MqttClient, Packet } from 'mqtt';
 
 type MqttPacket = ConstructorParameters<typeof MqttContext>[0][1];
+
+// Messages whose handler could not store them: not acknowledged, so the broker delivers them again.
+const unstored = new WeakSet<object>();
+
+/** Called by a handler whose message is not stored (e.g. shutting down before its write): no PUBACK. */
+export function withholdAck(context: MqttContext): void {
+  const packet = context.getPacket() as object | undefined;
+  if (packet) unstored.add(packet);
+}
+
+// mqtt.js sends PUBACK when the callback of `handleMessage` runs without an error; an error skips
+// it without stopping the connection, and the PUBACK goes out later through its packet writer
+// (private in its types; bracket access is TypeScript's sanctioned way to reach it).
+const ACK_DEFERRED = new Error('PUBACK deferred until the message is stored');
+
+export type RawFrameMqttOptions = NonNullable<MqttOptions['options']> & {
+  /** Subscribes every pattern as `$share/<group>/<pattern>`: each message goes to one member of the group. */
+  sharedGroup?: string;
+};
 
 /**
  * MQTT transport that hands handlers the payload bytes untouched. Nest's own ServerMqtt
  * calls `toString()` and JSON.parse on every payload, which corrupts binary frames; gateway
  * frames carry no Nest envelope, so every message is dispatched as an event on its topic.
+ *
+ * A QoS 1 message is acknowledged only when its handler has finished (for a Status: written to
+ * the database), so a message an API process received but had not stored when it died stays in
+ * its broker session and is delivered again. Handlers must therefore be idempotent; they report
+ * a message they could not store with `withholdAck` (an exception would go to Nest's filters).
  */
 export class RawFrameMqttServer extends ServerMqtt {
+  private readonly ackLogger = new Logger(RawFrameMqttServer.name);
+  private readonly handled = new WeakMap<object, Promise<boolean>>();
+
+  constructor(private readonly rawOptions: RawFrameMqttOptions) {
+    super(rawOptions);
+  }
+
+  override createMqttClient(): MqttClient {
+    const client = super.createMqttClient();
+    client.handleMessage = (packet: Packet, callback: (error?: Error) => void) => {
+      const done = packet.cmd === 'publish' && packet.qos === 1 ? this.handled.get(packet) : undefined;
+      if (!done || packet.messageId === undefined) return callback();
+      const messageId = packet.messageId;
+      // A PUBACK belongs to the connection that received the message; after a reconnect the broker resends.
+      const stream = client.stream;
+      callback(ACK_DEFERRED);
+      void done.then((stored) => {
+        if (stored && client.connected && client.stream === stream) client['_sendPacket']({ cmd: 'puback', messageId } as Packet);
+      });
+    };
+    return client;
+  }
+
+  override bindEvents(mqttClient: MqttClient): void {
+    const group = this.rawOptions.sharedGroup;
+    if (group === undefined) return super.bindEvents(mqttClient);
+    mqttClient.on('message', this.getMessageHandler(mqttClient).bind(this));
+    const subscribeOptions = this.rawOptions.subscribeOptions ?? { qos: 1 };
+    // Handlers stay registered under the plain pattern, which matches the topics that arrive.
+    for (const pattern of this.messageHandlers.keys()) mqttClient.subscribe(`$share/${group}/${pattern}`, subscribeOptions);
+  }
+
   override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<void> {
     const context = new MqttContext([channel, originalPacket as MqttPacket]);
-    return this.handleEvent(channel, { pattern: channel, data: buffer }, context);
+    // Nest resolves this when the handler's promise has settled.
+    const handling = this.handleEvent(channel, { pattern: channel, data: buffer }, context).then(
+      () => !(originalPacket && unstored.has(originalPacket)),
+      (error: unknown) => {
+        this.ackLogger.error(`Handler of ${channel} failed: ${(error as Error).message}`);
+        return true;
+      },
+    );
+    if (originalPacket) this.handled.set(originalPacket, handling);
+    await handling;
   }
 
   /** The live connection, for health checks; undefined before listen(). */

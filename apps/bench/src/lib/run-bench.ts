@@ -93,6 +93,9 @@ async function monitored<T>(pids: Record<string, number | undefined>, work: () =
   return { value, resources: monitors.end() };
 }
 
+// The API's session client id is MQTT_CLIENT_ID-API_INSTANCE_ID.
+const BENCH_API_INSTANCE = '1';
+
 async function forgetApiSession(env: BenchEnv, clientId: string): Promise<void> {
   // A clean-session connection under the API's client id makes the broker drop the session it kept for it.
   const client = await connectCloud(env, clientId);
@@ -295,7 +298,7 @@ class BenchRun {
       ['disconnect the gateways', () => fleet.close()],
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
-      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, this.apiClientId) : undefined)],
+      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, `${this.apiClientId}-${BENCH_API_INSTANCE}`) : undefined)],
       ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
   }
@@ -322,6 +325,7 @@ class BenchRun {
         LOG_LEVEL: 'warn',
         MONGO_URL: withDatabaseName(this.env.mongoUrl, this.dbName),
         MQTT_CLIENT_ID: this.apiClientId,
+        API_INSTANCE_ID: BENCH_API_INSTANCE,
         RESOURCES_DIR: resourcesDir,
         WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
