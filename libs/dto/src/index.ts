@@ -10,3 +10,4 @@ export * from './lib/versions.dto';
 export * from './lib/gateways.dto';
 export * from './lib/deployments.dto';
 export * from './lib/gateway-credentials.dto';
+export * from './lib/live-events.dto';

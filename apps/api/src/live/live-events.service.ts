@@ -1,22 +1,34 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { LIVE_EVENT_TYPES, type LiveEvent } from '@upgrade-manager/dto';
 import { filter, Observable, Subject } from 'rxjs';
+import { z } from 'zod';
 import type { TenantScope } from '../auth/principal';
+import { ClusterBus } from '../cluster/cluster-bus.service';
 
-/** A change that web users see at once (SPEC §2 "status changes live without reload"). */
-export interface LiveEvent {
-  type: string;
-  // null: every company sees it (e.g. a new version).
-  companyId: string | null;
-  data: Record<string, unknown>;
-}
+export type { LiveEvent } from '@upgrade-manager/dto';
 
-/** In-process bus of live changes; the stream endpoint forwards it to browsers, scoped per tenant. */
+const LIVE_KIND = 'live';
+// The bus carries what the API processes wrote; the shape is checked, the data passed on as it came.
+const liveEventSchema = z.object({ type: z.enum(LIVE_EVENT_TYPES), companyId: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
+
+/**
+ * The bus of live changes; the stream endpoint forwards it to browsers, scoped per tenant. An
+ * event goes through the broker (QoS 0, the API processes' cluster topic), so browsers connected
+ * to any API process see what any process changed; the raising process hears it the same way.
+ */
 @Injectable()
-export class LiveEventsService {
+export class LiveEventsService implements OnModuleInit {
+  private readonly logger = new Logger(LiveEventsService.name);
   private readonly events$ = new Subject<LiveEvent>();
 
+  constructor(private readonly bus: ClusterBus) {}
+
+  onModuleInit(): void {
+    this.bus.on(LIVE_KIND, liveEventSchema, (event) => this.events$.next(event as LiveEvent));
+  }
+
   publish(event: LiveEvent): void {
-    this.events$.next(event);
+    this.bus.publish(LIVE_KIND, event, 0).catch((error: Error) => this.logger.warn(`Live event ${event.type} not sent: ${error.message}`));
   }
 
   streamFor(scope: TenantScope): Observable<LiveEvent> {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfigService } from '../config/app-config.service';
 import { FramePublisher } from './frame-publisher.service';
+import { clusterTopicPrefix } from '../cluster/cluster-topics';
 import { subscriberClientId } from './api-instance';
 import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
 import { RawFrameMqttServer } from './raw-frame-mqtt.server';
@@ -13,7 +14,8 @@ import { RawFrameMqttServer } from './raw-frame-mqtt.server';
 function createSubscriber(config: AppConfigService): RawFrameMqttServer {
   const clientId = subscriberClientId({ MQTT_CLIENT_ID: config.get('MQTT_CLIENT_ID'), API_INSTANCE_ID: config.get('API_INSTANCE_ID'), PORT: config.get('PORT') });
   const options = buildMqttClientOptions(mqttEnvFrom(config), clientId, true);
-  return new RawFrameMqttServer({ ...options, subscribeOptions: { qos: 1 }, sharedGroup: config.get('MQTT_CLIENT_ID') });
+  const group = config.get('MQTT_CLIENT_ID');
+  return new RawFrameMqttServer({ ...options, subscribeOptions: { qos: 1 }, sharedGroup: group, internalTopicPrefix: clusterTopicPrefix(group) });
 }
 
 @Global()

@@ -21,7 +21,12 @@ const ACK_DEFERRED = new Error('PUBACK deferred until the message is stored');
 export type RawFrameMqttOptions = NonNullable<MqttOptions['options']> & {
   /** Subscribes every pattern as `$share/<group>/<pattern>`: each message goes to one member of the group. */
   sharedGroup?: string;
+  /** Topics under this prefix (`<prefix>/#`) are heard by every process and go to the internal handler, not to Nest. */
+  internalTopicPrefix?: string;
 };
+
+/** Handles one internal message; resolves false when it could not (it is delivered again). */
+export type InternalMessageHandler = (topic: string, payload: Buffer) => Promise<boolean>;
 
 /**
  * MQTT transport that hands handlers the payload bytes untouched. Nest's own ServerMqtt
@@ -36,6 +41,7 @@ export type RawFrameMqttOptions = NonNullable<MqttOptions['options']> & {
 export class RawFrameMqttServer extends ServerMqtt {
   private readonly ackLogger = new Logger(RawFrameMqttServer.name);
   private readonly handled = new WeakMap<object, Promise<boolean>>();
+  private internalHandler: InternalMessageHandler | null = null;
 
   constructor(private readonly rawOptions: RawFrameMqttOptions) {
     super(rawOptions);
@@ -57,27 +63,45 @@ export class RawFrameMqttServer extends ServerMqtt {
     return client;
   }
 
+  /** Set before the server listens (e.g. in onModuleInit). */
+  setInternalHandler(handler: InternalMessageHandler): void {
+    this.internalHandler = handler;
+  }
+
   override bindEvents(mqttClient: MqttClient): void {
-    const group = this.rawOptions.sharedGroup;
+    const { sharedGroup: group, internalTopicPrefix } = this.rawOptions;
+    const subscribeOptions = this.rawOptions.subscribeOptions ?? { qos: 1 };
+    if (internalTopicPrefix !== undefined) mqttClient.subscribe(`${internalTopicPrefix}/#`, subscribeOptions);
     if (group === undefined) return super.bindEvents(mqttClient);
     mqttClient.on('message', this.getMessageHandler(mqttClient).bind(this));
-    const subscribeOptions = this.rawOptions.subscribeOptions ?? { qos: 1 };
     // Handlers stay registered under the plain pattern, which matches the topics that arrive.
     for (const pattern of this.messageHandlers.keys()) mqttClient.subscribe(`$share/${group}/${pattern}`, subscribeOptions);
   }
 
   override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<void> {
+    const handling = this.dispatch(channel, buffer, originalPacket);
+    if (originalPacket) this.handled.set(originalPacket, handling);
+    await handling;
+  }
+
+  private dispatch(channel: string, buffer: Buffer, originalPacket?: Record<string, unknown>): Promise<boolean> {
+    const prefix = this.rawOptions.internalTopicPrefix;
+    if (prefix !== undefined && channel.startsWith(`${prefix}/`)) {
+      if (!this.internalHandler) return Promise.resolve(false);
+      return this.internalHandler(channel, buffer).catch((error: unknown) => {
+        this.ackLogger.error(`Internal message on ${channel} failed: ${(error as Error).message}`);
+        return true;
+      });
+    }
     const context = new MqttContext([channel, originalPacket as MqttPacket]);
     // Nest resolves this when the handler's promise has settled.
-    const handling = this.handleEvent(channel, { pattern: channel, data: buffer }, context).then(
+    return this.handleEvent(channel, { pattern: channel, data: buffer }, context).then(
       () => !(originalPacket && unstored.has(originalPacket)),
       (error: unknown) => {
         this.ackLogger.error(`Handler of ${channel} failed: ${(error as Error).message}`);
         return true;
       },
     );
-    if (originalPacket) this.handled.set(originalPacket, handling);
-    await handling;
   }
 
   /** The live connection, for health checks; undefined before listen(). */

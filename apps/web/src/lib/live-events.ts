@@ -1,16 +1,13 @@
 import { notifications } from '@mantine/notifications';
 import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
+import type { LiveEvent } from '@upgrade-manager/dto';
 import { useEffect, useState } from 'react';
 import { sessionQueryKey } from '../features/auth/api/get-me';
 import { apiUrl } from './api-client';
 import { tokenStore } from './token-store';
 
-/** One message of GET /api/stream. */
-export interface LiveMessage {
-  type: string;
-  companyId: string | null;
-  data: Record<string, unknown>;
-}
+/** One message of GET /api/stream (the API's typed union; a type this build does not know yet still refreshes the events). */
+export type LiveMessage = LiveEvent | { type: string; companyId: string | null; data: Record<string, unknown> };
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -65,9 +62,10 @@ export function parseLiveMessage(text: string): LiveMessage | null {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return null;
-    const { type, companyId, data } = value as Partial<LiveMessage>;
+    const { type, companyId, data } = value as { type?: unknown; companyId?: string | null; data?: Record<string, unknown> | null };
     if (typeof type !== 'string') return null;
-    return { type, companyId: companyId ?? null, data: typeof data === 'object' && data !== null ? data : {} };
+    // Checked only as far as the app reads it: the type decides what to refetch.
+    return { type, companyId: companyId ?? null, data: typeof data === 'object' && data !== null ? data : {} } as LiveMessage;
   } catch {
     return null;
   }
@@ -75,7 +73,7 @@ export function parseLiveMessage(text: string): LiveMessage | null {
 
 function announce(message: LiveMessage): void {
   if (message.type === 'version.added') {
-    const version = typeof message.data['version'] === 'string' ? message.data['version'] : 'A new version';
+    const version = typeof message.data.version === 'string' ? message.data.version : 'A new version';
     notifications.show({ title: 'New version available', message: `Version ${version} can now be deployed.`, color: 'teal' });
   }
 }
