@@ -2,37 +2,11 @@ import type { DeploymentCreatedDto, DeploymentDetailDto, GatewayDto } from '@upg
 import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import mongoose from 'mongoose';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { ApiBuild, ApiChild, freePort } from './built-api';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from './protocol-helpers';
 import { eventually, forgetMqttSession } from './test-api';
-
-const root = join(__dirname, '../../..');
-// A private build, so that builds of other test runs in dist/ never race with this one.
-const buildDir = join(root, 'tmp', `api-restart-${randomBytes(4).toString('hex')}`);
-const run = promisify(execFile);
-
-async function buildApi(): Promise<string> {
-  const tsconfig = 'apps/api/tsconfig.app.json';
-  await run('npx', ['tsc', '-p', tsconfig, '--outDir', buildDir], { cwd: root });
-  await run('npx', ['tsc-alias', '-p', tsconfig, '--outDir', buildDir], { cwd: root });
-  return join(buildDir, 'apps/api/src/main.js');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The API killed with SIGKILL in the middle of a deployment: the Status the gateway sends while
@@ -44,53 +18,25 @@ describe('API restart during a deployment (built API as a child process)', () =>
   mongoUrl.pathname = `/um-test-restart-${suffix}`;
   const mqttClientId = `um-test-restart-api-${suffix}`;
   const version = `${uniqueMajor()}.1`;
-  let main: string;
-  let port: number;
+  const build = new ApiBuild();
+  let apiChild: ApiChild;
   let baseUrl: string;
-  let child: ChildProcess | undefined;
-  let output = '';
   let gateway: GatewayClient | undefined;
 
-  async function startApi(): Promise<void> {
-    child = spawn(process.execPath, [main], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        AUTH_MODE: 'none',
-        MONGO_URL: mongoUrl.toString(),
-        MQTT_CLIENT_ID: mqttClientId,
-        API_INSTANCE_ID: 'restart',
-        WEB_DIST_DIR: `/nonexistent-${suffix}`,
-        RESOURCES_DIR: join(buildDir, 'resources'),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(
-      async () => {
-        if (child?.exitCode !== null) throw new Error(`API exited (${child?.exitCode}):\n${output}`);
-        expect((await fetch(`${baseUrl}/api/health`)).status).toBe(200);
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
-  }
-
-  async function killApi(): Promise<void> {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
-  }
+  const startApi = (): Promise<void> => apiChild.start();
+  const killApi = (): Promise<void> => apiChild.kill('SIGKILL');
 
   beforeAll(async () => {
-    main = await buildApi();
-    port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
+    await build.build();
+    apiChild = new ApiChild(build.main, await freePort(), {
+      AUTH_MODE: 'none',
+      MONGO_URL: mongoUrl.toString(),
+      MQTT_CLIENT_ID: mqttClientId,
+      API_INSTANCE_ID: 'restart',
+      WEB_DIST_DIR: `/nonexistent-${suffix}`,
+      RESOURCES_DIR: join(build.dir, 'resources'),
+    });
+    baseUrl = apiChild.baseUrl;
   }, 240_000);
 
   afterAll(async () => {
@@ -101,7 +47,7 @@ describe('API restart during a deployment (built API as a child process)', () =>
     const connection = await mongoose.createConnection(mongoUrl.toString()).asPromise();
     await connection.dropDatabase();
     await connection.close();
-    await rm(buildDir, { recursive: true, force: true });
+    await build.remove();
   });
 
   it('confirms the upgrade from a Status sent while the API was down', async () => {

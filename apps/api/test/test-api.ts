@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import mongoose from 'mongoose';
 import { connectAsync } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -48,10 +49,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     dbName,
     baseUrl: `http://127.0.0.1:${address.port}`,
     async close() {
-      const { getConnectionToken } = await import('@nestjs/mongoose');
-      const connection = app.get(getConnectionToken());
-      await connection.dropDatabase().catch(() => undefined);
+      // The API first: its heartbeat and lease writes must not meet the drop (FerretDB's SQLite
+      // backend can crash on a database dropped while another connection writes to it).
       await app.close();
+      const connection = await mongoose.createConnection(mongoUrl.toString()).asPromise();
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
       await forgetMqttSession(sessionClientId);
     },
   };

@@ -37,6 +37,7 @@ export const envSchema = z
     WEB_DIST_DIR: z.string().default('dist/apps/web'),
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
+    LEASE_TTL_S: seconds.min(2).default(15),
     MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
   })

@@ -1,3 +1,5 @@
+import { UPDATE_STATEMENT_SLOTS, withStatementSlots } from './statement-slots';
+
 /** A Mongoose model, as far as bulk writes go. */
 interface BulkWritable<O> {
   bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;
@@ -6,9 +8,10 @@ interface BulkWritable<O> {
 /**
  * FerretDB 1.24 with the SQLite backend deadlocks on an `update` command of more than 100
  * statements (each holds a pooled SQLite connection until the command ends; the pool has 100),
- * so bulk writes go out in chunks well below that. MongoDB is indifferent to the chunking.
+ * so bulk writes go out in chunks well below that, within the process's statement slots (see
+ * statement-slots.ts: several API processes share that pool). MongoDB is indifferent to the chunking.
  */
-export const MAX_STATEMENTS_PER_WRITE = 50;
+export const MAX_STATEMENTS_PER_WRITE = UPDATE_STATEMENT_SLOTS;
 
 /** Unordered bulk write in sequential chunks; upserted ids keep their indexes in `operations`. */
 export async function chunkedBulkWrite<O>(
@@ -18,7 +21,8 @@ export async function chunkedBulkWrite<O>(
 ): Promise<{ upsertedIds: Record<number, unknown> }> {
   const upsertedIds: Record<number, unknown> = {};
   for (let offset = 0; offset < operations.length; offset += chunkSize) {
-    const result = await model.bulkWrite(operations.slice(offset, offset + chunkSize), { ordered: false });
+    const chunk = operations.slice(offset, offset + chunkSize);
+    const result = await withStatementSlots(chunk.length, () => model.bulkWrite(chunk, { ordered: false }));
     for (const [index, id] of Object.entries(result.upsertedIds ?? {})) upsertedIds[offset + Number(index)] = id;
   }
   return { upsertedIds };

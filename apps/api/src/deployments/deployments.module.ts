@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
@@ -11,6 +12,7 @@ import { DeploymentsService } from './deployments.service';
 
 @Module({
   imports: [
+    ClusterModule,
     GatewaysModule,
     VersionsModule,
     MongooseModule.forFeature([

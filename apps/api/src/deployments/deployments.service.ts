@@ -10,13 +10,14 @@ import {
   type ListDeploymentsQueryDto,
   type UpgradeStatus,
 } from '@upgrade-manager/dto';
-import { isValidObjectId, Types, type FilterQuery, type Model } from 'mongoose';
+import { isValidObjectId, type FilterQuery, type Model } from 'mongoose';
 import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { ApiInstances } from '../cluster/api-instances.service';
+import { Gateway, type GatewayUpgrade } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
 import { addToCounts, emptyCounts, toDeploymentDto, toTargetDto, type StoredDeployment } from './deployment.mapper';
@@ -24,10 +25,13 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
+import { targetIdOf } from './target-id';
 
 interface TargetGateway {
   gatewayId: string;
   companyId: string;
+  /** The gateway's copy of its latest deployment: a pending one is superseded. */
+  upgrade?: GatewayUpgrade | null;
 }
 
 interface ResolvedTargets {
@@ -58,6 +62,7 @@ export class DeploymentsService {
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
     private readonly config: AppConfigService,
+    private readonly instances: ApiInstances,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
@@ -75,22 +80,27 @@ export class DeploymentsService {
     const deployment = await this.deployments.create({ version: dto.version, scope, companyIds, targetCount: gateways.length, createdBy: actor });
     const id = deployment._id.toString();
     // createdAt is set here because a Status counts for a target only when received after it.
-    const targets: StoredTarget[] = gateways.map((gateway) => ({
-      _id: new Types.ObjectId(),
+    const targets: StoredTarget[] = gateways.map(({ gatewayId, companyId }) => ({
+      _id: targetIdOf(id, gatewayId),
       deploymentId: id,
-      ...gateway,
+      gatewayId,
+      companyId,
       version: dto.version,
       status: 'pending',
       reason: null,
       reportedVersion: null,
       deadline,
+      published: false,
+      publisher: this.instances.processId,
+      recorded: true,
       createdAt: now,
       updatedAt: now,
     }));
+    const superseded = gateways.flatMap(({ gatewayId, upgrade }) => (upgrade?.status === 'pending' && upgrade.deploymentId !== id ? [targetIdOf(upgrade.deploymentId, gatewayId)] : []));
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
     const broadcast = scope === 'all' && !skipsDisabled;
     const frame = this.messenger.encodeImageFrame(content);
-    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => this.publish(id, frame, gatewayIds, broadcast));
+    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, superseded, () => this.publish(id, frame, gatewayIds, broadcast));
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
     await this.events.recordMany(
       // Dated at the deployment, before any confirmation, however the writes interleave.
@@ -155,7 +165,7 @@ export class DeploymentsService {
    */
   private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<ResolvedTargets> {
     const visible: FilterQuery<Gateway> = scope.companyId === null ? {} : { companyId: scope.companyId };
-    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1 } as const;
+    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, upgrade: 1 } as const;
     if (kind === 'gateways') {
       const requested = dto.gatewayIds ?? [];
       const found = await this.findGateways(visible, requested, projection);
@@ -168,7 +178,7 @@ export class DeploymentsService {
       if (disabled.length > 0) {
         throw new DomainError(DomainErrorCode.CONFLICT, `Disabled gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
       }
-      return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false };
+      return { gateways: found.map(({ gatewayId, companyId, upgrade }) => ({ gatewayId, companyId, upgrade })), skipsDisabled: false };
     }
     if (kind === 'company' && scope.companyId !== null && dto.companyId !== scope.companyId) {
       throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
@@ -177,7 +187,7 @@ export class DeploymentsService {
     const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<(TargetGateway & { enabled: boolean })[]>();
     const enabled = found.filter((gateway) => gateway.enabled !== false);
     if (enabled.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
-    return { gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: enabled.length < found.length };
+    return { gateways: enabled.map(({ gatewayId, companyId, upgrade }) => ({ gatewayId, companyId, upgrade })), skipsDisabled: enabled.length < found.length };
   }
 
   // FerretDB matches `$in` by comparing each document with every listed id: for thousands of ids,
@@ -190,12 +200,44 @@ export class DeploymentsService {
     return all.filter((gateway) => wanted.has(gateway.gatewayId));
   }
 
-  // The response does not wait for the broker: an unreachable broker would hold the request,
-  // and the targets' deadline covers an Upgrade that never arrives.
-  private publish(deploymentId: string, frame: Buffer, gatewayIds: string[], broadcast: boolean): void {
-    this.messenger.sendUpgrade(frame, broadcast ? undefined : gatewayIds).catch(async (error: Error) => {
-      this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${error.message}`);
-      await this.tracker.failUnpublished(deploymentId, gatewayIds).catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
-    });
+  /**
+   * Re-sends the Upgrade of pending targets that a process which has died had not handed to the
+   * broker (each to its gateway's own topic), or fails them when their version is gone. Run by
+   * the lease holder of the time-out sweep.
+   */
+  async republishOrphans(): Promise<number> {
+    const { liveProcesses } = await this.instances.census();
+    const orphans = await this.tracker.findOrphanedUnpublished(liveProcesses);
+    if (orphans.length === 0) return 0;
+    await this.tracker.takeOverPublishing(orphans, this.instances.processId);
+    const byDeployment = new Map<string, StoredTarget[]>();
+    for (const target of orphans) byDeployment.set(target.deploymentId, [...(byDeployment.get(target.deploymentId) ?? []), target]);
+    for (const [deploymentId, targets] of byDeployment) {
+      const content = await this.versions.readContent(targets[0].version);
+      if (content === null) {
+        this.logger.warn(`Deployment ${deploymentId}: version ${targets[0].version} is gone; ${targets.length} unpublished target(s) fail`);
+        await this.tracker.failUnpublished(targets);
+        continue;
+      }
+      this.logger.warn(`Deployment ${deploymentId}: re-sending the Upgrade a stopped API process left unpublished to ${targets.length} gateway(s)`);
+      const failed = new Set(await this.publish(deploymentId, this.messenger.encodeImageFrame(content), targets.map(({ gatewayId }) => gatewayId), false));
+      await this.tracker.markPublished(targets.filter(({ gatewayId }) => !failed.has(gatewayId)));
+      await this.tracker.failUnpublished(targets.filter(({ gatewayId }) => failed.has(gatewayId)));
+    }
+    return orphans.length;
+  }
+
+  // The response does not wait for the broker: an unreachable broker would hold the request, and
+  // the targets' deadline covers an Upgrade that never arrives. Resolves with the gateways whose
+  // Upgrade the broker did not take (all of them when the broadcast failed).
+  private async publish(deploymentId: string, frame: Buffer, gatewayIds: string[], broadcast: boolean): Promise<string[]> {
+    try {
+      const failed = await this.messenger.sendUpgrade(frame, broadcast ? undefined : gatewayIds);
+      if (failed.length > 0) this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade to ${failed.length} gateway(s)`);
+      return failed;
+    } catch (error) {
+      this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${(error as Error).message}`);
+      return gatewayIds;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 
 function target(deploymentId: string, gatewayId: string, createdAt: Date, deadline = new Date('2026-01-01T01:00:00Z')): StoredTarget {
-  return { _id: new Types.ObjectId(), deploymentId, gatewayId, companyId: '2', version: '1.0', status: 'pending', reason: null, reportedVersion: null, deadline, createdAt };
+  return { _id: new Types.ObjectId(), published: true, publisher: null, recorded: true, deploymentId, gatewayId, companyId: '2', version: '1.0', status: 'pending', reason: null, reportedVersion: null, deadline, createdAt };
 }
 
 const t0 = new Date('2026-01-01T00:00:00Z');
@@ -39,10 +39,9 @@ describe('PendingTargets', () => {
     expect(pending.of('gw-1')).toBeUndefined();
   });
 
-  it('finds the overdue targets and those of one deployment', () => {
+  it('finds the targets of one deployment', () => {
     const pending = new PendingTargets();
     pending.add([target('d1', 'gw-1', t0, t0), target('d1', 'gw-2', t0, t1), target('d2', 'gw-3', t0, t0)]);
-    expect(pending.overdue(t0).map(({ gatewayId }) => gatewayId)).toEqual(['gw-1', 'gw-3']);
     expect(pending.ofDeployment('d1', ['gw-1', 'gw-3', 'gw-9']).map(({ gatewayId }) => gatewayId)).toEqual(['gw-1']);
   });
 });

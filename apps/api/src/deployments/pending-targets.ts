@@ -1,13 +1,13 @@
-import type { Types } from 'mongoose';
 import type { DeploymentTarget } from './deployment-target.schema';
 
 /** A deployment target still waiting for its gateway, as stored. */
-export type StoredTarget = DeploymentTarget & { _id: Types.ObjectId; createdAt: Date };
+export type StoredTarget = DeploymentTarget & { createdAt: Date };
 
 /**
- * The pending targets, one per gateway at most (a newer deployment supersedes the older one), kept
- * in memory by the tracker so that a Status or a time-out sweep finds its target without a query.
- * The database stays the record: the tracker loads this from it at start and changes both together.
+ * The pending targets as this API process knows them, one per gateway at most (a newer deployment
+ * supersedes the older one), so that a Status finds its target without a query. Only a hint: every
+ * decision is a conditional write on the target (`_id` and status pending) that another process
+ * may have won; the tracker loads this at start and hears of other processes' deployments.
  */
 export class PendingTargets {
   private readonly byGateway = new Map<string, StoredTarget>();
@@ -38,12 +38,8 @@ export class PendingTargets {
   /** Removes targets that are no longer pending; a newer target of the same gateway stays. */
   remove(targets: readonly StoredTarget[]): void {
     for (const target of targets) {
-      if (this.byGateway.get(target.gatewayId)?._id.equals(target._id)) this.byGateway.delete(target.gatewayId);
+      if (String(this.byGateway.get(target.gatewayId)?._id) === String(target._id)) this.byGateway.delete(target.gatewayId);
     }
-  }
-
-  overdue(now: Date): StoredTarget[] {
-    return [...this.byGateway.values()].filter((target) => target.deadline <= now);
   }
 
   ofDeployment(deploymentId: string, gatewayIds: readonly string[]): StoredTarget[] {

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { type EventDto, type EventListDto, type EventType, type ListEventsQueryDto } from '@upgrade-manager/dto';
 import type { Model, Types } from 'mongoose';
 import type { Principal } from '../auth/principal';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
 
@@ -16,7 +17,11 @@ export interface RecordEventInput {
   details?: Record<string, unknown>;
   /** When it happened, if not now (the log is ordered by it, not by when it was written). */
   at?: Date;
+  /** A fixed id makes recording idempotent: an event recorded again (by a retry, by another API process) is kept once. */
+  id?: Types.ObjectId;
 }
+
+
 
 /** Writes the event log. Recording never fails the action it describes: errors are logged. */
 @Injectable()
@@ -33,6 +38,7 @@ export class EventsService {
     if (inputs.length === 0) return;
     const now = new Date();
     const documents = inputs.map((input) => ({
+      ...(input.id ? { _id: input.id } : {}),
       type: input.type,
       at: input.at ?? now,
       companyId: input.companyId,
@@ -41,7 +47,14 @@ export class EventsService {
       details: input.details ?? {},
     }));
     try {
-      await this.events.insertMany(documents, { ordered: false });
+      const withIds = documents.filter((document) => '_id' in document);
+      const withoutIds = documents.filter((document) => !('_id' in document));
+      if (withoutIds.length > 0) await this.events.insertMany(withoutIds, { ordered: false });
+      // Upserts by _id, not inserts: FerretDB stops an insert at its first duplicate, ordered or not.
+      await chunkedBulkWrite(
+        this.events,
+        withIds.map(({ _id, ...document }) => ({ updateOne: { filter: { _id }, update: { $setOnInsert: document }, upsert: true } })),
+      );
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }

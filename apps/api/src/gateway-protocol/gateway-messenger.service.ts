@@ -28,13 +28,18 @@ export class GatewayMessenger {
     await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.DownloadUpgrade, gatewayId), frame);
   }
 
-  /** No ids: the broadcast topic (every gateway). With ids: each gateway's topic, the same frame Buffer for all. */
-  async sendUpgrade(frame: Buffer, gatewayIds?: readonly string[]): Promise<void> {
+  /**
+   * No ids: the broadcast topic (every gateway; rejects when the broker does not take it). With
+   * ids: each gateway's topic, the same frame Buffer for all; resolves with the gateways whose
+   * Upgrade the broker did not take, so that a failed publish fails only the targets it concerned.
+   */
+  async sendUpgrade(frame: Buffer, gatewayIds?: readonly string[]): Promise<string[]> {
     if (gatewayIds === undefined) {
       await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade), frame);
-      return;
+      return [];
     }
-    await Promise.all(gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)));
+    const results = await Promise.allSettled(gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)));
+    return gatewayIds.filter((_, index) => results[index].status === 'rejected');
   }
 
   /**

@@ -1,4 +1,5 @@
 import { MAX_STATEMENTS_PER_WRITE } from '../database/chunked-bulk-write';
+import { withStatementSlots } from '../database/statement-slots';
 
 interface BulkWritable<O> {
   bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;
@@ -41,7 +42,7 @@ export async function tolerantBulkWrite<O>(model: BulkWritable<NoInfer<O>>, oper
       const sent = remaining;
       let upserted: Record<number, unknown> | undefined;
       try {
-        upserted = (await model.bulkWrite(sent.map((index) => operations[index]), { ordered: false })).upsertedIds;
+        upserted = (await withStatementSlots(sent.length, () => model.bulkWrite(sent.map((index) => operations[index]), { ordered: false }))).upsertedIds;
         remaining = [];
       } catch (error) {
         if (!isBulkWriteError(error)) throw error;

@@ -1,11 +1,11 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { openEventStream } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { LiveEventsService } from './live-events.service';
 
 describe('GET /api/stream (development mode)', () => {
   let api: TestApi;
   let response: IncomingMessage | undefined;
-  let body = '';
 
   beforeAll(async () => {
     api = await startTestApi({ AUTH_MODE: 'none' });
@@ -17,18 +17,14 @@ describe('GET /api/stream (development mode)', () => {
   });
 
   it('streams live events as server-sent events', async () => {
-    response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest(`${api.baseUrl}/api/stream`, { headers: { accept: 'text/event-stream' } }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => (body += chunk));
+    const stream = await openEventStream(api.baseUrl);
+    response = stream.response;
+    const body = stream.received;
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/event-stream');
-    await eventually(async () => expect(body).toContain(': connected'));
+    await eventually(async () => expect(body()).toContain(': connected'));
 
     api.app.get(LiveEventsService).publish({ type: 'version.removed', companyId: null, data: { version: '9.9', latest: null } });
-    await eventually(async () => expect(body).toContain('data: {"type":"version.removed","companyId":null,"data":{"version":"9.9","latest":null}}'));
+    await eventually(async () => expect(body()).toContain('data: {"type":"version.removed","companyId":null,"data":{"version":"9.9","latest":null}}'));
   });
 });

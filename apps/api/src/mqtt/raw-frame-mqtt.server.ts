@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { MqttContext, ServerMqtt, type MqttOptions } from '@nestjs/microservices';
-import type { MqttClient, Packet } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { deferAcks } from './deferred-acks';
 
 type MqttPacket = ConstructorParameters<typeof MqttContext>[0][1];
 
@@ -12,11 +13,6 @@ export function withholdAck(context: MqttContext): void {
   const packet = context.getPacket() as object | undefined;
   if (packet) unstored.add(packet);
 }
-
-// mqtt.js sends PUBACK when the callback of `handleMessage` runs without an error; an error skips
-// it without stopping the connection, and the PUBACK goes out later through its packet writer
-// (private in its types; bracket access is TypeScript's sanctioned way to reach it).
-const ACK_DEFERRED = new Error('PUBACK deferred until the message is stored');
 
 export type RawFrameMqttOptions = NonNullable<MqttOptions['options']> & {
   /** Subscribes every pattern as `$share/<group>/<pattern>`: each message goes to one member of the group. */
@@ -49,17 +45,8 @@ export class RawFrameMqttServer extends ServerMqtt {
 
   override createMqttClient(): MqttClient {
     const client = super.createMqttClient();
-    client.handleMessage = (packet: Packet, callback: (error?: Error) => void) => {
-      const done = packet.cmd === 'publish' && packet.qos === 1 ? this.handled.get(packet) : undefined;
-      if (!done || packet.messageId === undefined) return callback();
-      const messageId = packet.messageId;
-      // A PUBACK belongs to the connection that received the message; after a reconnect the broker resends.
-      const stream = client.stream;
-      callback(ACK_DEFERRED);
-      void done.then((stored) => {
-        if (stored && client.connected && client.stream === stream) client['_sendPacket']({ cmd: 'puback', messageId } as Packet);
-      });
-    };
+    // The 'message' event (handleMessage below) runs first and registers the outcome.
+    deferAcks(client, (packet) => this.handled.get(packet));
     return client;
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ImageStorage } from './image-storage.service';
 import { ResourcesWatcher } from './resources-watcher.service';
@@ -9,7 +10,7 @@ import { VersionsMetrics } from './versions.metrics';
 import { VersionsService } from './versions.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }])],
+  imports: [ClusterModule, MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }])],
   controllers: [VersionsController],
   providers: [VersionsService, ImageStorage, VersionUploadService, ResourcesWatcher, VersionsMetrics],
   exports: [VersionsService],

@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Upper bound of every waiting step; null: derived from the sizes. */
   phaseTimeoutS: number | null;
   apiEntry: string;
+  /** API processes on the one database and broker (gateway messages shared among them, HTTP to the first). */
+  apiInstances: number;
   smoke: boolean;
 }
 
@@ -74,6 +76,7 @@ export function benchCommand(): Command {
     .option('--keep-db', 'keep the benchmark database afterwards (for inspection)')
     .option('--phase-timeout <seconds>', 'give up a waiting step after this long (default: derived from the sizes)', positiveInteger)
     .option('--api-entry <file>', 'the built API', DEFAULT_API_ENTRY)
+    .option('--api-instances <n>', 'API processes sharing the database and broker (run once with 1 and once with 2 to see what coordination costs)', positiveInteger, 1)
     .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
 }
 
@@ -94,6 +97,7 @@ interface RawOptions {
   keepDb?: boolean;
   phaseTimeout?: number;
   apiEntry: string;
+  apiInstances: number;
   smoke?: boolean;
 }
 
@@ -120,6 +124,7 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     keepDatabase: raw.keepDb === true,
     phaseTimeoutS: raw.phaseTimeout ?? null,
     apiEntry: raw.apiEntry,
+    apiInstances: raw.apiInstances,
     smoke,
   };
 }

@@ -93,8 +93,8 @@ async function monitored<T>(pids: Record<string, number | undefined>, work: () =
   return { value, resources: monitors.end() };
 }
 
-// The API's session client id is MQTT_CLIENT_ID-API_INSTANCE_ID.
-const BENCH_API_INSTANCE = '1';
+// An API process's session client id is MQTT_CLIENT_ID-API_INSTANCE_ID; the bench's are 1..n.
+const benchApiInstance = (index: number): string => String(index + 1);
 
 async function forgetApiSession(env: BenchEnv, clientId: string): Promise<void> {
   // A clean-session connection under the API's client id makes the broker drop the session it kept for it.
@@ -140,6 +140,8 @@ class BenchRun {
   private readonly images = new Map<string, Buffer>();
   private readonly fleet: BenchFleet;
   private api: ApiProcess | undefined;
+  // With --api-instances n: the other n - 1 processes (HTTP goes to the first).
+  private readonly otherApis: ApiProcess[] = [];
   private db: BenchDatabase | undefined;
   private apiLogShown = false;
 
@@ -294,11 +296,11 @@ class BenchRun {
     const { fleet, options } = this;
     this.result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors: fleet.replyErrors };
     await cleanUp(this.log, [
-      ['stop the API', async () => this.api?.stop()],
+      ['stop the API', async () => Promise.all([this.api, ...this.otherApis].map((api) => api?.stop()))],
       ['disconnect the gateways', () => fleet.close()],
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
-      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, `${this.apiClientId}-${BENCH_API_INSTANCE}`) : undefined)],
+      ['forget the API sessions', async () => (this.api ? Promise.all([this.api, ...this.otherApis].map((_, index) => forgetApiSession(this.env, `${this.apiClientId}-${benchApiInstance(index)}`))) : undefined)],
       ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
   }
@@ -313,9 +315,24 @@ class BenchRun {
     const resourcesDir = join(this.workDir, 'resources');
     mkdirSync(resourcesDir);
     const profileDir = join(this.options.resultsDir ? resolve(this.options.resultsDir) : this.workDir, `profile-${this.runId}`);
-    const api = new ApiProcess({
+    const [api, ...others] = Array.from({ length: this.options.apiInstances }, (_, index) => this.apiProcess(index, resourcesDir, profileDir));
+    this.api = api;
+    this.otherApis.push(...others);
+    this.log(`starting ${this.options.apiInstances} API process(es) (${this.options.apiEntry}, database ${this.dbName})`);
+    await Promise.all([api, ...others].map((child) => child.start()));
+    if (others.length > 0) {
+      this.result.notes.push(
+        `${others.length + 1} API processes on one database and broker (--api-instances): gateway messages shared among them, HTTP requests to the first; "API" resources are the first process's only.`,
+      );
+    }
+    if (this.options.profile) this.result.notes.push(`CPU profile of the API: ${profileDir}`);
+    return api;
+  }
+
+  private apiProcess(index: number, resourcesDir: string, profileDir: string): ApiProcess {
+    return new ApiProcess({
       entry: this.options.apiEntry,
-      logFile: join(this.workDir, 'api.log'),
+      logFile: join(this.workDir, index === 0 ? 'api.log' : `api-${index + 1}.log`),
       cpuProfileDir: this.options.profile ? profileDir : undefined,
       startTimeoutMs: this.timeouts.apiStartMs,
       env: {
@@ -325,18 +342,13 @@ class BenchRun {
         LOG_LEVEL: 'warn',
         MONGO_URL: withDatabaseName(this.env.mongoUrl, this.dbName),
         MQTT_CLIENT_ID: this.apiClientId,
-        API_INSTANCE_ID: BENCH_API_INSTANCE,
+        API_INSTANCE_ID: benchApiInstance(index),
         RESOURCES_DIR: resourcesDir,
         WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
         DEPLOYMENT_TIMEOUT_S: String(Math.ceil((this.timeouts.rolloutMs / 1000) * 2)),
       },
     });
-    this.api = api;
-    this.log(`starting the API (${this.options.apiEntry}, database ${this.dbName})`);
-    await api.start();
-    if (this.options.profile) this.result.notes.push(`CPU profile of the API: ${profileDir}`);
-    return api;
   }
 }
 
