@@ -7,7 +7,7 @@ export interface ConditionalUpdate<T> {
 }
 
 // Statements in flight at once: enough to overlap round trips, within the process's statement slots.
-const CONCURRENCY = 8;
+const CONCURRENCY = 4;
 
 /**
  * One `updateOne` per statement, a few at a time, telling for each whether it matched. A bulk

@@ -250,25 +250,36 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap {
 
   private async decideByIds(ids: readonly (string | Types.ObjectId)[], transition: TargetTransition): Promise<void> {
     if (ids.length === 0) return;
-    const stored = await Promise.all(ids.map((_id) => this.targets.findOne({ _id, status: 'pending' }).lean<StoredTarget>()));
-    const found = stored.filter((target): target is StoredTarget => target !== null);
+    // One read at a time: thousands at once would take every connection of FerretDB's pool.
+    const found: StoredTarget[] = [];
+    for (const _id of ids) {
+      const target = await this.targets.findOne({ _id, status: 'pending' }).lean<StoredTarget>();
+      if (target) found.push(target);
+    }
     await this.record(await this.decide(found.map((target) => ({ target, ...transition }))));
   }
 
   /**
    * The conditional writes: a change happens when its target is still pending, or is already in
-   * exactly that state (this decision, retried). Returns the changes that happened; the others
-   * were decided otherwise by someone else and leave this process's memory.
+   * exactly that state (this decision, retried: checked by `_id` for the few that did not match).
+   * Returns the changes that happened; the others were decided otherwise by someone else and
+   * leave this process's memory.
    */
   private async decide(changes: readonly TargetChange[]): Promise<TargetChange[]> {
     if (changes.length === 0) return [];
+    // Only `_id` and the expected state: FerretDB looks up by `_id` only for such simple filters.
     const matched = await conditionalUpdates(
       this.targets,
       changes.map(({ target, status, reason, reportedVersion }) => ({
-        filter: { _id: target._id, $or: [{ status: 'pending' }, { status, reason, reportedVersion }] },
+        filter: { _id: target._id, status: 'pending' },
         update: { $set: { status, reason, reportedVersion, recorded: false } },
       })),
     );
+    for (const [index, change] of changes.entries()) {
+      if (matched[index]) continue;
+      const stored = await this.targets.findOne({ _id: change.target._id }, { status: 1, reason: 1, reportedVersion: 1 }).lean<DeploymentTarget>();
+      matched[index] = stored?.status === change.status && stored.reason === change.reason && stored.reportedVersion === change.reportedVersion;
+    }
     const lost = changes.filter((_, index) => !matched[index]);
     this.lostDecisions.inc(lost.length);
     this.pending.remove(lost.map(({ target }) => target));
