@@ -103,15 +103,15 @@ describe(`${INSTANCES.length} API processes, ${FLEET_SIZE} gateways, one killed 
     expect(registrations.reduce((sum, count) => sum + count, 0)).toBe(FLEET_SIZE);
     expect(registrations.every((count) => count > 0)).toBe(true);
 
-    const created = await api<DeploymentCreatedDto>(second.baseUrl, '/api/deployments', { method: 'POST', body: { version, companyId } });
+    // The first process dies once the first gateways have confirmed, while the others still install.
+    const creating = api<DeploymentCreatedDto>(second.baseUrl, '/api/deployments', { method: 'POST', body: { version, companyId } });
+    await eventually(async () => expect(await db.collection('deployment_targets').countDocuments({ status: 'confirmed' })).toBeGreaterThan(0), { timeoutMs: 120_000, intervalMs: 100 });
+    await first.kill('SIGKILL');
+    progress('killed');
+    expect(await db.collection('deployment_targets').countDocuments({ status: 'confirmed' })).toBeLessThan(FLEET_SIZE);
+    const created = await creating;
     expect(created.status).toBe(201);
     const deploymentId = created.body.id;
-    progress('const deploymentId = created.body.id;');
-    await eventually(async () => expect(await countTargets(deploymentId, 'confirmed')).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 200 });
-    await first.kill('SIGKILL');
-    progress("await first.kill('SIGKILL');");
-    expect(await countTargets(deploymentId, 'confirmed')).toBeLessThan(FLEET_SIZE);
-
     await eventually(
       async () => {
         const { body } = await api<DeploymentListDto>(third.baseUrl, '/api/deployments?limit=1');
@@ -125,7 +125,8 @@ describe(`${INSTANCES.length} API processes, ${FLEET_SIZE} gateways, one killed 
     // Each outcome's event follows its decision (and a decision left halfway by the killed process is finished by the sweep).
     const confirmedEvents = () => db.collection('events').countDocuments({ type: 'upgrade.confirmed', 'details.deploymentId': deploymentId });
     await eventually(async () => expect(await confirmedEvents()).toBe(FLEET_SIZE), { timeoutMs: 90_000, intervalMs: 1_000 });
-    expect(await db.collection('deployment_targets').countDocuments({ deploymentId, recorded: false })).toBe(0);
+    // Marking a decision recorded is its last write.
+    await eventually(async () => expect(await db.collection('deployment_targets').countDocuments({ deploymentId, recorded: false })).toBe(0), { timeoutMs: 60_000, intervalMs: 500 });
     expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': deploymentId })).toBe(0);
     expect(await db.collection('events').countDocuments({ type: 'software.deployed', 'details.deploymentId': deploymentId })).toBe(FLEET_SIZE);
     const upgraded = await api<GatewayListDto>(second.baseUrl, `/api/gateways?companyId=${companyId}&version=${version}&upgradeStatus=confirmed&limit=1`);

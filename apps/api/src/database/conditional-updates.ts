@@ -1,31 +1,38 @@
-import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
+import type { FilterQuery, UpdateQuery } from 'mongoose';
+import { MAX_STATEMENTS_PER_WRITE } from './chunked-bulk-write';
 import { withStatementSlots } from './statement-slots';
+
+/** A Mongoose model, as far as conditional bulk updates go. */
+interface BulkUpdatable<O> {
+  bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ matchedCount: number }>;
+}
 
 export interface ConditionalUpdate<T> {
   filter: FilterQuery<T>;
   update: UpdateQuery<T>;
 }
 
-// Statements in flight at once: enough to overlap round trips, within the process's statement slots.
-const CONCURRENCY = 4;
-
 /**
- * One `updateOne` per statement, a few at a time, telling for each whether it matched. A bulk
- * write only counts matches, and a decision taken by a conditional write (filter on `_id` and the
- * expected state) must know which of its statements won: that is what makes it happen once
- * whichever API process tries.
+ * Conditional writes in bulk, telling for each whether it took effect: that is what makes a
+ * decision (filter on `_id` and the expected state) happen once whichever API process tries. A
+ * bulk write only counts matches; when a chunk matched all its statements (the usual case) each
+ * one did, otherwise `applied(index)` reads back whether that statement's document is in the
+ * state it wrote (one read by `_id` each, only for such chunks). Single-statement writes would
+ * cost FerretDB a transaction each: several times slower than a chunk.
  */
-export async function conditionalUpdates<T>(model: Model<T>, updates: readonly ConditionalUpdate<T>[]): Promise<boolean[]> {
+export async function conditionalUpdates<T>(
+  model: BulkUpdatable<{ updateOne: ConditionalUpdate<T> }>,
+  updates: readonly ConditionalUpdate<T>[],
+  applied: (index: number) => Promise<boolean>,
+): Promise<boolean[]> {
   const matched = new Array<boolean>(updates.length).fill(false);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < updates.length) {
-      const index = next++;
-      const { filter, update } = updates[index];
-      const result = await withStatementSlots(1, () => model.updateOne(filter, update));
-      matched[index] = result.matchedCount === 1;
+  for (let offset = 0; offset < updates.length; offset += MAX_STATEMENTS_PER_WRITE) {
+    const chunk = updates.slice(offset, offset + MAX_STATEMENTS_PER_WRITE);
+    const operations = chunk.map((updateOne) => ({ updateOne }));
+    const result = await withStatementSlots(chunk.length, () => model.bulkWrite(operations, { ordered: false }));
+    for (let index = offset; index < offset + chunk.length; index++) {
+      matched[index] = result.matchedCount === chunk.length ? true : await applied(index);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, updates.length) }, worker));
+  }
   return matched;
 }

@@ -4,12 +4,11 @@ import { ByteBudget } from '../mqtt/byte-budget';
  * Update statements one API process has in flight at once, over all its writes. FerretDB 1.24
  * (SQLite backend) holds one pooled connection per statement of an update command until the
  * command ends, from a pool of 100 per database shared by every client: beyond 100 statements in
- * flight it deadlocks (a statement whose filter is more than an `_id` may hold a second one for
- * its query). 15 per process (30 connections at worst) keeps three API processes on one
- * FerretDB below that; MongoDB has no such limit, and the slots cost it little (writes by `_id`
- * are short).
+ * flight it deadlocks. 30 per process keeps three API processes on one FerretDB below that;
+ * fewer would cost every write more commands (a command costs FerretDB far more than a statement).
+ * MongoDB has no such limit, and the slots cost it little (writes by `_id` are short).
  */
-export const UPDATE_STATEMENT_SLOTS = 15;
+export const UPDATE_STATEMENT_SLOTS = 30;
 
 const slots = new ByteBudget(UPDATE_STATEMENT_SLOTS);
 

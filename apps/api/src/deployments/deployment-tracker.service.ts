@@ -274,12 +274,12 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap {
         filter: { _id: target._id, status: 'pending' },
         update: { $set: { status, reason, reportedVersion, recorded: false } },
       })),
+      async (index) => {
+        const { target, status, reason, reportedVersion } = changes[index];
+        const stored = await this.targets.findOne({ _id: target._id }, { status: 1, reason: 1, reportedVersion: 1 }).lean<DeploymentTarget>();
+        return stored?.status === status && stored.reason === reason && stored.reportedVersion === reportedVersion;
+      },
     );
-    for (const [index, change] of changes.entries()) {
-      if (matched[index]) continue;
-      const stored = await this.targets.findOne({ _id: change.target._id }, { status: 1, reason: 1, reportedVersion: 1 }).lean<DeploymentTarget>();
-      matched[index] = stored?.status === change.status && stored.reason === change.reason && stored.reportedVersion === change.reportedVersion;
-    }
     const lost = changes.filter((_, index) => !matched[index]);
     this.lostDecisions.inc(lost.length);
     this.pending.remove(lost.map(({ target }) => target));

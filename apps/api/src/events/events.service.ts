@@ -3,7 +3,6 @@ import { InjectModel } from '@nestjs/mongoose';
 import { type EventDto, type EventListDto, type EventType, type ListEventsQueryDto } from '@upgrade-manager/dto';
 import type { Model, Types } from 'mongoose';
 import type { Principal } from '../auth/principal';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
 
@@ -21,6 +20,13 @@ export interface RecordEventInput {
   id?: Types.ObjectId;
 }
 
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKeyError(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
+  const errors = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  return code === DUPLICATE_KEY || (errors.length > 0 && errors.every((writeError) => writeError.code === DUPLICATE_KEY));
+}
 
 
 /** Writes the event log. Recording never fails the action it describes: errors are logged. */
@@ -47,16 +53,24 @@ export class EventsService {
       details: input.details ?? {},
     }));
     try {
-      const withIds = documents.filter((document) => '_id' in document);
-      const withoutIds = documents.filter((document) => !('_id' in document));
-      if (withoutIds.length > 0) await this.events.insertMany(withoutIds, { ordered: false });
-      // Upserts by _id, not inserts: FerretDB stops an insert at its first duplicate, ordered or not.
-      await chunkedBulkWrite(
-        this.events,
-        withIds.map(({ _id, ...document }) => ({ updateOne: { filter: { _id }, update: { $setOnInsert: document }, upsert: true } })),
-      );
+      await this.insert(documents);
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
+    }
+  }
+
+  private async insert(documents: object[]): Promise<void> {
+    try {
+      await this.events.insertMany(documents, { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // An event with a fixed id recorded before (a retry, another API process). FerretDB stops an
+      // insert at its first duplicate, ordered or not: the rest go one by one (rare: retries only).
+      for (const document of documents) {
+        await this.events.insertMany([document]).catch((one: unknown) => {
+          if (!isDuplicateKeyError(one)) throw one;
+        });
+      }
     }
   }
 
