@@ -33,7 +33,7 @@ describe('GET /api/health (real broker and database)', () => {
     await fetch(`${api.baseUrl}/api/health`);
     const missing = await fetch(`${api.baseUrl}/api/no-such-route/12345`);
     expect(missing.status).toBe(404);
-    const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    const text = await (await fetch(`${api.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/health",status="200"\} [1-9]/);
     // An unknown path counts under a pattern (the web app's catch-all, or "unmatched"), never under its URL.
     expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="[^"]+",status="404"\} [1-9]/);
