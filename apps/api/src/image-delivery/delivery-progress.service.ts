@@ -27,6 +27,7 @@ const PROGRESS_BURST = 10;
 export class DeliveryProgressService {
   private readonly logger = new Logger(DeliveryProgressService.name);
   private readonly lastWrite = new Map<string, number>();
+  private readonly finalReports = new Set<string>();
   private readonly images = new Map<string, string>();
   // Each report may cost a write: a gateway reports about once a second, never needs ten.
   private readonly buckets = new TokenBuckets(PROGRESS_PER_S, PROGRESS_BURST);
@@ -52,8 +53,11 @@ export class DeliveryProgressService {
       if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
       throw error;
     }
-    if (!this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many progress reports');
     const key = `${progress.deploymentId}:${gatewayId}`;
+    // A target's final report is never lost to the rate limit (its burst may be spent on the states
+    // just before it); only its first one passes free, so repeating it cannot flood the database.
+    const firstFinalReport = isTerminalProgressState(progress.state) && this.markFinalReport(key);
+    if (!firstFinalReport && !this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many progress reports');
     const now = Date.now();
     if (progress.state === 'downloading' && now - (this.lastWrite.get(key) ?? 0) < DOWNLOADING_WRITE_INTERVAL_MS) return;
     if (this.lastWrite.size >= MAX_THROTTLED_TARGETS) this.lastWrite.clear();
@@ -94,6 +98,14 @@ export class DeliveryProgressService {
     if (this.images.size >= MAX_KNOWN_DEPLOYMENTS) this.images.clear();
     this.images.set(deploymentId, offer.sha256);
     return offer.sha256;
+  }
+
+  /** True the first time a final report for this target arrives here. */
+  private markFinalReport(key: string): boolean {
+    if (this.finalReports.has(key)) return false;
+    if (this.finalReports.size >= MAX_THROTTLED_TARGETS) this.finalReports.clear();
+    this.finalReports.add(key);
+    return true;
   }
 
   private refuse(reason: string, gatewayId: string, message: string): void {
