@@ -7,7 +7,17 @@ import { pathToFileURL } from 'node:url';
 import { ServiceError } from './config.mjs';
 import { ensureFerretdb, findMongod } from './install.mjs';
 import { postgresqlUrl, startPostgresql, stopPostgresql } from './postgresql.mjs';
-import { canConnect, describePortOwner, listeningProcesses, removePidFile, runningPid, spawnDetached, stopPid, waitFor, writePidFile } from './process-control.mjs';
+import {
+  canConnect,
+  describePortOwner,
+  listeningProcesses,
+  removePidFile,
+  runningPid,
+  spawnDetached,
+  stopPid,
+  waitFor,
+  writePidFile,
+} from './process-control.mjs';
 
 const NAME = 'database';
 
@@ -185,6 +195,10 @@ export async function databaseStatus(cfg) {
     running: listening,
     pid: current.pid,
     port: d.port,
-    detail: listening ? (current.backend ? `${current.backend} backend` : current.name) : `${current.name} pid ${current.pid} alive but port ${d.port} refuses connections`,
+    detail: listening
+      ? current.backend
+        ? `${current.backend} backend`
+        : current.name
+      : `${current.name} pid ${current.pid} alive but port ${d.port} refuses connections`,
   };
 }

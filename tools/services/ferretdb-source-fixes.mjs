@@ -22,7 +22,9 @@ export function applyFerretdbSourceFixes(sourceDir) {
   const file = join(sourceDir, ID_INDEX_FIX.file);
   const source = readFileSync(file, 'utf8');
   if (!source.includes(ID_INDEX_FIX.from)) {
-    throw new ServiceError(`FerretDB source changed: ${ID_INDEX_FIX.file} no longer contains ${ID_INDEX_FIX.from}; review tools/services/ferretdb-source-fixes.mjs.`);
+    throw new ServiceError(
+      `FerretDB source changed: ${ID_INDEX_FIX.file} no longer contains ${ID_INDEX_FIX.from}; review tools/services/ferretdb-source-fixes.mjs.`,
+    );
   }
   writeFileSync(file, source.replace(ID_INDEX_FIX.from, ID_INDEX_FIX.to));
 }

@@ -1,7 +1,20 @@
 // Finds the programs the local services need and installs the missing ones where that can be done
 // unattended: Mosquitto with apt-get (as root), FerretDB built from source with Go.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ServiceError } from './config.mjs';
@@ -246,7 +259,8 @@ export function ensureFerretdb({ bin: explicitBin = '', log = console.log } = {}
   if (explicitBin) {
     const version = ferretdbVersion(explicitBin);
     if (!version) throw new ServiceError(`FERRETDB_BIN=${explicitBin} does not run (\`${explicitBin} --version\` failed).`);
-    if (!version.startsWith('v1.')) throw new ServiceError(`FERRETDB_BIN=${explicitBin} is FerretDB ${version}; the SQLite backend needs FerretDB 1.x (${FERRETDB_VERSION}).`);
+    if (!version.startsWith('v1.'))
+      throw new ServiceError(`FERRETDB_BIN=${explicitBin} is FerretDB ${version}; the SQLite backend needs FerretDB 1.x (${FERRETDB_VERSION}).`);
     return { bin: explicitBin, version };
   }
   const go = findGo();
@@ -264,7 +278,9 @@ export function ensureFerretdb({ bin: explicitBin = '', log = console.log } = {}
   const other = go ? null : usable(otherFerretdbCandidates());
   if (broken.length) log(`Ignoring unusable FerretDB binaries: ${broken.join(', ')}.`);
   if (other) {
-    log(`Using ${other.bin} (FerretDB ${other.version}) as found: without Go it cannot be rebuilt with the _id index fix, so updates are slow in large collections.`);
+    log(
+      `Using ${other.bin} (FerretDB ${other.version}) as found: without Go it cannot be rebuilt with the _id index fix, so updates are slow in large collections.`,
+    );
     return other;
   }
   if (!go) {

@@ -63,7 +63,8 @@ function runAs() {
   const result = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const uid = Number(result.stdout?.trim());
   const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout?.trim());
-  if (result.status !== 0 || !Number.isInteger(uid)) throw new ServiceError('Running as root, PostgreSQL needs the `postgres` account (created by the postgresql package).');
+  if (result.status !== 0 || !Number.isInteger(uid))
+    throw new ServiceError('Running as root, PostgreSQL needs the `postgres` account (created by the postgresql package).');
   return { user: 'postgres', uid, gid };
 }
 

@@ -121,10 +121,7 @@ export async function waitFor(check, { what, timeoutMs = 30_000, intervalMs = 25
   for (;;) {
     if (child?.exitInfo) {
       const { code, signal, error } = child.exitInfo;
-      throw new Error(
-        `${what} exited during start-up (${error ? error.message : signal ? `signal ${signal}` : `exit code ${code}`}).` +
-          logTail(logFile),
-      );
+      throw new Error(`${what} exited during start-up (${error ? error.message : signal ? `signal ${signal}` : `exit code ${code}`}).` + logTail(logFile));
     }
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s.${logTail(logFile)}`);

@@ -54,13 +54,7 @@ export async function tokenOf(baseUrl: string, account: Pick<TestAccount, 'email
 }
 
 /** A JSON request with an optional Bearer token; returns the status and the parsed body. */
-export async function call(
-  baseUrl: string,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
+export async function call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = {};
   if (token) headers['authorization'] = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';

@@ -30,7 +30,8 @@ describe('broker limits (real broker and database)', () => {
   it('disconnects a gateway that publishes a 200 MiB frame on a TOCLOUD topic; the API never sees it', async () => {
     const maxImageBytes = Number(process.env['MAX_IMAGE_BYTES'] ?? 128 * 1024 * 1024);
     // The local broker's max_packet_size is MAX_IMAGE_BYTES + 64 KiB (tools/services).
-    if (maxImageBytes + 65536 >= FRAME_BYTES) throw new Error(`MAX_IMAGE_BYTES=${maxImageBytes} in .env lets the broker take 200 MiB packets; use the default (134217728)`);
+    if (maxImageBytes + 65536 >= FRAME_BYTES)
+      throw new Error(`MAX_IMAGE_BYTES=${maxImageBytes} in .env lets the broker take 200 MiB packets; use the default (134217728)`);
     const baseUrl = testApi.baseUrl;
     const gatewayId = uniqueId('gw-huge');
     const received = await metricValue(baseUrl, 'um_gateway_messages_total', { type: ToCloudMessageType.Status });
@@ -40,7 +41,10 @@ describe('broker limits (real broker and database)', () => {
     const client = await connectAsGateway(gatewayId);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const payload = Buffer.alloc(FRAME_BYTES - 12, 0x20);
-    const frame = Buffer.concat([encodeFrameHeader({ timestampSeconds: Math.floor(Date.now() / 1000), payloadLength: payload.byteLength, crc: payloadCrc32(payload) }), payload]);
+    const frame = Buffer.concat([
+      encodeFrameHeader({ timestampSeconds: Math.floor(Date.now() / 1000), payloadLength: payload.byteLength, crc: payloadCrc32(payload) }),
+      payload,
+    ]);
     const published = client.publishAsync(toCloudTopic(ToCloudMessageType.Status, gatewayId), frame, { qos: 1 }).then(
       () => 'acknowledged',
       () => 'failed',

@@ -50,8 +50,16 @@ describe('broker security: TLS verified against the CA, accounts required (real 
   });
 
   it('refuses a wrong password, for the shared gateway account and for the API account', async () => {
-    await expectRefused(tlsUrl(), { ca: brokerCa(), username: gatewayAccount.username, password: `${gatewayAccount.password}-wrong` }, /not authori[sz]ed|bad user name or password/i);
-    await expectRefused(plainUrl, { username: process.env['MQTT_USERNAME'] ?? 'upgrade-manager-api', password: 'wrong' }, /not authori[sz]ed|bad user name or password/i);
+    await expectRefused(
+      tlsUrl(),
+      { ca: brokerCa(), username: gatewayAccount.username, password: `${gatewayAccount.password}-wrong` },
+      /not authori[sz]ed|bad user name or password/i,
+    );
+    await expectRefused(
+      plainUrl,
+      { username: process.env['MQTT_USERNAME'] ?? 'upgrade-manager-api', password: 'wrong' },
+      /not authori[sz]ed|bad user name or password/i,
+    );
   });
 
   it('refuses a broker certificate that does not chain to the trusted CA, or none at all', async () => {
@@ -75,7 +83,10 @@ describe('broker security: TLS verified against the CA, accounts required (real 
 
     await uploadVersion(testApi.baseUrl, version, version);
     const upgrade = gateway.waitFor(ToGatewayMessageType.Upgrade, (message) => !message.broadcast);
-    const deployed = await api<DeploymentCreatedDto>(testApi.baseUrl, '/api/deployments', { method: 'POST', body: { version, gatewayIds: [gateway.gatewayId] } });
+    const deployed = await api<DeploymentCreatedDto>(testApi.baseUrl, '/api/deployments', {
+      method: 'POST',
+      body: { version, gatewayIds: [gateway.gatewayId] },
+    });
     expect(deployed.status).toBe(201);
     expect((await upgrade).content.toString()).toBe(version);
 

@@ -53,16 +53,54 @@ function versionForm(version: string): FormData {
 const ROWS: Row[] = [
   // auth
   { name: 'read own profile', method: 'GET', path: () => '/api/auth/me', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'rename self', method: 'PATCH', path: () => '/api/auth/me', body: (actor) => ({ name: `Me ${actor}` }), expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'log out', method: 'POST', path: () => '/api/auth/logout', freshToken: true, expected: { anonymous: 401, user2: 204, admin3: 204, admin2: 204, super: 204 } },
+  {
+    name: 'rename self',
+    method: 'PATCH',
+    path: () => '/api/auth/me',
+    body: (actor) => ({ name: `Me ${actor}` }),
+    expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 },
+  },
+  {
+    name: 'log out',
+    method: 'POST',
+    path: () => '/api/auth/logout',
+    freshToken: true,
+    expected: { anonymous: 401, user2: 204, admin3: 204, admin2: 204, super: 204 },
+  },
   // users
   // While it is the only super user (rows below create more).
-  { name: 'disable the super user', method: 'DELETE', path: (f) => `/api/users/${f.accounts.super.id}`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 409 } },
-  { name: 'demote the super user', method: 'PATCH', path: (f) => `/api/users/${f.accounts.super.id}`, body: () => ({ role: 'admin' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 409 } },
+  {
+    name: 'disable the super user',
+    method: 'DELETE',
+    path: (f) => `/api/users/${f.accounts.super.id}`,
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 409 },
+  },
+  {
+    name: 'demote the super user',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.accounts.super.id}`,
+    body: () => ({ role: 'admin' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 409 },
+  },
   { name: 'list users', method: 'GET', path: () => '/api/users', expected: { anonymous: 401, user2: 403, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read a user of company 2', method: 'GET', path: (f) => `/api/users/${f.target2}`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'read the super user', method: 'GET', path: (f) => `/api/users/${f.accounts.super.id}`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 200 } },
-  { name: 'read a user that does not exist', method: 'GET', path: () => '/api/users/0123456789abcdef01234567', expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 404 } },
+  {
+    name: 'read a user of company 2',
+    method: 'GET',
+    path: (f) => `/api/users/${f.target2}`,
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'read the super user',
+    method: 'GET',
+    path: (f) => `/api/users/${f.accounts.super.id}`,
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 200 },
+  },
+  {
+    name: 'read a user that does not exist',
+    method: 'GET',
+    path: () => '/api/users/0123456789abcdef01234567',
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 404 },
+  },
   {
     name: 'create a user in company 2',
     method: 'POST',
@@ -91,14 +129,61 @@ const ROWS: Row[] = [
     body: () => ({ email: `ghost-${unique()}@company.test`, name: 'Ghost', password: 'ghost-password-1', role: 'user', companyId: 'no-such-company' }),
     expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 400 },
   },
-  { name: 'rename a user of company 2', method: 'PATCH', path: (f) => `/api/users/${f.target2}`, body: () => ({ name: 'Target' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'make a user of company 2 admin', method: 'PATCH', path: (f) => `/api/users/${f.target2}`, body: () => ({ role: 'admin' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'promote a user of company 2 to super', method: 'PATCH', path: (f) => `/api/users/${f.promote2}`, body: () => ({ role: 'super' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 403, super: 200 } },
-  { name: 'move a user of company 2 to company 3', method: 'PATCH', path: (f) => `/api/users/${f.move2}`, body: () => ({ companyId: '3' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 403, super: 200 } },
-  { name: 'disable a user of company 2', method: 'DELETE', path: (f) => `/api/users/${f.target2}`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'enable a user of company 2', method: 'PATCH', path: (f) => `/api/users/${f.target2}`, body: () => ({ enabled: true }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'change another user through /users as a plain user', method: 'PATCH', path: (f) => `/api/users/${f.accounts.user2.id}`, body: () => ({ name: 'Self' }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'send an unknown field', method: 'PATCH', path: (f) => `/api/users/${f.target2}`, body: () => ({ isAdmin: true }), expected: { anonymous: 401, user2: 400, admin3: 400, admin2: 400, super: 400 } },
+  {
+    name: 'rename a user of company 2',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.target2}`,
+    body: () => ({ name: 'Target' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'make a user of company 2 admin',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.target2}`,
+    body: () => ({ role: 'admin' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'promote a user of company 2 to super',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.promote2}`,
+    body: () => ({ role: 'super' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 403, super: 200 },
+  },
+  {
+    name: 'move a user of company 2 to company 3',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.move2}`,
+    body: () => ({ companyId: '3' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 403, super: 200 },
+  },
+  {
+    name: 'disable a user of company 2',
+    method: 'DELETE',
+    path: (f) => `/api/users/${f.target2}`,
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'enable a user of company 2',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.target2}`,
+    body: () => ({ enabled: true }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'change another user through /users as a plain user',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.accounts.user2.id}`,
+    body: () => ({ name: 'Self' }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'send an unknown field',
+    method: 'PATCH',
+    path: (f) => `/api/users/${f.target2}`,
+    body: () => ({ isAdmin: true }),
+    expected: { anonymous: 401, user2: 400, admin3: 400, admin2: 400, super: 400 },
+  },
   // companies
   { name: 'list companies', method: 'GET', path: () => '/api/companies', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
   { name: 'read company 2', method: 'GET', path: () => '/api/companies/2', expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 } },
@@ -110,33 +195,140 @@ const ROWS: Row[] = [
     body: () => ({ companyId: `c-${unique()}`, name: 'Created' }),
     expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 201 },
   },
-  { name: 'create company 2 again', method: 'POST', path: () => '/api/companies', body: () => ({ companyId: '2', name: 'Again' }), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 409 } },
-  { name: 'rename company 2', method: 'PATCH', path: () => '/api/companies/2', body: () => ({ name: 'Company Two' }), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 200 } },
-  { name: 'disable a company', method: 'DELETE', path: (f) => `/api/companies/${f.company9}`, expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 200 } },
-  { name: 'disable the super company', method: 'DELETE', path: () => '/api/companies/1', expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 409 } },
-  { name: 'rename a company that does not exist', method: 'PATCH', path: () => '/api/companies/no-such', body: () => ({ name: 'X' }), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 404 } },
+  {
+    name: 'create company 2 again',
+    method: 'POST',
+    path: () => '/api/companies',
+    body: () => ({ companyId: '2', name: 'Again' }),
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 409 },
+  },
+  {
+    name: 'rename company 2',
+    method: 'PATCH',
+    path: () => '/api/companies/2',
+    body: () => ({ name: 'Company Two' }),
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 200 },
+  },
+  {
+    name: 'disable a company',
+    method: 'DELETE',
+    path: (f) => `/api/companies/${f.company9}`,
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 200 },
+  },
+  {
+    name: 'disable the super company',
+    method: 'DELETE',
+    path: () => '/api/companies/1',
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 409 },
+  },
+  {
+    name: 'rename a company that does not exist',
+    method: 'PATCH',
+    path: () => '/api/companies/no-such',
+    body: () => ({ name: 'X' }),
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 404 },
+  },
   // events
   { name: 'read the event log', method: 'GET', path: () => '/api/events', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read the event log with filters', method: 'GET', path: () => '/api/events?type=user.created&limit=5&offset=0&from=2020-01-01T00:00:00Z', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read the event log with a bad filter', method: 'GET', path: () => '/api/events?type=nonsense&limit=0', expected: { anonymous: 401, user2: 400, admin3: 400, admin2: 400, super: 400 } },
+  {
+    name: 'read the event log with filters',
+    method: 'GET',
+    path: () => '/api/events?type=user.created&limit=5&offset=0&from=2020-01-01T00:00:00Z',
+    expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 },
+  },
+  {
+    name: 'read the event log with a bad filter',
+    method: 'GET',
+    path: () => '/api/events?type=nonsense&limit=0',
+    expected: { anonymous: 401, user2: 400, admin3: 400, admin2: 400, super: 400 },
+  },
   // gateways
   { name: 'list gateways', method: 'GET', path: () => '/api/gateways', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read the dashboard summary', method: 'GET', path: () => '/api/gateways/summary', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}`, expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'read a gateway of company 3', method: 'GET', path: (f) => `/api/gateways/${f.gw3}`, expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
-  { name: 'read a gateway that does not exist', method: 'GET', path: () => '/api/gateways/no-such-gateway', expected: { anonymous: 401, user2: 404, admin3: 404, admin2: 404, super: 404 } },
-  { name: 'read the history of a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}/history`, expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'edit a gateway of company 2', method: 'PATCH', path: (f) => `/api/gateways/${f.gw2}`, body: (actor) => ({ name: `Edited by ${actor}` }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
-  { name: 'edit a gateway of company 3', method: 'PATCH', path: (f) => `/api/gateways/${f.gw3}`, body: () => ({ latitude: 45.5 }), expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
-  { name: 'read the broker account state of a gateway of company 2', method: 'GET', path: (f) => `/api/gateways/${f.gw2}/credentials`, expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 } },
+  {
+    name: 'read the dashboard summary',
+    method: 'GET',
+    path: () => '/api/gateways/summary',
+    expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 },
+  },
+  {
+    name: 'read a gateway of company 2',
+    method: 'GET',
+    path: (f) => `/api/gateways/${f.gw2}`,
+    expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'read a gateway of company 3',
+    method: 'GET',
+    path: (f) => `/api/gateways/${f.gw3}`,
+    expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 },
+  },
+  {
+    name: 'read a gateway that does not exist',
+    method: 'GET',
+    path: () => '/api/gateways/no-such-gateway',
+    expected: { anonymous: 401, user2: 404, admin3: 404, admin2: 404, super: 404 },
+  },
+  {
+    name: 'read the history of a gateway of company 2',
+    method: 'GET',
+    path: (f) => `/api/gateways/${f.gw2}/history`,
+    expected: { anonymous: 401, user2: 200, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'edit a gateway of company 2',
+    method: 'PATCH',
+    path: (f) => `/api/gateways/${f.gw2}`,
+    body: (actor) => ({ name: `Edited by ${actor}` }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
+  {
+    name: 'edit a gateway of company 3',
+    method: 'PATCH',
+    path: (f) => `/api/gateways/${f.gw3}`,
+    body: () => ({ latitude: 45.5 }),
+    expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 },
+  },
+  {
+    name: 'read the broker account state of a gateway of company 2',
+    method: 'GET',
+    path: (f) => `/api/gateways/${f.gw2}/credentials`,
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 200, super: 200 },
+  },
   // versions
   { name: 'list versions', method: 'GET', path: () => '/api/versions', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read a version', method: 'GET', path: (f) => `/api/versions/${f.version}`, expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'download an image', method: 'GET', path: (f) => `/api/versions/${f.version}/content`, expected: { anonymous: 401, user2: 403, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'upload a version', method: 'POST', path: () => '/api/versions', form: () => versionForm(`${major}.${Number.parseInt(unique(), 16)}`), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 201 } },
-  { name: 'delete a version', method: 'DELETE', path: (f) => `/api/versions/${f.versionToDelete}`, expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 204 } },
+  {
+    name: 'read a version',
+    method: 'GET',
+    path: (f) => `/api/versions/${f.version}`,
+    expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 },
+  },
+  {
+    name: 'download an image',
+    method: 'GET',
+    path: (f) => `/api/versions/${f.version}/content`,
+    expected: { anonymous: 401, user2: 403, admin3: 200, admin2: 200, super: 200 },
+  },
+  {
+    name: 'upload a version',
+    method: 'POST',
+    path: () => '/api/versions',
+    form: () => versionForm(`${major}.${Number.parseInt(unique(), 16)}`),
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 201 },
+  },
+  {
+    name: 'delete a version',
+    method: 'DELETE',
+    path: (f) => `/api/versions/${f.versionToDelete}`,
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: 204 },
+  },
   // deployments
-  { name: 'deploy to a gateway of company 2', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, gatewayIds: [f.gw2] }), expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 201, super: 201 } },
+  {
+    name: 'deploy to a gateway of company 2',
+    method: 'POST',
+    path: () => '/api/deployments',
+    body: (_actor, f) => ({ version: f.version, gatewayIds: [f.gw2] }),
+    expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 201, super: 201 },
+  },
   {
     name: 'deploy to gateways of companies 2 and 3 at once',
     method: 'POST',
@@ -144,11 +336,28 @@ const ROWS: Row[] = [
     body: (_actor, f) => ({ version: f.version, gatewayIds: [f.gw2, f.gw3] }),
     expected: { anonymous: 401, user2: 403, admin3: 404, admin2: 404, super: 201 },
   },
-  { name: 'deploy to company 3', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, companyId: '3' }), expected: { anonymous: 401, user2: 403, admin3: 201, admin2: 403, super: 201 } },
+  {
+    name: 'deploy to company 3',
+    method: 'POST',
+    path: () => '/api/deployments',
+    body: (_actor, f) => ({ version: f.version, companyId: '3' }),
+    expected: { anonymous: 401, user2: 403, admin3: 201, admin2: 403, super: 201 },
+  },
   // Not called as super: it would send an Upgrade to every gateway on the broker the tests share.
-  { name: 'deploy to every gateway', method: 'POST', path: () => '/api/deployments', body: (_actor, f) => ({ version: f.version, all: true }), expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: null } },
+  {
+    name: 'deploy to every gateway',
+    method: 'POST',
+    path: () => '/api/deployments',
+    body: (_actor, f) => ({ version: f.version, all: true }),
+    expected: { anonymous: 401, user2: 403, admin3: 403, admin2: 403, super: null },
+  },
   { name: 'list deployments', method: 'GET', path: () => '/api/deployments', expected: { anonymous: 401, user2: 200, admin3: 200, admin2: 200, super: 200 } },
-  { name: 'read a deployment to company 3', method: 'GET', path: (f) => `/api/deployments/${f.deployment3}`, expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 } },
+  {
+    name: 'read a deployment to company 3',
+    method: 'GET',
+    path: (f) => `/api/deployments/${f.deployment3}`,
+    expected: { anonymous: 401, user2: 404, admin3: 200, admin2: 404, super: 200 },
+  },
 ];
 
 describe('rights of every REST endpoint (SPEC §2)', () => {
@@ -166,7 +375,11 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
   }
 
   async function upload(version: string, superToken: string): Promise<void> {
-    const response = await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', headers: { authorization: `Bearer ${superToken}` }, body: versionForm(version) });
+    const response = await fetch(`${api.baseUrl}/api/versions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${superToken}` },
+      body: versionForm(version),
+    });
     if (response.status !== 201) throw new Error(`upload of ${version}: ${response.status} ${await response.text()}`);
   }
 
@@ -181,7 +394,8 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
     const accounts = await seedAccounts(api.app);
     const users = api.app.get(UsersService);
     const extra = async (label: string) =>
-      (await users.insert({ email: `${label}-${unique()}@company2.test`, name: label, password: 'extra-password-1', role: 'user', companyId: '2' }, null)).id as string;
+      (await users.insert({ email: `${label}-${unique()}@company2.test`, name: label, password: 'extra-password-1', role: 'user', companyId: '2' }, null))
+        .id as string;
     const superToken = await tokenOf(api.baseUrl, accounts.super);
     const company9 = `c9-${unique()}`;
     await call(api.baseUrl, 'POST', '/api/companies', superToken, { companyId: company9, name: 'To disable' });
@@ -251,7 +465,10 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
   });
 
   it('lists only the own company for admins and users', async () => {
-    for (const [actor, companyId] of [['user2', '2'], ['admin3', '3']] as const) {
+    for (const [actor, companyId] of [
+      ['user2', '2'],
+      ['admin3', '3'],
+    ] as const) {
       const list = (await call(api.baseUrl, 'GET', '/api/companies', tokens.get(actor))).body as CompanyListDto;
       expect(list.items.map((company) => company.companyId)).toEqual([companyId]);
     }
@@ -268,12 +485,15 @@ describe('rights of every REST endpoint (SPEC §2)', () => {
     const asked3 = (await call(api.baseUrl, 'GET', '/api/events?companyId=3', tokens.get('user2'))).body as EventListDto;
     expect(asked3).toEqual({ items: [], total: 0 });
 
-    const all = (await call(api.baseUrl, 'GET', `/api/events?userId=${fixture.accounts.admin2.id}&type=user.created`, tokens.get('super'))).body as EventListDto;
+    const all = (await call(api.baseUrl, 'GET', `/api/events?userId=${fixture.accounts.admin2.id}&type=user.created`, tokens.get('super')))
+      .body as EventListDto;
     expect(all.total).toBeGreaterThanOrEqual(2);
     expect(all.items.every((event) => event.actor?.userId === fixture.accounts.admin2.id && event.type === 'user.created')).toBe(true);
     const page = (await call(api.baseUrl, 'GET', '/api/events?limit=2&offset=1', tokens.get('super'))).body as EventListDto;
     expect(page.items).toHaveLength(2);
-    const types = new Set(((await call(api.baseUrl, 'GET', '/api/events?limit=500', tokens.get('super'))).body as EventListDto).items.map((event) => event.type));
+    const types = new Set(
+      ((await call(api.baseUrl, 'GET', '/api/events?limit=500', tokens.get('super'))).body as EventListDto).items.map((event) => event.type),
+    );
     expect([...types]).toEqual(expect.arrayContaining(['user.created', 'user.updated', 'user.logged-in', 'user.logged-out']));
   });
 

@@ -41,11 +41,18 @@ describe('API restart during a rollout (built API as a child process)', () => {
     }
     expect((await fleet.start()).failed).toEqual([]);
     await forEachConcurrently(fleet.clients, 25, (gateway) => gateway.sendStatus({ version: '0.5', timestamp: Date.now() }));
-    await eventually(async () => expect((await api(baseUrl, '/api/gateways/match', { method: 'POST', body: { filter: { companyId } } })).body).toMatchObject({ total: FLEET_SIZE }), {
-      timeoutMs: 30_000,
-    });
+    await eventually(
+      async () =>
+        expect((await api(baseUrl, '/api/gateways/match', { method: 'POST', body: { filter: { companyId } } })).body).toMatchObject({ total: FLEET_SIZE }),
+      {
+        timeoutMs: 30_000,
+      },
+    );
 
-    const created = await api<RolloutDetailDto>(baseUrl, '/api/rollouts', { method: 'POST', body: { version, filter: { companyId }, phases: [{ percent: 20 }, { percent: 60 }, { percent: 100 }] } });
+    const created = await api<RolloutDetailDto>(baseUrl, '/api/rollouts', {
+      method: 'POST',
+      body: { version, filter: { companyId }, phases: [{ percent: 20 }, { percent: 60 }, { percent: 100 }] },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     // Mid-phase: the second phase has started and its gateways are installing.

@@ -39,9 +39,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   // connecting after the test file has ended.
   const { RawFrameMqttServer } = await import('../src/mqtt/raw-frame-mqtt.server');
   const mqttServer = app.get(RawFrameMqttServer);
-  await eventually(async () => {
-    if (!mqttServer.client?.connected) throw new Error('the API has not connected to the broker');
-  }, { timeoutMs: 15_000, intervalMs: 20 });
+  await eventually(
+    async () => {
+      if (!mqttServer.client?.connected) throw new Error('the API has not connected to the broker');
+    },
+    { timeoutMs: 15_000, intervalMs: 20 },
+  );
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -8,10 +8,17 @@ describe('FleetStats', () => {
     stats.apply({ kind: 'upgraded', gatewayId: 'b', from: '0.5', to: '1.9' });
     stats.apply({ kind: 'upgradeFailed', gatewayId: 'c', attempted: '1.9', reported: '0.5' });
     stats.apply({ kind: 'downloaded', gatewayId: 'c', version: '1.9', size: 3 });
-    expect(stats.versionHistogram()).toEqual([['0.5', 1], ['1.9', 1], ['1.10', 1]]);
+    expect(stats.versionHistogram()).toEqual([
+      ['0.5', 1],
+      ['1.9', 1],
+      ['1.10', 1],
+    ]);
     expect(formatProgressLine(stats)).toBe('connected 3/3 | versions 0.5:1 1.9:1 1.10:1 | upgrades 2 ok 1 failed | downloads 1');
     stats.apply({ kind: 'upgraded', gatewayId: 'c', from: '0.5', to: '1.9' });
-    expect(stats.versionHistogram()).toEqual([['1.9', 2], ['1.10', 1]]);
+    expect(stats.versionHistogram()).toEqual([
+      ['1.9', 2],
+      ['1.10', 1],
+    ]);
   });
 
   it('shows failures only when there are some', () => {

@@ -52,7 +52,8 @@ export class FleetStats {
 
 /** One line: `connected 48/50 | versions 0.5:2 1.2:48 | upgrades 48 ok 0 failed | downloads 3`. */
 export function formatProgressLine(stats: FleetStats): string {
-  const versions = stats.versionHistogram()
+  const versions = stats
+    .versionHistogram()
     .map(([version, count]) => `${version}:${count}`)
     .join(' ');
   const parts = [

@@ -19,13 +19,7 @@ describe('ProgressLine', () => {
     jest.advanceTimersByTime(100);
     line.log('hello');
     line.stop();
-    expect(written).toEqual([
-      '\r\x1b[2Ka',
-      `\r\x1b[2K${'b'.repeat(18)}…`,
-      `\r\x1b[2Khello\n${'b'.repeat(18)}…`,
-      `\r\x1b[2K${'b'.repeat(18)}…`,
-      '\n',
-    ]);
+    expect(written).toEqual(['\r\x1b[2Ka', `\r\x1b[2K${'b'.repeat(18)}…`, `\r\x1b[2Khello\n${'b'.repeat(18)}…`, `\r\x1b[2K${'b'.repeat(18)}…`, '\n']);
   });
 
   it('prints whole lines when changed elsewhere', () => {

@@ -5,7 +5,9 @@ const ROOT = '/repo';
 const hasDevCa = (path: string) => path === '/repo/certs/out/ca.crt';
 
 function parse(args: string[]): { gatewayId: string; companyId: string; flags: SimFlags } {
-  const program = buildProgram().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const program = buildProgram()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   program.parse(args, { from: 'user' });
   const [gatewayId = '', companyId = ''] = program.args;
   return { gatewayId, companyId, flags: program.opts<SimFlags>() };
@@ -64,14 +66,52 @@ describe('sim options', () => {
   });
 
   it('reads every flag', () => {
-    const options = resolveArgs([
-      'sim', '3', '--count', '50', '--url', 'mqtts://broker:8883', '--username', 'u', '--password', 'p', '--ca', '/x/ca.crt',
-      '--clean', '--version', '1.2', '--interval', '0.5', '--upgrade-delay', '250', '--fail-rate', '0.25', '--concurrency', '10',
-      '--connect-timeout', '5',
-    ], ENV, (path) => path === '/x/ca.crt');
+    const options = resolveArgs(
+      [
+        'sim',
+        '3',
+        '--count',
+        '50',
+        '--url',
+        'mqtts://broker:8883',
+        '--username',
+        'u',
+        '--password',
+        'p',
+        '--ca',
+        '/x/ca.crt',
+        '--clean',
+        '--version',
+        '1.2',
+        '--interval',
+        '0.5',
+        '--upgrade-delay',
+        '250',
+        '--fail-rate',
+        '0.25',
+        '--concurrency',
+        '10',
+        '--connect-timeout',
+        '5',
+      ],
+      ENV,
+      (path) => path === '/x/ca.crt',
+    );
     expect(options).toMatchObject({
-      gatewayId: 'sim', companyId: '3', count: 50, url: 'mqtts://broker:8883', username: 'u', password: 'p', caFile: '/x/ca.crt',
-      clean: true, version: '1.2', intervalMs: 500, upgradeDelayMs: 250, failRate: 0.25, concurrency: 10, connectTimeoutMs: 5000,
+      gatewayId: 'sim',
+      companyId: '3',
+      count: 50,
+      url: 'mqtts://broker:8883',
+      username: 'u',
+      password: 'p',
+      caFile: '/x/ca.crt',
+      clean: true,
+      version: '1.2',
+      intervalMs: 500,
+      upgradeDelayMs: 250,
+      failRate: 0.25,
+      concurrency: 10,
+      connectTimeoutMs: 5000,
     });
   });
 

@@ -149,7 +149,8 @@ export function resolveSimOptions(
     protocol: number('protocol', flags.protocol ?? '1', (p) => p === 1 || p === 2, '1 or 2') as 1 | 2,
     stateDir: resolve(root, flags.stateDir ?? DEFAULT_STATE_DIR),
     trustedKeyFile: flags.trustedKey === undefined ? undefined : resolve(flags.trustedKey),
-    exitAfterBytes: flags.exitAfterBytes === undefined ? null : number('exit-after-bytes', flags.exitAfterBytes, positiveInteger, 'a positive whole number of bytes'),
+    exitAfterBytes:
+      flags.exitAfterBytes === undefined ? null : number('exit-after-bytes', flags.exitAfterBytes, positiveInteger, 'a positive whole number of bytes'),
     dropRate: number('drop-rate', flags.dropRate ?? '0', (rate) => rate >= 0 && rate < 1, 'a number in 0..1 (below 1)'),
   };
   if (options.protocol === 2 && options.trustedKeyFile === undefined) {
@@ -158,10 +159,13 @@ export function resolveSimOptions(
   if (options.protocol === 1 && (flags.exitAfterBytes !== undefined || options.dropRate > 0 || flags.trustedKey !== undefined)) {
     throw new SimOptionsError('--exit-after-bytes, --drop-rate and --trusted-key apply to --protocol 2 only');
   }
-  if (options.trustedKeyFile !== undefined && !fileExists(options.trustedKeyFile)) throw new SimOptionsError(`trusted keys file ${options.trustedKeyFile} not found`);
+  if (options.trustedKeyFile !== undefined && !fileExists(options.trustedKeyFile))
+    throw new SimOptionsError(`trusted keys file ${options.trustedKeyFile} not found`);
   // Checked last, so that a mistyped flag is reported first.
   if (caFile !== undefined && !fileExists(caFile)) {
-    throw new SimOptionsError(`CA file ${caFile} not found: \`npm run services:start\` creates certs/out/ca.crt; or pass --ca <file>, or --insecure for the plain listener`);
+    throw new SimOptionsError(
+      `CA file ${caFile} not found: \`npm run services:start\` creates certs/out/ca.crt; or pass --ca <file>, or --insecure for the plain listener`,
+    );
   }
   return options;
 }

@@ -44,7 +44,13 @@ describe('gateway simulator, protocol 2, against the real broker', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'um-sim-v2-'));
     writeFileSync(join(dir, 'trusted.keys'), `${trustedKeyLine(key)}\n`);
-    cloud = await connectAsync(env('MQTT_URL'), { clientId: `${gatewayId}-cloud`, clean: true, username: env('MQTT_USERNAME'), password: env('MQTT_PASSWORD'), reconnectPeriod: 0 });
+    cloud = await connectAsync(env('MQTT_URL'), {
+      clientId: `${gatewayId}-cloud`,
+      clean: true,
+      username: env('MQTT_USERNAME'),
+      password: env('MQTT_PASSWORD'),
+      reconnectPeriod: 0,
+    });
     cloud.on('message', (topic, bytes) => {
       const payload = decodeFrame(bytes).payload;
       if (topic === `TOCLOUD/UPGRADE_PROGRESS/${gatewayId}`) progress.push(decodeProgress(payload));
@@ -84,7 +90,14 @@ describe('gateway simulator, protocol 2, against the real broker', () => {
     await eventually(() => statuses.some((status) => status.protocol === 2));
 
     const manifest = { version: '9100.1', size: image.length, sha256, keyId: keyIdOf(key) };
-    const offer = { ...manifest, deploymentId: 'dep-sim', chunkSize, chunkCount: chunkCountOf(image.length, chunkSize), signature: signManifest(manifest, key), shared: false };
+    const offer = {
+      ...manifest,
+      deploymentId: 'dep-sim',
+      chunkSize,
+      chunkCount: chunkCountOf(image.length, chunkSize),
+      signature: signManifest(manifest, key),
+      shared: false,
+    };
     await cloud.publishAsync(`TOGATEWAY/UPGRADE_OFFER/${gatewayId}`, encodeFrame(encodeOffer(offer)), { qos: 1 });
     await exitedPromise;
     const before = first.agent(gatewayId)?.stats.receivedBytes ?? 0;

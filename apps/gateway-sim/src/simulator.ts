@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrustedKeys, type TrustedKeys } from '@upgrade-manager/protocol-v2';
-import {
-  GatewayFleet,
-  UpgradeAgent,
-  fleetGatewayIds,
-  type FleetStartResult,
-  type GatewayClient,
-  type MqttConnect,
-} from '@upgrade-manager/gateway-client';
+import { GatewayFleet, UpgradeAgent, fleetGatewayIds, type FleetStartResult, type GatewayClient, type MqttConnect } from '@upgrade-manager/gateway-client';
 import { FleetStats, formatProgressLine } from './fleet-stats';
 import { describeInvalidFrame, describeSimEvent, logLine } from './message-log';
 import { ProgressLine, type ProgressOutput } from './progress-line';
@@ -100,7 +93,9 @@ export class Simulator {
   /** Connects the gateways; each sends its start-up messages as soon as it is connected. */
   async start(): Promise<FleetStartResult> {
     if (this.fleetMode) {
-      this.io.stdout.write(`Simulating ${this.fleet.size} gateways ${this.options.gatewayId}-1..${this.fleet.size} of company ${this.options.companyId} on ${this.options.url} (Ctrl-C stops)\n`);
+      this.io.stdout.write(
+        `Simulating ${this.fleet.size} gateways ${this.options.gatewayId}-1..${this.fleet.size} of company ${this.options.companyId} on ${this.options.url} (Ctrl-C stops)\n`,
+      );
       this.progress?.start();
     } else {
       this.print(this.options.gatewayId, `connecting to ${this.options.url} as company ${this.options.companyId}, version ${this.options.version}`);

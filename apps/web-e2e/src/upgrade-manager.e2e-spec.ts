@@ -204,7 +204,9 @@ describe('Upgrade Manager in a browser', () => {
     const { page } = superUser;
     await page.goto('/versions');
     await page.getByLabel('Version', { exact: true }).fill(ROLLOUT_VERSION);
-    await page.locator('input[type="file"]').setInputFiles({ name: `image-${ROLLOUT_VERSION}.bin`, mimeType: 'application/octet-stream', buffer: Buffer.from(ROLLOUT_VERSION) });
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: `image-${ROLLOUT_VERSION}.bin`, mimeType: 'application/octet-stream', buffer: Buffer.from(ROLLOUT_VERSION) });
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.getByTestId(`version-row-${ROLLOUT_VERSION}`).getByText('latest').waitFor({ timeout: 60_000 });
 

@@ -13,9 +13,7 @@ const FILE = join(dirname(fileURLToPath(import.meta.url)), 'protocol-v2-vectors.
 const TS = 1764190000;
 
 const previous = existsSync(FILE) ? JSON.parse(readFileSync(FILE, 'utf8')) : null;
-const privateKey = previous
-  ? createPrivateKey(previous.testKey.privateKeyPem)
-  : generateKeyPairSync('ed25519').privateKey;
+const privateKey = previous ? createPrivateKey(previous.testKey.privateKeyPem) : generateKeyPairSync('ed25519').privateKey;
 const rawPublic = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x, 'base64url');
 const keyId = createHash('sha256').update(rawPublic).digest('hex').slice(0, 16);
 
@@ -73,7 +71,13 @@ function request(ranges) {
 }
 const requests = [
   { name: 'every chunk', ranges: [[0, 3]] },
-  { name: 'the first and the last', ranges: [[0, 1], [2, 1]] },
+  {
+    name: 'the first and the last',
+    ranges: [
+      [0, 1],
+      [2, 1],
+    ],
+  },
   { name: 'only the middle', ranges: [[1, 1]] },
 ].map(({ name, ranges }) => {
   const payload = request(ranges);
@@ -81,12 +85,41 @@ const requests = [
 });
 const invalidRequests = [
   { name: 'no range', reason: 'V2_BAD_RANGE_COUNT', payloadHex: request([]).toString('hex') },
-  { name: 'descending ranges', reason: 'V2_RANGES_NOT_ASCENDING', payloadHex: request([[2, 1], [0, 1]]).toString('hex') },
-  { name: 'overlapping ranges', reason: 'V2_RANGES_NOT_ASCENDING', payloadHex: request([[0, 2], [1, 1]]).toString('hex') },
+  {
+    name: 'descending ranges',
+    reason: 'V2_RANGES_NOT_ASCENDING',
+    payloadHex: request([
+      [2, 1],
+      [0, 1],
+    ]).toString('hex'),
+  },
+  {
+    name: 'overlapping ranges',
+    reason: 'V2_RANGES_NOT_ASCENDING',
+    payloadHex: request([
+      [0, 2],
+      [1, 1],
+    ]).toString('hex'),
+  },
   { name: 'empty range', reason: 'V2_BAD_RANGE', payloadHex: request([[0, 0]]).toString('hex') },
   { name: 'a byte too many', reason: 'V2_TRAILING_BYTES', payloadHex: Buffer.concat([request([[0, 1]]), Buffer.from([0])]).toString('hex') },
-  { name: 'range count larger than the bytes', reason: 'V2_TOO_SHORT', payloadHex: request([[0, 1], [1, 1]]).subarray(0, 42).toString('hex') },
-  { name: 'shorter than one range', reason: 'V2_TOO_SHORT', payloadHex: request([[0, 1]]).subarray(0, 40).toString('hex') },
+  {
+    name: 'range count larger than the bytes',
+    reason: 'V2_TOO_SHORT',
+    payloadHex: request([
+      [0, 1],
+      [1, 1],
+    ])
+      .subarray(0, 42)
+      .toString('hex'),
+  },
+  {
+    name: 'shorter than one range',
+    reason: 'V2_TOO_SHORT',
+    payloadHex: request([[0, 1]])
+      .subarray(0, 40)
+      .toString('hex'),
+  },
 ];
 
 const progress = [

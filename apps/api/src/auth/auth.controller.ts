@@ -74,5 +74,14 @@ export class AuthController {
 
 function developmentProfile(principal: Principal): UserDto {
   const epoch = new Date(0).toISOString();
-  return { id: principal.userId, email: principal.email, name: 'Development', role: principal.role, companyId: SUPER_COMPANY_ID, enabled: true, createdAt: epoch, updatedAt: epoch };
+  return {
+    id: principal.userId,
+    email: principal.email,
+    name: 'Development',
+    role: principal.role,
+    companyId: SUPER_COMPANY_ID,
+    enabled: true,
+    createdAt: epoch,
+    updatedAt: epoch,
+  };
 }

@@ -33,7 +33,10 @@ export class AuthService {
     if (!attempt.allowed) {
       this.logger.warn(`Login throttled for ${account} from ${address}`);
       const { retryAfterSeconds } = attempt;
-      throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed logins; try again later', retryAfterSeconds }, HttpStatus.TOO_MANY_REQUESTS);
+      throw new HttpException(
+        { statusCode: HttpStatus.TOO_MANY_REQUESTS, message: 'Too many failed logins; try again later', retryAfterSeconds },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     }
 
     const user = await this.users.findForLogin(account);

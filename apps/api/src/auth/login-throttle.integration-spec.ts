@@ -11,7 +11,13 @@ describe('login throttling behind a reverse proxy (real database)', () => {
 
   beforeAll(async () => {
     // The proxy on loopback says who the client is in X-Forwarded-For.
-    api = await startTestApi({ AUTH_MODE: 'jwt', JWT_SECRET: randomBytes(24).toString('hex'), TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES: '3', LOGIN_LOCKOUT_S: '600' });
+    api = await startTestApi({
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: randomBytes(24).toString('hex'),
+      TRUST_PROXY: 'loopback',
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_LOCKOUT_S: '600',
+    });
     accounts = await seedAccounts(api.app);
   });
 

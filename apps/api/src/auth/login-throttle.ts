@@ -124,7 +124,10 @@ export class LoginThrottle {
 
   // Not a failure after all (refused by another key, or a success): counted back.
   private async release(key: HeldKey, now: Date): Promise<void> {
-    await this.collection().updateOne({ _id: key.id }, { $inc: { failures: -1 }, $set: { nextAttemptAt: new Date(now.getTime() + delayAfter(key.failures - 1, key.rule)) } });
+    await this.collection().updateOne(
+      { _id: key.id },
+      { $inc: { failures: -1 }, $set: { nextAttemptAt: new Date(now.getTime() + delayAfter(key.failures - 1, key.rule)) } },
+    );
   }
 
   private async setNextAttempt(id: string, at: Date): Promise<void> {

@@ -13,7 +13,9 @@ export class RevokedTokensService {
   async revoke(jti: string, expiresAt: Date): Promise<void> {
     await this.revoked.updateOne({ jti }, { $setOnInsert: { jti, expiresAt } }, { upsert: true });
     // The TTL index does this on MongoDB; the explicit sweep covers databases without TTL monitors.
-    this.revoked.deleteMany({ expiresAt: { $lt: new Date() } }).catch((error: Error) => this.logger.warn(`Sweep of expired revocations failed: ${error.message}`));
+    this.revoked
+      .deleteMany({ expiresAt: { $lt: new Date() } })
+      .catch((error: Error) => this.logger.warn(`Sweep of expired revocations failed: ${error.message}`));
   }
 
   async isRevoked(jti: string): Promise<boolean> {

@@ -65,8 +65,14 @@ describe('operator commands: init, sample companies, backup and restore (real da
 
   afterAll(async () => {
     await context?.close();
-    await client?.db(new URL(sourceUrl).pathname.slice(1)).dropDatabase().catch(() => undefined);
-    await client?.db(new URL(targetUrl).pathname.slice(1)).dropDatabase().catch(() => undefined);
+    await client
+      ?.db(new URL(sourceUrl).pathname.slice(1))
+      .dropDatabase()
+      .catch(() => undefined);
+    await client
+      ?.db(new URL(targetUrl).pathname.slice(1))
+      .dropDatabase()
+      .catch(() => undefined);
     await client?.close();
     if (backupDir) await rm(backupDir, { recursive: true, force: true });
   });
@@ -109,8 +115,23 @@ describe('operator commands: init, sample companies, backup and restore (real da
   it('backs up and restores into an empty database: same documents (BSON types kept) and byte-identical GridFS images', async () => {
     const db = client.db();
     await db.collection('gateways').insertMany([
-      { gatewayId: 'gw-a', companyId: '2', version: '1.0', latitude: new BSON.Double(5), port: new BSON.Int32(7), counter: BSON.Long.fromString('9007199254740993'), lastSeen: new Date('2026-01-02T03:04:05.678Z') },
-      { gatewayId: 'gw-b', companyId: '3', enabled: false, address: null, raw: new BSON.Binary(Buffer.from([0, 255, 1, 254]), 0), nested: { list: [1, 'two', { three: 3.5 }] } },
+      {
+        gatewayId: 'gw-a',
+        companyId: '2',
+        version: '1.0',
+        latitude: new BSON.Double(5),
+        port: new BSON.Int32(7),
+        counter: BSON.Long.fromString('9007199254740993'),
+        lastSeen: new Date('2026-01-02T03:04:05.678Z'),
+      },
+      {
+        gatewayId: 'gw-b',
+        companyId: '3',
+        enabled: false,
+        address: null,
+        raw: new BSON.Binary(Buffer.from([0, 255, 1, 254]), 0),
+        nested: { list: [1, 'two', { three: 3.5 }] },
+      },
     ]);
     const large = randomBytes(1024 * 1024 + 12345);
     const small = Buffer.from('1.2.3');

@@ -180,7 +180,10 @@ export async function restoreWithDriver(mongoUrl: string, dir: string, log: Log)
   const manifest = await readManifest(dir);
   const sourceDir = join(dir, manifest.database);
   const files = await readdir(sourceDir);
-  const names = files.filter((file) => file.endsWith('.bson')).map((file) => file.slice(0, -'.bson'.length)).sort();
+  const names = files
+    .filter((file) => file.endsWith('.bson'))
+    .map((file) => file.slice(0, -'.bson'.length))
+    .sort();
   await withDatabase(mongoUrl, async (db) => {
     for (const name of names) {
       await db.createCollection(name).catch((error: { codeName?: string }) => {

@@ -18,7 +18,8 @@ export function keyFileOf(file: string | undefined, env: NodeJS.ProcessEnv): str
 
 /** `keys create`: a new Ed25519 key (mode 0600), never overwriting one; prints its trusted-keys line. */
 export function createKeyCommand(path: string, log: Log): void {
-  if (existsSync(path)) throw new KeysCommandError(`${path} exists already; move it away first to make a new key (rotation: keep its public key in TRUSTED_KEYS_FILE)`);
+  if (existsSync(path))
+    throw new KeysCommandError(`${path} exists already; move it away first to make a new key (rotation: keep its public key in TRUSTED_KEYS_FILE)`);
   const key = createSigningKeyFile(path);
   log(`Created ${path} (mode 0600, key id ${keyIdOf(key)}). Keep it secret and out of the repository.`);
   log('Trusted-keys line for gateways (npm run keys -- public prints it again):');

@@ -36,10 +36,7 @@ function printCredentials(title: string, credentials: Credentials[]): void {
   if (credentials.some((entry) => entry.generated)) log('Generated passwords are shown only this once: note them now.\n');
 }
 
-const program = new Command('upgrade-manager')
-  .description('Upgrade Manager operator commands')
-  .showHelpAfterError()
-  .exitOverride();
+const program = new Command('upgrade-manager').description('Upgrade Manager operator commands').showHelpAfterError().exitOverride();
 
 program
   .command('init')

@@ -20,8 +20,14 @@ export const envSchema = z
     ADMIN_EMAIL: z.string().email().default('admin@example.com'),
     ADMIN_PASSWORD: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/upgrade-manager'),
-    MQTT_URL: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
+    MONGO_URL: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
+      .default('mongodb://127.0.0.1:27017/upgrade-manager'),
+    MQTT_URL: z
+      .string()
+      .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
+      .default('mqtt://127.0.0.1:1883'),
     MQTT_CLIENT_ID: z.string().min(1).default('upgrade-manager-api'),
     MQTT_USERNAME: z.string().min(1).default('upgrade-manager-api'),
     MQTT_PASSWORD: z.string().min(1, 'is required (npm start generates one into .env)'),
@@ -41,16 +47,37 @@ export const envSchema = z
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
     // 128 MiB: an image goes to a gateway as one MQTT packet, which the broker bounds (max_packet_size, config/mosquitto).
-    MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(128 * 1024 * 1024),
-    IMAGE_CACHE_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+    MAX_IMAGE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(128 * 1024 * 1024),
+    IMAGE_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 * 1024),
     RESOURCES_DIR: z.string().default('resources'),
     DATA_DIR: z.string().default('.data'),
     // Protocol v2 (docs/protocol-v2.md): manifest signing and chunked delivery.
     SIGNING_KEY_FILE: z.string().optional(),
     TRUSTED_KEYS_FILE: z.string().optional(),
-    CHUNK_SIZE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
-    CHUNK_CACHE_BYTES: z.coerce.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
-    CHUNK_STREAM_BYTES_PER_S: z.coerce.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    CHUNK_SIZE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(64 * 1024),
+    CHUNK_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * 1024 * 1024),
+    CHUNK_STREAM_BYTES_PER_S: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(8 * 1024 * 1024),
     // Gateway admission (apps/api/src/gateway-admission): what a gateway holding the shared password may do.
     GATEWAY_REGISTRATION: z.enum(['automatic', 'approval']).default('automatic'),
     REGISTRATION_GATEWAYS_PER_MINUTE: z.coerce.number().int().positive().default(10_000),

@@ -64,7 +64,9 @@ export class DeploymentTracker implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.exclusive(() => this.ensureLoaded()).catch((error: Error) => this.logger.warn(`Pending targets not loaded yet, retried on first use: ${error.message}`));
+    this.exclusive(() => this.ensureLoaded()).catch((error: Error) =>
+      this.logger.warn(`Pending targets not loaded yet, retried on first use: ${error.message}`),
+    );
   }
 
   /**
@@ -99,7 +101,10 @@ export class DeploymentTracker implements OnApplicationBootstrap {
    * per gateway) and returns the gateways the database refused, whose targets stay pending.
    * Throws when the database does; nothing is decided then.
    */
-  resolveStatuses(reports: readonly StatusReport[], writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<ReadonlySet<string>>): Promise<number> {
+  resolveStatuses(
+    reports: readonly StatusReport[],
+    writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<ReadonlySet<string>>,
+  ): Promise<number> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const decided = reports.flatMap((report) => {
@@ -188,7 +193,13 @@ export class DeploymentTracker implements OnApplicationBootstrap {
       companyId: target.companyId,
       actor: null,
       gatewayId: target.gatewayId,
-      details: { deploymentId: target.deploymentId, version: target.version, ...(reason ? { reason } : {}), ...(reportedVersion ? { reportedVersion } : {}), ...(detail ? { detail } : {}) },
+      details: {
+        deploymentId: target.deploymentId,
+        version: target.version,
+        ...(reason ? { reason } : {}),
+        ...(reportedVersion ? { reportedVersion } : {}),
+        ...(detail ? { detail } : {}),
+      },
     }));
     await this.events.recordMany(events);
     for (const { target, status, reason, reportedVersion } of changes) {

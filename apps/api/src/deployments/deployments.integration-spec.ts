@@ -186,7 +186,12 @@ describe('deployments and gateways REST (real broker and database)', () => {
 
     const all = await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&sort=gatewayId&order=desc`);
     expect(all.body.total).toBe(3);
-    expect(all.body.items.map((gateway) => gateway.gatewayId)).toEqual(created.map((client) => client.gatewayId).sort().reverse());
+    expect(all.body.items.map((gateway) => gateway.gatewayId)).toEqual(
+      created
+        .map((client) => client.gatewayId)
+        .sort()
+        .reverse(),
+    );
 
     const page = await api<GatewayListDto>(baseUrl, `/api/gateways?companyId=${companyId}&page=2&pageSize=2`);
     expect(page.body).toMatchObject({ total: 3, offset: 2, limit: 2 });

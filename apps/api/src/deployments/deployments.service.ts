@@ -107,7 +107,14 @@ export class DeploymentsService {
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
     await this.events.recordMany(
       // Dated at the deployment, before any confirmation, however the writes interleave.
-      gateways.map((gateway) => ({ type: 'software.deployed', at: now, companyId: gateway.companyId, actor, gatewayId: gateway.gatewayId, details: { deploymentId: id, version: dto.version } })),
+      gateways.map((gateway) => ({
+        type: 'software.deployed',
+        at: now,
+        companyId: gateway.companyId,
+        actor,
+        gatewayId: gateway.gatewayId,
+        details: { deploymentId: id, version: dto.version },
+      })),
     );
     for (const companyId of companyIds) {
       const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
@@ -198,7 +205,9 @@ export class DeploymentsService {
       }
       const disabled = found.filter((gateway) => !acceptsDeployments(gateway)).map((gateway) => gateway.gatewayId);
       if (disabled.length > 0) {
-        throw new DomainError(DomainErrorCode.CONFLICT, `Disabled or waiting gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, { gatewayIds: disabled });
+        throw new DomainError(DomainErrorCode.CONFLICT, `Disabled or waiting gateway(s) cannot be upgraded: ${disabled.slice(0, 20).join(', ')}`, {
+          gatewayIds: disabled,
+        });
       }
       return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false };
     }
@@ -226,7 +235,9 @@ export class DeploymentsService {
     this.delivery.offer(deploymentId, version, targets).catch(async (error: Error) => {
       this.logger.error(`Deployment ${deploymentId}: could not offer ${version} to v2 gateways: ${error.message}`);
       const gatewayIds = targets.map((target) => target.gatewayId);
-      await this.tracker.failUnpublished(deploymentId, gatewayIds).catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
+      await this.tracker
+        .failUnpublished(deploymentId, gatewayIds)
+        .catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
     });
   }
 
@@ -235,7 +246,9 @@ export class DeploymentsService {
   private publish(deploymentId: string, frame: Buffer, gatewayIds: string[], broadcast: boolean): void {
     this.messenger.sendUpgrade(frame, broadcast ? undefined : gatewayIds).catch(async (error: Error) => {
       this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${error.message}`);
-      await this.tracker.failUnpublished(deploymentId, gatewayIds).catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
+      await this.tracker
+        .failUnpublished(deploymentId, gatewayIds)
+        .catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
     });
   }
 }

@@ -2,7 +2,18 @@ import { Types } from 'mongoose';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 
 function target(deploymentId: string, gatewayId: string, createdAt: Date, deadline = new Date('2026-01-01T01:00:00Z')): StoredTarget {
-  return { _id: new Types.ObjectId(), deploymentId, gatewayId, companyId: '2', version: '1.0', status: 'pending', reason: null, reportedVersion: null, deadline, createdAt };
+  return {
+    _id: new Types.ObjectId(),
+    deploymentId,
+    gatewayId,
+    companyId: '2',
+    version: '1.0',
+    status: 'pending',
+    reason: null,
+    reportedVersion: null,
+    deadline,
+    createdAt,
+  };
 }
 
 const t0 = new Date('2026-01-01T00:00:00Z');

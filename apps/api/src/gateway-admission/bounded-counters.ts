@@ -24,7 +24,11 @@ export class BoundedCounters {
   /** True when a slot was taken, false when the counter is at its limit. */
   async take(key: string, limit: number): Promise<boolean> {
     try {
-      const taken = await this.collection.findOneAndUpdate({ _id: key, count: { $lt: limit } }, { $inc: { count: 1 } }, { upsert: true, returnDocument: 'after' });
+      const taken = await this.collection.findOneAndUpdate(
+        { _id: key, count: { $lt: limit } },
+        { $inc: { count: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      );
       // FerretDB (SQLite) may let concurrent conditional updates both match: the count after the
       // increment says whether this one went past the limit; if so it is given back.
       if (taken !== null && taken.count > limit) {

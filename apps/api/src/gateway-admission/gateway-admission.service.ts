@@ -56,7 +56,10 @@ export class GatewayAdmission {
   ) {
     this.counters = new BoundedCounters(connection.collection<CounterDocument>('registration_counters'));
     this.known = new KnownGateways(gateways);
-    this.claims = metrics.counter({ name: 'um_gateway_company_claims_total', help: 'Statuses claiming another company than the gateway registered with (ignored)' });
+    this.claims = metrics.counter({
+      name: 'um_gateway_company_claims_total',
+      help: 'Statuses claiming another company than the gateway registered with (ignored)',
+    });
     this.refusedRegistrations = metrics.counter({
       name: 'um_gateway_registrations_refused_total',
       help: 'First Statuses of unknown gateways refused by a registration bound, by bound',

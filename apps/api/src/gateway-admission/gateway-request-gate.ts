@@ -39,7 +39,11 @@ export class GatewayRequestGate {
     metrics: MetricsService,
   ) {
     this.limiter = new RequestRateLimiter(config.get('GATEWAY_REQUESTS_PER_MINUTE'), MINUTE_MS);
-    this.refused = metrics.counter({ name: 'um_gateway_requests_refused_total', help: 'Gateway requests answered with nothing, by reason', labelNames: ['reason'] });
+    this.refused = metrics.counter({
+      name: 'um_gateway_requests_refused_total',
+      help: 'Gateway requests answered with nothing, by reason',
+      labelNames: ['reason'],
+    });
   }
 
   async mayServe(gatewayId: string): Promise<boolean> {

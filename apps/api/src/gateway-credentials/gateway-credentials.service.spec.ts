@@ -120,7 +120,7 @@ describe('GatewayCredentialsService', () => {
     expect((await service.status(admin, 'gw-a')).state).toBe('revoked');
   });
 
-  it("keeps tenants apart and users out; nothing reaches the broker when refused", async () => {
+  it('keeps tenants apart and users out; nothing reaches the broker when refused', async () => {
     await expectCode(service.issue(admin, 'gw-b'), DomainErrorCode.NOT_FOUND);
     await expectCode(service.issue(admin, 'gw-unknown'), DomainErrorCode.NOT_FOUND);
     await expectCode(service.issue(user, 'gw-a'), DomainErrorCode.FORBIDDEN);

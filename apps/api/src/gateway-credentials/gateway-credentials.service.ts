@@ -34,7 +34,11 @@ export class GatewayCredentialsService {
     private readonly events: EventsService,
     metrics: MetricsService,
   ) {
-    this.changes = metrics.counter({ name: 'um_gateway_credential_changes_total', help: 'Gateway broker accounts issued, rotated or revoked', labelNames: ['change'] });
+    this.changes = metrics.counter({
+      name: 'um_gateway_credential_changes_total',
+      help: 'Gateway broker accounts issued, rotated or revoked',
+      labelNames: ['change'],
+    });
   }
 
   async status(principal: Principal, gatewayId: string): Promise<GatewayCredentialStatusDto> {
@@ -119,7 +123,13 @@ export class GatewayCredentialsService {
   private async recordChange(principal: Principal, gateway: Gateway, change: GatewayCredentialChange): Promise<void> {
     this.changes.inc({ change });
     this.logger.log(`Credentials of gateway ${gateway.gatewayId} ${change} by ${principal.email}`);
-    await this.events.record({ type: 'gateway.modified', companyId: gateway.companyId, actor: principal, gatewayId: gateway.gatewayId, details: { credentials: change } });
+    await this.events.record({
+      type: 'gateway.modified',
+      companyId: gateway.companyId,
+      actor: principal,
+      gatewayId: gateway.gatewayId,
+      details: { credentials: change },
+    });
   }
 
   private serialized<T>(gatewayId: string, task: () => Promise<T>): Promise<T> {

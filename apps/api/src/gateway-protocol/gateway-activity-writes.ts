@@ -46,7 +46,17 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>, regi
     companyIds.add(status.companyId);
     statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
     const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol ?? null };
-    const setOnInsert: Record<string, unknown> = { ...registrationFields, gatewayId, companyId: status.companyId, name: null, address: null, latitude: null, longitude: null, enabled: true, upgrade: null };
+    const setOnInsert: Record<string, unknown> = {
+      ...registrationFields,
+      gatewayId,
+      companyId: status.companyId,
+      name: null,
+      address: null,
+      latitude: null,
+      longitude: null,
+      enabled: true,
+      upgrade: null,
+    };
     // A Status without a timestamp keeps the last upgrade time already known.
     if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
     else set['lastUpgradeAt'] = new Date(status.lastUpgradeAt);

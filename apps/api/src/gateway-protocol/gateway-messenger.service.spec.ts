@@ -63,7 +63,9 @@ describe('GatewayMessenger', () => {
 
   it('marks answers to one gateway droppable, broadcasts not', async () => {
     const options: Array<{ droppable?: boolean }> = [];
-    const publisher = { publish: async (_topic: string, _frame: Buffer, option: { droppable?: boolean }) => (options.push(option), true) } as unknown as FramePublisher;
+    const publisher = {
+      publish: async (_topic: string, _frame: Buffer, option: { droppable?: boolean }) => (options.push(option), true),
+    } as unknown as FramePublisher;
     const messenger = new GatewayMessenger(publisher);
     await messenger.sendLatestVersion('1.0', 'gw-1');
     await messenger.sendLatestVersion('1.0');

@@ -22,11 +22,9 @@ export class GatewayMessenger {
   }
 
   async sendAvailableVersions(versions: string[], gatewayId?: string): Promise<void> {
-    await this.publisher.publish(
-      toGatewayTopic(ToGatewayMessageType.AvailableVersions, gatewayId),
-      encodeFrame(availableVersionsPayload(versions)),
-      { droppable: gatewayId !== undefined },
-    );
+    await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.AvailableVersions, gatewayId), encodeFrame(availableVersionsPayload(versions)), {
+      droppable: gatewayId !== undefined,
+    });
   }
 
   /**

@@ -92,7 +92,8 @@ export class GatewayProtocolService {
   // start-up messages in no guaranteed order. Only a Status registers a gateway, though.
   private noteRequest(gatewayId: string, type: ToCloudMessageType, payload: Buffer): void {
     this.activity.recordSeen(gatewayId);
-    if (!isEmptyRequestPayload(payload)) this.logger.debug(`Gateway ${gatewayId}: ${type} with an unexpected payload (${payload.byteLength} bytes), answered anyway`);
+    if (!isEmptyRequestPayload(payload))
+      this.logger.debug(`Gateway ${gatewayId}: ${type} with an unexpected payload (${payload.byteLength} bytes), answered anyway`);
   }
 
   private async answerLatestVersion(gatewayId: string): Promise<void> {

@@ -32,7 +32,11 @@ function isBulkWriteError(error: unknown): error is BulkWriteErrorLike {
  * must be idempotent: FerretDB stops a chunk at its first refused document, so the rest of the
  * chunk is sent again.
  */
-export async function tolerantBulkWrite<O>(model: BulkWritable<NoInfer<O>>, operations: O[], chunkSize = MAX_STATEMENTS_PER_WRITE): Promise<TolerantWriteResult> {
+export async function tolerantBulkWrite<O>(
+  model: BulkWritable<NoInfer<O>>,
+  operations: O[],
+  chunkSize = MAX_STATEMENTS_PER_WRITE,
+): Promise<TolerantWriteResult> {
   const result: TolerantWriteResult = { upsertedIds: {}, rejected: [] };
   for (let offset = 0; offset < operations.length; offset += chunkSize) {
     // Indexes into `operations` still to write in this chunk.
@@ -41,7 +45,12 @@ export async function tolerantBulkWrite<O>(model: BulkWritable<NoInfer<O>>, oper
       const sent = remaining;
       let upserted: Record<number, unknown> | undefined;
       try {
-        upserted = (await model.bulkWrite(sent.map((index) => operations[index]), { ordered: false })).upsertedIds;
+        upserted = (
+          await model.bulkWrite(
+            sent.map((index) => operations[index]),
+            { ordered: false },
+          )
+        ).upsertedIds;
         remaining = [];
       } catch (error) {
         if (!isBulkWriteError(error)) throw error;

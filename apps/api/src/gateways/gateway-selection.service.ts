@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import {
-  GATEWAY_TAGS_MAX,
-  type BulkTagGatewaysDto,
-  type BulkTagResultDto,
-  type GatewayFilterDto,
-  type GatewayMatchCountDto,
-} from '@upgrade-manager/dto';
+import { GATEWAY_TAGS_MAX, type BulkTagGatewaysDto, type BulkTagResultDto, type GatewayFilterDto, type GatewayMatchCountDto } from '@upgrade-manager/dto';
 import type { Model } from 'mongoose';
 import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
@@ -124,7 +118,14 @@ export class GatewaySelectionService {
         type: 'gateways.tagged',
         companyId,
         actor: principal,
-        details: { add, remove, gatewayIds: changed.filter((gateway) => gateway.companyId === companyId).slice(0, 100).map((gateway) => gateway.gatewayId) },
+        details: {
+          add,
+          remove,
+          gatewayIds: changed
+            .filter((gateway) => gateway.companyId === companyId)
+            .slice(0, 100)
+            .map((gateway) => gateway.gatewayId),
+        },
       })),
     );
     for (const companyId of companies) this.live.publish({ type: 'gateways.tagged', companyId, data: { add, remove } });

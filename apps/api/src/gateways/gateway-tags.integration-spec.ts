@@ -54,8 +54,17 @@ describe('gateway tags (real broker and database, logged-in roles)', () => {
     expect(tagged.body as BulkTagResultDto).toEqual({ matched: 3, changed: 3, skipped: 0 });
 
     const count = (await as('super', 'POST', '/api/gateways/match', { filter: { tags: ['fleet-x'] } })).body as GatewayMatchCountDto;
-    expect(count).toEqual({ total: 3, companies: [{ companyId: '2', count: 2 }, { companyId: '3', count: 1 }] });
-    expect((await as('admin2', 'POST', '/api/gateways/match', { filter: { tags: ['fleet-x'] } })).body).toEqual({ total: 2, companies: [{ companyId: '2', count: 2 }] });
+    expect(count).toEqual({
+      total: 3,
+      companies: [
+        { companyId: '2', count: 2 },
+        { companyId: '3', count: 1 },
+      ],
+    });
+    expect((await as('admin2', 'POST', '/api/gateways/match', { filter: { tags: ['fleet-x'] } })).body).toEqual({
+      total: 2,
+      companies: [{ companyId: '2', count: 2 }],
+    });
     expect((await as('admin2', 'POST', '/api/gateways/match', { filter: { companyId: '3' } })).status).toBe(403);
 
     // An admin's bulk change reaches its own company only; a user cannot tag at all.

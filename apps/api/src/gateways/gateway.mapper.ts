@@ -11,9 +11,7 @@ export function toGatewayDto(gateway: Gateway, onlineSince: Date): GatewayDto {
     lastUpgradeAt: gateway.lastUpgradeAt?.toISOString() ?? null,
     lastSeenAt: gateway.lastSeenAt?.toISOString() ?? null,
     online: gateway.lastSeenAt != null && gateway.lastSeenAt >= onlineSince,
-    upgrade: gateway.upgrade
-      ? { version: gateway.upgrade.version, status: gateway.upgrade.status, deploymentId: gateway.upgrade.deploymentId }
-      : null,
+    upgrade: gateway.upgrade ? { version: gateway.upgrade.version, status: gateway.upgrade.status, deploymentId: gateway.upgrade.deploymentId } : null,
     address: gateway.address ?? null,
     latitude: gateway.latitude ?? null,
     longitude: gateway.longitude ?? null,

@@ -67,7 +67,9 @@ export class GatewaysController {
   }
 
   @Patch(':gatewayId')
-  @ApiOperation({ summary: "Edit name, address, position, enabled or tags (admins of the gateway's company, super users); move it to another company (super users)" })
+  @ApiOperation({
+    summary: "Edit name, address, position, enabled or tags (admins of the gateway's company, super users); move it to another company (super users)",
+  })
   @ApiOkResponse({ type: GatewayDto })
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
@@ -88,11 +90,7 @@ export class GatewaysController {
   @ApiOperation({ summary: 'Events and deployments of one gateway, newest first' })
   @ApiOkResponse({ type: GatewayHistoryDto })
   @ApiNotFoundResponse()
-  history(
-    @CurrentPrincipal() principal: Principal,
-    @Param('gatewayId') gatewayId: string,
-    @Query() query: GatewayHistoryQueryDto,
-  ): Promise<GatewayHistoryDto> {
+  history(@CurrentPrincipal() principal: Principal, @Param('gatewayId') gatewayId: string, @Query() query: GatewayHistoryQueryDto): Promise<GatewayHistoryDto> {
     return this.gateways.history(principal, gatewayId, query.limit);
   }
 }

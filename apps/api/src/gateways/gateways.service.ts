@@ -90,9 +90,7 @@ export class GatewaysService {
   // Conditional on the company read before, so that a concurrent move is not undone.
   private async apply(principal: Principal, existing: Gateway, changes: Partial<Gateway>): Promise<GatewayDto> {
     const gatewayId = existing.gatewayId;
-    const updated = await this.gateways
-      .findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true })
-      .lean<Gateway>();
+    const updated = await this.gateways.findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true }).lean<Gateway>();
     if (!updated) throw notFound(gatewayId);
     if (updated.companyId !== existing.companyId) await this.admission.moved(gatewayId, existing.companyId, updated.companyId);
     const gateway = toGatewayDto(updated, this.onlineSince());

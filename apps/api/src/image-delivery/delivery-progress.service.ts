@@ -41,7 +41,11 @@ export class DeliveryProgressService {
     private readonly live: LiveEventsService,
     metrics: MetricsService,
   ) {
-    this.refused = metrics.counter({ name: 'um_v2_progress_refused_total', help: 'Upgrade Progress reports (protocol v2) refused, by reason', labelNames: ['reason'] });
+    this.refused = metrics.counter({
+      name: 'um_v2_progress_refused_total',
+      help: 'Upgrade Progress reports (protocol v2) refused, by reason',
+      labelNames: ['reason'],
+    });
     this.reports = metrics.counter({ name: 'um_v2_progress_total', help: 'Upgrade Progress reports (protocol v2) applied, by state', labelNames: ['state'] });
   }
 
@@ -71,21 +75,38 @@ export class DeliveryProgressService {
         ? null
         : await this.offers
             // By _id: the one lookup FerretDB indexes. (No projection: FerretDB's findAndModify has none.)
-            .findOneAndUpdate({ _id: offerId(sha256, gatewayId), deploymentId: progress.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } }, { $set: set }, { new: true })
+            .findOneAndUpdate(
+              { _id: offerId(sha256, gatewayId), deploymentId: progress.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } },
+              { $set: set },
+              { new: true },
+            )
             .lean<ImageOffer>();
     if (!offer) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no open offer for it`);
     this.reports.inc({ state: progress.state });
     this.live.publish({
       type: 'deployment.target-progress',
       companyId: offer.companyId,
-      data: { deploymentId: progress.deploymentId, gatewayId, version: offer.version, state: progress.state, bytes: offer.bytes, size: offer.size, reason: progress.reason },
+      data: {
+        deploymentId: progress.deploymentId,
+        gatewayId,
+        version: offer.version,
+        state: progress.state,
+        bytes: offer.bytes,
+        size: offer.size,
+        reason: progress.reason,
+      },
     });
     if (!isTerminalProgressState(progress.state)) return;
     this.lastWrite.delete(key);
     this.delivery.forget(gatewayId, offer.sha256);
     if (progress.state === 'failed' || progress.state === 'rejected') {
       this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
-      await this.tracker.failReported(progress.deploymentId, gatewayId, progress.state === 'failed' ? 'install-failed' : 'rejected', progress.reason ?? progress.state);
+      await this.tracker.failReported(
+        progress.deploymentId,
+        gatewayId,
+        progress.state === 'failed' ? 'install-failed' : 'rejected',
+        progress.reason ?? progress.state,
+      );
     }
   }
 

@@ -79,10 +79,22 @@ export class ImageDeliveryService implements OnApplicationShutdown {
       if (!connection.db) throw new DomainError(DomainErrorCode.UNAVAILABLE, 'The database is not connected');
       return connection.db;
     }, config.get('CHUNK_CACHE_BYTES'));
-    this.refused = metrics.counter({ name: 'um_v2_chunk_requests_refused_total', help: 'Chunk requests (protocol v2) refused, by reason', labelNames: ['reason'] });
-    this.chunksSent = metrics.counter({ name: 'um_v2_chunks_sent_total', help: 'Image chunks published (protocol v2), per-gateway or shared', labelNames: ['topic'] });
+    this.refused = metrics.counter({
+      name: 'um_v2_chunk_requests_refused_total',
+      help: 'Chunk requests (protocol v2) refused, by reason',
+      labelNames: ['reason'],
+    });
+    this.chunksSent = metrics.counter({
+      name: 'um_v2_chunks_sent_total',
+      help: 'Image chunks published (protocol v2), per-gateway or shared',
+      labelNames: ['topic'],
+    });
     this.offers = metrics.counter({ name: 'um_v2_offers_total', help: 'Upgrade Offers sent to protocol-v2 gateways' });
-    const cached: Gauge = metrics.gauge({ name: 'um_v2_chunk_cache_bytes', help: 'Bytes of image chunks held to answer chunk requests', collect: () => cached.set(this.reader.cachedBytes) });
+    const cached: Gauge = metrics.gauge({
+      name: 'um_v2_chunk_cache_bytes',
+      help: 'Bytes of image chunks held to answer chunk requests',
+      collect: () => cached.set(this.reader.cachedBytes),
+    });
   }
 
   /** Of these gateways, the ones whose latest Status announced protocol v2. */
@@ -118,18 +130,44 @@ export class ImageDeliveryService implements OnApplicationShutdown {
       targets.map(({ gatewayId, companyId }) => ({
         replaceOne: {
           filter: { _id: offerId(image.sha256, gatewayId) },
-          replacement: { _id: offerId(image.sha256, gatewayId), deploymentId, gatewayId, companyId, version, sha256: image.sha256, size: image.size, chunkSize, chunkCount, fileId: image.fileId, state: 'offered', bytes: 0, reason: null },
+          replacement: {
+            _id: offerId(image.sha256, gatewayId),
+            deploymentId,
+            gatewayId,
+            companyId,
+            version,
+            sha256: image.sha256,
+            size: image.size,
+            chunkSize,
+            chunkCount,
+            fileId: image.fileId,
+            state: 'offered',
+            bytes: 0,
+            reason: null,
+          },
           upsert: true,
         },
       })),
     );
     for (const { gatewayId } of targets) this.lookups.delete(offerId(image.sha256, gatewayId));
     const frame = encodeFrame(
-      encodeOffer({ deploymentId, version, size: image.size, sha256: image.sha256, chunkSize, chunkCount, keyId: image.keyId, signature: Buffer.from(image.signature, 'base64'), shared }),
+      encodeOffer({
+        deploymentId,
+        version,
+        size: image.size,
+        sha256: image.sha256,
+        chunkSize,
+        chunkCount,
+        keyId: image.keyId,
+        signature: Buffer.from(image.signature, 'base64'),
+        shared,
+      }),
     );
     await Promise.all(targets.map(({ gatewayId }) => this.publisher.publish(toGatewayV2Topic(ToGatewayV2MessageType.Offer, gatewayId), frame)));
     this.offers.inc(targets.length);
-    this.logger.log(`Deployment ${deploymentId}: offered ${version} (${image.size} bytes, ${chunkCount} chunks of ${chunkSize}) to ${targets.length} v2 gateway(s)${shared ? ', streaming it once on the shared topic' : ''}`);
+    this.logger.log(
+      `Deployment ${deploymentId}: offered ${version} (${image.size} bytes, ${chunkCount} chunks of ${chunkSize}) to ${targets.length} v2 gateway(s)${shared ? ', streaming it once on the shared topic' : ''}`,
+    );
     if (shared) this.startSharedStream(image, chunkSize, chunkCount);
   }
 
@@ -146,7 +184,8 @@ export class ImageDeliveryService implements OnApplicationShutdown {
     const offer = await this.openOffer(gatewayId, request.sha256);
     if (offer === null) return this.refuse('not-offered', gatewayId, `asked for chunks of image ${request.sha256}, which it was not offered`);
     const last = request.ranges.at(-1);
-    if (last && last.first + last.count > offer.chunkCount) return this.refuse('bad-range', gatewayId, `asked for chunks up to ${last.first + last.count - 1} of ${offer.chunkCount}`);
+    if (last && last.first + last.count > offer.chunkCount)
+      return this.refuse('bad-range', gatewayId, `asked for chunks up to ${last.first + last.count - 1} of ${offer.chunkCount}`);
 
     const topic = toGatewayV2Topic(ToGatewayV2MessageType.Chunk, gatewayId);
     let budget = MAX_CHUNKS_PER_REQUEST;

@@ -103,16 +103,23 @@ describe('protocol v2 delivery (real broker and database)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'um-v2-'));
-    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1', SIGNING_KEY_FILE: join(dir, 'server.pem'), CHUNK_STREAM_BYTES_PER_S: String(16 * MiB) });
+    testApi = await startTestApi({
+      AUTH_MODE: 'none',
+      HOST: '127.0.0.1',
+      SIGNING_KEY_FILE: join(dir, 'server.pem'),
+      CHUNK_STREAM_BYTES_PER_S: String(16 * MiB),
+    });
     baseUrl = testApi.baseUrl;
     trusted = parseTrustedKeys(trustedKeyLine(readSigningKeyFile(join(dir, 'server.pem'))));
   });
 
   afterAll(async () => {
-    await Promise.all(gateways.map(async ({ agent, client }) => {
-      await agent.stop();
-      await client.close();
-    }));
+    await Promise.all(
+      gateways.map(async ({ agent, client }) => {
+        await agent.stop();
+        await client.close();
+      }),
+    );
     await Promise.all(v1Clients.map((client) => client.close()));
     await testApi?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -136,7 +143,10 @@ describe('protocol v2 delivery (real broker and database)', () => {
       else if (gatewayId === wrongKeyId) await startV2(gatewayId, { trustedKeys: new Map([[keyIdOf(other), publicKeyFromRaw(rawPublicKey(other))]]) });
       else await startV2(gatewayId);
     }
-    await register(gateways.map((gateway) => gateway.client), 2);
+    await register(
+      gateways.map((gateway) => gateway.client),
+      2,
+    );
     await uploadVersion(baseUrl, version, image);
     const deploymentId = await deploy(version, ids);
 
@@ -172,7 +182,10 @@ describe('protocol v2 delivery (real broker and database)', () => {
     // The rejected gateway's offer is closed: its requests for the image get nothing now.
     const before = await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' });
     const wrong = gateways.find((gateway) => gateway.client.gatewayId === wrongKeyId) as V2Gateway;
-    await wrong.client.publishRaw(toCloudV2Topic('REQUEST_CHUNKS', wrongKeyId), encodeFrame(encodeChunkRequest({ sha256: digest, ranges: [{ first: 0, count: 4 }] })));
+    await wrong.client.publishRaw(
+      toCloudV2Topic('REQUEST_CHUNKS', wrongKeyId),
+      encodeFrame(encodeChunkRequest({ sha256: digest, ranges: [{ first: 0, count: 4 }] })),
+    );
     await eventually(async () => expect(await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' })).toBe(before + 1));
   }, 480_000);
 
@@ -233,7 +246,10 @@ describe('protocol v2 delivery (real broker and database)', () => {
     client.on('otherMessage', (topic) => received.push(topic));
     await client.subscribeTopics([`TOGATEWAY/UPGRADE_CHUNK/${client.gatewayId}`]);
     const before = await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' });
-    await client.publishRaw(toCloudV2Topic('REQUEST_CHUNKS', client.gatewayId), encodeFrame(encodeChunkRequest({ sha256: sha256(image), ranges: [{ first: 0, count: 4 }] })));
+    await client.publishRaw(
+      toCloudV2Topic('REQUEST_CHUNKS', client.gatewayId),
+      encodeFrame(encodeChunkRequest({ sha256: sha256(image), ranges: [{ first: 0, count: 4 }] })),
+    );
     await eventually(async () => expect(await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' })).toBe(before + 1));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(received).toEqual([]);

@@ -30,7 +30,8 @@ export class ImageSigner implements OnModuleInit {
     const { key, created } = loadOrCreateSigningKey(path);
     this.signingKey = key;
     this.serverKeyId = keyIdOf(key);
-    if (created) this.logger.warn(`Created the manifest signing key ${path} (key id ${this.serverKeyId}); give gateways its public key: npm run keys -- public`);
+    if (created)
+      this.logger.warn(`Created the manifest signing key ${path} (key id ${this.serverKeyId}); give gateways its public key: npm run keys -- public`);
     this.trusted = readTrustedKeysFile(this.config.get('TRUSTED_KEYS_FILE'));
     this.trusted.set(this.serverKeyId, key);
     this.logger.log(`Signing manifests with key ${this.serverKeyId}; trusted key ids: ${[...this.trusted.keys()].join(', ')}`);
@@ -50,9 +51,13 @@ export class ImageSigner implements OnModuleInit {
   assertValid(image: Omit<Manifest, 'keyId'>, detached: ManifestSignature): void {
     const publicKey = this.trusted.get(detached.keyId);
     if (!publicKey) {
-      throw new DomainError(DomainErrorCode.INVALID_INPUT, `Unknown signing key id ${JSON.stringify(detached.keyId)}: add its public key to TRUSTED_KEYS_FILE`, {
-        keyId: detached.keyId,
-      });
+      throw new DomainError(
+        DomainErrorCode.INVALID_INPUT,
+        `Unknown signing key id ${JSON.stringify(detached.keyId)}: add its public key to TRUSTED_KEYS_FILE`,
+        {
+          keyId: detached.keyId,
+        },
+      );
     }
     const signature = Buffer.from(detached.signature, 'base64');
     if (signature.toString('base64') !== detached.signature || !verifyManifest({ ...image, keyId: detached.keyId }, signature, publicKey)) {

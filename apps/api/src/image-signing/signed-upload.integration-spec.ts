@@ -62,9 +62,30 @@ describe('signed versions (real database and broker)', () => {
   });
 
   it.each([
-    ['a signature of other bytes', (image: Buffer) => [['keyId', releaseId], ['signature', detached(`${major}.3`, Buffer.concat([image, Buffer.from('x')]))]], /does not verify/],
-    ['a signature for another version', (image: Buffer) => [['keyId', releaseId], ['signature', detached(`${major}.4`, image)]], /does not verify/],
-    ['an unknown key id', (image: Buffer) => [['keyId', 'stolen'], ['signature', detached(`${major}.3`, image, 'stolen')]], /Unknown signing key id/],
+    [
+      'a signature of other bytes',
+      (image: Buffer) => [
+        ['keyId', releaseId],
+        ['signature', detached(`${major}.3`, Buffer.concat([image, Buffer.from('x')]))],
+      ],
+      /does not verify/,
+    ],
+    [
+      'a signature for another version',
+      (image: Buffer) => [
+        ['keyId', releaseId],
+        ['signature', detached(`${major}.4`, image)],
+      ],
+      /does not verify/,
+    ],
+    [
+      'an unknown key id',
+      (image: Buffer) => [
+        ['keyId', 'stolen'],
+        ['signature', detached(`${major}.3`, image, 'stolen')],
+      ],
+      /Unknown signing key id/,
+    ],
     ['a signature without key id', (image: Buffer) => [['signature', detached(`${major}.3`, image)]], /needs both/],
   ] as const)('refuses %s with a 400 and stores nothing', async (_name, extra, message) => {
     const image = randomBytes(2000);

@@ -4,7 +4,12 @@ import { httpRequestMetrics, routeLabel, UNMATCHED_ROUTE } from './http-request-
 import { MetricsService } from './metrics.service';
 
 function fakeRequest(method: string, baseUrl: string, routePath?: string): Request {
-  return { method, baseUrl, route: routePath === undefined ? undefined : { path: routePath }, originalUrl: '/api/gateways/secret-id?x=1' } as unknown as Request;
+  return {
+    method,
+    baseUrl,
+    route: routePath === undefined ? undefined : { path: routePath },
+    originalUrl: '/api/gateways/secret-id?x=1',
+  } as unknown as Request;
 }
 
 describe('routeLabel', () => {

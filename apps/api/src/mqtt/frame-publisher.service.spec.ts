@@ -11,7 +11,9 @@ describe('FramePublisher', () => {
     Object.assign(publisher, { client: { publishAsync: () => new Promise<void>((resolve) => pending.push(resolve)) } });
     const large = Buffer.alloc(8 * 1024 * 1024);
     const inFlight = publisher.publish('TOGATEWAY/UPGRADE/gw-0', large);
-    const waiting = Array.from({ length: DROPPABLE_QUEUE_MAX }, (_, index) => publisher.publish(`TOGATEWAY/DOWNLOAD_UPGRADE/gw-${index}`, large, { droppable: true }));
+    const waiting = Array.from({ length: DROPPABLE_QUEUE_MAX }, (_, index) =>
+      publisher.publish(`TOGATEWAY/DOWNLOAD_UPGRADE/gw-${index}`, large, { droppable: true }),
+    );
     expect(await publisher.publish('TOGATEWAY/DOWNLOAD_UPGRADE/gw-x', large, { droppable: true })).toBe(false);
     const upgrade = publisher.publish('TOGATEWAY/UPGRADE/gw-y', large);
     expect(await metrics.registry.getSingleMetricAsString('um_outgoing_frames_dropped_total')).toContain('um_outgoing_frames_dropped_total 1');

@@ -38,8 +38,15 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
     private readonly config: AppConfigService,
     metrics: MetricsService,
   ) {
-    this.dropped = metrics.counter({ name: 'um_outgoing_frames_dropped_total', help: 'Answers to gateways dropped because too many frames waited for the broker' });
-    const waiting: Gauge = metrics.gauge({ name: 'um_outgoing_frames_waiting', help: 'Frames waiting to be handed to the broker', collect: () => waiting.set(this.budget.waiting) });
+    this.dropped = metrics.counter({
+      name: 'um_outgoing_frames_dropped_total',
+      help: 'Answers to gateways dropped because too many frames waited for the broker',
+    });
+    const waiting: Gauge = metrics.gauge({
+      name: 'um_outgoing_frames_waiting',
+      help: 'Frames waiting to be handed to the broker',
+      collect: () => waiting.set(this.budget.waiting),
+    });
   }
 
   onModuleInit(): void {

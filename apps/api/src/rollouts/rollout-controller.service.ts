@@ -52,7 +52,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     private readonly rolloutsService: RolloutsService,
     metrics: MetricsService,
   ) {
-    this.started = metrics.counter({ name: 'um_rollout_targets_started_total', help: 'Rollout targets handed to a deployment, or skipped', labelNames: ['outcome'] });
+    this.started = metrics.counter({
+      name: 'um_rollout_targets_started_total',
+      help: 'Rollout targets handed to a deployment, or skipped',
+      labelNames: ['outcome'],
+    });
     this.tickSeconds = metrics.histogram({
       name: 'um_rollout_tick_seconds',
       help: 'Duration of one rollout controller tick',
@@ -197,7 +201,14 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       toAsk.set(deploymentId, [...(toAsk.get(deploymentId) ?? []), target]);
     }
     for (const [deploymentId, targets] of toAsk) {
-      const states = new Map((await this.deployments.targetStates(deploymentId, targets.map((target) => target.gatewayId))).map((state) => [state.gatewayId, state]));
+      const states = new Map(
+        (
+          await this.deployments.targetStates(
+            deploymentId,
+            targets.map((target) => target.gatewayId),
+          )
+        ).map((state) => [state.gatewayId, state]),
+      );
       for (const target of targets) {
         const state = states.get(target.gatewayId);
         if (!state || state.status === 'pending') continue;
@@ -221,10 +232,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   /** Continuous rollouts: gateways that match the filter now and are not targets yet join the last phase. */
   private async joinNewGateways(rollout: StoredRollout, now: Date): Promise<void> {
     if (rollout.joinScannedAt && now.getTime() - rollout.joinScannedAt.getTime() < JOIN_SCAN_INTERVAL_MS) return;
-    const claimed = await this.rollouts.updateOne(
-      { _id: rollout._id, joinScannedAt: rollout.joinScannedAt ?? null },
-      { $set: { joinScannedAt: now } },
-    );
+    const claimed = await this.rollouts.updateOne({ _id: rollout._id, joinScannedAt: rollout.joinScannedAt ?? null }, { $set: { joinScannedAt: now } });
     if (claimed.modifiedCount === 0) return;
     const rolloutId = rollout._id.toString();
     const [matching, existing] = await Promise.all([

@@ -58,7 +58,9 @@ export function decideRollout(progress: RolloutProgress): RolloutDecision {
   if (reached) {
     // The last phase finishes once every target of it has at least been started.
     if (last) return progress.continuous || counts.waiting + counts.starting > 0 ? { kind: 'continue' } : { kind: 'finish' };
-    return progress.autoAdvance ? { kind: 'advance' } : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold`, phaseDone: true };
+    return progress.autoAdvance
+      ? { kind: 'advance' }
+      : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold`, phaseDone: true };
   }
   if (openCount(counts) === 0) {
     return {

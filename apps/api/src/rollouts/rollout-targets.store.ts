@@ -75,7 +75,11 @@ export class RolloutTargetsStore {
     return inserted;
   }
 
-  find(filter: Record<string, unknown>, projection?: Record<string, 0 | 1>, options: { sort?: Record<string, 1 | -1>; skip?: number; limit?: number } = {}): Promise<RolloutTarget[]> {
+  find(
+    filter: Record<string, unknown>,
+    projection?: Record<string, 0 | 1>,
+    options: { sort?: Record<string, 1 | -1>; skip?: number; limit?: number } = {},
+  ): Promise<RolloutTarget[]> {
     let query = this.targets.find(filter, projection);
     if (options.sort) query = query.sort(options.sort);
     if (options.skip) query = query.skip(options.skip);

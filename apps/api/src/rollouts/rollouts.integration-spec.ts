@@ -48,10 +48,13 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     const started = await fleet.start();
     expect(started.failed).toEqual([]);
     await forEachConcurrently(fleet.clients, 25, (gateway) => gateway.sendStatus({ version: '0.5', timestamp: Date.now() }));
-    await eventually(async () => expect((await as('super', 'POST', '/api/gateways/match', { filter: { idPattern: `${prefix}-*` } })).body).toMatchObject({ total: count }), {
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
+    await eventually(
+      async () => expect((await as('super', 'POST', '/api/gateways/match', { filter: { idPattern: `${prefix}-*` } })).body).toMatchObject({ total: count }),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
     return testFleet;
   }
 

@@ -89,7 +89,13 @@ export class RolloutsService {
       version: dto.version,
       companyId,
       filter: definedFields(dto.filter),
-      phases: dto.phases.map((phase, index) => ({ percent: phase.percent ?? null, count: phase.count ?? null, end: ends[index], startedAt: null, finishedAt: null })),
+      phases: dto.phases.map((phase, index) => ({
+        percent: phase.percent ?? null,
+        count: phase.count ?? null,
+        end: ends[index],
+        startedAt: null,
+        finishedAt: null,
+      })),
       successThreshold: dto.successThreshold ?? 1,
       autoAdvance: dto.autoAdvance ?? true,
       abort: dto.abort ? { failureRate: dto.abort.failureRate, minFinished: dto.abort.minFinished } : null,
@@ -106,7 +112,11 @@ export class RolloutsService {
       settled: false,
     });
     this.logger.log(`Rollout ${rolloutId}: version ${dto.version} to ${targets.length} gateway(s) in ${dto.phases.length} phase(s) by ${principal.email}`);
-    await this.recordEvent('rollout.created', { companyId }, principal, rolloutId, { version: dto.version, targets: targets.length, phases: dto.phases.length });
+    await this.recordEvent('rollout.created', { companyId }, principal, rolloutId, {
+      version: dto.version,
+      targets: targets.length,
+      phases: dto.phases.length,
+    });
     return this.get(principal, rolloutId);
   }
 
@@ -131,11 +141,17 @@ export class RolloutsService {
     const phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
     const failures = await this.targets.find({ rolloutId: id, state: 'failed' }, undefined, { sort: { decidedAt: -1 }, limit: FAILURES_SHOWN });
     const counts = sumCounts(phaseCounts);
-    const secondsLeft = rollout.maxPerMinute && ['scheduled', 'running'].includes(rollout.state) ? Math.ceil((openCount(counts) / rollout.maxPerMinute) * 60) : null;
+    const secondsLeft =
+      rollout.maxPerMinute && ['scheduled', 'running'].includes(rollout.state) ? Math.ceil((openCount(counts) / rollout.maxPerMinute) * 60) : null;
     return {
       ...toRolloutDto(rollout, phaseCounts, principal),
       phases: toPhaseDtos(rollout, phaseCounts),
-      failures: failures.map((target) => ({ gatewayId: target.gatewayId, companyId: target.companyId, reason: target.reason ?? 'unknown', attempts: target.attempts })),
+      failures: failures.map((target) => ({
+        gatewayId: target.gatewayId,
+        companyId: target.companyId,
+        reason: target.reason ?? 'unknown',
+        attempts: target.attempts,
+      })),
       secondsLeft,
     };
   }
@@ -182,7 +198,13 @@ export class RolloutsService {
     this.live.publish({ type: 'rollout.updated', companyId: rolloutEventCompany(rollout), data: { rolloutId: rollout._id.toString(), state: rollout.state } });
   }
 
-  async recordEvent(type: EventType, rollout: Pick<Rollout, 'companyId'>, actor: Principal | null, rolloutId: string, details: Record<string, unknown>): Promise<void> {
+  async recordEvent(
+    type: EventType,
+    rollout: Pick<Rollout, 'companyId'>,
+    actor: Principal | null,
+    rolloutId: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     await this.events.record({ type, companyId: rolloutEventCompany(rollout), actor, details: { rolloutId, ...details } });
   }
 
@@ -219,7 +241,9 @@ function actionChange(action: RolloutAction, rollout: StoredRollout, now: Date):
       }
       return {
         from,
-        update: { $set: { state: 'running', stateReason: null, currentPhase: phase + 1, [`phases.${phase}.finishedAt`]: now, [`phases.${phase + 1}.startedAt`]: now } },
+        update: {
+          $set: { state: 'running', stateReason: null, currentPhase: phase + 1, [`phases.${phase}.finishedAt`]: now, [`phases.${phase + 1}.startedAt`]: now },
+        },
       };
     }
   }
@@ -244,7 +268,6 @@ export function newTarget(rolloutId: string, gateway: { gatewayId: string; compa
     reason: null,
   };
 }
-
 
 /** The filter as stored and shown: only the criteria given. */
 function definedFields(filter: GatewayFilterDto): GatewayFilterDto {

@@ -122,7 +122,13 @@ export class UsersService {
         throw new DomainError(DomainErrorCode.FORBIDDEN, 'The current password is wrong');
       }
     }
-    return this.applyUpdate(principal, target, { name: dto.name, password: dto.password, role: target.role, companyId: target.companyId, enabled: target.enabled });
+    return this.applyUpdate(principal, target, {
+      name: dto.name,
+      password: dto.password,
+      role: target.role,
+      companyId: target.companyId,
+      enabled: target.enabled,
+    });
   }
 
   /** For login: the user with its password hash, enabled or not. */

@@ -80,7 +80,8 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
       return;
     }
     if (await this.versions.exists(version)) {
-      if (event === 'change') this.logger.warn(`Ignoring the change of ${path}: version ${version} exists and images never change (delete the version to replace it)`);
+      if (event === 'change')
+        this.logger.warn(`Ignoring the change of ${path}: version ${version} exists and images never change (delete the version to replace it)`);
       return;
     }
     if (!(await lstat(path)).isFile()) return this.notAFile(path);

@@ -25,8 +25,14 @@ describe('POST /api/versions over MAX_IMAGE_BYTES (real database)', () => {
 
   it('answers 413 for a file one byte over the limit, whichever part comes first, and leaves nothing in GridFS', async () => {
     for (const fields of [
-      [['version', `${major}.1`], ['file', randomBytes(MAX_IMAGE_BYTES + 1)]],
-      [['file', randomBytes(MAX_IMAGE_BYTES + 1)], ['version', `${major}.1`]],
+      [
+        ['version', `${major}.1`],
+        ['file', randomBytes(MAX_IMAGE_BYTES + 1)],
+      ],
+      [
+        ['file', randomBytes(MAX_IMAGE_BYTES + 1)],
+        ['version', `${major}.1`],
+      ],
     ] as Array<Array<[string, string | Buffer]>>) {
       const response = await upload(fields);
       expect(response.status).toBe(413);

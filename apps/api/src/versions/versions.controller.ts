@@ -85,8 +85,14 @@ export class VersionsController {
       required: [VERSION_UPLOAD_FIELDS.version, VERSION_UPLOAD_FIELDS.file],
       properties: {
         [VERSION_UPLOAD_FIELDS.version]: { type: 'string', example: '1.2' },
-        [VERSION_UPLOAD_FIELDS.keyId]: { type: 'string', description: 'Id of a trusted key (TRUSTED_KEYS_FILE) that made the detached signature; with signature' },
-        [VERSION_UPLOAD_FIELDS.signature]: { type: 'string', description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md); without it the server signs' },
+        [VERSION_UPLOAD_FIELDS.keyId]: {
+          type: 'string',
+          description: 'Id of a trusted key (TRUSTED_KEYS_FILE) that made the detached signature; with signature',
+        },
+        [VERSION_UPLOAD_FIELDS.signature]: {
+          type: 'string',
+          description: 'Base64 Ed25519 signature of the canonical manifest (docs/protocol-v2.md); without it the server signs',
+        },
         [VERSION_UPLOAD_FIELDS.file]: { type: 'string', format: 'binary' },
       },
     },

@@ -133,9 +133,18 @@ describe('versions (real database, broker and resources folder)', () => {
   it('refuses a duplicate version with 409, also one that only orders the same, and stores nothing', async () => {
     const before = await gridFsCounts(api.app);
     for (const fields of [
-      [['version', v('2')], ['file', randomBytes(1000)]],
-      [['version', `${v('2')}.0`], ['file', randomBytes(1000)]],
-      [['file', randomBytes(1000)], ['version', v('2')]],
+      [
+        ['version', v('2')],
+        ['file', randomBytes(1000)],
+      ],
+      [
+        ['version', `${v('2')}.0`],
+        ['file', randomBytes(1000)],
+      ],
+      [
+        ['file', randomBytes(1000)],
+        ['version', v('2')],
+      ],
     ] as Array<Array<[string, string | Buffer]>>) {
       const response = await upload(fields);
       expect(response.status).toBe(409);
@@ -147,11 +156,29 @@ describe('versions (real database, broker and resources folder)', () => {
   it('refuses an invalid, missing or empty part with 400 and a message, and stores nothing', async () => {
     const before = await gridFsCounts(api.app);
     const cases: Array<[Array<[string, string | Buffer]>, string]> = [
-      [[['version', 'v1.0'], ['file', randomBytes(1000)]], 'Invalid version "v1.0"'],
-      [[['file', randomBytes(1000)], ['version', '1.x']], 'Invalid version "1.x"'],
+      [
+        [
+          ['version', 'v1.0'],
+          ['file', randomBytes(1000)],
+        ],
+        'Invalid version "v1.0"',
+      ],
+      [
+        [
+          ['file', randomBytes(1000)],
+          ['version', '1.x'],
+        ],
+        'Invalid version "1.x"',
+      ],
       [[['version', v('3')]], 'no "file" part'],
       [[['file', randomBytes(1000)]], 'no "version" field'],
-      [[['version', v('3')], ['file', Buffer.alloc(0)]], 'empty'],
+      [
+        [
+          ['version', v('3')],
+          ['file', Buffer.alloc(0)],
+        ],
+        'empty',
+      ],
     ];
     for (const [fields, message] of cases) {
       const response = await upload(fields);
@@ -165,8 +192,22 @@ describe('versions (real database, broker and resources folder)', () => {
   });
 
   it('lists newest first in dotted-number order and answers 404 for an unknown version', async () => {
-    expect((await upload([['version', v('10')], ['file', randomBytes(10)]])).status).toBe(201);
-    expect((await upload([['version', v('9')], ['file', randomBytes(10)]])).status).toBe(201);
+    expect(
+      (
+        await upload([
+          ['version', v('10')],
+          ['file', randomBytes(10)],
+        ])
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await upload([
+          ['version', v('9')],
+          ['file', randomBytes(10)],
+        ])
+      ).status,
+    ).toBe(201);
     const items = await list();
     expect(items.map((item) => item.version)).toEqual([v('10'), v('9'), v('2'), v('1'), v('0.5')]);
     expect(items.map((item) => item.latest)).toEqual([true, false, false, false, false]);
@@ -228,7 +269,10 @@ describe('versions (real database, broker and resources folder)', () => {
   it('records version.added and version.removed in the event log and counts in metrics', async () => {
     const db = api.app.get<Connection>(getConnectionToken()).db;
     if (!db) throw new Error('not connected');
-    const events = await db.collection('events').find({ type: { $in: ['version.added', 'version.removed'] } }).toArray();
+    const events = await db
+      .collection('events')
+      .find({ type: { $in: ['version.added', 'version.removed'] } })
+      .toArray();
     const added = events.filter((event) => event['type'] === 'version.added').map((event) => (event['details'] as { version: string }).version);
     expect(added.sort()).toEqual([v('0.5'), v('1'), v('10'), v('11'), v('2'), v('9')].sort());
     expect(events.find((event) => event['type'] === 'version.removed')).toMatchObject({ details: { version: v('11') }, actor: { userId: 'development' } });

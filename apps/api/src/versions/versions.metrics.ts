@@ -39,7 +39,11 @@ export class VersionsMetrics {
 
   /** Reports the bytes of the image cache on each scrape. */
   watchImageCache(bytes: () => number): void {
-    const gauge: Gauge = this.metrics.gauge({ name: 'um_image_cache_bytes', help: 'Bytes of framed images held to serve gateways', collect: () => gauge.set(bytes()) });
+    const gauge: Gauge = this.metrics.gauge({
+      name: 'um_image_cache_bytes',
+      help: 'Bytes of framed images held to serve gateways',
+      collect: () => gauge.set(bytes()),
+    });
   }
 }
 

@@ -208,8 +208,11 @@ export class VersionsService implements BeforeApplicationShutdown {
       });
       record = created.toObject<VersionRecord>();
     } catch (error) {
-      await this.storage.discard(image.fileId).catch((cleanup: Error) => this.logger.error(`Could not remove image ${image.fileId.toHexString()}: ${cleanup.message}`));
-      if (isDuplicateKeyError(error)) throw (await this.checkNewVersion(version)) ?? new DomainError(DomainErrorCode.CONFLICT, `Version ${version} already exists`);
+      await this.storage
+        .discard(image.fileId)
+        .catch((cleanup: Error) => this.logger.error(`Could not remove image ${image.fileId.toHexString()}: ${cleanup.message}`));
+      if (isDuplicateKeyError(error))
+        throw (await this.checkNewVersion(version)) ?? new DomainError(DomainErrorCode.CONFLICT, `Version ${version} already exists`);
       throw error;
     }
     this.versionList = null;

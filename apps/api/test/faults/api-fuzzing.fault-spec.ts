@@ -67,7 +67,11 @@ describe('API fuzzing with schemathesis, as each role', () => {
   }
 
   async function login(email: string, password: string): Promise<string> {
-    const response = await fetchAgain(`${api.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const response = await fetchAgain(`${api.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     return ((await response.json()) as { accessToken: string }).accessToken;
   }
 
@@ -127,7 +131,8 @@ describe('API fuzzing with schemathesis, as each role', () => {
       // load), not a crash: only other 5xx answers fail the run.
       const serverErrors = [...result.stdout.matchAll(/^\s*\[(5\d\d)\]/gm)].map((match) => match[1]);
       const crashes = serverErrors.filter((code) => code !== '503');
-      if (result.status !== 0 && (crashes.length > 0 || serverErrors.length === 0)) throw new Error(`schemathesis as ${role} failed:\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-2000)}\nAPI log:\n${api.logTail(60)}`);
+      if (result.status !== 0 && (crashes.length > 0 || serverErrors.length === 0))
+        throw new Error(`schemathesis as ${role} failed:\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-2000)}\nAPI log:\n${api.logTail(60)}`);
       if (role !== 'super') {
         // A tenant's fuzzing leaves company 3 as it was.
         expect(await tenantThree(superToken)).toEqual(before);

@@ -29,7 +29,15 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
   beforeAll(async () => {
     await services.start();
     api = new BuiltApi(
-      { ...services.env(database), AUTH_MODE: 'none', DEPLOYMENT_TIMEOUT_S: String(TIMEOUT_S), MQTT_CLIENT_ID: `um-fault-apikill-${suffix}`, WEB_DIST_DIR: `/nonexistent-${suffix}`, RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')), LOG_LEVEL: 'warn' },
+      {
+        ...services.env(database),
+        AUTH_MODE: 'none',
+        DEPLOYMENT_TIMEOUT_S: String(TIMEOUT_S),
+        MQTT_CLIENT_ID: `um-fault-apikill-${suffix}`,
+        WEB_DIST_DIR: `/nonexistent-${suffix}`,
+        RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')),
+        LOG_LEVEL: 'warn',
+      },
       join(services.dataDir, 'api.log'),
     );
     await api.start();
@@ -44,7 +52,14 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
   it('decides every target exactly once after a restart', async () => {
     fleet = new GatewayFleet({
       gatewayIds: fleetGatewayIds(`gw-ak-${suffix}`, GATEWAYS),
-      client: { url: services.env()['MQTT_URL'], companyId: 'fault', username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway', password: process.env['MQTT_GATEWAY_PASSWORD'], clean: false, reconnectPeriod: 500 },
+      client: {
+        url: services.env()['MQTT_URL'],
+        companyId: 'fault',
+        username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
+        password: process.env['MQTT_GATEWAY_PASSWORD'],
+        clean: false,
+        reconnectPeriod: 500,
+      },
     });
     // A field gateway installs what it gets and reports its new version.
     for (const client of fleet.clients) client.onUpgrade((content) => void client.sendStatus({ version: content.toString('utf8') }).catch(() => undefined));
@@ -58,7 +73,13 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await json<{ total: number }>(fetch(`${api.baseUrl}/api/gateways?pageSize=1`))).body.total < GATEWAYS) await sleep(200);
 
-    const created = await json<DeploymentCreatedDto>(fetch(`${api.baseUrl}/api/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version, all: true }) }));
+    const created = await json<DeploymentCreatedDto>(
+      fetch(`${api.baseUrl}/api/deployments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ version, all: true }),
+      }),
+    );
     expect(created.status).toBe(201);
     await api.stop('SIGKILL');
     await api.start();
@@ -79,7 +100,10 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     // and its event loses the event: the event log is written after the target, not with it.)
     const connection = await mongoose.createConnection(services.env(database)['MONGO_URL']).asPromise();
     try {
-      const events = await connection.collection('events').find({ type: { $in: ['upgrade.confirmed', 'upgrade.failed'] }, 'details.deploymentId': created.body.id }).toArray();
+      const events = await connection
+        .collection('events')
+        .find({ type: { $in: ['upgrade.confirmed', 'upgrade.failed'] }, 'details.deploymentId': created.body.id })
+        .toArray();
       const perGateway = new Map<string, number>();
       for (const event of events) perGateway.set(String(event['gatewayId']), (perGateway.get(String(event['gatewayId'])) ?? 0) + 1);
       expect([...perGateway.values()].filter((count) => count !== 1)).toEqual([]);
@@ -89,6 +113,8 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     }
     expect((await fetch(`${api.baseUrl}/api/health`)).status).toBe(200);
     const confirmed = statuses.filter((status) => status === 'confirmed').length;
-    process.stdout.write(`\nAPI SIGKILL after recording a rollout: ${GATEWAYS} targets, ${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, each decided once\n`);
+    process.stdout.write(
+      `\nAPI SIGKILL after recording a rollout: ${GATEWAYS} targets, ${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, each decided once\n`,
+    );
   });
 });

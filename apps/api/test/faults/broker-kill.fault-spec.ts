@@ -29,7 +29,15 @@ describe('fault: the broker is SIGKILLed in the middle of a rollout to 200 gatew
   beforeAll(async () => {
     await services.start();
     api = new BuiltApi(
-      { ...services.env(database), AUTH_MODE: 'none', DEPLOYMENT_TIMEOUT_S: String(TIMEOUT_S), MQTT_CLIENT_ID: `um-fault-broker-${suffix}`, WEB_DIST_DIR: `/nonexistent-${suffix}`, RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')), LOG_LEVEL: 'warn' },
+      {
+        ...services.env(database),
+        AUTH_MODE: 'none',
+        DEPLOYMENT_TIMEOUT_S: String(TIMEOUT_S),
+        MQTT_CLIENT_ID: `um-fault-broker-${suffix}`,
+        WEB_DIST_DIR: `/nonexistent-${suffix}`,
+        RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')),
+        LOG_LEVEL: 'warn',
+      },
       join(services.dataDir, 'api.log'),
     );
     await api.start();
@@ -44,7 +52,14 @@ describe('fault: the broker is SIGKILLed in the middle of a rollout to 200 gatew
   it('decides every target exactly once and tells the truth about its health', async () => {
     fleet = new GatewayFleet({
       gatewayIds: fleetGatewayIds(`gw-bk-${suffix}`, GATEWAYS),
-      client: { url: services.env()['MQTT_URL'], companyId: 'fault', username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway', password: process.env['MQTT_GATEWAY_PASSWORD'], clean: false, reconnectPeriod: 500 },
+      client: {
+        url: services.env()['MQTT_URL'],
+        companyId: 'fault',
+        username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
+        password: process.env['MQTT_GATEWAY_PASSWORD'],
+        clean: false,
+        reconnectPeriod: 500,
+      },
     });
     // A field gateway installs what it gets and reports its new version.
     for (const client of fleet.clients) client.onUpgrade((content) => void client.sendStatus({ version: content.toString('utf8') }).catch(() => undefined));
@@ -58,7 +73,13 @@ describe('fault: the broker is SIGKILLed in the middle of a rollout to 200 gatew
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await json<{ total: number }>(fetch(`${api.baseUrl}/api/gateways?pageSize=1`))).body.total < GATEWAYS) await sleep(200);
 
-    const created = await json<DeploymentCreatedDto>(fetch(`${api.baseUrl}/api/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version, all: true }) }));
+    const created = await json<DeploymentCreatedDto>(
+      fetch(`${api.baseUrl}/api/deployments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ version, all: true }),
+      }),
+    );
     expect(created.status).toBe(201);
     services.kill('mosquitto');
     await sleep(1_500);
@@ -84,7 +105,10 @@ describe('fault: the broker is SIGKILLed in the middle of a rollout to 200 gatew
     // Exactly once: one confirmed-or-failed event per gateway.
     const connection = await mongoose.createConnection(services.env(database)['MONGO_URL']).asPromise();
     try {
-      const events = await connection.collection('events').find({ type: { $in: ['upgrade.confirmed', 'upgrade.failed'] }, 'details.deploymentId': created.body.id }).toArray();
+      const events = await connection
+        .collection('events')
+        .find({ type: { $in: ['upgrade.confirmed', 'upgrade.failed'] }, 'details.deploymentId': created.body.id })
+        .toArray();
       const perGateway = new Map<string, number>();
       for (const event of events) perGateway.set(String(event['gatewayId']), (perGateway.get(String(event['gatewayId'])) ?? 0) + 1);
       expect([...perGateway.values()].filter((count) => count !== 1)).toEqual([]);
@@ -94,6 +118,8 @@ describe('fault: the broker is SIGKILLed in the middle of a rollout to 200 gatew
     }
     expect((await fetch(`${api.baseUrl}/api/health`)).status).toBe(200);
     const confirmed = statuses.filter((status) => status === 'confirmed').length;
-    process.stdout.write(`\nBroker SIGKILL mid-rollout: ${GATEWAYS} targets, ${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, each decided once\n`);
+    process.stdout.write(
+      `\nBroker SIGKILL mid-rollout: ${GATEWAYS} targets, ${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, each decided once\n`,
+    );
   });
 });

@@ -41,7 +41,10 @@ export class BuiltApi {
     const listenPort = port ?? (await freePort());
     this.baseUrl = `http://127.0.0.1:${listenPort}`;
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [BUILT_API_ENTRY], { env: { ...process.env, ...this.env, PORT: String(listenPort), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BUILT_API_ENTRY], {
+      env: { ...process.env, ...this.env, PORT: String(listenPort), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.child = child;

@@ -37,7 +37,14 @@ describe('fault: the database stops for 15 s during status ingest', () => {
   beforeAll(async () => {
     await services.start();
     api = new BuiltApi(
-      { ...services.env(`um-fault-db-${suffix}`), AUTH_MODE: 'none', MQTT_CLIENT_ID: `um-fault-db-${suffix}`, WEB_DIST_DIR: `/nonexistent-${suffix}`, RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')), LOG_LEVEL: 'warn' },
+      {
+        ...services.env(`um-fault-db-${suffix}`),
+        AUTH_MODE: 'none',
+        MQTT_CLIENT_ID: `um-fault-db-${suffix}`,
+        WEB_DIST_DIR: `/nonexistent-${suffix}`,
+        RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')),
+        LOG_LEVEL: 'warn',
+      },
       join(services.dataDir, 'api.log'),
     );
     await api.start();
@@ -69,7 +76,9 @@ describe('fault: the database stops for 15 s during status ingest', () => {
       await Promise.all(
         gateways.map(async (gateway, index) => {
           const gatewayId = `gw-db-${suffix}-${index}`;
-          await gateway.publishAsync(toCloudTopic(ToCloudMessageType.Status, gatewayId), encodeFrame(statusPayload({ companyId: 'fault', version })), { qos: 1 });
+          await gateway.publishAsync(toCloudTopic(ToCloudMessageType.Status, gatewayId), encodeFrame(statusPayload({ companyId: 'fault', version })), {
+            qos: 1,
+          });
           acknowledged.set(gatewayId, version);
         }),
       );
@@ -98,7 +107,10 @@ describe('fault: the database stops for 15 s during status ingest', () => {
     const connection = await mongoose.createConnection(services.env(`um-fault-db-${suffix}`)['MONGO_URL']).asPromise();
     try {
       while (Date.now() < deadline) {
-        const documents = await connection.collection<{ _id: string; version: string }>('gateways').find({}, { projection: { version: 1 } }).toArray();
+        const documents = await connection
+          .collection<{ _id: string; version: string }>('gateways')
+          .find({}, { projection: { version: 1 } })
+          .toArray();
         stored = new Map(documents.map((document) => [document._id, document.version]));
         if ([...acknowledged].every(([gatewayId, version]) => stored.get(gatewayId) === version)) break;
         await sleep(1_000);
@@ -110,6 +122,8 @@ describe('fault: the database stops for 15 s during status ingest', () => {
     expect(missing).toEqual([]);
     expect([...acknowledged.values()].every((version) => version === lastRound)).toBe(true);
     expect((await health(api.baseUrl)).code).toBe(200);
-    process.stdout.write(`\nDatabase outage: ${GATEWAYS} gateways, ${duringOutage.length} health checks during ${OUTAGE_MS / 1000} s (503, mongo down), every acknowledged Status stored after it\n`);
+    process.stdout.write(
+      `\nDatabase outage: ${GATEWAYS} gateways, ${duringOutage.length} health checks during ${OUTAGE_MS / 1000} s (503, mongo down), every acknowledged Status stored after it\n`,
+    );
   });
 });

@@ -48,54 +48,60 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
     await api.stop();
   });
 
-  it(`keeps the API's peak RSS bounded, and prints it`, async () => {
-    const major = `${Date.now() % 1_000_000}`;
-    const versions = [`${major}.1`, `${major}.2`];
-    for (const version of versions) {
-      const form = new FormData();
-      form.append('version', version);
-      form.append('file', new Blob([randomBytes(IMAGE_BYTES)]), 'image.bin');
-      const response = await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form });
-      expect(response.status).toBe(201);
-    }
-    // The peak of the flood, not of the uploads before it.
-    const peakReset = api.resetPeak();
-    const before = api.memory();
+  it(
+    `keeps the API's peak RSS bounded, and prints it`,
+    async () => {
+      const major = `${Date.now() % 1_000_000}`;
+      const versions = [`${major}.1`, `${major}.2`];
+      for (const version of versions) {
+        const form = new FormData();
+        form.append('version', version);
+        form.append('file', new Blob([randomBytes(IMAGE_BYTES)]), 'image.bin');
+        const response = await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form });
+        expect(response.status).toBe(201);
+      }
+      // The peak of the flood, not of the uploads before it.
+      const peakReset = api.resetPeak();
+      const before = api.memory();
 
-    for (let index = 0; index < GATEWAYS; index += 1) {
-      gateways.push(
-        await connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
-          clientId: `gw-flood-${suffix}-${index}`,
-          username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
-          password: process.env['MQTT_GATEWAY_PASSWORD'],
-          clean: true,
-          reconnectPeriod: 0,
-        }),
+      for (let index = 0; index < GATEWAYS; index += 1) {
+        gateways.push(
+          await connectAsync(process.env['MQTT_URL'] ?? 'mqtt://127.0.0.1:1883', {
+            clientId: `gw-flood-${suffix}-${index}`,
+            username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
+            password: process.env['MQTT_GATEWAY_PASSWORD'],
+            clean: true,
+            reconnectPeriod: 0,
+          }),
+        );
+      }
+      const frames = versions.map((version) => encodeFrame(versionRequestPayload(version)));
+      let sent = 0;
+      let peakRss = before.rss;
+      const end = Date.now() + FLOOD_MS;
+      for (let round = 0; Date.now() < end; round += 1) {
+        await Promise.all(
+          gateways.map((gateway, index) =>
+            gateway.publishAsync(toCloudTopic(ToCloudMessageType.RequestUpgrade, `gw-flood-${suffix}-${index}`), frames[(round + index) % 2], { qos: 0 }),
+          ),
+        );
+        sent += gateways.length;
+        peakRss = Math.max(peakRss, api.memory().rss);
+        await sleep(REQUEST_INTERVAL_MS);
+      }
+      await sleep(2_000);
+      const { peak } = api.memory();
+      const refused = await metric(api.baseUrl, 'um_gateway_requests_refused_total', '{reason="rate-limited"}');
+      const dropped = await metric(api.baseUrl, 'um_outgoing_frames_dropped_total');
+      const cache = await metric(api.baseUrl, 'um_image_cache_bytes');
+      const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+      process.stdout.write(
+        `\nRequest flood: ${GATEWAYS} gateways x 2 versions of 64 MiB, ${sent} Request Upgrade in ${FLOOD_MS / 1000} s: ` +
+          `API RSS ${mb(before.rss)} before, peak ${mb(Math.max(peakReset ? peak : 0, peakRss))} during it (${peakReset ? 'VmHWM' : 'sampled every 0.5 s'}), ` +
+          `${refused} refused by the per-gateway rate limit, ${dropped} answers dropped, image cache ${mb(cache)}\n`,
       );
-    }
-    const frames = versions.map((version) => encodeFrame(versionRequestPayload(version)));
-    let sent = 0;
-    let peakRss = before.rss;
-    const end = Date.now() + FLOOD_MS;
-    for (let round = 0; Date.now() < end; round += 1) {
-      await Promise.all(
-        gateways.map((gateway, index) => gateway.publishAsync(toCloudTopic(ToCloudMessageType.RequestUpgrade, `gw-flood-${suffix}-${index}`), frames[(round + index) % 2], { qos: 0 })),
-      );
-      sent += gateways.length;
-      peakRss = Math.max(peakRss, api.memory().rss);
-      await sleep(REQUEST_INTERVAL_MS);
-    }
-    await sleep(2_000);
-    const { peak } = api.memory();
-    const refused = await metric(api.baseUrl, 'um_gateway_requests_refused_total', '{reason="rate-limited"}');
-    const dropped = await metric(api.baseUrl, 'um_outgoing_frames_dropped_total');
-    const cache = await metric(api.baseUrl, 'um_image_cache_bytes');
-    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-    process.stdout.write(
-      `\nRequest flood: ${GATEWAYS} gateways x 2 versions of 64 MiB, ${sent} Request Upgrade in ${FLOOD_MS / 1000} s: ` +
-        `API RSS ${mb(before.rss)} before, peak ${mb(Math.max(peakReset ? peak : 0, peakRss))} during it (${peakReset ? 'VmHWM' : 'sampled every 0.5 s'}), ` +
-        `${refused} refused by the per-gateway rate limit, ${dropped} answers dropped, image cache ${mb(cache)}\n`,
-    );
-    expect(Math.max(peakReset ? peak : 0, peakRss)).toBeLessThan(PEAK_RSS_CEILING_BYTES);
-  }, FLOOD_MS + 180_000);
+      expect(Math.max(peakReset ? peak : 0, peakRss)).toBeLessThan(PEAK_RSS_CEILING_BYTES);
+    },
+    FLOOD_MS + 180_000,
+  );
 });

@@ -10,13 +10,18 @@ export class ApiRequestError extends Error {
 const REQUEST_TIMEOUT_MS = 30 * 60_000;
 
 /** Multipart body with the text fields first, then one file. */
-export function multipartBody(fields: Record<string, string>, file: { name: string; filename: string; content: Buffer }): { body: Buffer; contentType: string } {
+export function multipartBody(
+  fields: Record<string, string>,
+  file: { name: string; filename: string; content: Buffer },
+): { body: Buffer; contentType: string } {
   const boundary = `----bench${randomBytes(12).toString('hex')}`;
   const parts: Buffer[] = Object.entries(fields).map(([name, value]) =>
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
   );
   parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
     file.content,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   );

@@ -119,7 +119,11 @@ export function servicePid(dataDir: string, service: 'mosquitto' | 'ferretdb'): 
 /** The postmaster of the PostgreSQL cluster under FerretDB that `npm run services:start` runs (first line of postmaster.pid), if it runs. */
 export function postgresqlPid(dataDir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(dataDir, 'postgresql', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]?.trim());
+    const pid = Number(
+      readFileSync(join(dataDir, 'postgresql', 'data', 'postmaster.pid'), 'utf8')
+        .split('\n')[0]
+        ?.trim(),
+    );
     return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;
   } catch {
     return undefined;

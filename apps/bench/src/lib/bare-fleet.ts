@@ -46,7 +46,10 @@ export class BareFleet {
   async start(): Promise<void> {
     const failures = await forEachConcurrently(this.ids, this.concurrency, (id) => this.connectOne(id));
     const first = failures[0];
-    if (first) throw new Error(`${failures.length} bare subscribers did not connect (first: ${first.error instanceof Error ? first.error.message : String(first.error)})`);
+    if (first)
+      throw new Error(
+        `${failures.length} bare subscribers did not connect (first: ${first.error instanceof Error ? first.error.message : String(first.error)})`,
+      );
   }
 
   /** From now on every subscriber expects `bytes` payload bytes, then replies once. */

@@ -3,7 +3,12 @@ import { benchCommand, parseBenchOptions, parseByteSize } from './bench-options'
 const argv = (...args: string[]) => ['node', 'main.js', ...args];
 
 function parse(...args: string[]) {
-  return parseBenchOptions(argv(...args), benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
+  return parseBenchOptions(
+    argv(...args),
+    benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined }),
+  );
 }
 
 describe('parseByteSize', () => {

@@ -64,7 +64,12 @@ export function benchCommand(): Command {
     .description('Fleet-scale status ingest, rollout and list latency of the API, each next to the raw broker doing the same traffic.')
     .option('--gateways <n>', 'simulated gateways (N)', positiveInteger, 1000)
     .option('--statuses <k>', 'Status frames per gateway in the ingest phase (K)', positiveInteger, 10)
-    .option('--image-bytes <size>', 'image size for the rollouts (S), e.g. 1MiB, 65536 (default 1 MiB, less when N × S would pass 1 GiB)', parseByteSize, DEFAULT_IMAGE_BYTES)
+    .option(
+      '--image-bytes <size>',
+      'image size for the rollouts (S), e.g. 1MiB, 65536 (default 1 MiB, less when N × S would pass 1 GiB)',
+      parseByteSize,
+      DEFAULT_IMAGE_BYTES,
+    )
     .option('--list-gateways <n>', 'gateways in the database while the list latency is measured (at least N)', positiveInteger, 10_000)
     .option('--list-requests <n>', 'measured requests of the gateway list', positiveInteger, 200)
     .option('--connect-concurrency <n>', 'gateway connections set up at once', positiveInteger, 100)

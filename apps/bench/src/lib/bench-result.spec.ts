@@ -43,7 +43,13 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
     },
     rollouts: { broadcast: rollout('broadcast', 1.1), list: rollout('list', 1.6, 320 * MB) },
     stagedRollout: null,
-    list: { gateways: 10_000, request: 'GET /api/gateways?x', p50Ms: 12.3, p95Ms: 20.5, latency: { count: 200, p50Ms: 12.3, p95Ms: 20.5, p99Ms: 25, maxMs: 30, meanMs: 13 } },
+    list: {
+      gateways: 10_000,
+      request: 'GET /api/gateways?x',
+      p50Ms: 12.3,
+      p95Ms: 20.5,
+      latency: { count: 200, p50Ms: 12.3, p95Ms: 20.5, p99Ms: 25, maxMs: 30, meanMs: 13 },
+    },
     checks: { invalidFrames: 0, corruptImages: 0, replyErrors: 0 },
     error: null,
     phaseErrors: [],
@@ -71,8 +77,14 @@ describe('evaluateTargets', () => {
   });
 
   it('checks the fleet target only in a run of 10,000 gateways', () => {
-    const big = result({ params: { ...result().params, gateways: 10_000 }, fleet: { connected: 10_000, failed: 0, seconds: 30, firstError: null }, registered: 10_000 });
-    big.rollouts = { list: { ...rollout('list', 1.2), targets: 10_000, product: { seconds: 2.4, deliveredSeconds: 1.8, requestSeconds: 0.1, confirmed: 10_000 } } };
+    const big = result({
+      params: { ...result().params, gateways: 10_000 },
+      fleet: { connected: 10_000, failed: 0, seconds: 30, firstError: null },
+      registered: 10_000,
+    });
+    big.rollouts = {
+      list: { ...rollout('list', 1.2), targets: 10_000, product: { seconds: 2.4, deliveredSeconds: 1.8, requestSeconds: 0.1, confirmed: 10_000 } },
+    };
     expect(evaluateTargets(big)[9]).toMatchObject({ status: 'pass', value: '10,000' });
     big.registered = 9_999;
     expect(evaluateTargets(big)[9]).toMatchObject({ status: 'miss', value: '9,999' });
@@ -89,18 +101,34 @@ describe('missingFields', () => {
     expect(missingFields(result())).toEqual([]);
     const data = result({ list: null });
     data.rollouts = { broadcast: { ...rollout('broadcast', 1.1), bareRatio: null } };
-    expect(missingFields(data)).toEqual(['rollouts.list.ratio', 'rollouts.broadcast.bareRatio', 'rollouts.list.bareRatio', 'rollouts.list.serverCpuRatio', 'list.p50Ms', 'list.p95Ms']);
+    expect(missingFields(data)).toEqual([
+      'rollouts.list.ratio',
+      'rollouts.broadcast.bareRatio',
+      'rollouts.list.bareRatio',
+      'rollouts.list.serverCpuRatio',
+      'list.p50Ms',
+      'list.p95Ms',
+    ]);
   });
 
   it('accepts no CPU ratio only when the broker measured no CPU at all', () => {
     const data = result();
-    data.rollouts = { broadcast: { ...rollout('broadcast', 1.1), serverCpu: { raw: 0, product: 0.1 }, serverCpuRatio: null }, list: { ...rollout('list', 1.1), serverCpu: { raw: 0.1, product: 0.1 }, serverCpuRatio: null } };
+    data.rollouts = {
+      broadcast: { ...rollout('broadcast', 1.1), serverCpu: { raw: 0, product: 0.1 }, serverCpuRatio: null },
+      list: { ...rollout('list', 1.1), serverCpu: { raw: 0.1, product: 0.1 }, serverCpuRatio: null },
+    };
     expect(missingFields(data)).toEqual(['rollouts.list.serverCpuRatio']);
   });
 });
 
 describe('serverCpuSeconds', () => {
-  const usage = { api: { cpuSeconds: 2, peakRssBytes: 1 }, database: { cpuSeconds: 1, peakRssBytes: 1 }, postgresql: { cpuSeconds: 3, peakRssBytes: 1 }, broker: { cpuSeconds: 0.5, peakRssBytes: 1 }, bench: { cpuSeconds: 9, peakRssBytes: 1 } };
+  const usage = {
+    api: { cpuSeconds: 2, peakRssBytes: 1 },
+    database: { cpuSeconds: 1, peakRssBytes: 1 },
+    postgresql: { cpuSeconds: 3, peakRssBytes: 1 },
+    broker: { cpuSeconds: 0.5, peakRssBytes: 1 },
+    bench: { cpuSeconds: 9, peakRssBytes: 1 },
+  };
 
   it('counts the broker alone on the raw side and API, database and broker on the product side', () => {
     expect(serverCpuSeconds(usage, 'raw')).toBe(0.5);
@@ -117,7 +145,9 @@ describe('renderMarkdown', () => {
     const data = result();
     data.targets = evaluateTargets(data);
     const markdown = renderMarkdown(data);
-    expect(markdown).toContain('| Status ingest, 1,000 × 10 frames | 2,500 msg/s (4.00 s) | 10,000 msg/s (1.00 s) | - | 0.25 (rate) | - | 0.5 / 0.2 (2.50) | - / - |');
+    expect(markdown).toContain(
+      '| Status ingest, 1,000 × 10 frames | 2,500 msg/s (4.00 s) | 10,000 msg/s (1.00 s) | - | 0.25 (rate) | - | 0.5 / 0.2 (2.50) | - / - |',
+    );
     expect(markdown).toContain(
       '| Rollout (a) all, broadcast, 1 MiB | 2.20 s (delivered 1.80 s) | 2.00 s (delivered 1.50 s) | 1.00 s (delivered 0.90 s) | 1.10 (time) | 2.20 (time) | 2.0 / 0.5 (4.00); bare 0.4 | 3.0 / - / 2.0 | API 200 MB peak, 1.5 CPU s; broker 0.5 CPU s; bench 3.0 CPU s |',
     );
@@ -131,7 +161,14 @@ describe('renderMarkdown', () => {
   it('shows raw numbers alone when the product was not measured', () => {
     const data = result({ list: null });
     const ingest = data.ingest;
-    if (ingest) Object.assign(ingest, { product: null, ratio: null, resources: { raw: {}, product: null }, serverCpu: { raw: 0.2, product: null }, serverCpuRatio: null });
+    if (ingest)
+      Object.assign(ingest, {
+        product: null,
+        ratio: null,
+        resources: { raw: {}, product: null },
+        serverCpu: { raw: 0.2, product: null },
+        serverCpuRatio: null,
+      });
     data.rollouts = {
       broadcast: {
         ...rollout('broadcast', 1),
@@ -151,7 +188,9 @@ describe('renderMarkdown', () => {
   });
 
   it('says when the sizes differ from the targets and when the run stopped early', () => {
-    const markdown = renderMarkdown(result({ params: { ...result().params, gateways: 20, imageBytes: 65536 }, error: 'boom', phaseErrors: ['product ingest: late'] }));
+    const markdown = renderMarkdown(
+      result({ params: { ...result().params, gateways: 20, imageBytes: 65536 }, error: 'boom', phaseErrors: ['product ingest: late'] }),
+    );
     expect(markdown).toContain('**Failed:** product ingest: late');
     expect(markdown).toContain('this run used other sizes');
     expect(markdown).toContain('S=64 KiB');

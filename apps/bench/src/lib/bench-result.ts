@@ -164,16 +164,70 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
   const fleetValue = n >= FLEET_TARGET ? Math.min(result.fleet.connected, result.registered ?? 0, allConfirmed ? n : 0) : null;
   const listAtFleet = result.list && result.list.gateways >= FLEET_TARGET ? result.list.p95Ms : null;
   return [
-    line('Rollout ratio to the raw broker (a) broadcast', '≤ 1.5 (aim 1.2)', broadcast?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
-    line('Rollout ratio to the raw broker (b) list of N', '≤ 1.5 (aim 1.2)', list?.ratio ?? null, (v) => fixed(v), (v) => v <= 1.5),
-    line('Rollout ratio to the bare fan-out (a) broadcast', '≤ 2.0 (aim 1.2)', broadcast?.bareRatio ?? null, (v) => fixed(v), (v) => v <= 2),
-    line('Rollout ratio to the bare fan-out (b) list of N', '≤ 2.0 (aim 1.2)', list?.bareRatio ?? null, (v) => fixed(v), (v) => v <= 2),
-    line('Server CPU ratio (a) broadcast', '≤ 3', broadcast?.serverCpuRatio ?? null, (v) => fixed(v), (v) => v <= 3),
-    line('Server CPU ratio (b) list of N', '≤ 3', list?.serverCpuRatio ?? null, (v) => fixed(v), (v) => v <= 3),
-    line('Ingest ratio', '≥ 0.5', result.ingest?.ratio ?? null, (v) => fixed(v), (v) => v >= 0.5),
-    line(`List p95 at ${FLEET_TARGET.toLocaleString('en-US')} gateways`, '≤ 100 ms', listAtFleet, (v) => `${fixed(v, 1)} ms`, (v) => v <= 100),
+    line(
+      'Rollout ratio to the raw broker (a) broadcast',
+      '≤ 1.5 (aim 1.2)',
+      broadcast?.ratio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 1.5,
+    ),
+    line(
+      'Rollout ratio to the raw broker (b) list of N',
+      '≤ 1.5 (aim 1.2)',
+      list?.ratio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 1.5,
+    ),
+    line(
+      'Rollout ratio to the bare fan-out (a) broadcast',
+      '≤ 2.0 (aim 1.2)',
+      broadcast?.bareRatio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 2,
+    ),
+    line(
+      'Rollout ratio to the bare fan-out (b) list of N',
+      '≤ 2.0 (aim 1.2)',
+      list?.bareRatio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 2,
+    ),
+    line(
+      'Server CPU ratio (a) broadcast',
+      '≤ 3',
+      broadcast?.serverCpuRatio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 3,
+    ),
+    line(
+      'Server CPU ratio (b) list of N',
+      '≤ 3',
+      list?.serverCpuRatio ?? null,
+      (v) => fixed(v),
+      (v) => v <= 3,
+    ),
+    line(
+      'Ingest ratio',
+      '≥ 0.5',
+      result.ingest?.ratio ?? null,
+      (v) => fixed(v),
+      (v) => v >= 0.5,
+    ),
+    line(
+      `List p95 at ${FLEET_TARGET.toLocaleString('en-US')} gateways`,
+      '≤ 100 ms',
+      listAtFleet,
+      (v) => `${fixed(v, 1)} ms`,
+      (v) => v <= 100,
+    ),
     line('API peak RSS during (b)', '< 300 MB', list?.resources.product?.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
-    line(`${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`, `${FLEET_TARGET.toLocaleString('en-US')}`, fleetValue, (v) => v.toLocaleString('en-US'), (v) => v >= FLEET_TARGET),
+    line(
+      `${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`,
+      `${FLEET_TARGET.toLocaleString('en-US')}`,
+      fleetValue,
+      (v) => v.toLocaleString('en-US'),
+      (v) => v >= FLEET_TARGET,
+    ),
   ];
 }
 
@@ -195,7 +249,9 @@ export const REQUIRED_FIELDS = [
 ] as const;
 
 function valueAt(result: BenchResult, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), result);
+  return path
+    .split('.')
+    .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), result);
 }
 
 /**

@@ -1,4 +1,12 @@
-import { parseStatChildTicks, parseStatParent, parseStatTicks, parseStatusMemory, readProcessSample, readProcessTreeCpu, ResourceMonitor } from './process-stats';
+import {
+  parseStatChildTicks,
+  parseStatParent,
+  parseStatTicks,
+  parseStatusMemory,
+  readProcessSample,
+  readProcessTreeCpu,
+  ResourceMonitor,
+} from './process-stats';
 
 describe('parseStatTicks', () => {
   it('adds utime and stime, even with spaces and parentheses in the name', () => {
@@ -10,7 +18,7 @@ describe('parseStatTicks', () => {
     expect(() => parseStatTicks('garbage')).toThrow(/unexpected/);
   });
 
-  it('reads the waited-for children\'s ticks and the parent pid', () => {
+  it("reads the waited-for children's ticks and the parent pid", () => {
     const stat = '1234 (postgres) S 77 1234 1234 0 -1 4194304 100 0 0 0 250 75 40 2 20 0 11 0 123 456 789';
     expect(parseStatChildTicks(stat)).toBe(42);
     expect(parseStatParent(stat)).toBe(77);

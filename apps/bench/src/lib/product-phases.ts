@@ -128,7 +128,14 @@ export interface StagedRolloutMeasure {
 }
 
 /** POST /api/rollouts in `phases` equal phases to the fleet; done when the rollout is finished. */
-export async function measureStagedRollout(fleet: BenchFleet, api: ApiClient, phases: number, version: string, image: Buffer, timeoutMs: number): Promise<StagedRolloutMeasure> {
+export async function measureStagedRollout(
+  fleet: BenchFleet,
+  api: ApiClient,
+  phases: number,
+  version: string,
+  image: Buffer,
+  timeoutMs: number,
+): Promise<StagedRolloutMeasure> {
   const { delivered } = fleet.expectImage(version, image);
   const [ticksBefore, tickSecondsBefore, cpuBefore] = await Promise.all([
     api.metric('um_rollout_tick_seconds_count'),
@@ -147,7 +154,8 @@ export async function measureStagedRollout(fleet: BenchFleet, api: ApiClient, ph
     async () => {
       // A poll that fails (a keep-alive socket closed under it) is tried again; a dead API stalls the phase.
       current = await api.getRollout(rollout.id).catch(() => current);
-      if (['aborted', 'cancelled', 'waiting-approval'].includes(current.state)) throw new Error(`staged rollout ${rollout.id} is ${current.state}: ${current.stateReason ?? ''}`);
+      if (['aborted', 'cancelled', 'waiting-approval'].includes(current.state))
+        throw new Error(`staged rollout ${rollout.id} is ${current.state}: ${current.stateReason ?? ''}`);
       return current.state === 'finished';
     },
     {

@@ -81,7 +81,12 @@ export async function measureRawRollout(
   cloud.send({ type: 'prepareRollout', imageFile, version, topics: upgradeTopics(mode, fleet.ids), expectedReplies: fleet.size });
   await cloud.next('ready', timeoutMs, `raw rollout (${mode}): prepare`);
   const { delivered } = fleet.expectImage(version, image);
-  const { started, done } = await timedGo(cloud, `raw rollout (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`);
+  const { started, done } = await timedGo(
+    cloud,
+    `raw rollout (${mode})`,
+    timeoutMs,
+    () => `${delivered.value} delivered, ${cloud.progress} replies of ${fleet.size}`,
+  );
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
   return { seconds: (done - started) / 1000, deliveredSeconds: (lastReceipt - started) / 1000 };
 }
@@ -103,6 +108,11 @@ export async function measureBareRollout(
   cloud.send({ type: 'prepareBare', payloadFile, topics: upgradeTopics(mode, bare.ids), expectedReplies: bare.size });
   await cloud.next('ready', timeoutMs, `bare fan-out (${mode}): prepare`);
   const { delivered, lastReceiptAt } = bare.expect(image.byteLength);
-  const { started, done } = await timedGo(cloud, `bare fan-out (${mode})`, timeoutMs, () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`);
+  const { started, done } = await timedGo(
+    cloud,
+    `bare fan-out (${mode})`,
+    timeoutMs,
+    () => `${delivered.value} delivered, ${cloud.progress} replies of ${bare.size}`,
+  );
   return { seconds: (done - started) / 1000, deliveredSeconds: ((lastReceiptAt() ?? done) - started) / 1000 };
 }

@@ -156,7 +156,9 @@ class BenchRun {
   ) {
     this.result = emptyResult(options, argv, this.env);
     if (options.imageBytesReduced) {
-      this.result.notes.push(`S reduced to ${options.imageBytes} bytes so that N × S stays within 1 GiB (one process simulates every gateway); give --image-bytes to choose.`);
+      this.result.notes.push(
+        `S reduced to ${options.imageBytes} bytes so that N × S stays within 1 GiB (one process simulates every gateway); give --image-bytes to choose.`,
+      );
     }
     this.timeouts = phaseTimeouts(options);
     this.workDir = mkdtempSync(join(tmpdir(), `upgrade-manager-bench-${this.runId}-`));
@@ -185,7 +187,9 @@ class BenchRun {
       for (const mode of MODES) {
         const publisher = cloud;
         // The bare subscribers count bytes only: the image is any S bytes.
-        const measured = await monitored(pids, () => measureBareRollout(bare, publisher, mode, this.imageFor(`bare-${mode}`), this.workDir, this.timeouts.rolloutMs));
+        const measured = await monitored(pids, () =>
+          measureBareRollout(bare, publisher, mode, this.imageFor(`bare-${mode}`), this.workDir, this.timeouts.rolloutMs),
+        );
         this.bareRollouts.set(mode, measured);
         this.log(`bare fan-out (${mode}): ${measured.value.seconds.toFixed(2)} s`);
       }
@@ -310,7 +314,9 @@ class BenchRun {
         rollout.serverCpu.product = serverCpuSeconds(resources, 'product');
         rollout.serverCpuRatio = ratioOf(rollout.serverCpu.product, rollout.serverCpu.raw);
         const bareRatio = rollout.bareRatio === null ? '' : `, to bare ${rollout.bareRatio.toFixed(2)}`;
-        this.log(`product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'})`);
+        this.log(
+          `product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'})`,
+        );
       });
     }
 
@@ -319,9 +325,13 @@ class BenchRun {
       await this.phase('staged rollout', async () => {
         const version = STAGED_ROLLOUT_VERSION;
         await client.uploadVersion(version, this.imageFor(version));
-        const { value, resources } = await monitored(pids, () => measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs));
+        const { value, resources } = await monitored(pids, () =>
+          measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs),
+        );
         result.stagedRollout = { targets: fleet.size, phases, imageBytes: options.imageBytes, ...value, resources };
-        this.log(`staged rollout (${phases} phases): ${value.seconds.toFixed(2)} s, controller ${value.ticks} ticks, ≤ ${value.tickCpuSeconds.toFixed(2)} CPU s`);
+        this.log(
+          `staged rollout (${phases} phases): ${value.seconds.toFixed(2)} s, controller ${value.ticks} ticks, ≤ ${value.tickCpuSeconds.toFixed(2)} CPU s`,
+        );
       });
     }
   }

@@ -9,7 +9,16 @@ export const NARROW = { width: 390, height: 844 };
 
 // Debian's chromium (CI installs it too); Playwright's own browser downloads are not available here.
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /** Chromium with a fresh temporary profile (Playwright creates and removes it). */
 export function launchBrowser(): Promise<Browser> {

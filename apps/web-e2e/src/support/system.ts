@@ -50,7 +50,8 @@ function runCli(env: NodeJS.ProcessEnv, args: string[]): string {
 async function waitForHealth(baseUrl: string, api: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (api.exitCode !== null) throw new Error(`The API exited with ${api.exitCode} during start-up; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    if (api.exitCode !== null)
+      throw new Error(`The API exited with ${api.exitCode} during start-up; see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
     const healthy = await fetch(`${baseUrl}/api/health`)
       .then((response) => response.ok)
       .catch(() => false);

@@ -6,7 +6,6 @@ import { FakeEventSource } from '../testing/fake-event-source';
 import { mockApi, reply } from '../testing/mock-api';
 import { renderApp, testUsers } from '../testing/render-app';
 
-
 describe('app shell: login, roles, live stream', () => {
   it('sends a visitor without a session to the login page and back to the page asked for', async () => {
     const api = mockApi({

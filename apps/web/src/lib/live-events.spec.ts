@@ -27,6 +27,10 @@ describe('live events', () => {
   it('ignores messages that are not live events', () => {
     expect(parseLiveMessage('not json')).toBeNull();
     expect(parseLiveMessage('{"data":{}}')).toBeNull();
-    expect(parseLiveMessage('{"type":"version.added","companyId":null,"data":{"version":"1.2"}}')).toEqual({ type: 'version.added', companyId: null, data: { version: '1.2' } });
+    expect(parseLiveMessage('{"type":"version.added","companyId":null,"data":{"version":"1.2"}}')).toEqual({
+      type: 'version.added',
+      companyId: null,
+      data: { version: '1.2' },
+    });
   });
 });

@@ -23,7 +23,16 @@ export function gateway(overrides: Partial<GatewayDto> & Pick<GatewayDto, 'gatew
 }
 
 export function version(overrides: Partial<VersionDto> & Pick<VersionDto, 'version'>): VersionDto {
-  return { size: 2048, sha256: 'ab'.repeat(32), crc32: 'cbf43926', createdAt: AT, createdBy: { userId: 'u-super', email: 'super@example.com' }, source: 'upload', latest: false, ...overrides };
+  return {
+    size: 2048,
+    sha256: 'ab'.repeat(32),
+    crc32: 'cbf43926',
+    createdAt: AT,
+    createdBy: { userId: 'u-super', email: 'super@example.com' },
+    source: 'upload',
+    latest: false,
+    ...overrides,
+  };
 }
 
 export function event(overrides: Partial<EventDto> & Pick<EventDto, 'id' | 'type'>): EventDto {

@@ -84,7 +84,11 @@ export class DeploymentTargetDto {
   @ApiProperty() gatewayId!: string;
   @ApiProperty() companyId!: string;
   @ApiProperty({ enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
-  @ApiProperty({ type: String, nullable: true, description: 'Why a target failed: reported-version, timeout, superseded, publish-failed, install-failed or rejected (protocol v2).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why a target failed: reported-version, timeout, superseded, publish-failed, install-failed or rejected (protocol v2).',
+  })
   reason!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Version a failed target reported instead.' })
   reportedVersion!: string | null;

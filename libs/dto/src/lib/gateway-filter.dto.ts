@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { IsTagList, TagListDto } from './gateways.dto';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
@@ -26,9 +15,7 @@ export const ID_PATTERN = new RegExp(`^(?!(?:[^*]*\\*){${ID_PATTERN_MAX_WILDCARD
  * expression source. Only the two wildcards are special, so a user never runs a regex of their own.
  */
 export function globToRegexSource(glob: string): string {
-  const body = [...glob]
-    .map((character) => (character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')))
-    .join('');
+  const body = [...glob].map((character) => (character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))).join('');
   return `^${body}$`;
 }
 

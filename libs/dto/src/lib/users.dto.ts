@@ -53,7 +53,7 @@ export class CreateUserDto {
   @IsIn(ROLES)
   role!: Role;
 
-  @ApiPropertyOptional({ description: "Defaults to the creator's company (\"1\" for a super user).", example: '2' })
+  @ApiPropertyOptional({ description: 'Defaults to the creator\'s company ("1" for a super user).', example: '2' })
   @IsOptional()
   @Matches(COMPANY_ID_PATTERN)
   companyId?: string;

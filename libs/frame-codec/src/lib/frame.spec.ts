@@ -2,17 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 as crc32Reference } from 'crc';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  CRC_OFFSET,
-  HEADER_LENGTH,
-  LENGTH_OFFSET,
-  TIMESTAMP_OFFSET,
-  decodeFrame,
-  encodeFrame,
-  encodeFrameHeader,
-  frameParts,
-  payloadCrc32,
-} from './frame';
+import { CRC_OFFSET, HEADER_LENGTH, LENGTH_OFFSET, TIMESTAMP_OFFSET, decodeFrame, encodeFrame, encodeFrameHeader, frameParts, payloadCrc32 } from './frame';
 import { FrameDecodeError, FrameDecodeErrorReason } from './frame-decode.error';
 
 interface FrameVector {
@@ -114,9 +104,7 @@ describe('encodeFrame', () => {
 
 describe('encodeFrameHeader and frameParts', () => {
   it('writes three big-endian int32 fields', () => {
-    expect(encodeFrameHeader({ timestampSeconds: TS, payloadLength: 1, crc: -378745019 }).toString('hex')).toBe(
-      '6927673000000001e96ccf45',
-    );
+    expect(encodeFrameHeader({ timestampSeconds: TS, payloadLength: 1, crc: -378745019 }).toString('hex')).toBe('6927673000000001e96ccf45');
   });
 
   it.each([

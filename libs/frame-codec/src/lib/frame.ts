@@ -70,10 +70,7 @@ export function encodeFrameHeader(header: FrameHeader): Buffer {
  * Header and payload as two buffers, so a large image can be sent (e.g. to many gateways) without
  * copying it into each frame. The payload buffer shares memory with the argument when it is binary.
  */
-export function frameParts(
-  payload: FramePayload,
-  timestampSeconds: number = Math.floor(Date.now() / 1000),
-): [header: Buffer, payload: Buffer] {
+export function frameParts(payload: FramePayload, timestampSeconds: number = Math.floor(Date.now() / 1000)): [header: Buffer, payload: Buffer] {
   const body = asBuffer(payload);
   const header = encodeFrameHeader({ timestampSeconds, payloadLength: body.byteLength, crc: payloadCrc32(body) });
   return [header, body];
@@ -123,12 +120,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const payload = view.subarray(HEADER_LENGTH);
   const actualCrc = payloadCrc32(payload);
   if (actualCrc !== crc) {
-    throw new FrameDecodeError(
-      FrameDecodeErrorReason.CrcMismatch,
-      crc,
-      actualCrc,
-      `CRC field is ${crc}, payload CRC is ${actualCrc}`,
-    );
+    throw new FrameDecodeError(FrameDecodeErrorReason.CrcMismatch, crc, actualCrc, `CRC field is ${crc}, payload CRC is ${actualCrc}`);
   }
   return { timestampSeconds, payload };
 }

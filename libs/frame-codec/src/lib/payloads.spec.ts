@@ -47,16 +47,40 @@ describe('parseStatusPayload', () => {
 
   it.each([
     ['strings', '{"companyId": "2", "version": "1.0", "timestamp": 1764190000123}', { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 }],
-    ['numbers, with the float literal kept', '{"companyId": 2, "version": 1.0, "timestamp": 1764190000123}', { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 }],
+    [
+      'numbers, with the float literal kept',
+      '{"companyId": 2, "version": 1.0, "timestamp": 1764190000123}',
+      { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 },
+    ],
     ['an integer version number', '{"companyId": 3, "version": 2}', { companyId: '3', version: '2', lastUpgradeAt: null }],
     ['a multi-digit float', '{"companyId":"2","version":1.10}', { companyId: '2', version: '1.10', lastUpgradeAt: null }],
     ['a null timestamp', '{"companyId":"2","version":"1.0","timestamp":null}', { companyId: '2', version: '1.0', lastUpgradeAt: null }],
-    ['a digit-string timestamp', '{"companyId":"2","version":"1.0","timestamp":"1764190000123"}', { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 }],
-    ['a fractional timestamp', '{"companyId":"2","version":"1.0","timestamp":1764190000123.7}', { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 }],
+    [
+      'a digit-string timestamp',
+      '{"companyId":"2","version":"1.0","timestamp":"1764190000123"}',
+      { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 },
+    ],
+    [
+      'a fractional timestamp',
+      '{"companyId":"2","version":"1.0","timestamp":1764190000123.7}',
+      { companyId: '2', version: '1.0', lastUpgradeAt: 1764190000123 },
+    ],
     ['unknown fields', '{"companyId":"acme","version":"0.5","extra":{"version":9.9},"list":[1.5]}', { companyId: 'acme', version: '0.5', lastUpgradeAt: null }],
-    ['a nested "version" before the real one', '{"meta":{"version":7.0},"companyId":"2","version":1.0}', { companyId: '2', version: '1.0', lastUpgradeAt: null }],
-    ['"version" text inside a string value', '{"note":"\\"version\\":9.0","companyId":"2","version":1.0}', { companyId: '2', version: '1.0', lastUpgradeAt: null }],
-    ['a duplicate key (the last wins, as in JSON.parse)', '{"companyId":"2","version":1.0,"version":2.50}', { companyId: '2', version: '2.50', lastUpgradeAt: null }],
+    [
+      'a nested "version" before the real one',
+      '{"meta":{"version":7.0},"companyId":"2","version":1.0}',
+      { companyId: '2', version: '1.0', lastUpgradeAt: null },
+    ],
+    [
+      '"version" text inside a string value',
+      '{"note":"\\"version\\":9.0","companyId":"2","version":1.0}',
+      { companyId: '2', version: '1.0', lastUpgradeAt: null },
+    ],
+    [
+      'a duplicate key (the last wins, as in JSON.parse)',
+      '{"companyId":"2","version":1.0,"version":2.50}',
+      { companyId: '2', version: '2.50', lastUpgradeAt: null },
+    ],
     ['whitespace and a byte-order mark', '\ufeff \n{ "companyId" : "2" ,\t"version" : 1.0 }\n', { companyId: '2', version: '1.0', lastUpgradeAt: null }],
     ['an escaped key', '{"companyId":"2","vers\\u0069on":3.0}', { companyId: '2', version: '3.0', lastUpgradeAt: null }],
   ])('accepts %s', (_label, text, expected) => {
@@ -193,9 +217,7 @@ describe('payload builders', () => {
 
   it('omit a missing status timestamp', () => {
     expect(statusPayload({ companyId: '2', version: '0.5' }).toString()).toBe('{"companyId":"2","version":"0.5"}');
-    expect(statusPayload({ companyId: '2', version: '0.5', timestamp: null }).toString()).toBe(
-      '{"companyId":"2","version":"0.5"}',
-    );
+    expect(statusPayload({ companyId: '2', version: '0.5', timestamp: null }).toString()).toBe('{"companyId":"2","version":"0.5"}');
   });
 
   it('round-trip through the parsers', () => {
@@ -225,7 +247,12 @@ describe('payload builders', () => {
 
 describe('the protocol field of Status (v2 capability)', () => {
   it('is read when present and absent for v1 gateways', () => {
-    expect(parseStatusPayload(Buffer.from('{"companyId":"2","version":"1.0","protocol":2}'))).toEqual({ companyId: '2', version: '1.0', lastUpgradeAt: null, protocol: 2 });
+    expect(parseStatusPayload(Buffer.from('{"companyId":"2","version":"1.0","protocol":2}'))).toEqual({
+      companyId: '2',
+      version: '1.0',
+      lastUpgradeAt: null,
+      protocol: 2,
+    });
     expect(parseStatusPayload(Buffer.from('{"companyId":"2","version":"1.0","protocol":null}'))).not.toHaveProperty('protocol');
   });
 

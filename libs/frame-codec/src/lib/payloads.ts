@@ -52,10 +52,7 @@ const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
 function readJsonObject(payload: Uint8Array): JsonObject {
   if (payload.byteLength > MAX_JSON_PAYLOAD_LENGTH) {
-    throw new PayloadError(
-      PayloadErrorCode.TooLarge,
-      `payload has ${payload.byteLength} bytes, more than ${MAX_JSON_PAYLOAD_LENGTH}`,
-    );
+    throw new PayloadError(PayloadErrorCode.TooLarge, `payload has ${payload.byteLength} bytes, more than ${MAX_JSON_PAYLOAD_LENGTH}`);
   }
   let text: string;
   try {

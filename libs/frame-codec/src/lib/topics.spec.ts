@@ -16,12 +16,7 @@ import {
 describe('message types', () => {
   it('are the eight of the protocol', () => {
     expect(TO_GATEWAY_MESSAGE_TYPES).toEqual(['UPGRADE', 'LATEST_VERSION', 'AVAILABLE_VERSIONS', 'DOWNLOAD_UPGRADE']);
-    expect(TO_CLOUD_MESSAGE_TYPES).toEqual([
-      'STATUS',
-      'REQUEST_LATEST_VERSION',
-      'REQUEST_AVAILABLE_VERSIONS',
-      'REQUEST_UPGRADE',
-    ]);
+    expect(TO_CLOUD_MESSAGE_TYPES).toEqual(['STATUS', 'REQUEST_LATEST_VERSION', 'REQUEST_AVAILABLE_VERSIONS', 'REQUEST_UPGRADE']);
   });
 });
 
@@ -40,13 +35,10 @@ describe('topic builders', () => {
     expect(built).toBe(expected);
   });
 
-  it.each(['', 'a/b', 'gw+', 'gw#', 'a\u0000b', 'x'.repeat(MAX_GATEWAY_ID_LENGTH + 1)])(
-    'refuses gatewayId %p',
-    (gatewayId) => {
-      expect(() => toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId)).toThrow(RangeError);
-      expect(() => toCloudTopic(ToCloudMessageType.Status, gatewayId)).toThrow(RangeError);
-    },
-  );
+  it.each(['', 'a/b', 'gw+', 'gw#', 'a\u0000b', 'x'.repeat(MAX_GATEWAY_ID_LENGTH + 1)])('refuses gatewayId %p', (gatewayId) => {
+    expect(() => toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId)).toThrow(RangeError);
+    expect(() => toCloudTopic(ToCloudMessageType.Status, gatewayId)).toThrow(RangeError);
+  });
 
   it('builds what parseTopic reads back, for every type', () => {
     for (const type of TO_GATEWAY_MESSAGE_TYPES) {

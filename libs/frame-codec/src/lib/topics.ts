@@ -36,8 +36,7 @@ export const TOCLOUD_ALL_SUBSCRIPTION = `${TOCLOUD_PREFIX}/+/+`;
 export const MAX_GATEWAY_ID_LENGTH = 256;
 
 export type ParsedTopic =
-  | { direction: 'toCloud'; type: ToCloudMessageType; gatewayId: string }
-  | { direction: 'toGateway'; type: ToGatewayMessageType; gatewayId: string | null };
+  { direction: 'toCloud'; type: ToCloudMessageType; gatewayId: string } | { direction: 'toGateway'; type: ToGatewayMessageType; gatewayId: string | null };
 
 const toGatewayTypes: ReadonlySet<string> = new Set(TO_GATEWAY_MESSAGE_TYPES);
 const toCloudTypes: ReadonlySet<string> = new Set(TO_CLOUD_MESSAGE_TYPES);

@@ -39,7 +39,7 @@ export function compareVersions(a: string, b: string): number {
 
 function compareDeterministic(a: string, b: string): number {
   // Break numeric ties ("1" vs "1.0") by text so the order never depends on the input order.
-  return compareVersions(a, b) || (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0);
+  return compareVersions(a, b) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** A new array, oldest first. Throws RangeError on an invalid version. */

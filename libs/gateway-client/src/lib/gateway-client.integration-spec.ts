@@ -143,9 +143,7 @@ describe('GatewayClient against the real broker', () => {
     const result = await fleet.start();
     expect(result).toEqual({ connected: 30, failed: [] });
     await Promise.all(
-      fleet.clients.map((client) =>
-        cloud.publishAsync(`TOGATEWAY/LATEST_VERSION/${client.gatewayId}`, encodeFrame(latestVersionPayload('4.2')), { qos: 1 }),
-      ),
+      fleet.clients.map((client) => cloud.publishAsync(`TOGATEWAY/LATEST_VERSION/${client.gatewayId}`, encodeFrame(latestVersionPayload('4.2')), { qos: 1 })),
     );
     expect(await Promise.all(received)).toHaveLength(30);
     await fleet.close();

@@ -145,7 +145,10 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   async sendStatus(status: StatusInput): Promise<void> {
     const companyId = status.companyId ?? this.options.companyId;
     if (companyId === undefined) throw new Error(`gateway ${this.gatewayId}: sendStatus needs a companyId`);
-    await this.publishFrame(ToCloudMessageType.Status, statusPayload({ companyId, version: status.version, timestamp: status.timestamp, protocol: status.protocol }));
+    await this.publishFrame(
+      ToCloudMessageType.Status,
+      statusPayload({ companyId, version: status.version, timestamp: status.timestamp, protocol: status.protocol }),
+    );
   }
 
   async requestLatestVersion(): Promise<void> {
@@ -210,8 +213,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     predicate: (message: GatewayMessageOf<T>) => boolean = () => true,
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<GatewayMessageOf<T>> {
-    const matches = (message: GatewayMessage): message is GatewayMessageOf<T> =>
-      message.type === type && predicate(message as GatewayMessageOf<T>);
+    const matches = (message: GatewayMessage): message is GatewayMessageOf<T> => message.type === type && predicate(message as GatewayMessageOf<T>);
     return this.waitForEvent('message', matches, timeoutMs, type);
   }
 

@@ -39,7 +39,10 @@ describe('decodeGatewayMessage', () => {
   });
 
   it('reports a truncated frame and a length mismatch as invalid frames', () => {
-    expect(decodeGatewayMessage('TOGATEWAY/UPGRADE', Buffer.from([1, 2, 3]))).toMatchObject({ ok: false, invalid: { reason: FrameDecodeErrorReason.TooShort } });
+    expect(decodeGatewayMessage('TOGATEWAY/UPGRADE', Buffer.from([1, 2, 3]))).toMatchObject({
+      ok: false,
+      invalid: { reason: FrameDecodeErrorReason.TooShort },
+    });
     const frame = encodeFrame('abc');
     expect(decodeGatewayMessage('TOGATEWAY/UPGRADE', frame.subarray(0, frame.length - 1))).toMatchObject({
       ok: false,

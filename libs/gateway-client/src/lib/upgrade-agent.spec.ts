@@ -105,7 +105,17 @@ describe('UpgradeAgent', () => {
   });
 
   function agentFor(cloud: FakeCloud, installer: Installer, extra: Partial<UpgradeAgentOptions> = {}): UpgradeAgent {
-    const agent = new UpgradeAgent({ gatewayId: GW, stateDir: join(dir, 'state'), trustedKeys, transport: cloud, installer, idleMs: 50, tickMs: 10, requestTimeoutMs: 200, ...extra });
+    const agent = new UpgradeAgent({
+      gatewayId: GW,
+      stateDir: join(dir, 'state'),
+      trustedKeys,
+      transport: cloud,
+      installer,
+      idleMs: 50,
+      tickMs: 10,
+      requestTimeoutMs: 200,
+      ...extra,
+    });
     cloud.agent = agent;
     agents.push(agent);
     return agent;

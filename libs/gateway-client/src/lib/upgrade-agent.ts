@@ -217,7 +217,19 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     let bytes = 0;
     for (let i = 0; i < offer.chunkCount; i++) if (bitmap.has(i)) bytes += this.chunkLength(offer, i);
     const now = Date.now();
-    const download: Download = { offer, bitmap, file, bytes, inflight: new Map(), writing: new Set(), lastSharedAt: now, lastReportAt: now, lastSaveAt: now, writes: Promise.resolve(), finishing: false };
+    const download: Download = {
+      offer,
+      bitmap,
+      file,
+      bytes,
+      inflight: new Map(),
+      writing: new Set(),
+      lastSharedAt: now,
+      lastReportAt: now,
+      lastSaveAt: now,
+      writes: Promise.resolve(),
+      finishing: false,
+    };
     this.download = download;
     await this.save(download);
     if (offer.shared) await this.options.transport.subscribe([sharedChunkTopic(offer.sha256)]);

@@ -66,7 +66,10 @@ export function decodeChunkRequest(payload: Uint8Array): ChunkRequest {
   if (bytes.byteLength > expected) fail(ProtocolV2ErrorReason.TrailingBytes, `${rangeCount} ranges need ${expected} bytes, got ${bytes.byteLength}`);
   const ranges: ChunkRange[] = [];
   for (let i = 0; i < rangeCount; i++) {
-    ranges.push({ first: bytes.readUInt32BE(REQUEST_RANGES_OFFSET + i * RANGE_LENGTH), count: bytes.readUInt32BE(REQUEST_RANGES_OFFSET + i * RANGE_LENGTH + 4) });
+    ranges.push({
+      first: bytes.readUInt32BE(REQUEST_RANGES_OFFSET + i * RANGE_LENGTH),
+      count: bytes.readUInt32BE(REQUEST_RANGES_OFFSET + i * RANGE_LENGTH + 4),
+    });
   }
   checkRanges(ranges);
   return { sha256: bytes.toString('hex', REQUEST_SHA256_OFFSET, REQUEST_SHA256_OFFSET + SHA256_BYTES), ranges };

@@ -38,7 +38,10 @@ export function encodeChunk(chunk: Chunk): Buffer {
 export function decodeChunk(payload: Uint8Array): Chunk {
   const bytes = asBuffer(payload);
   if (bytes.byteLength <= CHUNK_HEADER_LENGTH) {
-    throw new ProtocolV2Error(ProtocolV2ErrorReason.TooShort, `chunk has ${bytes.byteLength} bytes; a header of ${CHUNK_HEADER_LENGTH} and at least one data byte are needed`);
+    throw new ProtocolV2Error(
+      ProtocolV2ErrorReason.TooShort,
+      `chunk has ${bytes.byteLength} bytes; a header of ${CHUNK_HEADER_LENGTH} and at least one data byte are needed`,
+    );
   }
   if (bytes.byteLength > CHUNK_HEADER_LENGTH + MAX_CHUNK_SIZE) {
     throw new ProtocolV2Error(ProtocolV2ErrorReason.TooLarge, `chunk has ${bytes.byteLength - CHUNK_HEADER_LENGTH} data bytes, more than ${MAX_CHUNK_SIZE}`);

@@ -72,7 +72,9 @@ describe('manifest and signature', () => {
   it('derives the key id and the trusted-keys line', () => {
     expect(keyIdOf(publicKey)).toBe(vectors.testKey.keyId);
     expect(trustedKeyLine(privateKey)).toBe(vectors.testKey.trustedKeysLine);
-    const keys = parseTrustedKeys(`# rotation\n${vectors.testKey.trustedKeysLine}\n\nold-key ${vectors.testKey.publicKeyBase64}\n${vectors.testKey.publicKeyBase64}`);
+    const keys = parseTrustedKeys(
+      `# rotation\n${vectors.testKey.trustedKeysLine}\n\nold-key ${vectors.testKey.publicKeyBase64}\n${vectors.testKey.publicKeyBase64}`,
+    );
     expect([...keys.keys()]).toEqual([vectors.testKey.keyId, 'old-key']);
   });
 

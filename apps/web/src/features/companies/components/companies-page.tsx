@@ -29,7 +29,10 @@ function CompanyFormModal({ company, onClose }: { company?: CompanyDto; onClose:
       setErrors(found);
       if (hasErrors(found)) return;
       if (Object.keys(changes).length === 0) return onClose();
-      update.mutate({ companyId: company.companyId, changes }, { onSuccess: () => (notifications.show({ color: 'teal', message: `Company ${company.companyId} saved.` }), onClose()) });
+      update.mutate(
+        { companyId: company.companyId, changes },
+        { onSuccess: () => (notifications.show({ color: 'teal', message: `Company ${company.companyId} saved.` }), onClose()) },
+      );
       return;
     }
     const input: CreateCompanyDto = { companyId: companyId.trim(), name };
@@ -37,7 +40,9 @@ function CompanyFormModal({ company, onClose }: { company?: CompanyDto; onClose:
     if (found.companyId) found.companyId = 'Use 1 to 64 letters, digits, “-” or “_” — the id its gateways send in their Status.';
     setErrors(found);
     if (hasErrors(found)) return;
-    create.mutate(input, { onSuccess: (saved) => (notifications.show({ color: 'teal', message: `Company ${saved.name} (${saved.companyId}) created.` }), onClose()) });
+    create.mutate(input, {
+      onSuccess: (saved) => (notifications.show({ color: 'teal', message: `Company ${saved.name} (${saved.companyId}) created.` }), onClose()),
+    });
   };
 
   return (

@@ -8,10 +8,25 @@ describe('DashboardPage', () => {
   it('shows totals, the version distribution, pending upgrades and recent events', async () => {
     const api = mockApi({
       'GET /api/auth/me': authenticated,
-      'GET /api/gateways/summary': () => ({ total: 12, online: 9, offline: 3, pendingUpgrades: 2, versions: [{ version: '1.1', count: 4 }, { version: '0.5', count: 8 }] }),
+      'GET /api/gateways/summary': () => ({
+        total: 12,
+        online: 9,
+        offline: 3,
+        pendingUpgrades: 2,
+        versions: [
+          { version: '1.1', count: 4 },
+          { version: '0.5', count: 8 },
+        ],
+      }),
       'GET /api/versions': () => list([version({ version: '1.1', latest: true }), version({ version: '0.5' })]),
       'GET /api/gateways': () =>
-        list([gateway({ gatewayId: 'gw-1', upgrade: { version: '1.1', status: 'pending', deploymentId: 'd1' } }), gateway({ gatewayId: 'gw-2', upgrade: { version: '1.1', status: 'pending', deploymentId: 'd1' } })], 2),
+        list(
+          [
+            gateway({ gatewayId: 'gw-1', upgrade: { version: '1.1', status: 'pending', deploymentId: 'd1' } }),
+            gateway({ gatewayId: 'gw-2', upgrade: { version: '1.1', status: 'pending', deploymentId: 'd1' } }),
+          ],
+          2,
+        ),
       'GET /api/events': () => list([event({ id: 'e1', type: 'software.deployed', gatewayId: 'gw-1', details: { version: '1.1' } })]),
     });
     renderApp('/', { loggedInAs: 'admin' });

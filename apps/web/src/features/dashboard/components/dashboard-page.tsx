@@ -114,8 +114,8 @@ export function DashboardPage() {
           {summary.data.total === 0 ? (
             <Card withBorder>
               <EmptyState title="No gateways yet">
-                Gateways appear here as soon as they send their first Status message to the broker. To try it, start a simulated
-                gateway with <code>gateway-sim &lt;gatewayId&gt; &lt;companyId&gt;</code>.
+                Gateways appear here as soon as they send their first Status message to the broker. To try it, start a simulated gateway with{' '}
+                <code>gateway-sim &lt;gatewayId&gt; &lt;companyId&gt;</code>.
               </EmptyState>
             </Card>
           ) : (

@@ -49,7 +49,8 @@ export function DeploymentProgress({ id }: { id: string }) {
       <Stack gap="sm">
         <Group justify="space-between">
           <Text fw={600}>
-            Version {version} to {formatNumber(counts.total)} gateways of {companyIds.length === 1 ? `company ${companyIds[0]}` : `${companyIds.length} companies`}
+            Version {version} to {formatNumber(counts.total)} gateways of{' '}
+            {companyIds.length === 1 ? `company ${companyIds[0]}` : `${companyIds.length} companies`}
           </Text>
           <Group gap="xs">
             <Text size="xs" c="dimmed">

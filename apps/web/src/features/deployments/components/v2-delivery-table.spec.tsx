@@ -7,7 +7,16 @@ import { V2DeliveryTable } from './v2-delivery-table';
 const MiB = 1024 * 1024;
 
 function target(gatewayId: string, delivery?: DeploymentTargetDto['delivery']): DeploymentTargetDto {
-  return { gatewayId, companyId: '2', status: 'pending', reason: null, reportedVersion: null, deadline: '2026-01-01T12:10:00.000Z', updatedAt: '2026-01-01T12:00:00.000Z', delivery };
+  return {
+    gatewayId,
+    companyId: '2',
+    status: 'pending',
+    reason: null,
+    reportedVersion: null,
+    deadline: '2026-01-01T12:10:00.000Z',
+    updatedAt: '2026-01-01T12:00:00.000Z',
+    delivery,
+  };
 }
 
 function renderTable(targets: DeploymentTargetDto[]) {

@@ -47,7 +47,8 @@ export function V2DeliveryTable({ targets }: { targets: DeploymentTargetDto[] })
         ))}
       </Table.Tbody>
       <Table.Caption>
-        {v2.length - unfinished.length} of {v2.length} protocol-v2 targets installed{unfinished.length > SHOWN ? `; ${unfinished.length - SHOWN} more on their way` : ''}
+        {v2.length - unfinished.length} of {v2.length} protocol-v2 targets installed
+        {unfinished.length > SHOWN ? `; ${unfinished.length - SHOWN} more on their way` : ''}
       </Table.Caption>
     </Table>
   );

@@ -35,7 +35,8 @@ export const EVENT_COLORS: Partial<Record<EventType, string>> = {
 
 function describeValue(value: unknown): string {
   if (value === null || value === undefined) return '—';
-  if (Array.isArray(value)) return value.length > 5 ? `${value.slice(0, 5).map(describeValue).join(', ')} … (${value.length})` : value.map(describeValue).join(', ');
+  if (Array.isArray(value))
+    return value.length > 5 ? `${value.slice(0, 5).map(describeValue).join(', ')} … (${value.length})` : value.map(describeValue).join(', ');
   // Changes are shown by field name; the values can be long.
   if (typeof value === 'object') return Object.keys(value).join(', ');
   return String(value);

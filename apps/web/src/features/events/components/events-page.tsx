@@ -96,7 +96,10 @@ export function EventsPage() {
               placeholder="All"
               clearable
               searchable
-              data={(companies.data?.items ?? []).map((company) => ({ value: company.companyId, label: companyLabel(companies.data?.items, company.companyId) }))}
+              data={(companies.data?.items ?? []).map((company) => ({
+                value: company.companyId,
+                label: companyLabel(companies.data?.items, company.companyId),
+              }))}
               value={query.companyId ?? null}
               onChange={(value) => setFilter('companyId', value)}
             />

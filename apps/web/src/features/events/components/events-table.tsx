@@ -28,7 +28,15 @@ export function EventsTable({ events, showCompany = false }: { events: EventDto[
                   {EVENT_LABELS[event.type] ?? event.type}
                 </Badge>
               </Table.Td>
-              <Table.Td>{event.actor ? event.actor.email : <Text span c="dimmed">system</Text>}</Table.Td>
+              <Table.Td>
+                {event.actor ? (
+                  event.actor.email
+                ) : (
+                  <Text span c="dimmed">
+                    system
+                  </Text>
+                )}
+              </Table.Td>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 {event.gatewayId ? (
                   <Anchor component={Link} to={paths.gateway.getHref(event.gatewayId)}>

@@ -1,8 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client';
 
-export const getGateway = (gatewayId: string, signal?: AbortSignal) =>
-  apiRequest('get', '/api/gateways/{gatewayId}', { path: { gatewayId }, signal });
+export const getGateway = (gatewayId: string, signal?: AbortSignal) => apiRequest('get', '/api/gateways/{gatewayId}', { path: { gatewayId }, signal });
 
 export const getGatewayQueryOptions = (gatewayId: string) =>
   queryOptions({ queryKey: ['gateways', 'detail', gatewayId], queryFn: ({ signal }) => getGateway(gatewayId, signal) });

@@ -21,5 +21,4 @@ export const getGatewaysQueryOptions = (query: GatewaysQuery) =>
     refetchInterval: ONLINE_REFRESH_MS,
   });
 
-export const useGateways = (query: GatewaysQuery, { enabled = true }: { enabled?: boolean } = {}) =>
-  useQuery({ ...getGatewaysQueryOptions(query), enabled });
+export const useGateways = (query: GatewaysQuery, { enabled = true }: { enabled?: boolean } = {}) => useQuery({ ...getGatewaysQueryOptions(query), enabled });

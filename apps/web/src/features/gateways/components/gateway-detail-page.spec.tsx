@@ -7,14 +7,25 @@ import { mockApi, reply } from '../../../testing/mock-api';
 import { renderApp } from '../../../testing/render-app';
 
 function gatewayApi(overrides: Partial<GatewayDto> = {}) {
-  let stored: GatewayDto = gateway({ ...overrides,  gatewayId: 'gw-7', name: 'Pump house', address: 'Main St 1', latitude: 47.5, longitude: 8.7, upgrade: { version: '1.1', status: 'confirmed', deploymentId: 'd1' }, ...overrides });
+  let stored: GatewayDto = gateway({
+    ...overrides,
+    gatewayId: 'gw-7',
+    name: 'Pump house',
+    address: 'Main St 1',
+    latitude: 47.5,
+    longitude: 8.7,
+    upgrade: { version: '1.1', status: 'confirmed', deploymentId: 'd1' },
+    ...overrides,
+  });
   return mockApi({
     'GET /api/auth/me': authenticated,
     'GET /api/gateways/:gatewayId': ({ params }) => (params.gatewayId === 'gw-7' ? stored : reply(404, { statusCode: 404, message: 'Gateway not found' })),
     'PATCH /api/gateways/:gatewayId': ({ body }) => (stored = { ...stored, ...(body as Partial<GatewayDto>) }),
     'POST /api/gateways/:gatewayId/accept': () => (stored = { ...stored, admission: 'accepted' }),
     'GET /api/gateways/:gatewayId/history': () => ({
-      deployments: [{ deploymentId: 'd1', version: '1.1', status: 'confirmed', reason: null, createdAt: '2026-01-01T10:00:00.000Z', updatedAt: '2026-01-01T10:01:00.000Z' }],
+      deployments: [
+        { deploymentId: 'd1', version: '1.1', status: 'confirmed', reason: null, createdAt: '2026-01-01T10:00:00.000Z', updatedAt: '2026-01-01T10:01:00.000Z' },
+      ],
       events: [event({ id: 'e1', type: 'upgrade.confirmed', gatewayId: 'gw-7', actor: null, details: { version: '1.1' } })],
     }),
   });

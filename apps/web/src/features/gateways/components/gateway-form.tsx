@@ -74,10 +74,36 @@ export function GatewayForm({ gateway, canMove = false }: { gateway: GatewayDto;
           </Alert>
         )}
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label="Name" value={values.name} onChange={(e) => set('name', e.currentTarget.value)} error={errors.name} placeholder="A name operators recognise" />
-          <TextInput label="Address" value={values.address} onChange={(e) => set('address', e.currentTarget.value)} error={errors.address} placeholder="Street, city" />
-          <TextInput label="Latitude" inputMode="decimal" value={values.latitude} onChange={(e) => set('latitude', e.currentTarget.value)} error={errors.latitude} placeholder="-90 … 90" />
-          <TextInput label="Longitude" inputMode="decimal" value={values.longitude} onChange={(e) => set('longitude', e.currentTarget.value)} error={errors.longitude} placeholder="-180 … 180" />
+          <TextInput
+            label="Name"
+            value={values.name}
+            onChange={(e) => set('name', e.currentTarget.value)}
+            error={errors.name}
+            placeholder="A name operators recognise"
+          />
+          <TextInput
+            label="Address"
+            value={values.address}
+            onChange={(e) => set('address', e.currentTarget.value)}
+            error={errors.address}
+            placeholder="Street, city"
+          />
+          <TextInput
+            label="Latitude"
+            inputMode="decimal"
+            value={values.latitude}
+            onChange={(e) => set('latitude', e.currentTarget.value)}
+            error={errors.latitude}
+            placeholder="-90 … 90"
+          />
+          <TextInput
+            label="Longitude"
+            inputMode="decimal"
+            value={values.longitude}
+            onChange={(e) => set('longitude', e.currentTarget.value)}
+            error={errors.longitude}
+            placeholder="-180 … 180"
+          />
           {canMove && (
             <TextInput
               label="Company"

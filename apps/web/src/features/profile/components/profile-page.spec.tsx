@@ -9,7 +9,9 @@ describe('ProfilePage', () => {
     const api = mockApi({
       'GET /api/auth/me': authenticated,
       'PATCH /api/auth/me': ({ body }) =>
-        (body as { currentPassword?: string }).currentPassword === 'old-password' ? testUsers.user : reply(403, { statusCode: 403, message: 'The current password is wrong' }),
+        (body as { currentPassword?: string }).currentPassword === 'old-password'
+          ? testUsers.user
+          : reply(403, { statusCode: 403, message: 'The current password is wrong' }),
     });
     renderApp('/profile', { loggedInAs: 'user' });
     const form = await screen.findByRole('form', { name: 'Password' });

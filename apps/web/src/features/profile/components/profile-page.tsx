@@ -72,9 +72,28 @@ function PasswordForm() {
             {update.error.message}
           </Alert>
         )}
-        <PasswordInput label="Current password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrentPassword(e.currentTarget.value)} error={errors.currentPassword} />
-        <PasswordInput label="New password" description="At least 8 characters." autoComplete="new-password" value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={errors.password} />
-        <PasswordInput label="Repeat the new password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.currentTarget.value)} error={errors.repeat} />
+        <PasswordInput
+          label="Current password"
+          autoComplete="current-password"
+          value={currentPassword}
+          onChange={(e) => setCurrentPassword(e.currentTarget.value)}
+          error={errors.currentPassword}
+        />
+        <PasswordInput
+          label="New password"
+          description="At least 8 characters."
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.currentTarget.value)}
+          error={errors.password}
+        />
+        <PasswordInput
+          label="Repeat the new password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={(e) => setRepeat(e.currentTarget.value)}
+          error={errors.repeat}
+        />
         <Group>
           <Button type="submit" loading={update.isPending}>
             Change password

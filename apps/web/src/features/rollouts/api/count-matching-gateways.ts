@@ -13,4 +13,5 @@ export const countMatchingGatewaysQueryOptions = (filter: GatewayFilterDto) =>
   });
 
 /** How many enabled gateways the filter matches now, per company (the rollout form's live count). */
-export const useMatchingGatewayCount = (filter: GatewayFilterDto, { enabled = true } = {}) => useQuery({ ...countMatchingGatewaysQueryOptions(filter), enabled });
+export const useMatchingGatewayCount = (filter: GatewayFilterDto, { enabled = true } = {}) =>
+  useQuery({ ...countMatchingGatewaysQueryOptions(filter), enabled });

@@ -38,12 +38,23 @@ function MatchCount({ values }: { values: RolloutFormValues }) {
   // Debounced as text: a new filter object on every render would restart the timer for ever.
   const [filterText] = useDebouncedValue(JSON.stringify(toGatewayFilter(values)), 300);
   const count = useMatchingGatewayCount(JSON.parse(filterText) as GatewayFilterDto);
-  if (count.isError) return <Text c="red" size="sm">{count.error.message}</Text>;
-  if (!count.data) return <Text size="sm" c="dimmed">Counting matching gateways…</Text>;
+  if (count.isError)
+    return (
+      <Text c="red" size="sm">
+        {count.error.message}
+      </Text>
+    );
+  if (!count.data)
+    return (
+      <Text size="sm" c="dimmed">
+        Counting matching gateways…
+      </Text>
+    );
   return (
     <Text size="sm" data-testid="match-count">
       <b>{formatNumber(count.data.total)}</b> {plural(count.data.total, 'gateway')} match now
-      {count.data.companies.length > 0 && ` (${count.data.companies.map((entry) => `${companyLabel(companies.data?.items, entry.companyId)}: ${formatNumber(entry.count)}`).join(', ')})`}
+      {count.data.companies.length > 0 &&
+        ` (${count.data.companies.map((entry) => `${companyLabel(companies.data?.items, entry.companyId)}: ${formatNumber(entry.count)}`).join(', ')})`}
     </Text>
   );
 }
@@ -72,7 +83,13 @@ function PhasesInput({ phases, onChange }: { phases: PhaseValue[]; onChange: (ph
             value={phase.kind}
             onChange={(kind) => update(index, { ...phase, kind: kind as PhaseValue['kind'] })}
           />
-          <ActionIcon variant="subtle" color="red" aria-label={`Remove phase ${index + 1}`} disabled={phases.length === 1} onClick={() => onChange(phases.filter((_, at) => at !== index))}>
+          <ActionIcon
+            variant="subtle"
+            color="red"
+            aria-label={`Remove phase ${index + 1}`}
+            disabled={phases.length === 1}
+            onClick={() => onChange(phases.filter((_, at) => at !== index))}
+          >
             ✕
           </ActionIcon>
         </Group>
@@ -123,7 +140,10 @@ export function NewRolloutPage() {
               label="Version"
               placeholder="Pick a version"
               required
-              data={(versions.data?.items ?? []).map((version) => ({ value: version.version, label: version.latest ? `${version.version} (latest)` : version.version }))}
+              data={(versions.data?.items ?? []).map((version) => ({
+                value: version.version,
+                label: version.latest ? `${version.version} (latest)` : version.version,
+              }))}
               value={values.version}
               onChange={(value) => set('version', value)}
               error={errors.version}
@@ -153,37 +173,102 @@ export function NewRolloutPage() {
                 value={values.online}
                 onChange={(value) => set('online', (value ?? 'any') as RolloutFormValues['online'])}
               />
-              <TextInput label="Id or name pattern" description="* any text, ? one character" placeholder="gw-eu-*" value={values.idPattern} onChange={(event) => set('idPattern', event.currentTarget.value)} error={errors.filter} />
+              <TextInput
+                label="Id or name pattern"
+                description="* any text, ? one character"
+                placeholder="gw-eu-*"
+                value={values.idPattern}
+                onChange={(event) => set('idPattern', event.currentTarget.value)}
+                error={errors.filter}
+              />
             </SimpleGrid>
             <MatchCount values={values} />
-            <Switch label="Continuous: gateways that match later join the last phase" checked={values.continuous} onChange={(event) => set('continuous', event.currentTarget.checked)} />
+            <Switch
+              label="Continuous: gateways that match later join the last phase"
+              checked={values.continuous}
+              onChange={(event) => set('continuous', event.currentTarget.checked)}
+            />
           </Stack>
         </Card>
         <Card withBorder>
           <Stack>
             <Title order={4}>Phases</Title>
             <PhasesInput phases={values.phases} onChange={(phases) => set('phases', phases)} />
-            {errors.phases && <Text c="red" size="sm">{errors.phases}</Text>}
+            {errors.phases && (
+              <Text c="red" size="sm">
+                {errors.phases}
+              </Text>
+            )}
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
-              <NumberInput label="Success threshold (%)" description="Confirmed share that completes a phase" min={0} max={100} value={values.successPercent} onChange={(value) => set('successPercent', value)} error={errors.successThreshold} />
-              <Switch mt="lg" label="Advance automatically (off: each phase waits for an approval)" checked={values.autoAdvance} onChange={(event) => set('autoAdvance', event.currentTarget.checked)} />
+              <NumberInput
+                label="Success threshold (%)"
+                description="Confirmed share that completes a phase"
+                min={0}
+                max={100}
+                value={values.successPercent}
+                onChange={(value) => set('successPercent', value)}
+                error={errors.successThreshold}
+              />
+              <Switch
+                mt="lg"
+                label="Advance automatically (off: each phase waits for an approval)"
+                checked={values.autoAdvance}
+                onChange={(event) => set('autoAdvance', event.currentTarget.checked)}
+              />
             </SimpleGrid>
             <Group align="flex-end">
               <Switch label="Abort on failures" checked={values.abortEnabled} onChange={(event) => set('abortEnabled', event.currentTarget.checked)} />
-              <NumberInput label="Failure rate over (%)" min={0} max={100} disabled={!values.abortEnabled} value={values.abortPercent} onChange={(value) => set('abortPercent', value)} w={180} />
-              <NumberInput label="after at least (finished)" min={1} disabled={!values.abortEnabled} value={values.abortMinFinished} onChange={(value) => set('abortMinFinished', value)} w={180} />
+              <NumberInput
+                label="Failure rate over (%)"
+                min={0}
+                max={100}
+                disabled={!values.abortEnabled}
+                value={values.abortPercent}
+                onChange={(value) => set('abortPercent', value)}
+                w={180}
+              />
+              <NumberInput
+                label="after at least (finished)"
+                min={1}
+                disabled={!values.abortEnabled}
+                value={values.abortMinFinished}
+                onChange={(value) => set('abortMinFinished', value)}
+                w={180}
+              />
             </Group>
-            {errors.abort && <Text c="red" size="sm">{errors.abort}</Text>}
+            {errors.abort && (
+              <Text c="red" size="sm">
+                {errors.abort}
+              </Text>
+            )}
           </Stack>
         </Card>
         <Card withBorder>
           <Stack>
             <Title order={4}>Pace and window</Title>
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
-              <NumberInput label="At most per minute" placeholder="No limit" min={1} value={values.maxPerMinute} onChange={(value) => set('maxPerMinute', value)} error={errors.maxPerMinute} />
-              <NumberInput label="Random delay up to (s)" min={0} max={3600} value={values.jitterSeconds} onChange={(value) => set('jitterSeconds', value)} error={errors.jitterSeconds} />
+              <NumberInput
+                label="At most per minute"
+                placeholder="No limit"
+                min={1}
+                value={values.maxPerMinute}
+                onChange={(value) => set('maxPerMinute', value)}
+                error={errors.maxPerMinute}
+              />
+              <NumberInput
+                label="Random delay up to (s)"
+                min={0}
+                max={3600}
+                value={values.jitterSeconds}
+                onChange={(value) => set('jitterSeconds', value)}
+                error={errors.jitterSeconds}
+              />
             </SimpleGrid>
-            <Switch label="Only inside a maintenance window" checked={values.windowEnabled} onChange={(event) => set('windowEnabled', event.currentTarget.checked)} />
+            <Switch
+              label="Only inside a maintenance window"
+              checked={values.windowEnabled}
+              onChange={(event) => set('windowEnabled', event.currentTarget.checked)}
+            />
             {values.windowEnabled && (
               <Stack gap="xs">
                 <Checkbox.Group label="Days" value={values.windowDays} onChange={(days) => set('windowDays', days as Weekday[])}>
@@ -198,15 +283,38 @@ export function NewRolloutPage() {
                   <TextInput label="To" type="time" value={values.windowTo} onChange={(event) => set('windowTo', event.currentTarget.value)} />
                   <TextInput label="Time zone" value={values.timeZone} onChange={(event) => set('timeZone', event.currentTarget.value)} />
                 </Group>
-                {errors.window && <Text c="red" size="sm">{errors.window}</Text>}
+                {errors.window && (
+                  <Text c="red" size="sm">
+                    {errors.window}
+                  </Text>
+                )}
               </Stack>
             )}
             <Group align="flex-end">
               <Switch label="Retry failed gateways" checked={values.retriesEnabled} onChange={(event) => set('retriesEnabled', event.currentTarget.checked)} />
-              <NumberInput label="Retries" min={0} max={10} disabled={!values.retriesEnabled} value={values.retriesMax} onChange={(value) => set('retriesMax', value)} w={120} />
-              <NumberInput label="First back-off (s)" min={1} disabled={!values.retriesEnabled} value={values.retriesBackoffSeconds} onChange={(value) => set('retriesBackoffSeconds', value)} w={160} />
+              <NumberInput
+                label="Retries"
+                min={0}
+                max={10}
+                disabled={!values.retriesEnabled}
+                value={values.retriesMax}
+                onChange={(value) => set('retriesMax', value)}
+                w={120}
+              />
+              <NumberInput
+                label="First back-off (s)"
+                min={1}
+                disabled={!values.retriesEnabled}
+                value={values.retriesBackoffSeconds}
+                onChange={(value) => set('retriesBackoffSeconds', value)}
+                w={160}
+              />
             </Group>
-            {errors.retries && <Text c="red" size="sm">{errors.retries}</Text>}
+            {errors.retries && (
+              <Text c="red" size="sm">
+                {errors.retries}
+              </Text>
+            )}
           </Stack>
         </Card>
         <Group>

@@ -94,7 +94,13 @@ export function RolloutPage() {
         </Stack>
         <Group gap="xs">
           {data.actions.map((name) => (
-            <Button key={name} color={ACTION_COLORS[name]} variant={name === 'cancel' ? 'light' : 'filled'} loading={action.isPending && action.variables === name} onClick={() => action.mutate(name)}>
+            <Button
+              key={name}
+              color={ACTION_COLORS[name]}
+              variant={name === 'cancel' ? 'light' : 'filled'}
+              loading={action.isPending && action.variables === name}
+              onClick={() => action.mutate(name)}
+            >
               {ACTION_LABELS[name]}
             </Button>
           ))}
@@ -116,7 +122,9 @@ export function RolloutPage() {
         </Text>
         <Text c="red">{formatNumber(data.counts.failed)} failed</Text>
         <Text c="dimmed">{formatNumber(data.counts.waiting)} waiting</Text>
-        <Text c="dimmed">{data.secondsLeft !== null ? `about ${secondsText(data.secondsLeft)} left at this pace` : data.maxPerMinute ? '' : 'no pace limit'}</Text>
+        <Text c="dimmed">
+          {data.secondsLeft !== null ? `about ${secondsText(data.secondsLeft)} left at this pace` : data.maxPerMinute ? '' : 'no pace limit'}
+        </Text>
       </SimpleGrid>
       <Stack gap="sm">
         {data.phases.map((phase, index) => (

@@ -52,7 +52,10 @@ describe('rollout pages', () => {
   });
 
   it('shows phases with their counts, and only the actions the API allows; approving posts the action', async () => {
-    let current = rollout('waiting-approval', { stateReason: 'phase 1 reached its success threshold', failures: [{ gatewayId: 'gw-9', companyId: '2', reason: 'reported-version 0.5', attempts: 1 }] });
+    let current = rollout('waiting-approval', {
+      stateReason: 'phase 1 reached its success threshold',
+      failures: [{ gatewayId: 'gw-9', companyId: '2', reason: 'reported-version 0.5', attempts: 1 }],
+    });
     const api = mockApi({
       'GET /api/auth/me': authenticated,
       'GET /api/rollouts/:id': () => current,

@@ -65,7 +65,11 @@ export function DeployPanel({ selection, onSelectionChange, companyCounts, onDep
         </Group>
         <Group gap="sm">
           {policies.deployToAll(user.role) && (
-            <Checkbox label="Every gateway of every company" checked={selection.all} onChange={(event) => onSelectionChange(setAll(event.currentTarget.checked))} />
+            <Checkbox
+              label="Every gateway of every company"
+              checked={selection.all}
+              onChange={(event) => onSelectionChange(setAll(event.currentTarget.checked))}
+            />
           )}
           <Button disabled={isEmpty(selection) || !version || total === 0} onClick={() => setConfirming(true)}>
             Deploy…
@@ -87,8 +91,8 @@ export function DeployPanel({ selection, onSelectionChange, companyCounts, onDep
             ))}
           </List>
           <Text size="sm" c="dimmed">
-            Each gateway installs the image at once and reports its new version; the page shows them turn from pending to confirmed. Disabled
-            gateways are skipped.
+            Each gateway installs the image at once and reports its new version; the page shows them turn from pending to confirmed. Disabled gateways are
+            skipped.
           </Text>
           {deploy.isError && (
             <Alert color="red" role="alert" title="Not deployed">

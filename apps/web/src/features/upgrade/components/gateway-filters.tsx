@@ -84,7 +84,15 @@ export function GatewayFiltersBar({ companies }: { companies?: { value: string; 
         }}
       />
       {companies && (
-        <Select label="Company" placeholder="All companies" clearable searchable data={companies} value={filters.companyId ?? null} onChange={(value) => setFilter('companyId', value)} />
+        <Select
+          label="Company"
+          placeholder="All companies"
+          clearable
+          searchable
+          data={companies}
+          value={filters.companyId ?? null}
+          onChange={(value) => setFilter('companyId', value)}
+        />
       )}
       <Select
         label="Version"

@@ -12,12 +12,35 @@ import { isCovered, isSelected, type Selection, setGateways } from './selection'
 
 const PAGE_SIZES = ['25', '50', '100', '200'];
 
-function SortHeader({ field, label, sort, order, onSort }: { field: GatewaySortField; label: string; sort: GatewaySortField; order: SortOrder; onSort: (field: GatewaySortField) => void }) {
+function SortHeader({
+  field,
+  label,
+  sort,
+  order,
+  onSort,
+}: {
+  field: GatewaySortField;
+  label: string;
+  sort: GatewaySortField;
+  order: SortOrder;
+  onSort: (field: GatewaySortField) => void;
+}) {
   const active = sort === field;
   return (
     <Table.Th aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
       <UnstyledButton onClick={() => onSort(field)} fw={700} fz="sm">
-        {label} {active ? (order === 'asc' ? '▲' : '▼') : <Text span c="dimmed">↕</Text>}
+        {label}{' '}
+        {active ? (
+          order === 'asc' ? (
+            '▲'
+          ) : (
+            '▼'
+          )
+        ) : (
+          <Text span c="dimmed">
+            ↕
+          </Text>
+        )}
       </UnstyledButton>
     </Table.Th>
   );
@@ -139,7 +162,13 @@ export function GatewayTable({ filters, selection, onSelectionChange, selectable
                   )}
                 </Table.Td>
                 {showCompany && <Table.Td>{gateway.companyId}</Table.Td>}
-                <Table.Td>{gateway.version ?? <Text span c="dimmed">unknown</Text>}</Table.Td>
+                <Table.Td>
+                  {gateway.version ?? (
+                    <Text span c="dimmed">
+                      unknown
+                    </Text>
+                  )}
+                </Table.Td>
                 <Table.Td>
                   <UpgradeStatusBadge upgrade={gateway.upgrade} />
                 </Table.Td>

@@ -32,7 +32,14 @@ describe('upgrade selection', () => {
   it('deploys to everything with a single request when all is chosen', () => {
     const selection = setAll(true);
     expect(planDeployments(selection, '2.0')).toEqual([{ version: '2.0', all: true }]);
-    const described = describeSelection(selection, new Map([['3', 7], ['2', 30], ['4', 0]]));
+    const described = describeSelection(
+      selection,
+      new Map([
+        ['3', 7],
+        ['2', 30],
+        ['4', 0],
+      ]),
+    );
     expect(described).toEqual({
       total: 37,
       parts: [

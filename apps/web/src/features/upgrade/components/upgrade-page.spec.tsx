@@ -8,7 +8,11 @@ import { type MockRequest, mockApi, reply } from '../../../testing/mock-api';
 import { renderApp } from '../../../testing/render-app';
 
 const fleet = {
-  '2': [gateway({ gatewayId: 'two-a', companyId: '2', tags: ['canary', 'zurich'] }), gateway({ gatewayId: 'two-b', companyId: '2', online: false }), gateway({ gatewayId: 'two-off', companyId: '2', enabled: false })],
+  '2': [
+    gateway({ gatewayId: 'two-a', companyId: '2', tags: ['canary', 'zurich'] }),
+    gateway({ gatewayId: 'two-b', companyId: '2', online: false }),
+    gateway({ gatewayId: 'two-off', companyId: '2', enabled: false }),
+  ],
   '3': [gateway({ gatewayId: 'three-a', companyId: '3' })],
 } as Record<string, ReturnType<typeof gateway>[]>;
 
@@ -27,7 +31,8 @@ function fleetApi(overrides: Record<string, (request: MockRequest) => unknown> =
     'GET /api/gateways': gatewaysFor,
     'GET /api/versions': () => list([version({ version: '1.1', latest: true }), version({ version: '1.0' })]),
     'GET /api/deployments': () => list([]),
-    'POST /api/deployments': ({ body }) => reply(201, { id: (body as { companyId?: string }).companyId ? 'dep-company' : 'dep-some', version: '1.1', targets: [] }),
+    'POST /api/deployments': ({ body }) =>
+      reply(201, { id: (body as { companyId?: string }).companyId ? 'dep-company' : 'dep-some', version: '1.1', targets: [] }),
     'GET /api/deployments/:id': ({ params }) => ({
       id: params.id,
       version: '1.1',
@@ -51,7 +56,9 @@ describe('UpgradePage', () => {
     expect(within(two).getByText('Two Corp (2)')).toBeInTheDocument();
     expect(await within(two).findByText('3 gateways')).toBeInTheDocument();
     expect(await screen.findByTestId('gateway-row-two-a')).toBeInTheDocument();
-    const tableRequest = api.calls.find((call) => call.url.pathname === '/api/gateways' && call.url.searchParams.get('pageSize') === '50' && call.url.searchParams.get('companyId') === '2');
+    const tableRequest = api.calls.find(
+      (call) => call.url.pathname === '/api/gateways' && call.url.searchParams.get('pageSize') === '50' && call.url.searchParams.get('companyId') === '2',
+    );
     expect(tableRequest?.url.searchParams.get('upgradeStatus')).toBe('pending');
     expect(tableRequest?.url.searchParams.get('sort')).toBe('gatewayId');
     // A disabled gateway cannot be picked.
@@ -121,6 +128,8 @@ describe('UpgradePage', () => {
     renderApp('/upgrade', { loggedInAs: 'admin' });
     await screen.findByTestId('gateway-row-two-a');
     await userEvent.click(screen.getByRole('button', { name: /Last seen/ }));
-    await waitFor(() => expect(api.calls.some((call) => call.url.searchParams.get('sort') === 'lastSeenAt' && call.url.searchParams.get('order') === 'desc')).toBe(true));
+    await waitFor(() =>
+      expect(api.calls.some((call) => call.url.searchParams.get('sort') === 'lastSeenAt' && call.url.searchParams.get('order') === 'desc')).toBe(true),
+    );
   });
 });

@@ -82,7 +82,12 @@ export function UpgradePage() {
           {seesAll ? 'Gateways of every company, grouped by company' : `Gateways of ${companyLabel(companies.data?.items, user.companyId)}`}
         </Text>
       </Group>
-      <DeployPanel selection={selection} onSelectionChange={setSelection} companyCounts={counts} onDeployed={(created) => setStarted((ids) => [...created.map((item) => item.id), ...ids])} />
+      <DeployPanel
+        selection={selection}
+        onSelectionChange={setSelection}
+        companyCounts={counts}
+        onDeployed={(created) => setStarted((ids) => [...created.map((item) => item.id), ...ids])}
+      />
       <Card withBorder>
         <Title order={4} mb="sm">
           Deployments
@@ -95,7 +100,9 @@ export function UpgradePage() {
         </Stack>
       </Card>
       <Card withBorder>
-        <GatewayFiltersBar companies={seesAll ? companyIds.map((companyId) => ({ value: companyId, label: companyLabel(companies.data?.items, companyId) })) : undefined} />
+        <GatewayFiltersBar
+          companies={seesAll ? companyIds.map((companyId) => ({ value: companyId, label: companyLabel(companies.data?.items, companyId) })) : undefined}
+        />
       </Card>
       {seesAll && companies.isPending && <LoadingState label="Loading companies…" />}
       {seesAll && companies.isError && <ErrorState title="Cannot load the companies" error={companies.error} onRetry={() => void companies.refetch()} />}
@@ -126,13 +133,13 @@ export function UpgradePage() {
                 <Accordion.Panel>
                   {/* Closed sections fetch nothing: with many companies only the opened ones cost a query. */}
                   {openedSections.includes(companyId) && (
-                  <GatewayTable
-                    label={`Gateways of company ${companyId}`}
-                    filters={{ ...filters, companyId }}
-                    selection={selection}
-                    onSelectionChange={setSelection}
-                    selectable
-                  />
+                    <GatewayTable
+                      label={`Gateways of company ${companyId}`}
+                      filters={{ ...filters, companyId }}
+                      selection={selection}
+                      onSelectionChange={setSelection}
+                      selectable
+                    />
                   )}
                 </Accordion.Panel>
               </Accordion.Item>

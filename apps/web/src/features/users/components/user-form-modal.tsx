@@ -78,7 +78,10 @@ export function UserFormModal({ user, opened, onClose }: { user?: UserDto; opene
     create.mutate(input, { onSuccess: (saved) => (notifications.show({ color: 'teal', message: `${saved.email} can now log in.` }), close()) });
   };
 
-  const companyOptions = (companies.data?.items ?? []).map((company) => ({ value: company.companyId, label: companyLabel(companies.data?.items, company.companyId) }));
+  const companyOptions = (companies.data?.items ?? []).map((company) => ({
+    value: company.companyId,
+    label: companyLabel(companies.data?.items, company.companyId),
+  }));
 
   return (
     <Modal opened={opened} onClose={close} title={user ? `Edit ${user.email}` : 'New user'} centered>
@@ -125,7 +128,9 @@ export function UserFormModal({ user, opened, onClose }: { user?: UserDto; opene
           ) : (
             <TextInput label="Company" value={values.companyId} disabled description="Admins manage users of their own company." />
           )}
-          {user && !isSelf && <Switch label="Enabled (disabled users cannot log in)" checked={values.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} />}
+          {user && !isSelf && (
+            <Switch label="Enabled (disabled users cannot log in)" checked={values.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} />
+          )}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Cancel

@@ -16,7 +16,10 @@ function usersApi() {
         user({ id: 'u-3', email: 'olga@two.example', role: 'user', companyId: '2' }),
       ]),
     'POST /api/users': ({ body }) => reply(201, { ...(body as object), id: 'new', enabled: true, createdAt: '', updatedAt: '' }),
-    'PATCH /api/users/:id': ({ params, body }) => ({ ...user({ id: params.id, email: 'olga@two.example', role: 'user', companyId: '2' }), ...(body as object) }),
+    'PATCH /api/users/:id': ({ params, body }) => ({
+      ...user({ id: params.id, email: 'olga@two.example', role: 'user', companyId: '2' }),
+      ...(body as object),
+    }),
   });
 }
 
@@ -48,7 +51,13 @@ describe('UsersPage', () => {
     await userEvent.type(within(dialog).getByLabelText(/^Password/), 'long-enough-password');
     await userEvent.click(within(dialog).getByRole('button', { name: 'Create user' }));
     await waitFor(() => expect(api.callsTo('POST', '/api/users')).toHaveLength(1));
-    expect(api.callsTo('POST', '/api/users')[0].body).toEqual({ email: 'new@two.example', name: 'Nina New', password: 'long-enough-password', role: 'admin', companyId: '2' });
+    expect(api.callsTo('POST', '/api/users')[0].body).toEqual({
+      email: 'new@two.example',
+      name: 'Nina New',
+      password: 'long-enough-password',
+      role: 'admin',
+      companyId: '2',
+    });
   });
 
   it('shows the DTO’s messages for a bad email and a short password', async () => {

@@ -41,7 +41,11 @@ export function UploadVersionForm({ latest }: { latest: string | null }) {
       { version: version.trim(), file },
       {
         onSuccess: (created) => {
-          notifications.show({ color: 'teal', title: 'Version uploaded', message: `Version ${created.version} (${formatBytes(created.size)}) is stored and announced to the gateways.` });
+          notifications.show({
+            color: 'teal',
+            title: 'Version uploaded',
+            message: `Version ${created.version} (${formatBytes(created.size)}) is stored and announced to the gateways.`,
+          });
           setVersion('');
           setFile(null);
         },

@@ -9,12 +9,18 @@ import { renderApp } from '../../../testing/render-app';
 import { nextVersion } from './upload-version-form';
 
 function versionsApi() {
-  const stored = [version({ version: '1.1', latest: true, size: 3 * 1024 * 1024, sha256: 'f'.repeat(64) }), version({ version: '1.0', createdBy: null, source: 'resources' })];
+  const stored = [
+    version({ version: '1.1', latest: true, size: 3 * 1024 * 1024, sha256: 'f'.repeat(64) }),
+    version({ version: '1.0', createdBy: null, source: 'resources' }),
+  ];
   return mockApi({
     'GET /api/auth/me': authenticated,
     'GET /api/versions': () => list(stored),
     'DELETE /api/versions/:version': ({ params }) => {
-      stored.splice(stored.findIndex((item) => item.version === params.version), 1);
+      stored.splice(
+        stored.findIndex((item) => item.version === params.version),
+        1,
+      );
       return reply(204);
     },
   });

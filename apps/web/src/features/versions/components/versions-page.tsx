@@ -22,8 +22,8 @@ function DeleteVersionModal({ version, onClose }: { version: VersionDto | null; 
       {version && (
         <Stack>
           <Text size="sm">
-            The image ({formatBytes(version.size)}) is removed from the server and from the resources folder. Gateways that ask for this version
-            later get nothing. {version.latest && 'It is the latest version: the previous one becomes latest and is announced to every gateway.'}
+            The image ({formatBytes(version.size)}) is removed from the server and from the resources folder. Gateways that ask for this version later get
+            nothing. {version.latest && 'It is the latest version: the previous one becomes latest and is announced to every gateway.'}
           </Text>
           <Text size="sm" fw={500}>
             This cannot be undone.
@@ -129,7 +129,13 @@ export function VersionsPage() {
                       </Group>
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(version.createdAt)}</Table.Td>
-                    <Table.Td>{version.createdBy?.email ?? <Text span c="dimmed">resources folder</Text>}</Table.Td>
+                    <Table.Td>
+                      {version.createdBy?.email ?? (
+                        <Text span c="dimmed">
+                          resources folder
+                        </Text>
+                      )}
+                    </Table.Td>
                     {canManage && (
                       <Table.Td>
                         <Button size="xs" variant="subtle" color="red" onClick={() => setToDelete(version)}>
