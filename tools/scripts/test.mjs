@@ -1,6 +1,6 @@
 // `npm test`: everything the tests need, then the tests. Installs what is missing (Chromium here;
 // Mosquitto and FerretDB through the local services), starts the services that are not running,
-// runs lint, typecheck, unit, integration and browser tests with Nx, and stops only the services it
+// checks formatting with Prettier, runs lint, typecheck, unit, integration and browser tests with Nx, and stops only the services it
 // started: after a pass, a failure or Ctrl-C. Exits with the code of the test run.
 import { spawn } from 'node:child_process';
 import { loadEnv, ROOT } from '../env.mjs';
@@ -26,9 +26,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-function runTests(extraArgs) {
+function run(args) {
   return new Promise((resolve) => {
-    const child = spawn('npx', [...NX_ARGS, ...extraArgs], { cwd: ROOT, stdio: 'inherit', env: process.env });
+    const child = spawn('npx', args, { cwd: ROOT, stdio: 'inherit', env: process.env });
     // Ctrl-C reaches Nx through the terminal too; a signal sent to this process alone is passed on.
     forwardSignal = (signal) => child.kill(signal);
     child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
@@ -49,7 +49,9 @@ async function main() {
   let code = 1;
   try {
     await startServices();
-    code = interrupted ? 130 : await runTests(process.argv.slice(2));
+    say('checking formatting (npm run format rewrites what it finds)');
+    code = interrupted ? 130 : await run(['prettier', '--check', '--log-level', 'warn', '.']);
+    if (code === 0 && !interrupted) code = await run([...NX_ARGS, ...process.argv.slice(2)]);
   } finally {
     if (toStart.length > 0) {
       say(`stopping what this run started: ${toStart.join(' and ')}`);
