@@ -67,7 +67,7 @@ export class BuiltApi {
         resolveExit();
       }),
     );
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a loaded machine starts slowly
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${this.logTail()}`);
       try {
