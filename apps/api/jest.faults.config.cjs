@@ -5,7 +5,8 @@ module.exports = {
   displayName: 'api-faults',
   rootDir: __dirname,
   testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
-  globalSetup: '<rootDir>/test/global-setup.cjs',
+  globalSetup: '<rootDir>/test/faults/global-setup.cjs',
+  globalTeardown: '<rootDir>/test/faults/global-teardown.cjs',
   setupFiles: ['<rootDir>/test/load-env.cjs'],
   testTimeout: 300_000,
 };

@@ -1,13 +1,15 @@
 // `npm test`: everything the tests need, then the tests. Installs what is missing (Chromium here;
 // Mosquitto and FerretDB through the local services), starts the services that are not running,
-// checks formatting with Prettier, runs lint, typecheck, unit, integration and browser tests with Nx, and stops only the services it
-// started: after a pass, a failure or Ctrl-C. Exits with the code of the test run.
+// checks formatting with Prettier, runs lint, typecheck, unit, integration, browser tests and the fault suite (with the API
+// fuzzing) with Nx, and stops only the services it started: after a pass, a failure or Ctrl-C, together with whatever the fault
+// suite left running. Exits with the code of the test run.
 import { spawn } from 'node:child_process';
 import { loadEnv, ROOT } from '../env.mjs';
 import { servicesStatus, startServices, stopServices } from '../services/index.mjs';
+import { beginFaultRun, sweepFaultRun } from '../testing/fault-run.mjs';
 import { ensureChromium } from './chromium.mjs';
 
-const NX_ARGS = ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', 'integration', 'e2e', '--parallel=1', '--outputStyle=stream'];
+const NX_ARGS = ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', 'integration', 'e2e', 'faults', '--parallel=1', '--outputStyle=stream'];
 const say = (line) => console.log(`[npm test] ${line}`);
 
 /** Names of the managed services that are not running now (external ones are not ours to start). */
@@ -47,12 +49,14 @@ async function main() {
   if (toStart.length > 0) say(`starting ${toStart.join(' and ')} (stopped again after the tests)`);
   else say('the services are already running; they are left running afterwards');
   let code = 1;
+  const faultRun = beginFaultRun();
   try {
     await startServices();
     say('checking formatting (npm run format rewrites what it finds)');
     code = interrupted ? 130 : await run(['prettier', '--check', '--log-level', 'warn', '.']);
     if (code === 0 && !interrupted) code = await run([...NX_ARGS, ...process.argv.slice(2)]);
   } finally {
+    await sweepFaultRun(faultRun, { log: say });
     if (toStart.length > 0) {
       say(`stopping what this run started: ${toStart.join(' and ')}`);
       await stopServices({ only: toStart });

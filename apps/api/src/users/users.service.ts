@@ -49,8 +49,14 @@ function notFound(): DomainError {
   return new DomainError(DomainErrorCode.NOT_FOUND, 'User not found');
 }
 
+// FerretDB 1.24 on SQLite answers an update that breaks a unique index with a generic error
+// naming the SQLite constraint, not with MongoDB's duplicate key code (a 500 found by the API fuzzing).
+const SQLITE_UNIQUE_VIOLATION = /UNIQUE constraint failed/;
+
 function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === DUPLICATE_KEY || (typeof message === 'string' && SQLITE_UNIQUE_VIOLATION.test(message));
 }
 
 /** User accounts with the rights of SPEC §2; every query is scoped to what the principal may see. */

@@ -7,6 +7,8 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { DigestStream, type ImageDigest } from './image-digest';
 
 export const IMAGE_BUCKET = 'images';
+// GridFS chunks (255 KiB each) per database round trip when an image is read whole.
+const READ_BATCH_CHUNKS = 8;
 
 export interface StoredImage extends ImageDigest {
   fileId: mongo.ObjectId;
@@ -67,16 +69,25 @@ export class ImageStorage {
   }
 
   /**
-   * The whole file in one Buffer of the known size, filled chunk by chunk (no second copy), after
-   * `headroom` bytes left for the caller (a frame header).
+   * The whole file in one Buffer of the known size, after `headroom` bytes left for the caller (a
+   * frame header). The GridFS chunks are read a few at a time and copied in: a download stream
+   * fetches batches of up to 16 MiB, each decoded into copies of its chunks, so reading one 64 MiB
+   * image held about as much again in transient buffers.
    */
   async readAll(fileId: mongo.ObjectId, size: number, headroom = 0): Promise<Buffer> {
     const content = Buffer.allocUnsafe(headroom + size);
     let offset = headroom;
-    for await (const chunk of this.openDownload(fileId) as AsyncIterable<Buffer>) {
-      if (offset + chunk.byteLength > headroom + size) throw new Error(`image ${fileId.toHexString()} is larger than its recorded ${size} bytes`);
-      chunk.copy(content, offset);
-      offset += chunk.byteLength;
+    let expected = 0;
+    const chunks = this.db()
+      .collection<{ n: number; data: mongo.Binary }>(`${IMAGE_BUCKET}.chunks`)
+      .find({ files_id: fileId }, { projection: { n: 1, data: 1 }, sort: { n: 1 }, batchSize: READ_BATCH_CHUNKS });
+    for await (const chunk of chunks) {
+      if (chunk.n !== expected) throw new Error(`image ${fileId.toHexString()}: GridFS chunk ${expected} missing`);
+      expected += 1;
+      const data = chunk.data.buffer;
+      if (offset + data.byteLength > headroom + size) throw new Error(`image ${fileId.toHexString()} is larger than its recorded ${size} bytes`);
+      content.set(data, offset);
+      offset += data.byteLength;
     }
     if (offset !== headroom + size) throw new Error(`image ${fileId.toHexString()} has ${offset - headroom} bytes, ${size} recorded`);
     return content;

@@ -73,6 +73,7 @@ export class VersionsService implements BeforeApplicationShutdown {
   private versionList: { loadedAt: number; versions: Promise<string[]> } | null = null;
   // Framed images shared by every publish of them (a rollout, repeated Request Upgrades), bounded in bytes.
   private readonly images: ImageFrameCache;
+  private imageLoads: Promise<unknown> = Promise.resolve();
   private readonly announcer: CoalescingRunner;
 
   constructor(
@@ -134,7 +135,14 @@ export class VersionsService implements BeforeApplicationShutdown {
   private async readFramed(version: string): Promise<FramedImage | null> {
     const key = versionKey(version);
     if (key === null) return null;
-    return this.images.get(key, () => this.loadFramed(key));
+    return this.images.get(key, () => this.loadFramedInTurn(key));
+  }
+
+  // One image read at a time: two large versions asked for together would hold both reads' buffers at once.
+  private loadFramedInTurn(key: string): Promise<FramedImage | null> {
+    const load = this.imageLoads.then(() => this.loadFramed(key));
+    this.imageLoads = load.catch(() => undefined);
+    return load;
   }
 
   async list(): Promise<VersionListDto> {

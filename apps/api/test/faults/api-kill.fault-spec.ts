@@ -1,45 +1,29 @@
-import type { DeploymentCreatedDto, DeploymentDetailDto } from '@upgrade-manager/dto';
-import { fleetGatewayIds, GatewayFleet } from '@upgrade-manager/gateway-client';
-import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BuiltApi, sleep } from './built-api';
+import type { BuiltApi } from './built-api';
 import { OwnServices } from './own-services';
+import { decidedTargets, decisionEventsPerGateway, deployToAll, faultApi, InstallingFleet } from './rollout-fault';
 
 const GATEWAYS = 200;
 const TIMEOUT_S = 30;
+// Known defects of a kill at the wrong instant are printed; FAULTS_STRICT=1 fails on them
+// (for the deployment tracker's rework, issue 10: deferred acks, decisions with their events).
+const STRICT = process.env['FAULTS_STRICT'] === '1';
 
-async function json<T>(response: Promise<Response>): Promise<{ status: number; body: T }> {
-  const answer = await response;
-  return { status: answer.status, body: (await answer.json()) as T };
-}
+const sample = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}`;
 
 // The API dies (SIGKILL) as soon as it answers a deployment to 200 gateways: its targets are
-// recorded, their Upgrades still being published. Started again, it decides every target exactly
-// once (confirmed by a Status, or failed at its time-out): nothing stays pending.
+// recorded, their Upgrades being published and, for the fastest gateways, already confirmed by
+// a Status. Started again, it decides every target exactly once (confirmed by a Status, or failed
+// at its time-out): nothing stays pending, nothing is decided twice.
 describe('fault: the API is SIGKILLed between recording a rollout and publishing it', () => {
   const services = new OwnServices();
-  const suffix = randomBytes(4).toString('hex');
-  const database = `um-fault-apikill-${suffix}`;
+  const name = `um-fault-apikill-${randomBytes(4).toString('hex')}`;
   let api: BuiltApi;
-  let fleet: GatewayFleet;
+  let fleet: InstallingFleet | undefined;
 
   beforeAll(async () => {
     await services.start();
-    api = new BuiltApi(
-      {
-        ...services.env(database),
-        AUTH_MODE: 'none',
-        DEPLOYMENT_TIMEOUT_S: String(TIMEOUT_S),
-        MQTT_CLIENT_ID: `um-fault-apikill-${suffix}`,
-        WEB_DIST_DIR: `/nonexistent-${suffix}`,
-        RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')),
-        LOG_LEVEL: 'warn',
-      },
-      join(services.dataDir, 'api.log'),
-    );
+    api = faultApi(services, name, TIMEOUT_S);
     await api.start();
   }, 180_000);
 
@@ -50,71 +34,46 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
   });
 
   it('decides every target exactly once after a restart', async () => {
-    fleet = new GatewayFleet({
-      gatewayIds: fleetGatewayIds(`gw-ak-${suffix}`, GATEWAYS),
-      client: {
-        url: services.env()['MQTT_URL'],
-        companyId: 'fault',
-        username: process.env['MQTT_GATEWAY_USERNAME'] ?? 'gateway',
-        password: process.env['MQTT_GATEWAY_PASSWORD'],
-        clean: false,
-        reconnectPeriod: 500,
-      },
-    });
-    // A field gateway installs what it gets and reports its new version.
-    for (const client of fleet.clients) client.onUpgrade((content) => void client.sendStatus({ version: content.toString('utf8') }).catch(() => undefined));
-    expect((await fleet.start()).failed).toEqual([]);
-    await Promise.all(fleet.clients.map((client) => client.sendStatus({ version: '0.5' })));
+    fleet = new InstallingFleet(services, `gw-${name}`, GATEWAYS);
+    await fleet.start(api, '0.5');
     const version = '1.1';
-    const form = new FormData();
-    form.append('version', version);
-    form.append('file', new Blob([version]), 'image.bin');
-    expect((await fetch(`${api.baseUrl}/api/versions`, { method: 'POST', body: form })).status).toBe(201);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await json<{ total: number }>(fetch(`${api.baseUrl}/api/gateways?pageSize=1`))).body.total < GATEWAYS) await sleep(200);
-
-    const created = await json<DeploymentCreatedDto>(
-      fetch(`${api.baseUrl}/api/deployments`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ version, all: true }),
-      }),
-    );
-    expect(created.status).toBe(201);
+    const deploymentId = await deployToAll(api, version);
     await api.stop('SIGKILL');
+    const installedBeforeRestart = fleet.installed.size;
     await api.start();
 
-    // Decided by a Status or by the time-out: nothing pending after it.
-    let detail: DeploymentDetailDto | undefined;
-    const decidedBy = Date.now() + (TIMEOUT_S + 60) * 1000;
-    while (Date.now() < decidedBy) {
-      detail = (await json<DeploymentDetailDto>(fetch(`${api.baseUrl}/api/deployments/${created.body.id}`))).body;
-      if (detail.targets.every((target) => target.status !== 'pending')) break;
-      await sleep(1_000);
-    }
-    const statuses = detail?.targets.map((target) => target.status) ?? [];
-    expect(statuses).toHaveLength(GATEWAYS);
-    expect(statuses.filter((status) => status === 'pending')).toEqual([]);
+    const targets = await decidedTargets(api, deploymentId, (TIMEOUT_S + 60) * 1000);
+    expect(targets).toHaveLength(GATEWAYS);
+    expect(targets.filter((target) => target.status === 'pending')).toEqual([]);
 
-    // Never twice: at most one confirmed-or-failed event per gateway. (A kill between a decision
-    // and its event loses the event: the event log is written after the target, not with it.)
-    const connection = await mongoose.createConnection(services.env(database)['MONGO_URL']).asPromise();
-    try {
-      const events = await connection
-        .collection('events')
-        .find({ type: { $in: ['upgrade.confirmed', 'upgrade.failed'] }, 'details.deploymentId': created.body.id })
-        .toArray();
-      const perGateway = new Map<string, number>();
-      for (const event of events) perGateway.set(String(event['gatewayId']), (perGateway.get(String(event['gatewayId'])) ?? 0) + 1);
-      expect([...perGateway.values()].filter((count) => count !== 1)).toEqual([]);
-      process.stdout.write(`\nEvents of the decisions: ${perGateway.size} of ${GATEWAYS}\n`);
-    } finally {
-      await connection.close();
-    }
+    // Never twice: at most one confirmed-or-failed event per gateway.
+    const perGateway = await decisionEventsPerGateway(services.env(name)['MONGO_URL'], deploymentId);
+    expect([...perGateway.entries()].filter(([, count]) => count > 1)).toEqual([]);
     expect((await fetch(`${api.baseUrl}/api/health`)).status).toBe(200);
-    const confirmed = statuses.filter((status) => status === 'confirmed').length;
+
+    // Known defects, reported precisely: a decision whose event was never written (the kill fell
+    // between the target's write and the event's), and a Status the broker acknowledged whose
+    // gateway's target still failed (the API had taken it from the broker, not yet written it).
+    const withoutEvent = targets.filter((target) => !perGateway.has(target.gatewayId)).map((target) => target.gatewayId);
+    const statusLost = targets
+      .filter((target) => target.status !== 'confirmed' && fleet?.reported.get(target.gatewayId) === version)
+      .map((target) => target.gatewayId);
+    const confirmed = targets.filter((target) => target.status === 'confirmed').length;
     process.stdout.write(
-      `\nAPI SIGKILL after recording a rollout: ${GATEWAYS} targets, ${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, each decided once\n`,
+      `\nAPI SIGKILL after recording a rollout: ${GATEWAYS} targets, ${installedBeforeRestart} Upgrades received before the restart ` +
+        `(${fleet.installed.size} in all), ${fleet.reported.size} Statuses of ${version} acknowledged by the broker; ` +
+        `${confirmed} confirmed, ${GATEWAYS - confirmed} failed by the time-out, none pending, none decided twice; ` +
+        `${perGateway.size} of ${GATEWAYS} decisions have their event\n`,
     );
+    if (withoutEvent.length > 0)
+      process.stdout.write(`KNOWN DEFECT (issue 10, deployment tracker): ${withoutEvent.length} decisions without an event: ${sample(withoutEvent)}\n`);
+    if (statusLost.length > 0)
+      process.stdout.write(
+        `KNOWN DEFECT (issue 10, deferred acks): ${statusLost.length} acknowledged Statuses of ${version} lost, their targets failed: ${sample(statusLost)}\n`,
+      );
+    if (STRICT) {
+      expect(withoutEvent).toEqual([]);
+      expect(statusLost).toEqual([]);
+    }
   });
 });

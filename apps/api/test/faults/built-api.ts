@@ -1,9 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const BUILT_API_ENTRY = resolve(__dirname, '../../../../dist/apps/api/apps/api/src/main.js');
+
+/**
+ * Where this run of the suite records what it starts (FAULTS_RUN_DIR, set by the suite's global
+ * setup or by npm test), so that tools/testing/fault-run.mjs stops it however the run ends.
+ */
+export function faultRunDir(): string {
+  const runDir = process.env['FAULTS_RUN_DIR'] || join(tmpdir(), `um-faults-run-${process.pid}`);
+  mkdirSync(runDir, { recursive: true });
+  return runDir;
+}
 
 /** A free TCP port on loopback (free when asked). */
 export function freePort(): Promise<number> {
@@ -48,8 +59,15 @@ export class BuiltApi {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.child = child;
-    this.exited = new Promise((resolveExit) => child.once('exit', () => resolveExit()));
-    const deadline = Date.now() + 60_000;
+    const pidFile = join(faultRunDir(), `${child.pid}.api.pid`);
+    writeFileSync(pidFile, String(child.pid));
+    this.exited = new Promise((resolveExit) =>
+      child.once('exit', () => {
+        rmSync(pidFile, { force: true });
+        resolveExit();
+      }),
+    );
+    const deadline = Date.now() + 120_000; // a loaded machine starts slowly
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${this.logTail()}`);
       try {

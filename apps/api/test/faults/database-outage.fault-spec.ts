@@ -3,9 +3,8 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuiltApi, sleep } from './built-api';
+import { BuiltApi, faultRunDir, sleep } from './built-api';
 import { OwnServices } from './own-services';
 
 const GATEWAYS = 200;
@@ -42,7 +41,7 @@ describe('fault: the database stops for 15 s during status ingest', () => {
         AUTH_MODE: 'none',
         MQTT_CLIENT_ID: `um-fault-db-${suffix}`,
         WEB_DIST_DIR: `/nonexistent-${suffix}`,
-        RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-res-')),
+        RESOURCES_DIR: mkdtempSync(join(faultRunDir(), 'resources-')),
         LOG_LEVEL: 'warn',
       },
       join(services.dataDir, 'api.log'),

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './built-api';
+import { faultRunDir, freePort } from './built-api';
 
 const run = promisify(execFile);
 const SERVICES_CLI = resolve(__dirname, '../../../../tools/services/cli.mjs');
@@ -13,7 +12,8 @@ const SERVICES_CLI = resolve(__dirname, '../../../../tools/services/cli.mjs');
  * free ports), so that killing them never disturbs the services other tests share.
  */
 export class OwnServices {
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'um-faults-'));
+  // Under the run directory, so that a run that ends abruptly still has them stopped (tools/testing/fault-run.mjs).
+  readonly dataDir = mkdtempSync(join(faultRunDir(), 'services-'));
   private ports: { mqtt: number; tls: number; mongo: number } | undefined;
 
   /** The variables that point the services CLI and an API at these services. */
@@ -33,8 +33,10 @@ export class OwnServices {
     await this.cli('start');
   }
 
+  /** Stops the services and removes their files. */
   async stop(): Promise<void> {
     if (this.ports) await this.cli('stop').catch(() => undefined);
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** SIGKILL to the broker or the database, as a crash or power loss would. */

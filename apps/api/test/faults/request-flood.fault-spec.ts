@@ -1,22 +1,39 @@
 import { encodeFrame, toCloudTopic, ToCloudMessageType, versionRequestPayload } from '@upgrade-manager/frame-codec';
 import { connectAsync, type MqttClient } from 'mqtt';
+import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuiltApi, sleep } from './built-api';
+import { BuiltApi, faultRunDir, sleep } from './built-api';
 
 const GATEWAYS = 50;
 const IMAGE_BYTES = 64 * 1024 * 1024;
-const FLOOD_MS = 60_000;
+// FAULTS_FLOOD_S shortens it for a quick local run (README, Security and reliability).
+const FLOOD_MS = Number(process.env['FAULTS_FLOOD_S'] ?? 60) * 1000;
 const REQUEST_INTERVAL_MS = 500;
-// Generous: the figure is printed; the target is 400 MB (README, Security and reliability).
-const PEAK_RSS_CEILING_BYTES = 600 * 1024 * 1024;
+// The issue's target (README, Security and reliability); the figure is printed.
+const PEAK_RSS_CEILING_BYTES = 400 * 1024 * 1024;
+
+async function metrics(baseUrl: string): Promise<(name: string, labels?: string) => number> {
+  const lines = (await (await fetch(`${baseUrl}/metrics`)).text()).split('\n');
+  return (name, labels = '') => {
+    const line = lines.find((candidate) => candidate.startsWith(`${name}${labels} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+}
 
 async function metric(baseUrl: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return (await metrics(baseUrl))(name, labels);
+}
+
+/** Where the API's memory is, as it reports it: V8 heap, Buffers outside it, the image cache, frames waiting. */
+async function memoryBreakdown(baseUrl: string): Promise<string> {
+  const read = await metrics(baseUrl);
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+  return (
+    `heap ${mb(read('um_nodejs_heap_size_used_bytes'))}, external ${mb(read('um_nodejs_external_memory_bytes'))}, ` +
+    `image cache ${mb(read('um_image_cache_bytes'))}, ${read('um_outgoing_frames_waiting')} frames waiting`
+  );
 }
 
 // SPEC §6 "Hostile input": gateways alternating Request Upgrade for two large versions must not
@@ -32,10 +49,10 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
       MONGO_URL: mongoUrl.toString(),
       MQTT_CLIENT_ID: `um-fault-flood-${suffix}`,
       WEB_DIST_DIR: `/nonexistent-${suffix}`,
-      RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-fault-resources-')),
+      RESOURCES_DIR: mkdtempSync(join(faultRunDir(), 'resources-')),
       LOG_LEVEL: 'warn',
     },
-    join(tmpdir(), `um-fault-flood-${suffix}.log`),
+    join(faultRunDir(), `flood-${suffix}.log`),
   );
   const gateways: MqttClient[] = [];
 
@@ -46,6 +63,9 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
   afterAll(async () => {
     await Promise.all(gateways.map((gateway) => gateway.endAsync(true).catch(() => undefined)));
     await api.stop();
+    // Two 64 MiB images in the shared database: not left behind.
+    const connection = await mongoose.createConnection(mongoUrl.toString()).asPromise();
+    await connection.dropDatabase().finally(() => connection.close());
   });
 
   it(
@@ -78,7 +98,12 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
       const frames = versions.map((version) => encodeFrame(versionRequestPayload(version)));
       let sent = 0;
       let peakRss = before.rss;
-      const end = Date.now() + FLOOD_MS;
+      const atStart = await memoryBreakdown(api.baseUrl);
+      let atPeak = atStart;
+      const start = Date.now();
+      const end = start + FLOOD_MS;
+      // The highest sampled RSS of each 10 s of the flood: where in it the memory goes.
+      const byTenSeconds: number[] = [];
       for (let round = 0; Date.now() < end; round += 1) {
         await Promise.all(
           gateways.map((gateway, index) =>
@@ -86,7 +111,13 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
           ),
         );
         sent += gateways.length;
-        peakRss = Math.max(peakRss, api.memory().rss);
+        const { rss } = api.memory();
+        const window = Math.floor((Date.now() - start) / 10_000);
+        byTenSeconds[window] = Math.max(byTenSeconds[window] ?? 0, rss);
+        if (rss > peakRss) {
+          peakRss = rss;
+          atPeak = await memoryBreakdown(api.baseUrl);
+        }
         await sleep(REQUEST_INTERVAL_MS);
       }
       await sleep(2_000);
@@ -97,8 +128,9 @@ describe('request flood: 50 gateways alternate Request Upgrade for two 64 MiB ve
       const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
       process.stdout.write(
         `\nRequest flood: ${GATEWAYS} gateways x 2 versions of 64 MiB, ${sent} Request Upgrade in ${FLOOD_MS / 1000} s: ` +
-          `API RSS ${mb(before.rss)} before, peak ${mb(Math.max(peakReset ? peak : 0, peakRss))} during it (${peakReset ? 'VmHWM' : 'sampled every 0.5 s'}), ` +
-          `${refused} refused by the per-gateway rate limit, ${dropped} answers dropped, image cache ${mb(cache)}\n`,
+          `API RSS ${mb(before.rss)} before (${atStart}), peak ${mb(Math.max(peakReset ? peak : 0, peakRss))} during it (${peakReset ? 'VmHWM' : 'sampled every 0.5 s'}), ` +
+          `${refused} refused by the per-gateway rate limit, ${dropped} answers dropped, image cache ${mb(cache)}; ` +
+          `at the highest sampled RSS (${mb(peakRss)}): ${atPeak}; highest RSS of each 10 s: ${byTenSeconds.map(mb).join(', ')}\n`,
       );
       expect(Math.max(peakReset ? peak : 0, peakRss)).toBeLessThan(PEAK_RSS_CEILING_BYTES);
     },

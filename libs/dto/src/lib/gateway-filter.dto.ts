@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { IsTagList, TagListDto } from './gateways.dto';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
@@ -61,6 +73,8 @@ export class GatewayFilterDto {
 
 export class GatewayFilterRequestDto {
   @ApiProperty({ type: GatewayFilterDto })
+  // ValidateNested lets a missing object through (found by the API fuzzing: a 500 without a body).
+  @IsDefined()
   @ValidateNested()
   @Type(() => GatewayFilterDto)
   filter!: GatewayFilterDto;
@@ -80,6 +94,7 @@ export class GatewayMatchCountDto {
 /** Adds and removes tags on every gateway that a filter matches. */
 export class BulkTagGatewaysDto extends TagListDto {
   @ApiProperty({ type: GatewayFilterDto })
+  @IsDefined()
   @ValidateNested()
   @Type(() => GatewayFilterDto)
   filter!: GatewayFilterDto;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayNotEmpty,
@@ -155,6 +156,7 @@ export class CreateRolloutDto {
   version!: string;
 
   @ApiProperty({ type: GatewayFilterDto })
+  @IsDefined()
   @ValidateNested()
   @Type(() => GatewayFilterDto)
   filter!: GatewayFilterDto;
