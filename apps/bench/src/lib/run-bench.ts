@@ -367,7 +367,7 @@ class BenchRun {
       ['disconnect the gateways', () => fleet.close()],
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
-      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, this.apiClientId) : undefined)],
+      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, `${this.apiClientId}-bench`) : undefined)],
       ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
   }
@@ -394,6 +394,8 @@ class BenchRun {
         LOG_LEVEL: 'warn',
         MONGO_URL: withDatabaseName(this.env.mongoUrl, this.dbName),
         MQTT_CLIENT_ID: this.apiClientId,
+        // Its persistent session: MQTT_CLIENT_ID-API_INSTANCE_ID.
+        API_INSTANCE_ID: 'bench',
         RESOURCES_DIR: resourcesDir,
         WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
