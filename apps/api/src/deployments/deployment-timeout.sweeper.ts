@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LeaseService } from '../cluster/lease.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTracker } from './deployment-tracker.service';
+import { DeploymentsService } from './deployments.service';
 
 // After a restart, Status messages queued by the broker while the API was down confirm their
 // targets first; sweeping at once could fail targets whose confirmation is already waiting.
@@ -12,9 +13,10 @@ const MAX_INTERVAL_MS = 10_000;
 export const DEPLOYMENT_SWEEP_LEASE = 'deployment-sweep';
 
 /**
- * Fails pending targets past their deadline, in one API process at a time (the holder of the
- * lease `deployment-sweep`). Deadlines are in the database, so the process that takes the lease
- * over carries on where the last holder stopped; each decision is taken once (see DeploymentTracker).
+ * In one API process at a time (the holder of the lease `deployment-sweep`): publishes again what
+ * a dead process accepted but had not handed to the broker, and fails pending targets past their
+ * deadline. Both are in the database, so the process that takes the lease over carries on where
+ * the last holder stopped; each decision is taken once (see DeploymentTracker).
  */
 @Injectable()
 export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
@@ -25,6 +27,7 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
 
   constructor(
     private readonly tracker: DeploymentTracker,
+    private readonly deployments: DeploymentsService,
     private readonly leases: LeaseService,
     config: AppConfigService,
   ) {
@@ -59,6 +62,8 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
   }
 
   private async round(): Promise<void> {
+    const republished = await this.deployments.republishOrphans();
+    if (republished > 0) this.logger.log(`${republished} target(s) of unpublished deployments published again`);
     const count = await this.tracker.failOverdue();
     if (count > 0) this.logger.log(`${count} deployment target(s) timed out`);
   }
