@@ -31,7 +31,7 @@ export class ChildApi {
   readonly suffix: string;
   // A private build, so that builds of other test runs in dist/ never race with this one.
   private readonly buildDir: string;
-  private readonly mongoUrl: URL;
+  readonly mongoUrl: URL;
   private readonly mqttClientId: string;
   readonly instanceId: string;
   private main = '';
@@ -104,9 +104,8 @@ export class ChildApi {
     await exited;
   }
 
-  /** The process id, while it runs. */
-  get pid(): number | undefined {
-    return this.child?.pid;
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Everything the process wrote to stdout and stderr. */
