@@ -395,6 +395,9 @@ class BenchRun {
     const { options, fleet, result } = this;
     const count = options.apiInstances;
     await this.api?.stop();
+    // Its persistent session is still a member of the shared group, and Mosquitto would go on handing
+    // it a share of the messages (README, "Running several API processes"): the bench ends it at once.
+    await forgetApiSession(this.env, `${this.apiClientId}-bench`);
     const db = await BenchDatabase.connect(withDatabaseName(this.env.mongoUrl, `${this.dbName}-x${count}`));
     try {
       await db.drop();
