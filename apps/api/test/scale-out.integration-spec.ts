@@ -88,6 +88,9 @@ describe(`${PROCESSES} API processes, ${FLEET_SIZE} gateways, one killed during 
     expect(await db.collection('events').countDocuments({ type: 'upgrade.confirmed', 'details.deploymentId': deploymentId })).toBe(FLEET_SIZE);
     expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': deploymentId })).toBe(0);
     expect(await db.collection('events').countDocuments({ type: 'software.deployed', 'details.deploymentId': deploymentId })).toBe(FLEET_SIZE);
+    // Mosquitto went on handing the dead process's session a share of the Statuses; the lease holder drained it.
+    const adopted = await Promise.all([second, third].map((child) => metricValue(child.baseUrl, 'um_mqtt_orphan_messages_total')));
+    expect(adopted.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
     const upgraded = await api<GatewayListDto>(second.baseUrl, `/api/gateways?companyId=${companyId}&version=${version}&limit=1`);
     expect(upgraded.body.total).toBe(FLEET_SIZE);
     expect(await db.collection('gateways').countDocuments({ companyId, 'upgrade.deploymentId': deploymentId, 'upgrade.status': 'confirmed' })).toBe(FLEET_SIZE);
