@@ -1,5 +1,6 @@
 // `npm start`: ensures the local services, builds the API and web app, initialises an empty
 // database and runs the API (serving the web app) until Ctrl-C, then stops what it started.
+// `npm start -- --instances N` runs N API processes on ports PORT..PORT+N-1, one database and broker.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadEnv, ROOT } from '../env.mjs';
@@ -13,7 +14,17 @@ function run(command, args) {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status})`);
 }
 
+/** `--instances N` (default 1). */
+function instancesFrom(argv) {
+  const index = argv.indexOf('--instances');
+  if (index === -1) return 1;
+  const count = Number(argv[index + 1]);
+  if (!Number.isInteger(count) || count < 1 || count > 32) throw new Error('--instances takes a whole number from 1 to 32');
+  return count;
+}
+
 async function main() {
+  const instances = instancesFrom(process.argv);
   // `npm run start:insecure`: development mode (no login, plain MQTT, loopback only); set before
   // loadEnv so these win over .env.
   if (process.argv.includes('--insecure')) Object.assign(process.env, { AUTH_MODE: 'none', HOST: '127.0.0.1', MQTT_URL: 'mqtt://127.0.0.1:1883' });
@@ -35,19 +46,39 @@ async function main() {
     throw error;
   }
 
-  const api = spawn(process.execPath, ['--enable-source-maps', API_ENTRY], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  // Each process: its own port and instance id (so its own MQTT session), the rest shared.
+  const basePort = Number(process.env.PORT || 5001);
+  const apis = Array.from({ length: instances }, (_, index) => {
+    const env = {
+      ...process.env,
+      PORT: String(basePort + index),
+      ...(instances > 1 ? { API_INSTANCE_ID: process.env.API_INSTANCE_ID ? `${process.env.API_INSTANCE_ID}-${index + 1}` : `local-${index + 1}` } : {}),
+    };
+    return spawn(process.execPath, ['--enable-source-maps', API_ENTRY], { cwd: ROOT, stdio: 'inherit', env });
+  });
+  if (instances > 1) console.log(`${instances} API processes on ports ${basePort}..${basePort + instances - 1}`);
   const shutdown = async (signal) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the API${ownsServices ? ' and the services it started' : ''}...`);
-    api.kill('SIGTERM');
+    console.log(`\n${signal}: stopping the API${instances > 1 ? ' processes' : ''}${ownsServices ? ' and the services it started' : ''}...`);
+    for (const api of apis) api.kill('SIGTERM');
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  api.on('exit', async (code) => {
-    await stopStarted();
-    process.exit(stopping ? 0 : (code ?? 1));
-  });
+  let running = apis.length;
+  let exitCode = 0;
+  for (const api of apis) {
+    api.on('exit', async (code) => {
+      // One process ending on its own ends the others too: the run is over, with its exit code.
+      if (!stopping) {
+        exitCode = code ?? 1;
+        void shutdown(`API exited (${code})`);
+      }
+      if (--running > 0) return;
+      await stopStarted();
+      process.exit(exitCode);
+    });
+  }
 }
 
 main().catch((error) => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { CompaniesModule } from './companies/companies.module';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -28,6 +29,7 @@ import { WebAppModule } from './web/web-app.module';
     DatabaseModule,
     MetricsModule,
     MqttModule,
+    ClusterModule,
     LiveModule,
     EventsModule,
     AuthModule,

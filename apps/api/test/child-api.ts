@@ -23,21 +23,29 @@ function freePort(): Promise<number> {
 
 /**
  * The built API as a child process (development mode, its own database, port and MQTT session),
- * for tests that kill it with SIGKILL and start it again.
+ * for tests that kill it with SIGKILL and start it again. `new ChildApi(first)` is one more API
+ * process of the same deployment: `first`'s build, database and MQTT client id, its own port and
+ * instance id (build `first` before it).
  */
 export class ChildApi {
-  readonly suffix = randomBytes(4).toString('hex');
+  readonly suffix: string;
   // A private build, so that builds of other test runs in dist/ never race with this one.
-  private readonly buildDir = join(root, 'tmp', `api-child-${this.suffix}`);
-  private readonly mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
-  private readonly mqttClientId = `um-test-child-api-${this.suffix}`;
+  private readonly buildDir: string;
+  readonly mongoUrl: URL;
+  private readonly mqttClientId: string;
+  readonly instanceId: string;
   private main = '';
   private port = 0;
   private child: ChildProcess | undefined;
   private output = '';
 
-  constructor() {
+  constructor(private readonly sibling?: ChildApi) {
+    this.suffix = sibling?.suffix ?? randomBytes(4).toString('hex');
+    this.buildDir = join(root, 'tmp', `api-child-${this.suffix}`);
+    this.mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
     this.mongoUrl.pathname = `/um-test-child-${this.suffix}`;
+    this.mqttClientId = `um-test-child-api-${this.suffix}`;
+    this.instanceId = `child-${randomBytes(3).toString('hex')}`;
   }
 
   get baseUrl(): string {
@@ -45,6 +53,11 @@ export class ChildApi {
   }
 
   async build(): Promise<void> {
+    if (this.sibling) {
+      this.main = this.sibling.main;
+      this.port = await freePort();
+      return;
+    }
     const tsconfig = 'apps/api/tsconfig.app.json';
     await run('npx', ['tsc', '-p', tsconfig, '--outDir', this.buildDir], { cwd: root });
     await run('npx', ['tsc-alias', '-p', tsconfig, '--outDir', this.buildDir], { cwd: root });
@@ -62,6 +75,7 @@ export class ChildApi {
         AUTH_MODE: 'none',
         MONGO_URL: this.mongoUrl.toString(),
         MQTT_CLIENT_ID: this.mqttClientId,
+        API_INSTANCE_ID: this.instanceId,
         WEB_DIST_DIR: `/nonexistent-${this.suffix}`,
         RESOURCES_DIR: join(this.buildDir, 'resources'),
         LOG_LEVEL: 'warn',
@@ -90,10 +104,20 @@ export class ChildApi {
     await exited;
   }
 
-  /** Kills the API, drops its persistent session on the broker, its database and its build. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Everything the process wrote to stdout and stderr. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** Kills the API, drops its persistent session on the broker, its database and its build (a sibling: only its session). */
   async dispose(): Promise<void> {
     await this.kill();
-    await forgetMqttSession(this.mqttClientId).catch(() => undefined);
+    await forgetMqttSession(`${this.mqttClientId}-${this.instanceId}`).catch(() => undefined);
+    if (this.sibling) return;
     const connection = await mongoose.createConnection(this.mongoUrl.toString()).asPromise();
     await connection.dropDatabase();
     await connection.close();

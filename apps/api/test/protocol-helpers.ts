@@ -1,5 +1,6 @@
 import { GatewayClient, type GatewayClientOptions } from '@upgrade-manager/gateway-client';
 import { randomBytes, randomInt } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 
 /** A prefix no other test run uses, for gateway and company ids on the shared broker. */
 export function uniqueId(prefix: string): string {
@@ -70,4 +71,17 @@ export async function metricValue(baseUrl: string, name: string, labels: Record<
   const prefix = labelText ? `${name}{${labelText}} ` : `${name} `;
   const line = text.split('\n').find((candidate) => candidate.startsWith(prefix));
   return line ? Number(line.slice(prefix.length)) : 0;
+}
+
+/** Opens GET /api/stream like a browser's EventSource (development mode); `received()` is everything streamed so far. */
+export async function openEventStream(baseUrl: string): Promise<{ response: IncomingMessage; received(): string }> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}/api/stream`, { headers: { accept: 'text/event-stream' } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  let body = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => (body += chunk));
+  return { response, received: () => body };
 }

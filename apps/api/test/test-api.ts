@@ -30,8 +30,11 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
     // Every test talks from 127.0.0.1: the per-address limit has its own test (rate-limit).
     HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_INSTANCE_ID: 'test',
     ...env,
   });
+  // The API's persistent session (MQTT_CLIENT_ID-API_INSTANCE_ID, see mqtt/api-instance.ts).
+  const sessionClientId = `${mqttClientId}-${process.env['API_INSTANCE_ID']}`;
   const { createApiApp, startApiApp } = await import('../src/bootstrap');
   const app = await createApiApp();
   await startApiApp(app, 0, '127.0.0.1');
@@ -55,7 +58,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       const connection = app.get(getConnectionToken());
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
-      await forgetMqttSession(mqttClientId);
+      await forgetMqttSession(sessionClientId);
     },
   };
 }

@@ -29,6 +29,12 @@ export const envSchema = z
       .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
       .default('mqtt://127.0.0.1:1883'),
     MQTT_CLIENT_ID: z.string().min(1).default('upgrade-manager-api'),
+    // Empty: the host name and PORT (stable across restarts of one process in one place).
+    API_INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only')
+      .max(64)
+      .default(''),
     MQTT_USERNAME: z.string().min(1).default('upgrade-manager-api'),
     MQTT_PASSWORD: z.string().min(1, 'is required (npm start generates one into .env)'),
     MQTT_CA_FILE: z.string().optional(),
@@ -46,6 +52,7 @@ export const envSchema = z
     WEB_DIST_DIR: z.string().default('dist/apps/web'),
     ONLINE_WINDOW_S: seconds.default(150),
     DEPLOYMENT_TIMEOUT_S: seconds.default(600),
+    LEASE_TTL_S: seconds.min(2).default(15),
     // 128 MiB: an image goes to a gateway as one MQTT packet, which the broker bounds (max_packet_size, config/mosquitto).
     MAX_IMAGE_BYTES: z.coerce
       .number()

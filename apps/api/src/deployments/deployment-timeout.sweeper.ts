@@ -1,6 +1,8 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { LeaseService } from '../cluster/lease.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTracker } from './deployment-tracker.service';
+import { DeploymentsService } from './deployments.service';
 
 // After a restart, Status messages queued by the broker while the API was down confirm their
 // targets first; sweeping at once could fail targets whose confirmation is already waiting.
@@ -8,28 +10,43 @@ const STARTUP_GRACE_MS = 5_000;
 const MIN_INTERVAL_MS = 250;
 const MAX_INTERVAL_MS = 10_000;
 
-/** Fails pending targets past their deadline (the tracker's, loaded from the database, so time-outs survive a restart). */
+export const DEPLOYMENT_SWEEP_LEASE = 'deployment-sweep';
+
+/**
+ * In one API process at a time (the holder of the lease `deployment-sweep`): publishes again what
+ * a dead process accepted but had not handed to the broker, and fails pending targets past their
+ * deadline. Both are in the database, so the process that takes the lease over carries on where
+ * the last holder stopped; each decision is taken once (see DeploymentTracker).
+ */
 @Injectable()
-export class DeploymentTimeoutSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeploymentTimeoutSweeper.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly tracker: DeploymentTracker,
-    private readonly config: AppConfigService,
-  ) {}
+    private readonly deployments: DeploymentsService,
+    private readonly leases: LeaseService,
+    config: AppConfigService,
+  ) {
+    const timeoutMs = config.get('DEPLOYMENT_TIMEOUT_S') * 1000;
+    this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, timeoutMs / 4));
+  }
 
   onApplicationBootstrap(): void {
-    const timeoutMs = this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000;
-    const intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, timeoutMs / 4));
+    this.leases.run(DEPLOYMENT_SWEEP_LEASE, { start: () => this.start(), stop: () => this.stop() });
+  }
+
+  private start(): void {
     this.timer = setTimeout(() => {
-      this.timer = setInterval(() => this.sweep(), intervalMs);
+      this.timer = setInterval(() => this.sweep(), this.intervalMs);
       this.sweep();
     }, STARTUP_GRACE_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  private async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
@@ -37,14 +54,17 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap, OnAppli
 
   private sweep(): void {
     if (this.running) return;
-    this.running = this.tracker
-      .failOverdue()
-      .then((count) => {
-        if (count > 0) this.logger.log(`${count} deployment target(s) timed out`);
-      })
+    this.running = this.round()
       .catch((error: Error) => this.logger.warn(`Time-out sweep failed, retried next round: ${error.message}`))
       .finally(() => {
         this.running = null;
       });
+  }
+
+  private async round(): Promise<void> {
+    const republished = await this.deployments.republishOrphans();
+    if (republished > 0) this.logger.log(`${republished} target(s) of unpublished deployments published again`);
+    const count = await this.tracker.failOverdue();
+    if (count > 0) this.logger.log(`${count} deployment target(s) timed out`);
   }
 }

@@ -1,17 +1,22 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter, Gauge } from 'prom-client';
 import type { Model } from 'mongoose';
+import type { Subscription } from 'rxjs';
+import { z } from 'zod';
+import { ClusterBus } from '../cluster/cluster-bus.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
-import { EventsService, type RecordEventInput } from '../events/events.service';
+import { EventsService } from '../events/events.service';
 import { Gateway, type GatewayUpgrade } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { PendingTargets, type StoredTarget } from './pending-targets';
-import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
+import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
+import { transitionOnStatus, transitionOnTime } from './target-outcome';
 
 export type { StoredTarget } from './pending-targets';
+export type { TargetChange } from './target-decision';
 
 /** What a gateway's Status says, as the deployment tracker needs it. */
 export interface StatusReport {
@@ -20,35 +25,45 @@ export interface StatusReport {
   receivedAt: Date;
 }
 
-export interface TargetChange extends TargetTransition {
-  target: StoredTarget;
-  /** What the gateway said, for the event log. */
-  detail?: string;
-}
+// Other processes hear of a new deployment's targets on the cluster bus, before its Upgrade goes out.
+const TARGETS_ADDED = 'deployment-targets-added';
+const targetsAddedSchema = z.object({ deploymentId: z.string().regex(/^[0-9a-f]{24}$/) });
+const TARGET_UPDATED = 'deployment.target-updated';
 
 /**
  * Moves deployment targets out of pending: confirmed or failed by a Status, failed by time-out,
- * by a newer deployment or by a failed publish. Every transition is persisted on the target and
- * on the gateway, recorded in the event log and published live.
+ * by a newer deployment or by a failed publish, whichever API process handles it.
  *
- * The pending targets are also kept in memory (loaded from the database on first use), so the
- * Status of a gateway with nothing pending costs no query and every write addresses documents by
- * `_id`. This makes the tracker the only writer of target state: one API process per database.
+ * A decision is the insert of the target's outcome event under an `_id` derived from the target
+ * (see target-decision.ts): the first insert wins, in any process. A decision found already
+ * recorded is replaced by the recorded one, and its effects (the target, the gateway's copy, the
+ * live event) are written again, each idempotent by `_id`: a process that died between recording
+ * a decision and writing its effects leaves nothing half done that the next Status or the sweep
+ * does not finish. The happy path costs what one process did alone: the same bulk writes by `_id`.
+ *
+ * Each process keeps the pending targets in memory, so the Status of a gateway with nothing
+ * pending costs no query: loaded at start, completed by its own deployments and by those other
+ * processes announce on the cluster bus, thinned by every process's live `target-updated` events.
  */
 @Injectable()
-export class DeploymentTracker implements OnApplicationBootstrap {
+export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeploymentTracker.name);
-  // Transitions run one at a time, so a Status and the time-out sweep never both decide one target.
+  // Transitions of this process run one at a time, so its Statuses wait for a deployment being started.
   private lock: Promise<unknown> = Promise.resolve();
   private readonly pending = new PendingTargets();
   private loaded = false;
+  // Other processes' deployments being read: a Status that arrived after their announcement waits for them.
+  private learning: Promise<void> = Promise.resolve();
+  private decidedElsewhere: Subscription | null = null;
   private readonly transitions: Counter<'status' | 'reason'>;
+  private readonly alreadyDecided: Counter;
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
+    private readonly bus: ClusterBus,
     metrics: MetricsService,
   ) {
     this.transitions = metrics.counter({
@@ -56,10 +71,30 @@ export class DeploymentTracker implements OnApplicationBootstrap {
       help: 'Deployment targets leaving pending, by new status and reason',
       labelNames: ['status', 'reason'],
     });
+    this.alreadyDecided = metrics.counter({
+      name: 'um_deployment_target_decisions_found_recorded_total',
+      help: 'Target decisions another API process (or an earlier try) had already recorded; its decision was applied instead',
+    });
     const pendingGauge: Gauge = metrics.gauge({
       name: 'um_deployment_targets_pending',
-      help: 'Deployment targets waiting for their gateway',
+      help: 'Deployment targets waiting for their gateway, as this API process knows them',
       collect: () => pendingGauge.set(this.pending.size),
+    });
+  }
+
+  onModuleInit(): void {
+    this.bus.on(TARGETS_ADDED, targetsAddedSchema, ({ deploymentId }, origin) => {
+      if (origin === this.bus.instanceId) return;
+      const learnt = this.learning.then(() => this.exclusive(() => this.learnDeployment(deploymentId)));
+      this.learning = learnt.catch((error: Error) =>
+        this.logger.warn(`Deployment ${deploymentId} not learnt (its targets are decided at their deadline): ${error.message}`),
+      );
+    });
+    this.decidedElsewhere = this.live.all$.subscribe((event) => {
+      if (event.type !== TARGET_UPDATED) return;
+      const { deploymentId, gatewayId } = event.data;
+      if (typeof deploymentId !== 'string' || typeof gatewayId !== 'string') return;
+      this.pending.remove(this.pending.ofDeployment(deploymentId, [gatewayId]));
     });
   }
 
@@ -69,12 +104,15 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     );
   }
 
+  onModuleDestroy(): void {
+    this.decidedElsewhere?.unsubscribe();
+  }
+
   /**
    * Persists the targets of a new deployment and makes them the pending ones of their gateways
-   * (earlier pending targets of those gateways fail as superseded), then calls `publish`. The
-   * gateways' copy of the upgrade is written after publishing, so gateways start downloading
-   * while the fleet's documents are updated; Statuses wait for it, as for every transition. Should
-   * that write fail, the first Status of each gateway writes its copy again.
+   * (earlier pending targets of those gateways fail as superseded), writes the gateways' copy of
+   * the upgrade, tells the other processes, then calls `publish` (not waited for). The copy is
+   * written before publishing: a Status of another process can then never be overwritten by it.
    */
   startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string; version: string }, publish: () => void): Promise<void> {
     return this.exclusive(async () => {
@@ -84,51 +122,61 @@ export class DeploymentTracker implements OnApplicationBootstrap {
         const earlier = this.pending.of(gatewayId);
         return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];
       });
-      await this.apply(superseded.map((target) => failure(target, 'superseded')));
+      await this.decide(superseded.map((target) => failure(target, 'superseded')));
       this.pending.add(targets);
-      publish();
       const pendingUpgrade = { ...upgrade, status: 'pending' };
       await chunkedBulkWrite(
         this.gateways,
         targets.map(({ gatewayId }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade: pendingUpgrade } } } })),
       );
+      // On the connection the Upgrade goes out on, before it: every process knows the targets before any Status about them.
+      this.bus
+        .publish(TARGETS_ADDED, { deploymentId: upgrade.deploymentId })
+        .catch((error: Error) => this.logger.warn(`Deployment ${upgrade.deploymentId} not announced: ${error.message}`));
+      publish();
     });
   }
 
   /**
    * Applies a batch of Status reports to the pending targets of their gateways. `writeGateways`
    * persists the batch's gateway updates together with the upgrade state decided here (one write
-   * per gateway) and returns the gateways the database refused, whose targets stay pending.
-   * Throws when the database does; nothing is decided then.
+   * per gateway). Throws when the database does; the batch is then retried and finds its own
+   * decisions recorded.
    */
-  resolveStatuses(
-    reports: readonly StatusReport[],
-    writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<ReadonlySet<string>>,
-  ): Promise<number> {
-    return this.exclusive(async () => {
-      await this.ensureLoaded();
-      const decided = reports.flatMap((report) => {
-        const target = this.pending.of(report.gatewayId);
-        const transition = target && transitionOnStatus(target, report);
-        return transition ? [{ target, ...transition }] : [];
-      });
-      const refused = await writeGateways(new Map(decided.map((change) => [change.target.gatewayId, upgradeOf(change)])));
-      return this.apply(
-        decided.filter(({ target }) => !refused.has(target.gatewayId)),
-        { gatewaysWritten: true },
-      );
-    });
+  resolveStatuses(reports: readonly StatusReport[], writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<unknown>): Promise<number> {
+    return this.learning.then(() =>
+      this.exclusive(async () => {
+        await this.ensureLoaded();
+        const candidates = reports.flatMap((report) => {
+          const target = this.pending.of(report.gatewayId);
+          const transition = target && transitionOnStatus(target, report);
+          return transition ? [{ target, ...transition }] : [];
+        });
+        const decided = await this.record(candidates);
+        await writeGateways(new Map(decided.map((change) => [change.target.gatewayId, upgradeOf(change)])));
+        return this.apply(decided, { gatewaysWritten: true });
+      }),
+    );
   }
 
-  /** Fails every pending target whose deadline has passed. */
+  /**
+   * Fails every pending target whose deadline has passed (run by the holder of the sweep's lease).
+   * The gateway's stored Status has the last word: one that confirmed the target but met a process
+   * that did not know of it yet confirms it now.
+   */
   failOverdue(now = new Date()): Promise<number> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
-      const changes = this.pending.overdue(now).flatMap((target) => {
-        const transition = transitionOnTime(target, now);
-        return transition ? [{ target, ...transition }] : [];
-      });
-      return this.apply(changes);
+      const changes: TargetChange[] = [];
+      for (const target of this.pending.overdue(now)) {
+        const gateway = await this.gateways.findOne({ _id: target.gatewayId }, { version: 1, lastSeenAt: 1 }).lean<Pick<Gateway, 'version' | 'lastSeenAt'>>();
+        const reported =
+          gateway?.version && gateway.lastSeenAt ? transitionOnStatus(target, { version: gateway.version, receivedAt: gateway.lastSeenAt }) : null;
+        const timedOut = transitionOnTime(target, now);
+        if (reported?.status === 'confirmed') changes.push({ target, ...reported });
+        else if (timedOut) changes.push({ target, ...timedOut });
+      }
+      return this.decide(changes);
     });
   }
 
@@ -137,7 +185,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const targets = this.pending.ofDeployment(deploymentId, gatewayIds);
-      return this.apply(targets.map((target) => failure(target, 'publish-failed')));
+      return this.decide(targets.map((target) => failure(target, 'publish-failed')));
     });
   }
 
@@ -146,8 +194,13 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const targets = this.pending.ofDeployment(deploymentId, [gatewayId]);
-      return this.apply(targets.map((target) => ({ target, status: 'failed', reason, reportedVersion: null, detail })));
+      return this.decide(targets.map((target) => ({ target, status: 'failed', reason, reportedVersion: null, detail })));
     });
+  }
+
+  /** The pending targets of one deployment that this process knows of. */
+  pendingOf(deploymentId: string, gatewayIds: readonly string[]): StoredTarget[] {
+    return this.pending.ofDeployment(deploymentId, gatewayIds);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -163,14 +216,43 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     const superseded = this.pending.add(stored);
     this.loaded = true;
     // Only an interrupted deployment leaves two pending targets for one gateway; the newer one counts.
-    await this.apply(superseded.map((target) => failure(target, 'superseded')));
+    await this.decide(superseded.map((target) => failure(target, 'superseded')));
     if (stored.length > 0) this.logger.log(`${this.pending.size} deployment target(s) pending`);
   }
 
-  // The gateway copy is written first: if the target write then fails, the target is still
-  // pending and a retry redoes both. A superseded target's gateway already shows the newer
-  // deployment, so only the target changes. Every statement addresses one document by _id.
-  private async apply(changes: TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
+  // Another process's deployment: its targets become known here before its Upgrade goes out.
+  private async learnDeployment(deploymentId: string): Promise<void> {
+    await this.ensureLoaded();
+    const stored = await this.targets.find({ deploymentId, status: 'pending' }).lean<StoredTarget[]>();
+    // The process that started it fails what it supersedes; here they only leave memory.
+    this.pending.add(stored);
+  }
+
+  private async decide(changes: TargetChange[]): Promise<number> {
+    return this.apply(await this.record(changes));
+  }
+
+  /**
+   * Records the decisions (their outcome events, first insert wins); returns what was decided,
+   * each target once: this process's decision, or the one recorded before it.
+   */
+  private async record(changes: readonly TargetChange[]): Promise<TargetChange[]> {
+    if (changes.length === 0) return [];
+    const found = await this.events.recordOnce(changes.map(outcomeEvent));
+    if (found.size === 0) return changes.map((change) => ({ ...change, decidedHere: true }));
+    this.alreadyDecided.inc(found.size);
+    const earlier = await this.events.findByIds(changes.filter((_, index) => found.has(index)).map((change) => outcomeEvent(change).id));
+    const byId = new Map(earlier.map((event) => [event._id.toHexString(), event]));
+    return changes.flatMap((change, index) => {
+      if (!found.has(index)) return [{ ...change, decidedHere: true }];
+      const event = byId.get(outcomeEvent(change).id.toHexString());
+      return event ? [recordedOutcome(change.target, event)] : [];
+    });
+  }
+
+  // The effects of recorded decisions, each idempotent by `_id`: the gateway copy (a superseded
+  // target's gateway already shows the newer deployment), the target, the live event.
+  private async apply(changes: readonly TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
     if (changes.length === 0) return 0;
     if (!gatewaysWritten) {
       await chunkedBulkWrite(
@@ -187,30 +269,15 @@ export class DeploymentTracker implements OnApplicationBootstrap {
       })),
     );
     this.pending.remove(changes.map(({ target }) => target));
-
-    const events: RecordEventInput[] = changes.map(({ target, status, reason, reportedVersion, detail }) => ({
-      type: status === 'confirmed' ? 'upgrade.confirmed' : 'upgrade.failed',
-      companyId: target.companyId,
-      actor: null,
-      gatewayId: target.gatewayId,
-      details: {
-        deploymentId: target.deploymentId,
-        version: target.version,
-        ...(reason ? { reason } : {}),
-        ...(reportedVersion ? { reportedVersion } : {}),
-        ...(detail ? { detail } : {}),
-      },
-    }));
-    await this.events.recordMany(events);
-    for (const { target, status, reason, reportedVersion } of changes) {
-      this.transitions.inc({ status, reason: reason ?? 'none' });
+    for (const { target, status, reason, reportedVersion, decidedHere } of changes) {
+      if (decidedHere) this.transitions.inc({ status, reason: reason ?? 'none' });
       this.live.publish({
-        type: 'deployment.target-updated',
+        type: TARGET_UPDATED,
         companyId: target.companyId,
         data: { deploymentId: target.deploymentId, gatewayId: target.gatewayId, version: target.version, status, reason, reportedVersion },
       });
     }
-    return changes.length;
+    return changes.filter((change) => change.decidedHere).length;
   }
 }
 

@@ -12,6 +12,10 @@ export class Deployment {
   @Prop({ type: [String], required: true }) companyIds!: string[];
   @Prop({ required: true }) targetCount!: number;
   @Prop({ type: EventActor, default: null }) createdBy!: EventActor | null;
+  // False until every Upgrade (or v2 Offer) was handed to the broker or failed its target; with the
+  // API process doing it (ApiInstances.processId), so that a dead one's work is taken over.
+  @Prop({ type: Boolean, default: true }) published!: boolean;
+  @Prop({ type: String, default: null }) publisher!: string | null;
   createdAt?: Date;
 }
 

@@ -14,6 +14,7 @@ import {
 import { isValidObjectId, Types, type FilterQuery, type Model } from 'mongoose';
 import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { ApiInstances } from '../cluster/api-instances.service';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
 import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
@@ -62,6 +63,7 @@ export class DeploymentsService {
     private readonly live: LiveEventsService,
     private readonly config: AppConfigService,
     private readonly delivery: ImageDeliveryService,
+    private readonly instances: ApiInstances,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
@@ -81,7 +83,15 @@ export class DeploymentsService {
     const now = new Date();
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
     const actor = { userId: principal.userId, email: principal.email };
-    const deployment = await this.deployments.create({ version: dto.version, scope, companyIds, targetCount: gateways.length, createdBy: actor });
+    const deployment = await this.deployments.create({
+      version: dto.version,
+      scope,
+      companyIds,
+      targetCount: gateways.length,
+      createdBy: actor,
+      published: false,
+      publisher: this.instances.processId,
+    });
     const id = deployment._id.toString();
     // createdAt is set here because a Status counts for a target only when received after it.
     const targets: StoredTarget[] = gateways.map((gateway) => ({
@@ -101,8 +111,7 @@ export class DeploymentsService {
     const frame = content === null ? null : this.messenger.encodeImageFrame(content);
     const v2Targets = gateways.filter((gateway) => v2Ids.has(gateway.gatewayId));
     await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => {
-      if (frame !== null) this.publish(id, frame, v1Ids, broadcast);
-      this.offerV2(id, dto.version, v2Targets);
+      void this.publish(id, dto.version, frame === null ? null : { frame, gatewayIds: v1Ids, broadcast }, v2Targets);
     });
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
     await this.events.recordMany(
@@ -231,24 +240,76 @@ export class DeploymentsService {
     return all.filter((gateway) => wanted.has(gateway.gatewayId));
   }
 
-  private offerV2(deploymentId: string, version: string, targets: TargetGateway[]): void {
-    this.delivery.offer(deploymentId, version, targets).catch(async (error: Error) => {
-      this.logger.error(`Deployment ${deploymentId}: could not offer ${version} to v2 gateways: ${error.message}`);
-      const gatewayIds = targets.map((target) => target.gatewayId);
-      await this.tracker
-        .failUnpublished(deploymentId, gatewayIds)
-        .catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
-    });
+  /**
+   * Deployments a dead API process accepted but had not finished handing to the broker (run by the
+   * holder of the sweep's lease): taken over (a conditional write, so one process does it) and
+   * published again to their still-pending targets. A gateway that had its Upgrade gets it twice,
+   * which installs the same version again; none is left waiting for its time-out.
+   */
+  async republishOrphans(): Promise<number> {
+    const unpublished = await this.deployments.find({ published: false }, { version: 1, scope: 1, publisher: 1 }).lean<StoredDeployment[]>();
+    if (unpublished.length === 0) return 0;
+    const { liveProcesses } = await this.instances.census();
+    let count = 0;
+    for (const deployment of unpublished) {
+      if (deployment.publisher !== null && liveProcesses.has(deployment.publisher)) continue;
+      const id = deployment._id.toString();
+      const taken = await this.deployments.updateOne(
+        { _id: deployment._id, published: false, publisher: deployment.publisher },
+        { $set: { publisher: this.instances.processId } },
+      );
+      if (taken.modifiedCount !== 1) continue;
+      const pending = await this.targets.find({ deploymentId: id, status: 'pending' }, { gatewayId: 1, companyId: 1 }).lean<TargetGateway[]>();
+      const v2Ids = await this.delivery.protocolV2Gateways(pending.map((target) => target.gatewayId));
+      const v1Ids = pending.map((target) => target.gatewayId).filter((gatewayId) => !v2Ids.has(gatewayId));
+      const content = v1Ids.length === 0 ? null : await this.versions.readContent(deployment.version);
+      const v1 = content === null ? null : { frame: this.messenger.encodeImageFrame(content), gatewayIds: v1Ids, broadcast: false };
+      if (content === null && v1Ids.length > 0) await this.tracker.failUnpublished(id, v1Ids);
+      this.logger.warn(`Deployment ${id}: publishing again to ${pending.length} pending target(s), its API process (${deployment.publisher}) is gone`);
+      await this.publish(
+        id,
+        deployment.version,
+        v1,
+        pending.filter((target) => v2Ids.has(target.gatewayId)),
+      );
+      count += pending.length;
+    }
+    return count;
   }
 
-  // The response does not wait for the broker: an unreachable broker would hold the request,
-  // and the targets' deadline covers an Upgrade that never arrives.
-  private publish(deploymentId: string, frame: Buffer, gatewayIds: string[], broadcast: boolean): void {
-    this.messenger.sendUpgrade(frame, broadcast ? undefined : gatewayIds).catch(async (error: Error) => {
-      this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${error.message}`);
-      await this.tracker
-        .failUnpublished(deploymentId, gatewayIds)
-        .catch((failure: Error) => this.logger.error(`Deployment ${deploymentId}: ${failure.message}`));
-    });
+  // The response does not wait for the broker: an unreachable broker would hold the request, and
+  // the targets' deadline covers an Upgrade that never arrives. A failed publish fails the targets
+  // it concerned; the deployment is published once every target's Upgrade was handed over or failed.
+  private async publish(
+    deploymentId: string,
+    version: string,
+    v1: { frame: Buffer; gatewayIds: string[]; broadcast: boolean } | null,
+    v2Targets: TargetGateway[],
+  ): Promise<void> {
+    const failed: string[] = [];
+    const v1Failed = v1 === null ? [] : this.messenger.sendUpgrade(v1.frame, v1.broadcast ? undefined : v1.gatewayIds);
+    const v2Offered = this.delivery.offer(deploymentId, version, v2Targets);
+    try {
+      failed.push(...(await v1Failed));
+    } catch (error) {
+      this.logger.error(`Deployment ${deploymentId}: could not publish Upgrade: ${(error as Error).message}`);
+      failed.push(...(v1?.gatewayIds ?? []));
+    }
+    try {
+      await v2Offered;
+    } catch (error) {
+      this.logger.error(`Deployment ${deploymentId}: could not offer ${version} to v2 gateways: ${(error as Error).message}`);
+      failed.push(...v2Targets.map((target) => target.gatewayId));
+    }
+    try {
+      if (failed.length > 0) {
+        this.logger.error(`Deployment ${deploymentId}: ${failed.length} Upgrade(s) not taken by the broker; their targets fail`);
+        await this.tracker.failUnpublished(deploymentId, failed);
+      }
+      await this.deployments.updateOne({ _id: deploymentId }, { $set: { published: true } });
+    } catch (error) {
+      // Left unpublished in the database: the sweep's lease holder publishes again once this process is gone.
+      this.logger.error(`Deployment ${deploymentId}: publishing not recorded: ${(error as Error).message}`);
+    }
   }
 }

@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type EventDto, type EventListDto, type EventType, type ListEventsQueryDto } from '@upgrade-manager/dto';
-import type { Model, Types } from 'mongoose';
+import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
 
 const DEFAULT_PAGE_SIZE = 50;
+const DUPLICATE_KEY = 11000;
 
 export interface RecordEventInput {
   type: EventType;
@@ -32,19 +33,38 @@ export class EventsService {
   async recordMany(inputs: RecordEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
     const now = new Date();
-    const documents = inputs.map((input) => ({
-      type: input.type,
-      at: input.at ?? now,
-      companyId: input.companyId,
-      actor: input.actor ? { userId: input.actor.userId, email: input.actor.email } : null,
-      gatewayId: input.gatewayId ?? null,
-      details: input.details ?? {},
-    }));
+    const documents = inputs.map((input) => toDocument(input, now));
     try {
       await this.events.insertMany(documents, { ordered: false });
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Events that may be recorded only once, each under an `_id` of its own (e.g. derived from what
+   * it decides): the unique `_id` makes the first insert win whichever API process tries. Returns
+   * the indexes of those already recorded; throws when the database does (nothing is known then).
+   */
+  async recordOnce(inputs: readonly (RecordEventInput & { id: Types.ObjectId })[]): Promise<Set<number>> {
+    if (inputs.length === 0) return new Set();
+    const now = new Date();
+    const documents = inputs.map((input) => ({ _id: input.id, ...toDocument(input, now) }));
+    try {
+      await this.events.collection.insertMany(documents, { ordered: false });
+      return new Set();
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+      const errors = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as { index: number; code: number }[];
+      if (errors.length === 0 || errors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      return new Set(errors.map((writeError) => writeError.index));
+    }
+  }
+
+  /** Events by `_id` (those `recordOnce` found recorded). */
+  async findByIds(ids: readonly Types.ObjectId[]): Promise<(Event & { _id: Types.ObjectId })[]> {
+    if (ids.length === 0) return [];
+    return this.events.find({ _id: { $in: ids } }).lean<(Event & { _id: Types.ObjectId })[]>();
   }
 
   /** The event log, newest first, filtered and scoped to what the principal may see. */
@@ -61,6 +81,17 @@ export class EventsService {
     ]);
     return { items: events.map(toEventDto), total };
   }
+}
+
+function toDocument(input: RecordEventInput, now: Date): Omit<Event, 'actor'> & { actor: Event['actor'] } {
+  return {
+    type: input.type,
+    at: input.at ?? now,
+    companyId: input.companyId,
+    actor: input.actor ? { userId: input.actor.userId, email: input.actor.email } : null,
+    gatewayId: input.gatewayId ?? null,
+    details: input.details ?? {},
+  };
 }
 
 function toEventDto(event: Event & { _id: Types.ObjectId }): EventDto {

@@ -117,4 +117,24 @@ describe('CoalescingBatcher', () => {
     await until(() => written.length === 1);
     expect(written).toEqual(['gw-1']);
   });
+
+  it('tells each add when its entry is written, after retries, and false for what close left unwritten', async () => {
+    let failNext = 1;
+    const { batcher } = setup({
+      maxEntries: 100,
+      write: async () => {
+        if (failNext-- > 0) throw new Error('database down');
+      },
+    });
+    const first = batcher.add('gw-1', { value: 1, seen: 1 });
+    const merged = batcher.add('gw-1', { value: 2, seen: 2 });
+    await expect(first).resolves.toBe(true);
+    await expect(merged).resolves.toBe(true);
+
+    failNext = 10;
+    const unwritten = batcher.add('gw-2', { value: 3, seen: 3 });
+    const lost = await batcher.close(2);
+    expect([...lost.keys()]).toEqual(['gw-2']);
+    await expect(unwritten).resolves.toBe(false);
+  });
 });

@@ -13,14 +13,20 @@ export interface CoalescingBatcherOptions<K, V> {
   onWriteError(error: unknown, attempt: number, size: number): void;
 }
 
+/** Told whether an added entry was written (true) or left unwritten when the batcher closed (false). */
+type Waiter = (written: boolean) => void;
+
 /**
  * Collects entries in memory, one per key (later entries merge into earlier ones), and writes
  * them in batches: after `intervalMs`, or at once at `maxEntries`. One write runs at a time, so
  * writes for one key keep their order. A failed batch is merged back and retried with backoff;
  * since entries coalesce per key, the backlog of an outage is bounded by the number of keys.
+ * `add` tells when its entry is written, so a message can be acknowledged once it is stored.
  */
 export class CoalescingBatcher<K, V> {
   private pending = new Map<K, V>();
+  // Who waits for each pending key's write: resolved true when written, false when closed unwritten.
+  private waiters = new Map<K, Waiter[]>();
   private timer: NodeJS.Timeout | null = null;
   // Writes run one after another on this chain; `writing` is true while one runs.
   private queue: Promise<void> = Promise.resolve();
@@ -35,12 +41,19 @@ export class CoalescingBatcher<K, V> {
     return this.pending.size;
   }
 
-  add(key: K, value: V): void {
+  /** Resolves true once the entry (merged with later ones) is written, false if the batcher closed first. */
+  add(key: K, value: V): Promise<boolean> {
     const previous = this.pending.get(key);
     this.pending.set(key, previous === undefined ? value : this.options.merge(previous, value));
-    if (this.closed) return;
+    const written = new Promise<boolean>((resolve) => {
+      const list = this.waiters.get(key);
+      if (list) list.push(resolve);
+      else this.waiters.set(key, [resolve]);
+    });
+    if (this.closed) return written;
     if (this.pending.size >= this.options.maxEntries && this.failures === 0) this.schedule(0);
     else this.schedule(this.options.intervalMs);
+    return written;
   }
 
   /** Writes everything pending now (retrying failures up to `attempts` times); resolves when done. */
@@ -59,6 +72,8 @@ export class CoalescingBatcher<K, V> {
     this.closed = true;
     await this.flush(attempts);
     this.clearTimer();
+    for (const list of this.waiters.values()) for (const resolve of list) resolve(false);
+    this.waiters.clear();
     return this.pending;
   }
 
@@ -94,14 +109,16 @@ export class CoalescingBatcher<K, V> {
   private async writeOnce(): Promise<boolean> {
     if (this.pending.size === 0) return true;
     const batch = this.take(this.options.maxEntries);
+    const waiting = this.takeWaiters(batch);
     this.writing = true;
     try {
       await this.options.write(batch);
       this.failures = 0;
+      for (const list of waiting.values()) for (const resolve of list) resolve(true);
       return true;
     } catch (error) {
       this.failures++;
-      this.putBack(batch);
+      this.putBack(batch, waiting);
       try {
         this.options.onWriteError(error, this.failures, batch.size);
       } catch {
@@ -129,14 +146,26 @@ export class CoalescingBatcher<K, V> {
     return batch;
   }
 
+  private takeWaiters(batch: Map<K, V>): Map<K, Waiter[]> {
+    const taken = new Map<K, Waiter[]>();
+    for (const key of batch.keys()) {
+      const list = this.waiters.get(key);
+      if (!list) continue;
+      taken.set(key, list);
+      this.waiters.delete(key);
+    }
+    return taken;
+  }
+
   // What arrived during the failed write is newer than the batch, so it merges on top.
-  private putBack(batch: Map<K, V>): void {
+  private putBack(batch: Map<K, V>, waiting: Map<K, Waiter[]>): void {
     const newer = this.pending;
     this.pending = batch;
     for (const [key, value] of newer) {
       const older = this.pending.get(key);
       this.pending.set(key, older === undefined ? value : this.options.merge(older, value));
     }
+    for (const [key, list] of waiting) this.waiters.set(key, [...list, ...(this.waiters.get(key) ?? [])]);
   }
 
   private clearTimer(): void {

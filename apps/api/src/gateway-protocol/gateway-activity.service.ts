@@ -24,8 +24,8 @@ const RETRY_MAX_MS = 5_000;
  * Everything gateways tell us about themselves (Status, liveness), written in batches: one bulk
  * write per ~50 ms or 500 gateways instead of one round-trip per message. Repeated messages of
  * one gateway coalesce, so a failed write is simply retried later with nothing lost.
- * mqtt.js acknowledges a QoS 1 message when it arrives, so a hard kill (SIGKILL, power loss)
- * loses what was received in the last flush interval; a clean shutdown writes it.
+ * A Status is acknowledged to the broker only once its batch is written (see RawFrameMqttServer),
+ * so a hard kill (SIGKILL, power loss) loses nothing: the broker delivers the unwritten ones again.
  */
 @Injectable()
 export class GatewayActivityService implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -71,14 +71,18 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     });
   }
 
-  /** A Status: creates the gateway (and its company) on first sight, updates version and last upgrade. */
-  recordStatus(gatewayId: string, status: StatusPayload, receivedAt = new Date()): void {
-    this.batcher.add(gatewayId, { status: { ...status, receivedAt }, lastSeenAt: receivedAt });
+  /**
+   * A Status: creates the gateway (and its company) on first sight, updates version and last upgrade.
+   * Resolves true once written, false when the API shut down before it could write it.
+   */
+  recordStatus(gatewayId: string, status: StatusPayload, receivedAt = new Date()): Promise<boolean> {
+    return this.batcher.add(gatewayId, { status: { ...status, receivedAt }, lastSeenAt: receivedAt });
   }
 
   /** Any other message: the gateway is alive. Unknown gateways are not created by this. */
   recordSeen(gatewayId: string, at = new Date()): void {
-    this.batcher.add(gatewayId, { status: null, lastSeenAt: at });
+    // Liveness is refreshed by the gateway's next message: nobody waits for this write.
+    void this.batcher.add(gatewayId, { status: null, lastSeenAt: at });
   }
 
   /** Writes everything received so far. */

@@ -35,6 +35,17 @@ describe('GatewayMessenger', () => {
     expect(published.every((message) => message.frame === frame)).toBe(true);
   });
 
+  it('names the gateways whose Upgrade the broker did not take, and only those', async () => {
+    const publisher = {
+      publish: async (topic: string) => {
+        if (topic.endsWith('/gw-2')) throw new Error('broker gone');
+        return true;
+      },
+    } as unknown as FramePublisher;
+    const messenger = new GatewayMessenger(publisher);
+    expect(await messenger.sendUpgrade(messenger.encodeImageFrame(Buffer.alloc(4)), ['gw-1', 'gw-2', 'gw-3'])).toEqual(['gw-2']);
+  });
+
   it('frames the same image Buffer once, however many gateways ask for it', () => {
     const { messenger } = setup();
     const image = Buffer.alloc(1024, 7);

@@ -43,13 +43,20 @@ export class GatewayMessenger {
     }
   }
 
-  /** No ids: the broadcast topic (every gateway). With ids: each gateway's topic, the same frame Buffer for all. */
-  async sendUpgrade(frame: Buffer, gatewayIds?: readonly string[]): Promise<void> {
+  /**
+   * No ids: the broadcast topic (every gateway); throws when the broker does not take it. With ids:
+   * each gateway's topic, the same frame Buffer for all; resolves with the gateways whose Upgrade
+   * the broker did not take (a failed publish concerns its gateway only).
+   */
+  async sendUpgrade(frame: Buffer, gatewayIds?: readonly string[]): Promise<string[]> {
     if (gatewayIds === undefined) {
       await this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade), frame);
-      return;
+      return [];
     }
-    await Promise.all(gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)));
+    const outcomes = await Promise.allSettled(
+      gatewayIds.map((gatewayId) => this.publisher.publish(toGatewayTopic(ToGatewayMessageType.Upgrade, gatewayId), frame)),
+    );
+    return gatewayIds.filter((_, index) => outcomes[index].status === 'rejected');
   }
 
   /**

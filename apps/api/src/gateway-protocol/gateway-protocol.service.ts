@@ -46,19 +46,20 @@ export class GatewayProtocolService {
     this.unknownVersions = metrics.counter({ name: 'um_upgrade_requests_unknown_version_total', help: 'Request Upgrade for a version that does not exist' });
   }
 
-  async receive(topic: string, data: Buffer): Promise<void> {
+  /** Resolves false when the message could not be stored (the API is shutting down): it must be delivered again. */
+  async receive(topic: string, data: Buffer): Promise<boolean> {
     const parsed = parseTopic(topic);
     if (parsed === null || parsed.direction !== 'toCloud') {
       this.reject(INVALID_TOPIC, topic, `not a gateway topic: ${topic}`);
-      return;
+      return true;
     }
     const { type, gatewayId } = parsed;
     try {
       const { payload, timestampSeconds } = decodeFrame(data);
       this.received.inc({ type });
       this.clock.note(timestampSeconds);
-      if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return;
-      await this.handle(type, gatewayId, payload);
+      if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return true;
+      return await this.handle(type, gatewayId, payload);
     } catch (error) {
       if (error instanceof FrameDecodeError) this.reject(error.reason, gatewayId, `${type}: ${error.message}`);
       else if (error instanceof PayloadError) this.reject(error.code, gatewayId, `${type}: ${error.message}`);
@@ -66,25 +67,26 @@ export class GatewayProtocolService {
         this.failed.inc({ type });
         this.logger.error(`Gateway ${gatewayId}: ${type} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
+      return true;
     }
   }
 
-  private async handle(type: ToCloudMessageType, gatewayId: string, payload: Buffer): Promise<void> {
+  // Resolves when the message's effect is stored or sent; true unless it could not be.
+  private async handle(type: ToCloudMessageType, gatewayId: string, payload: Buffer): Promise<boolean> {
     switch (type) {
       case ToCloudMessageType.Status:
-        this.activity.recordStatus(gatewayId, parseStatusPayload(payload));
-        return;
+        return this.activity.recordStatus(gatewayId, parseStatusPayload(payload));
       case ToCloudMessageType.RequestLatestVersion:
         this.noteRequest(gatewayId, type, payload);
         await this.answerLatestVersion(gatewayId);
-        return;
+        return true;
       case ToCloudMessageType.RequestAvailableVersions:
         this.noteRequest(gatewayId, type, payload);
         await this.messenger.sendAvailableVersions(await this.versions.versionStrings(), gatewayId);
-        return;
+        return true;
       case ToCloudMessageType.RequestUpgrade:
         await this.answerUpgradeRequest(gatewayId, parseVersionRequestPayload(payload).version);
-        return;
+        return true;
     }
   }
 

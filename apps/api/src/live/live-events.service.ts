@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { filter, Observable, Subject } from 'rxjs';
+import { z } from 'zod';
 import type { TenantScope } from '../auth/principal';
+import { ClusterBus } from '../cluster/cluster-bus.service';
 
 /** A change that web users see at once (SPEC §2 "status changes live without reload"). */
 export interface LiveEvent {
@@ -10,13 +12,33 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-/** In-process bus of live changes; the stream endpoint forwards it to browsers, scoped per tenant. */
+const LIVE_KIND = 'live';
+// The bus carries what the API processes wrote; the shape is checked, the data passed on as it came.
+const liveEventSchema = z.object({ type: z.string().max(100), companyId: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
+
+/**
+ * The bus of live changes; the stream endpoint forwards it to browsers, scoped per tenant. An
+ * event goes through the broker (QoS 0, the API processes' cluster topic), so browsers connected
+ * to any API process see what any process changed; the raising process hears it the same way.
+ */
 @Injectable()
-export class LiveEventsService {
+export class LiveEventsService implements OnModuleInit {
+  private readonly logger = new Logger(LiveEventsService.name);
   private readonly events$ = new Subject<LiveEvent>();
 
+  constructor(private readonly bus: ClusterBus) {}
+
+  onModuleInit(): void {
+    this.bus.on(LIVE_KIND, liveEventSchema, (event) => this.events$.next(event));
+  }
+
   publish(event: LiveEvent): void {
-    this.events$.next(event);
+    this.bus.publish(LIVE_KIND, event, 0).catch((error: Error) => this.logger.warn(`Live event ${event.type} not sent: ${error.message}`));
+  }
+
+  /** Every event raised by any API process, unscoped: for the API's own followers (e.g. the deployment tracker). */
+  get all$(): Observable<LiveEvent> {
+    return this.events$.asObservable();
   }
 
   streamFor(scope: TenantScope): Observable<LiveEvent> {

@@ -1,5 +1,6 @@
 import { firstValueFrom, NEVER, Subject, Subscription, take, toArray } from 'rxjs';
 import type { Principal } from '../auth/principal';
+import type { ClusterBus } from '../cluster/cluster-bus.service';
 import { HEARTBEAT_INTERVAL_MS, LiveController } from './live.controller';
 import { LiveEventsService } from './live-events.service';
 import type { StreamLifetime } from './stream-lifetime';
@@ -7,12 +8,21 @@ import type { StreamLifetime } from './stream-lifetime';
 const admin2: Principal = { userId: 'u2', email: 'a@two.test', role: 'admin', companyId: '2' };
 const superUser: Principal = { userId: 's', email: 's@one.test', role: 'super', companyId: '1' };
 
+// The broker's side of the cluster bus, in memory: what is published comes back to its handler.
+function loopbackBus(): ClusterBus {
+  const handlers = new Map<string, (body: unknown, origin: string) => void>();
+  const on = (kind: string, _schema: unknown, handle: (body: unknown, origin: string) => void): void => void handlers.set(kind, handle);
+  const publish = async (kind: string, body: unknown): Promise<void> => handlers.get(kind)?.(body, 'test');
+  return { on, publish } as unknown as ClusterBus;
+}
+
 describe('LiveController', () => {
   let live: LiveEventsService;
   let controller: LiveController;
 
   beforeEach(() => {
-    live = new LiveEventsService();
+    live = new LiveEventsService(loopbackBus());
+    live.onModuleInit();
     controller = new LiveController(live, { endOf: () => NEVER } as unknown as StreamLifetime);
   });
 

@@ -1,17 +1,105 @@
-import { MqttContext, ServerMqtt } from '@nestjs/microservices';
+import { Logger } from '@nestjs/common';
+import { MqttContext, ServerMqtt, type MqttOptions } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { deferAcks } from './deferred-acks';
 
 type MqttPacket = ConstructorParameters<typeof MqttContext>[0][1];
+
+// Messages whose handler could not store them: not acknowledged, so the broker delivers them again.
+const unstored = new WeakSet<object>();
+
+/** Called by a handler whose message is not stored (e.g. shutting down before its write): no PUBACK. */
+export function withholdAck(context: MqttContext): void {
+  const packet = context.getPacket() as object | undefined;
+  if (packet) unstored.add(packet);
+}
+
+export type RawFrameMqttOptions = NonNullable<MqttOptions['options']> & {
+  /** Subscribes every pattern as `$share/<group>/<pattern>`: each message goes to one member of the group. */
+  sharedGroup?: string;
+  /** Topics under this prefix (`<prefix>/#`) are heard by every process and go to the internal handler, not to Nest. */
+  internalTopicPrefix?: string;
+};
+
+/** Handles one internal message; resolves false when it could not (it is delivered again). */
+export type InternalMessageHandler = (topic: string, payload: Buffer) => Promise<boolean>;
 
 /**
  * MQTT transport that hands handlers the payload bytes untouched. Nest's own ServerMqtt
  * calls `toString()` and JSON.parse on every payload, which corrupts binary frames; gateway
  * frames carry no Nest envelope, so every message is dispatched as an event on its topic.
+ *
+ * A QoS 1 message is acknowledged only when its handler has finished (for a Status: written to
+ * the database), so a message an API process received but had not stored when it died stays in
+ * its broker session and is delivered again. Handlers must therefore be idempotent; they report
+ * a message they could not store with `withholdAck` (an exception would go to Nest's filters).
  */
 export class RawFrameMqttServer extends ServerMqtt {
+  private readonly ackLogger = new Logger(RawFrameMqttServer.name);
+  private readonly handled = new WeakMap<object, Promise<boolean>>();
+  private internalHandler: InternalMessageHandler | null = null;
+
+  constructor(private readonly rawOptions: RawFrameMqttOptions) {
+    super(rawOptions);
+  }
+
+  override createMqttClient(): MqttClient {
+    const client = super.createMqttClient();
+    // The 'message' event (handleMessage below) runs first and registers the outcome.
+    deferAcks(client, (packet) => this.handled.get(packet));
+    return client;
+  }
+
+  /** Set before the server listens (e.g. in onModuleInit). */
+  setInternalHandler(handler: InternalMessageHandler): void {
+    this.internalHandler = handler;
+  }
+
+  override bindEvents(mqttClient: MqttClient): void {
+    const { sharedGroup: group, internalTopicPrefix } = this.rawOptions;
+    const subscribeOptions = this.rawOptions.subscribeOptions ?? { qos: 1 };
+    if (internalTopicPrefix !== undefined) mqttClient.subscribe(`${internalTopicPrefix}/#`, subscribeOptions);
+    if (group === undefined) return super.bindEvents(mqttClient);
+    mqttClient.on('message', this.getMessageHandler(mqttClient).bind(this));
+    // Handlers stay registered under the plain pattern, which matches the topics that arrive.
+    for (const pattern of this.messageHandlers.keys()) mqttClient.subscribe(`$share/${group}/${pattern}`, subscribeOptions);
+  }
+
   override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<void> {
+    const handling = this.dispatch(channel, buffer, originalPacket);
+    if (originalPacket) this.handled.set(originalPacket, handling);
+    await handling;
+  }
+
+  private dispatch(channel: string, buffer: Buffer, originalPacket?: Record<string, unknown>): Promise<boolean> {
+    const prefix = this.rawOptions.internalTopicPrefix;
+    if (prefix !== undefined && channel.startsWith(`${prefix}/`)) {
+      if (!this.internalHandler) return Promise.resolve(false);
+      return this.internalHandler(channel, buffer).catch((error: unknown) => {
+        this.ackLogger.error(`Internal message on ${channel} failed: ${(error as Error).message}`);
+        return true;
+      });
+    }
     const context = new MqttContext([channel, originalPacket as MqttPacket]);
-    return this.handleEvent(channel, { pattern: channel, data: buffer }, context);
+    // Nest resolves this when the handler's promise has settled.
+    return this.handleEvent(channel, { pattern: channel, data: buffer }, context).then(
+      () => !(originalPacket && unstored.has(originalPacket)),
+      (error: unknown) => {
+        this.ackLogger.error(`Handler of ${channel} failed: ${(error as Error).message}`);
+        return true;
+      },
+    );
+  }
+
+  /** A message taken from a dead process's session (OrphanSessionAdopter): handled like one of ours; false when not stored. */
+  dispatchAdopted(topic: string, payload: Buffer, packet: object): Promise<boolean> {
+    return this.dispatch(topic, payload, packet as Record<string, unknown>);
+  }
+
+  /** What each process's session subscribes through the shared group. */
+  sharedSubscriptions(): string[] {
+    const group = this.rawOptions.sharedGroup;
+    return group === undefined ? [] : [...this.messageHandlers.keys()].map((pattern) => `$share/${group}/${pattern}`);
   }
 
   /** The live connection, for health checks; undefined before listen(). */

@@ -7,6 +7,7 @@ import { tenantScopeOf, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { GatewaySelectionService } from '../gateways/gateway-selection.service';
+import { LeaseService } from '../cluster/lease.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isWindowOpen } from './maintenance-window';
 import { decideRollout, sumCounts, type RolloutDecision } from './rollout-decision';
@@ -35,6 +36,8 @@ type Outcome = { target: RolloutTarget; status: 'confirmed' | 'failed'; reason: 
  * the database at each tick and every change is conditional on what it read, so ticks of several
  * processes (or one restarted mid-way) never start a target twice.
  */
+export const ROLLOUT_CONTROLLER_LEASE = 'rollout-controller';
+
 @Injectable()
 export class RolloutController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RolloutController.name);
@@ -50,6 +53,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     private readonly selection: GatewaySelectionService,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
+    private readonly leases: LeaseService,
     metrics: MetricsService,
   ) {
     this.started = metrics.counter({
@@ -68,8 +72,14 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
+  // Ticks in the holder of the lease only: safe in every process, but one ticking is enough.
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.runTick(), TICK_INTERVAL_MS);
+    this.leases.run(ROLLOUT_CONTROLLER_LEASE, {
+      start: () => {
+        this.timer ??= setInterval(() => this.runTick(), TICK_INTERVAL_MS);
+      },
+      stop: () => this.onApplicationShutdown(),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
@@ -12,6 +13,7 @@ import { RolloutsService } from './rollouts.service';
 
 @Module({
   imports: [
+    ClusterModule,
     GatewaysModule,
     VersionsModule,
     DeploymentsModule,

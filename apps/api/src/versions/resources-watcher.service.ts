@@ -1,9 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { type FSWatcher, watch } from 'chokidar';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { LeaseService } from '../cluster/lease.service';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { ImageStorage } from './image-storage.service';
@@ -14,14 +15,17 @@ import { VersionsService } from './versions.service';
 
 // A file counts as fully written once its size has not changed for this long.
 const WRITE_STABILITY_MS = 1000;
+export const RESOURCES_WATCHER_LEASE = 'resources-watcher';
 
 /**
  * Imports images dropped into RESOURCES_DIR: a file named like a version (`1.2`, or `1.2.bin`) becomes
  * that version unless it exists. Files present at start-up and not imported yet are imported too.
  * Files stay in the folder; deleting the version deletes its file (see VersionsService.remove).
+ * One API process watches at a time, the holder of the lease `resources-watcher` (with several
+ * processes on several hosts, RESOURCES_DIR is a folder they share).
  */
 @Injectable()
-export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ResourcesWatcher implements OnApplicationBootstrap {
   private readonly logger = new Logger(ResourcesWatcher.name);
   private watcher: FSWatcher | null = null;
   // One import at a time: a folder full of images must not open all of them at once.
@@ -33,11 +37,16 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
     private readonly storage: ImageStorage,
     private readonly metrics: VersionsMetrics,
     private readonly config: AppConfigService,
+    private readonly leases: LeaseService,
   ) {
     this.dir = resolveResourcesDir(config.get('RESOURCES_DIR'));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    this.leases.run(RESOURCES_WATCHER_LEASE, { start: () => this.start(), stop: () => this.stop() });
+  }
+
+  private async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const watcher = watch(this.dir, {
       depth: 0,
@@ -54,8 +63,8 @@ export class ResourcesWatcher implements OnApplicationBootstrap, BeforeApplicati
     this.logger.log(`Watching ${this.dir} for new versions`);
   }
 
-  // Before the database connection closes, so that an import in progress can finish.
-  async beforeApplicationShutdown(): Promise<void> {
+  // When the lease goes, and before the database connection closes, so that an import in progress can finish.
+  private async stop(): Promise<void> {
     await this.watcher?.close();
     this.watcher = null;
     await this.queue;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { ImageSigningModule } from '../image-signing/image-signing.module';
 import { ImageStorage } from './image-storage.service';
 import { ResourcesWatcher } from './resources-watcher.service';
@@ -10,7 +11,7 @@ import { VersionsMetrics } from './versions.metrics';
 import { VersionsService } from './versions.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }]), ImageSigningModule],
+  imports: [ClusterModule, MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }]), ImageSigningModule],
   controllers: [VersionsController],
   providers: [VersionsService, ImageStorage, VersionUploadService, ResourcesWatcher, VersionsMetrics],
   exports: [VersionsService],

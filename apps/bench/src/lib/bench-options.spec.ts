@@ -39,7 +39,9 @@ describe('parseBenchOptions', () => {
       skipList: false,
       resultsDir: 'bench/results',
       smoke: false,
+      apiInstances: 1,
     });
+    expect(parse('--api-instances', '2').apiInstances).toBe(2);
   });
 
   it('takes flags, and lists at least N gateways', () => {

@@ -30,6 +30,8 @@ export interface BenchOptions {
   smoke: boolean;
   /** Also a staged rollout of this many equal phases through the rollout controller; null: none. */
   rolloutPhases: number | null;
+  /** More than 1: ingest and rollouts again through this many API processes on one database and broker. */
+  apiInstances: number;
 }
 
 export const DEFAULT_RESULTS_DIR = 'bench/results';
@@ -85,6 +87,12 @@ export function benchCommand(): Command {
     .option('--phase-timeout <seconds>', 'give up a waiting step after this long (default: derived from the sizes)', positiveInteger)
     .option('--api-entry <file>', 'the built API', DEFAULT_API_ENTRY)
     .option('--rollout-phases <n>', 'also a staged rollout to the fleet in N equal phases, through the rollout controller', positiveInteger)
+    .option(
+      '--api-instances <n>',
+      'also measure ingest and rollouts through n API processes sharing the database and broker, next to one (what coordination costs)',
+      positiveInteger,
+      1,
+    )
     .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
 }
 
@@ -108,6 +116,7 @@ interface RawOptions {
   apiEntry: string;
   smoke?: boolean;
   rolloutPhases?: number;
+  apiInstances: number;
 }
 
 /** Parses argv (as process.argv: node, script, args…). Throws CommanderError on bad input when `exitOverride` is set. */
@@ -136,5 +145,6 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     apiEntry: raw.apiEntry,
     smoke,
     rolloutPhases: raw.rolloutPhases ?? null,
+    apiInstances: raw.apiInstances,
   };
 }

@@ -2,6 +2,7 @@ import type { FleetStart } from './bench-fleet';
 import type { ResourceUsage } from './process-stats';
 import type { RolloutMode } from './raw-broker';
 import type { LatencySummary } from './stats';
+import { renderScaleOut, type ScaleOutResult } from './scale-out-result';
 
 /** CPU and peak memory of the processes involved, over one phase. */
 /**
@@ -118,6 +119,8 @@ export interface BenchResult {
   ingest: IngestResult | null;
   rollouts: Partial<Record<RolloutMode, RolloutResult>>;
   stagedRollout: StagedRolloutResult | null;
+  /** With --api-instances n > 1. */
+  scaleOut?: ScaleOutResult | null;
   list: ListResult | null;
   checks: { invalidFrames: number; corruptImages: number; replyErrors: number };
   /** Set when the run stopped early; the phases before it are still reported. */
@@ -371,6 +374,7 @@ export function renderMarkdown(result: BenchResult): string {
     `Services: broker ${result.services.mqtt}, database ${result.services.database}.`,
     '',
     ...table,
+    ...(result.scaleOut ? ['', ...renderScaleOut(result.scaleOut)] : []),
     '',
     'Targets' + (atTargetSizes(p) ? ':' : ' (set for N=1000, S=1 MiB; this run used other sizes):'),
     '',

@@ -11,7 +11,8 @@ import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
 import { evaluateTargets, failed, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
-import { ResourceMonitors } from './process-stats';
+import { ResourceMonitors, type ResourceUsage } from './process-stats';
+import type { ScaleOutResult } from './scale-out-result';
 import { measureListLatency, measureProductIngest, measureProductRollout, measureStagedRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
 import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
@@ -23,6 +24,8 @@ const REGISTER_NOTE = 'in chunks of 200 waiting for each to be stored, before th
 // Versions each phase installs; the rollouts' are newer than the ingest's.
 const RAW_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '1.1', list: '1.2' };
 const PRODUCT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '2.0', list: '3.0' };
+// The rollouts again through several API processes (--api-instances): versions the gateways do not run yet.
+const SCALE_OUT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '4.0', list: '5.0' };
 const STAGED_ROLLOUT_VERSION = '4.0';
 
 export function ingestVersions(statuses: number): string[] {
@@ -122,6 +125,7 @@ export async function runBench(options: BenchOptions, argv: readonly string[], l
     await run.rawPhases();
     if (options.rawOnly) run.result.notes.push('Raw-broker phases only (--raw-only).');
     else await run.productPhases();
+    if (!options.rawOnly && options.apiInstances > 1) await run.scaleOutPhases();
   } catch (error) {
     run.fail(error);
   } finally {
@@ -145,6 +149,8 @@ class BenchRun {
   private readonly images = new Map<string, Buffer>();
   private readonly fleet: BenchFleet;
   private api: ApiProcess | undefined;
+  // With --api-instances n: the n processes of the second pass (HTTP goes to the first).
+  private readonly scaleOutApis: ApiProcess[] = [];
   private db: BenchDatabase | undefined;
   private apiLogShown = false;
   private readonly bareRollouts = new Map<RolloutMode, { value: RawRolloutResult; resources: PhaseResources }>();
@@ -363,11 +369,14 @@ class BenchRun {
     const { fleet, options } = this;
     this.result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors: fleet.replyErrors };
     await cleanUp(this.log, [
-      ['stop the API', async () => this.api?.stop()],
+      ['stop the API', async () => Promise.all([this.api, ...this.scaleOutApis].map((api) => api?.stop()))],
       ['disconnect the gateways', () => fleet.close()],
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
-      ['forget the API session', async () => (this.api ? forgetApiSession(this.env, this.apiClientId) : undefined)],
+      [
+        'forget the API sessions',
+        async () => Promise.all(this.apiInstanceIds().map((instance) => forgetApiSession(this.env, `${this.apiClientId}-${instance}`))),
+      ],
       ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
   }
@@ -378,13 +387,88 @@ class BenchRun {
     return image;
   }
 
+  /**
+   * The ingest and both rollouts again, through `--api-instances` API processes sharing a fresh
+   * database and the broker (the one-process API stopped first), each next to the ratio with one.
+   */
+  async scaleOutPhases(): Promise<void> {
+    const { options, fleet, result } = this;
+    const count = options.apiInstances;
+    await this.api?.stop();
+    // Its persistent session is still a member of the shared group, and Mosquitto would go on handing
+    // it a share of the messages (README, "Running several API processes"): the bench ends it at once.
+    await forgetApiSession(this.env, `${this.apiClientId}-bench`);
+    const db = await BenchDatabase.connect(withDatabaseName(this.env.mongoUrl, `${this.dbName}-x${count}`));
+    try {
+      await db.drop();
+      const resourcesDir = join(this.workDir, `resources-x${count}`);
+      mkdirSync(resourcesDir);
+      for (let index = 0; index < count; index++) {
+        this.scaleOutApis.push(this.apiProcess(`bench-${index + 1}`, db.name, resourcesDir, join(this.workDir, `api-x${count}-${index + 1}.log`)));
+      }
+      this.log(`starting ${count} API processes on one database and broker`);
+      await Promise.all(this.scaleOutApis.map((api) => api.start()));
+      const pids = Object.fromEntries([...this.scaleOutApis.map((api, index) => [`api-${index + 1}`, api.pid]), ...Object.entries(this.services)]);
+      const client = new ApiClient(this.scaleOutApis[0].baseUrl);
+      const scaleOut: ScaleOutResult = { apiInstances: count, ingest: null, rollouts: {} };
+      result.scaleOut = scaleOut;
+      const ingest = result.ingest;
+      await this.phase(`product ingest (${count} processes)`, async () => {
+        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
+        if (!ingest) return;
+        const ratio = ingest.messages / value.seconds / ingest.raw.rate;
+        scaleOut.ingest = { seconds: value.seconds, ratio, oneProcessRatio: ingest.ratio, serverCpuSeconds: serverSeconds(resources) };
+        this.log(
+          `product ingest, ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${ingest.ratio?.toFixed(2) ?? '-'})`,
+        );
+      });
+      for (const mode of MODES) {
+        const rollout = result.rollouts[mode];
+        if (!rollout) continue;
+        await this.phase(`product rollout (${mode}, ${count} processes)`, async () => {
+          const version = SCALE_OUT_ROLLOUT_VERSION[mode];
+          await client.uploadVersion(version, this.imageFor(version));
+          const { value, resources } = await monitored(pids, () =>
+            measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
+          );
+          const ratio = value.seconds / rollout.raw.seconds;
+          scaleOut.rollouts[mode] = { seconds: value.seconds, ratio, oneProcessRatio: rollout.ratio, serverCpuSeconds: serverSeconds(resources) };
+          this.log(
+            `product rollout (${mode}), ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${rollout.ratio?.toFixed(2) ?? '-'})`,
+          );
+        });
+      }
+    } finally {
+      if (!options.keepDatabase) await db.drop().catch(() => undefined);
+      await db.close();
+    }
+  }
+
+  // Every API process this run may have started: the one of the product phases, and those of the scale-out pass.
+  private apiInstanceIds(): string[] {
+    return ['bench', ...Array.from({ length: this.options.apiInstances > 1 ? this.options.apiInstances : 0 }, (_, index) => `bench-${index + 1}`)];
+  }
+
   private async startApi(): Promise<ApiProcess> {
     const resourcesDir = join(this.workDir, 'resources');
     mkdirSync(resourcesDir);
-    const profileDir = join(this.options.resultsDir ? resolve(this.options.resultsDir) : this.workDir, `profile-${this.runId}`);
-    const api = new ApiProcess({
+    const api = this.apiProcess('bench', this.dbName, resourcesDir, join(this.workDir, 'api.log'));
+    this.api = api;
+    this.log(`starting the API (${this.options.apiEntry}, database ${this.dbName})`);
+    await api.start();
+    if (this.options.profile) this.result.notes.push(`CPU profile of the API: ${this.profileDir()}`);
+    return api;
+  }
+
+  private profileDir(): string {
+    return join(this.options.resultsDir ? resolve(this.options.resultsDir) : this.workDir, `profile-${this.runId}`);
+  }
+
+  private apiProcess(instanceId: string, dbName: string, resourcesDir: string, logFile: string): ApiProcess {
+    const profileDir = this.profileDir();
+    return new ApiProcess({
       entry: this.options.apiEntry,
-      logFile: join(this.workDir, 'api.log'),
+      logFile,
       cpuProfileDir: this.options.profile ? profileDir : undefined,
       startTimeoutMs: this.timeouts.apiStartMs,
       env: {
@@ -392,20 +476,24 @@ class BenchRun {
         HOST: '127.0.0.1',
         AUTH_MODE: 'none',
         LOG_LEVEL: 'warn',
-        MONGO_URL: withDatabaseName(this.env.mongoUrl, this.dbName),
+        MONGO_URL: withDatabaseName(this.env.mongoUrl, dbName),
         MQTT_CLIENT_ID: this.apiClientId,
+        // Its persistent session: MQTT_CLIENT_ID-API_INSTANCE_ID.
+        API_INSTANCE_ID: instanceId,
         RESOURCES_DIR: resourcesDir,
         WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
         DEPLOYMENT_TIMEOUT_S: String(Math.ceil((this.timeouts.rolloutMs / 1000) * 2)),
       },
     });
-    this.api = api;
-    this.log(`starting the API (${this.options.apiEntry}, database ${this.dbName})`);
-    await api.start();
-    if (this.options.profile) this.result.notes.push(`CPU profile of the API: ${profileDir}`);
-    return api;
   }
+}
+
+// API processes + database + broker: every monitored process but the simulated fleet and the raw cloud side.
+function serverSeconds(resources: PhaseResources): number {
+  return Object.entries(resources as Record<string, ResourceUsage | undefined>)
+    .filter(([name]) => name !== 'bench' && name !== 'cloud')
+    .reduce((sum, [, usage]) => sum + (usage?.cpuSeconds ?? 0), 0);
 }
 
 async function cleanUp(log: Log, steps: [string, () => Promise<unknown>][]): Promise<void> {

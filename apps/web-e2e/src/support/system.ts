@@ -87,7 +87,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
 // for it. A clean connection under its client id makes the broker forget it.
 async function forgetMqttSession(mqttUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
   const client = await connectAsync(mqttUrl, {
-    clientId: env['MQTT_CLIENT_ID'],
+    // The API's session is MQTT_CLIENT_ID-API_INSTANCE_ID (apps/api/src/mqtt/api-instance.ts).
+    clientId: `${env['MQTT_CLIENT_ID']}-${env['API_INSTANCE_ID']}`,
     username: env['MQTT_USERNAME'],
     password: env['MQTT_PASSWORD'],
     clean: true,
@@ -150,6 +151,7 @@ export async function startSystem(): Promise<RunningSystem> {
     HOST: '127.0.0.1',
     MONGO_URL: mongoUrl.toString(),
     MQTT_CLIENT_ID: `um-e2e-api-${runId}`,
+    API_INSTANCE_ID: 'e2e',
     AUTH_MODE: 'jwt',
     JWT_SECRET: secret(),
     WEB_DIST_DIR: WEB_DIST,
