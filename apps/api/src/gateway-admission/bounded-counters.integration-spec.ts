@@ -29,6 +29,16 @@ describe('bounded counters (real database)', () => {
     expect(await counters[1].take('company-gateways:2', 7)).toBe(false);
   });
 
+  it('takes many slots at once only while all of them are left', async () => {
+    const counters = new BoundedCounters(connections[0].collection<CounterDocument>('many'));
+    expect(await counters.takeMany('window', 5, 7)).toBe(true);
+    expect(await counters.takeMany('window', 3, 7)).toBe(false);
+    expect(await counters.takeMany('window', 2, 7)).toBe(true);
+    expect(await counters.take('window', 7)).toBe(false);
+    expect(await counters.takeMany('other', 8, 7)).toBe(false);
+    expect(await counters.takeMany('other', 7, 7)).toBe(true);
+  });
+
   it('drops the windows before the current one only', async () => {
     const counters = new BoundedCounters(connections[0].collection<CounterDocument>('windows'));
     for (const key of ['gateways:000000000001', 'gateways:000000000002', 'companies:000000000001']) await counters.take(key, 10);

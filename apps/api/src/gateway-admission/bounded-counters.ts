@@ -22,17 +22,23 @@ export class BoundedCounters {
   constructor(private readonly collection: CounterCollection) {}
 
   /** True when a slot was taken, false when the counter is at its limit. */
-  async take(key: string, limit: number): Promise<boolean> {
+  take(key: string, limit: number): Promise<boolean> {
+    return this.takeMany(key, 1, limit);
+  }
+
+  /** True when `amount` slots were taken at once; false, with nothing taken, when fewer are left. */
+  async takeMany(key: string, amount: number, limit: number): Promise<boolean> {
+    if (amount > limit) return false;
     try {
       const taken = await this.collection.findOneAndUpdate(
-        { _id: key, count: { $lt: limit } },
-        { $inc: { count: 1 } },
+        { _id: key, count: { $lte: limit - amount } },
+        { $inc: { count: amount } },
         { upsert: true, returnDocument: 'after' },
       );
       // FerretDB (SQLite) may let concurrent conditional updates both match: the count after the
-      // increment says whether this one went past the limit; if so it is given back.
+      // increment says whether this one went past the limit; if so its slots are given back.
       if (taken !== null && taken.count > limit) {
-        await this.add(key, -1);
+        await this.add(key, -amount);
         return false;
       }
       return true;

@@ -12,6 +12,22 @@ import { KnownGateways } from './known-gateways';
 
 export type RegistrationRefusal = 'gateways-per-minute' | 'companies-per-hour' | 'company-full';
 
+interface Registration {
+  gatewayId: string;
+  companyId: string;
+}
+
+/** The gateway ids of each company, in the order they came. */
+function groupByCompany(registrations: readonly Registration[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const { gatewayId, companyId } of registrations) {
+    const group = groups.get(companyId);
+    if (group) group.push(gatewayId);
+    else groups.set(companyId, [gatewayId]);
+  }
+  return groups;
+}
+
 /** What a batch entry needs for admission: the company its Status claims, if it carries one. */
 export interface AdmissionCandidate {
   status: { companyId: string } | null;
@@ -80,23 +96,22 @@ export class GatewayAdmission {
     const admitted = new Map(batch);
     const withStatus = [...batch].filter((entry): entry is [string, T & { status: { companyId: string } }] => entry[1].status !== null);
     await this.known.load(withStatus.map(([gatewayId]) => gatewayId));
-    // In order: registrations of one batch compete for the same slots.
+    const unregistered: Registration[] = [];
     for (const [gatewayId, { status }] of withStatus) {
       const claimed = status.companyId;
       let registeredIn = this.known.companyOf(gatewayId);
       // A super user may have moved it meanwhile (in any process): the database decides.
       if (registeredIn !== undefined && registeredIn !== claimed) registeredIn = await this.known.reload(gatewayId);
-      if (registeredIn === undefined) {
-        const refusal = await this.register(gatewayId, claimed);
-        if (refusal !== null) {
-          admitted.delete(gatewayId);
-          this.refusedRegistrations.inc({ reason: refusal });
-          this.logger.warn(`Gateway ${gatewayId} (company ${claimed}) not registered: ${refusal} bound reached`);
-        }
-      } else if (registeredIn !== claimed) {
+      if (registeredIn === undefined) unregistered.push({ gatewayId, companyId: claimed });
+      else if (registeredIn !== claimed) {
         admitted.delete(gatewayId);
         await this.claimOfAnotherCompany(gatewayId, registeredIn, claimed);
       }
+    }
+    for (const [gatewayId, { companyId, refusal }] of await this.registerAll(unregistered)) {
+      admitted.delete(gatewayId);
+      this.refusedRegistrations.inc({ reason: refusal });
+      this.logger.warn(`Gateway ${gatewayId} (company ${companyId}) not registered: ${refusal} bound reached`);
     }
     return admitted;
   }
@@ -108,21 +123,61 @@ export class GatewayAdmission {
     await this.counters.add(companyGatewaysKey(to), 1);
   }
 
-  private async register(gatewayId: string, companyId: string): Promise<RegistrationRefusal | null> {
+  /**
+   * Registers the batch's new gateways (in order: they compete for the same slots) and returns
+   * the refused ones. While every bound has room for all of them, each bound takes its slots in
+   * one write; near a bound, one gateway at a time, so that exactly the room left is used.
+   */
+  private async registerAll(candidates: readonly Registration[]): Promise<Map<string, { companyId: string; refusal: RegistrationRefusal }>> {
+    const refused = new Map<string, { companyId: string; refusal: RegistrationRefusal }>();
     const now = new Date();
     const gatewaysWindow = windowKey('gateways', now, MINUTE_MS);
-    await this.dropPastWindows('gateways', gatewaysWindow);
-    // Every attempt takes a slot of the minute, refused later or not: the bound is on the work.
-    if (!(await this.counters.take(gatewaysWindow, this.config.get('REGISTRATION_GATEWAYS_PER_MINUTE')))) return 'gateways-per-minute';
-    if (!(await this.companyExists(companyId))) {
-      const companiesWindow = windowKey('companies', now, HOUR_MS);
-      await this.dropPastWindows('companies', companiesWindow);
-      if (!(await this.counters.take(companiesWindow, this.config.get('REGISTRATION_COMPANIES_PER_HOUR')))) return 'companies-per-hour';
+    const perMinute = this.config.get('REGISTRATION_GATEWAYS_PER_MINUTE');
+    if (candidates.length < 2 || !(await this.takeSlots('gateways', gatewaysWindow, candidates.length, perMinute))) {
+      for (const { gatewayId, companyId } of candidates) {
+        const refusal = await this.register(gatewayId, companyId, now);
+        if (refusal !== null) refused.set(gatewayId, { companyId, refusal });
+      }
+      return refused;
     }
-    this.rememberCompany(companyId);
+    const perCompany = this.config.get('REGISTRATION_GATEWAYS_PER_COMPANY');
+    for (const [companyId, gatewayIds] of groupByCompany(candidates)) {
+      const refusal = await this.admitCompany(companyId, now);
+      const all = refusal === null && gatewayIds.length > 1 && (await this.counters.takeMany(companyGatewaysKey(companyId), gatewayIds.length, perCompany));
+      for (const gatewayId of gatewayIds) {
+        if (all || (refusal === null && (await this.counters.take(companyGatewaysKey(companyId), perCompany)))) this.known.remember(gatewayId, companyId);
+        else refused.set(gatewayId, { companyId, refusal: refusal ?? 'company-full' });
+      }
+    }
+    return refused;
+  }
+
+  private async register(gatewayId: string, companyId: string, now: Date): Promise<RegistrationRefusal | null> {
+    // Every attempt takes a slot of the minute, refused later or not: the bound is on the work.
+    if (!(await this.takeSlots('gateways', windowKey('gateways', now, MINUTE_MS), 1, this.config.get('REGISTRATION_GATEWAYS_PER_MINUTE')))) {
+      return 'gateways-per-minute';
+    }
+    const refusal = await this.admitCompany(companyId, now);
+    if (refusal !== null) return refusal;
     if (!(await this.counters.take(companyGatewaysKey(companyId), this.config.get('REGISTRATION_GATEWAYS_PER_COMPANY')))) return 'company-full';
     this.known.remember(gatewayId, companyId);
     return null;
+  }
+
+  /** A new company takes a slot of the hour; a known one passes. */
+  private async admitCompany(companyId: string, now: Date): Promise<'companies-per-hour' | null> {
+    if (!(await this.companyExists(companyId))) {
+      if (!(await this.takeSlots('companies', windowKey('companies', now, HOUR_MS), 1, this.config.get('REGISTRATION_COMPANIES_PER_HOUR')))) {
+        return 'companies-per-hour';
+      }
+    }
+    this.rememberCompany(companyId);
+    return null;
+  }
+
+  private async takeSlots(prefix: 'gateways' | 'companies', window: string, amount: number, limit: number): Promise<boolean> {
+    await this.dropPastWindows(prefix, window);
+    return this.counters.takeMany(window, amount, limit);
   }
 
   private async companyExists(companyId: string): Promise<boolean> {

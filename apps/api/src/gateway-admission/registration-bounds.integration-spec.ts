@@ -51,6 +51,20 @@ describe('registration bounds (real broker and database)', () => {
     const list = await api<GatewayListDto>(baseUrl, `/api/gateways?search=${prefix}`);
     expect(list.body.items.map((gateway) => gateway.gatewayId).sort()).toEqual([`${prefix}-a0`, `${prefix}-a1`, `${prefix}-b0`]);
 
+    // Registrations of one batch take their slots together while there is room, and exactly the room left when not.
+    const activity = testApi.app.get(GatewayActivityService);
+    const [fourth, fifth] = [uniqueId('co-d'), uniqueId('co-e')];
+    const before = await refused('company-full');
+    for (const suffix of ['x0', 'x1', 'x2']) activity.recordStatus(`${prefix}-${suffix}`, { companyId: second, version: '0.5', lastUpgradeAt: null });
+    await activity.flush();
+    expect(await refused('company-full')).toBe(before + 2);
+    for (const suffix of ['d0', 'e0'])
+      activity.recordStatus(`${prefix}-${suffix}`, { companyId: suffix === 'd0' ? fourth : fifth, version: '0.5', lastUpgradeAt: null });
+    await activity.flush();
+    expect(await refused('companies-per-hour')).toBe(3);
+    const batched = await api<GatewayListDto>(baseUrl, `/api/gateways?search=${prefix}-`);
+    expect(batched.body.items.map((gateway) => gateway.gatewayId).sort()).toEqual([`${prefix}-a0`, `${prefix}-a1`, `${prefix}-b0`, `${prefix}-x0`]);
+
     // A gateway already registered is never refused, however full the bounds are.
     const client = clients[0];
     await client.sendStatus({ version: '0.6' });

@@ -1,5 +1,5 @@
 import { globToRegexSource, ID_PATTERN } from '@upgrade-manager/dto';
-import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
+import { gatewayCountKey, gatewayListFilter, gatewayListKey, gatewayListSort, gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
 
 const since = new Date('2026-01-01T00:00:00Z');
 
@@ -44,6 +44,16 @@ describe('gateway list query', () => {
     expect(gatewayCountKey({ online: false }, { companyId: '2' })).not.toBe(key);
     expect(gatewayCountKey({ search: 'x' }, { companyId: '2' })).not.toBe(gatewayCountKey({ version: 'x' }, { companyId: '2' }));
     expect(gatewayCountKey({ tag: 'x' }, { companyId: '2' })).not.toBe(gatewayCountKey({ search: 'x' }, { companyId: '2' }));
+    expect(gatewayCountKey({ admission: 'pending' }, { companyId: '2' })).not.toBe(gatewayCountKey({}, { companyId: '2' }));
+  });
+
+  it("keys a list's snapshot by its filters and sort, never by its page", () => {
+    const key = gatewayListKey({ online: true, offset: 50, pageSize: 50, sort: 'lastSeenAt', order: 'desc' }, { companyId: '2' });
+    expect(gatewayListKey({ online: true, sort: 'lastSeenAt', order: 'desc' }, { companyId: '2' })).toBe(key);
+    expect(gatewayListKey({ online: true, sort: 'lastSeenAt', order: 'asc' }, { companyId: '2' })).not.toBe(key);
+    expect(gatewayListKey({ online: true, sort: 'version', order: 'desc' }, { companyId: '2' })).not.toBe(key);
+    expect(gatewayListKey({ online: true, sort: 'lastSeenAt', order: 'desc' }, { companyId: '3' })).not.toBe(key);
+    expect(gatewayListKey({ online: true, sort: 'lastSeenAt', order: 'desc', admission: 'pending' }, { companyId: '2' })).not.toBe(key);
   });
 });
 

@@ -61,8 +61,13 @@ function allOf(conditions: GatewayFilter[]): GatewayFilter {
 
 /** What a list's total depends on (not the page, not the sort, not the clock): the key of its cached count. */
 export function gatewayCountKey(query: ListGatewaysQueryDto, scope: TenantScope): string {
-  const { companyId, version, online, upgradeStatus, tag, search } = query;
-  return JSON.stringify([scope.companyId, companyId, version, online, upgradeStatus, tag, search]);
+  const { companyId, version, online, upgradeStatus, tag, search, admission } = query;
+  return JSON.stringify([scope.companyId, companyId, version, online, upgradeStatus, tag, search, admission]);
+}
+
+/** What a list's first pages depend on (filters and sort, not the page, not the clock): the key of its snapshot. */
+export function gatewayListKey(query: ListGatewaysQueryDto, scope: TenantScope): string {
+  return JSON.stringify([gatewayCountKey(query, scope), query.sort ?? null, query.order ?? null]);
 }
 
 /** Sort by the chosen column, then by gatewayId so that pages never overlap. */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import {
   pageWindow,
@@ -20,17 +20,20 @@ import { EventsService } from '../events/events.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { toGatewayDto } from './gateway.mapper';
-import { gatewayCountKey, gatewayListFilter, gatewayListSort, gatewayScopeFilter } from './gateway-query';
+import { gatewayCountKey, gatewayListFilter, gatewayListKey, gatewayListSort, gatewayScopeFilter } from './gateway-query';
 import { Gateway } from './gateway.schema';
 import { assertCanManageGateways, assertCanMoveGateways } from './gateways.policy';
 import { SlowCountCache } from './slow-count-cache';
+import { SlowListCache } from './slow-list-cache';
 
 const HISTORY_DEFAULT_LIMIT = 100;
 
 /** Reading and editing gateways for the web app; the MQTT side writes them in gateway-protocol. */
 @Injectable()
 export class GatewaysService {
+  private readonly logger = new Logger(GatewaysService.name);
   private readonly counts = new SlowCountCache();
+  private readonly pages = new SlowListCache<Gateway>(undefined, (error) => this.logger.warn(`Refreshing a gateway list snapshot failed: ${String(error)}`));
 
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
@@ -52,12 +55,23 @@ export class GatewaysService {
     const scope = tenantScopeOf(principal);
     const filter = gatewayListFilter(query, scope, onlineSince);
     const { offset, limit } = pageWindow(query);
-    const [items, total] = await Promise.all([
-      this.gateways.find(filter).sort(gatewayListSort(query.sort, query.order)).skip(offset).limit(limit).lean<Gateway[]>(),
-      // FerretDB scans the collection to count: a slow count is reused for a few seconds.
-      this.counts.count(gatewayCountKey(query, scope), () => this.gateways.countDocuments(filter)),
-    ]);
-    return { items: items.map((gateway) => toGatewayDto(gateway, onlineSince)), total, offset, limit };
+    const sort = gatewayListSort(query.sort, query.order);
+    // FerretDB scans the collection to count: a slow count is reused for a few seconds.
+    const countKey = gatewayCountKey(query, scope);
+    const total = () => this.counts.count(countKey, () => this.gateways.countDocuments(filter));
+    const read = async (skip: number, items: number) => {
+      const [found, count] = await Promise.all([this.gateways.find(filter).sort(sort).skip(skip).limit(items).lean<Gateway[]>(), total()]);
+      return { items: found, total: count };
+    };
+    // FerretDB sorts the whole collection for any page: the first pages of a slow list come from a snapshot a few seconds old.
+    const page = await this.pages.page(
+      gatewayListKey(query, scope),
+      offset,
+      limit,
+      (items) => read(0, items),
+      () => read(offset, limit),
+    );
+    return { items: page.items.map((gateway) => toGatewayDto(gateway, onlineSince)), total: page.total, offset, limit };
   }
 
   async get(principal: Principal, gatewayId: string): Promise<GatewayDto> {
@@ -92,6 +106,7 @@ export class GatewaysService {
     const gatewayId = existing.gatewayId;
     const updated = await this.gateways.findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true }).lean<Gateway>();
     if (!updated) throw notFound(gatewayId);
+    this.pages.clear();
     if (updated.companyId !== existing.companyId) await this.admission.moved(gatewayId, existing.companyId, updated.companyId);
     const gateway = toGatewayDto(updated, this.onlineSince());
     await this.events.record({ type: 'gateway.modified', companyId: updated.companyId, actor: principal, gatewayId, details: { changes } });

@@ -30,7 +30,7 @@ export class ByteBudget {
   private drain(): void {
     while (this.queue.length > 0) {
       const next = this.queue[0];
-      if (this.inUse > 0 && this.inUse + next.bytes > this.limit) return;
+      if (next.bytes > 0 && this.inUse > 0 && this.inUse + next.bytes > this.limit) return;
       this.queue.shift();
       this.inUse += next.bytes;
       next.grant();

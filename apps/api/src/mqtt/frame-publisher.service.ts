@@ -5,7 +5,9 @@ import type { Counter, Gauge } from 'prom-client';
 import { AppConfigService } from '../config/app-config.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ByteBudget } from './byte-budget';
+import { FramesInFlight } from './frames-in-flight';
 import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
+import { storePublishesUncopied } from './uncopied-publish-store';
 
 // Bytes of frames on their way to the broker at once (see ByteBudget).
 const PUBLISH_BUDGET_BYTES = 4 * 1024 * 1024;
@@ -32,6 +34,7 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(FramePublisher.name);
   private client!: MqttClient;
   private readonly budget = new ByteBudget(PUBLISH_BUDGET_BYTES);
+  private readonly inFlight = new FramesInFlight();
   private readonly dropped: Counter;
 
   constructor(
@@ -53,6 +56,7 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
     const clientId = `${this.config.get('MQTT_CLIENT_ID')}-pub-${randomBytes(4).toString('hex')}`;
     const { url, ...options } = buildMqttClientOptions(mqttEnvFrom(this.config), clientId, false);
     this.client = connect(url, options);
+    storePublishesUncopied(this.client);
     this.client.on('connect', () => this.logger.log(`Publisher connected to ${url}`));
     this.client.on('error', (err) => this.logger.warn(`Publisher connection error: ${err.message}`));
   }
@@ -67,12 +71,17 @@ export class FramePublisher implements OnModuleInit, OnApplicationShutdown {
       this.dropped.inc();
       return false;
     }
-    const release = await this.budget.acquire(frame.length);
+    const publish = this.inFlight.enter(frame);
     try {
-      await this.client.publishAsync(topic, frame, { qos: options.qos ?? 1, retain: options.retain ?? false });
-      return true;
+      const release = await this.budget.acquire(publish.bytes);
+      try {
+        await this.client.publishAsync(topic, frame, { qos: options.qos ?? 1, retain: options.retain ?? false });
+        return true;
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      publish.leave();
     }
   }
 

@@ -759,6 +759,7 @@ export interface components {
             events: components["schemas"]["EventDto"][];
         };
         GatewayListDto: {
+            /** @description One page. The first 200 items of a list of 1,000 or more whose read took 50 ms or more (FerretDB sorts the whole collection for any page) come from a snapshot usually under 5 s old (never over 30 s); the total is that of the snapshot. */
             items: components["schemas"]["GatewayDto"][];
             limit: number;
             offset: number;

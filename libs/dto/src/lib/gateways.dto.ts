@@ -133,7 +133,13 @@ export class GatewayDto {
 }
 
 export class GatewayListDto {
-  @ApiProperty({ type: [GatewayDto] }) items!: GatewayDto[];
+  @ApiProperty({
+    type: [GatewayDto],
+    description:
+      'One page. The first 200 items of a list of 1,000 or more whose read took 50 ms or more (FerretDB sorts the whole ' +
+      'collection for any page) come from a snapshot usually under 5 s old (never over 30 s); the total is that of the snapshot.',
+  })
+  items!: GatewayDto[];
   @ApiProperty({
     description:
       'Gateways matching the filters (all pages). Exact where counting is cheap; a total of 1,000 or more whose count took ' +
