@@ -7,6 +7,7 @@ import type { AppConfigService } from '../config/app-config.service';
 import type { EventsService, RecordEventInput } from '../events/events.service';
 import type { DeploymentTarget } from '../deployments/deployment-target.schema';
 import type { Gateway } from '../gateways/gateway.schema';
+import type { ClusterBus } from '../cluster/cluster-bus.service';
 import { GatewaysService } from '../gateways/gateways.service';
 import type { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -61,6 +62,7 @@ describe('GatewayCredentialsService', () => {
       {} as LiveEventsService,
       {} as CompaniesService,
       {} as GatewayAdmission,
+      {} as ClusterBus,
     );
     service = new GatewayCredentialsService(
       gatewaysService,

@@ -113,6 +113,7 @@ export class GatewaySelectionService {
       changed.map(({ gatewayId, before, tags }) => ({ updateOne: { filter: { _id: gatewayId, ...sameTags(before) }, update: { $set: { tags } } } })),
     );
     const companies = [...new Set(changed.map((gateway) => gateway.companyId))];
+    if (changed.length > 0) await this.gatewaysService.listsChanged();
     await this.events.recordMany(
       companies.map((companyId) => ({
         type: 'gateways.tagged',

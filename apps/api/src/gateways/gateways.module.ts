@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ClusterModule } from '../cluster/cluster.module';
 import { CompaniesModule } from '../companies/companies.module';
 import { GatewayAdmissionModule } from '../gateway-admission/gateway-admission.module';
 import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
@@ -11,6 +12,7 @@ import { GatewaysService } from './gateways.service';
 
 @Module({
   imports: [
+    ClusterModule,
     CompaniesModule,
     GatewayAdmissionModule,
     MongooseModule.forFeature([

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import {
   pageWindow,
@@ -11,8 +11,10 @@ import {
 } from '@upgrade-manager/dto';
 import { compareVersions } from '@upgrade-manager/frame-codec';
 import type { Model } from 'mongoose';
+import { z } from 'zod';
 import { tenantScopeOf, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { ClusterBus } from '../cluster/cluster-bus.service';
 import { CompaniesService } from '../companies/companies.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTarget } from '../deployments/deployment-target.schema';
@@ -29,8 +31,10 @@ import { SlowListCache } from './slow-list-cache';
 const HISTORY_DEFAULT_LIMIT = 100;
 
 /** Reading and editing gateways for the web app; the MQTT side writes them in gateway-protocol. */
+const LISTS_CHANGED_KIND = 'gateway-lists-changed';
+
 @Injectable()
-export class GatewaysService {
+export class GatewaysService implements OnModuleInit {
   private readonly logger = new Logger(GatewaysService.name);
   private readonly counts = new SlowCountCache();
   private readonly pages = new SlowListCache<Gateway>(undefined, (error) => this.logger.warn(`Refreshing a gateway list snapshot failed: ${String(error)}`));
@@ -43,7 +47,18 @@ export class GatewaysService {
     private readonly live: LiveEventsService,
     private readonly companies: CompaniesService,
     private readonly admission: GatewayAdmission,
+    private readonly bus: ClusterBus,
   ) {}
+
+  onModuleInit(): void {
+    this.bus.on(LISTS_CHANGED_KIND, z.object({}), () => this.pages.clear());
+  }
+
+  /** An operator changed gateways: every API process forgets its list snapshots, so that lists show the change. */
+  async listsChanged(): Promise<void> {
+    this.pages.clear();
+    await this.bus.publish(LISTS_CHANGED_KIND, {}, 0).catch((error: Error) => this.logger.warn(`Gateway lists not invalidated elsewhere: ${error.message}`));
+  }
 
   /** The oldest lastSeenAt that still counts as online (ONLINE_WINDOW_S). */
   onlineSince(now = new Date()): Date {
@@ -106,7 +121,7 @@ export class GatewaysService {
     const gatewayId = existing.gatewayId;
     const updated = await this.gateways.findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true }).lean<Gateway>();
     if (!updated) throw notFound(gatewayId);
-    this.pages.clear();
+    await this.listsChanged();
     if (updated.companyId !== existing.companyId) await this.admission.moved(gatewayId, existing.companyId, updated.companyId);
     const gateway = toGatewayDto(updated, this.onlineSince());
     await this.events.record({ type: 'gateway.modified', companyId: updated.companyId, actor: principal, gatewayId, details: { changes } });

@@ -69,7 +69,7 @@ export class SlowListCache<T> {
     return { items: head.items.slice(offset, offset + limit), total: head.total, cached: false };
   }
 
-  /** Forgets every snapshot (after this process changed a gateway, so that its user sees the change). */
+  /** Forgets every snapshot (after an operator changed gateways through any API process, so that lists show the change). */
   clear(): void {
     this.snapshots.clear();
   }
