@@ -20,6 +20,12 @@ export interface StatusReport {
   receivedAt: Date;
 }
 
+/**
+ * Told of decided targets before they are recorded (protocol v2 ends its offers there). Throwing
+ * leaves the targets pending, to be decided again.
+ */
+export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promise<void>;
+
 export interface TargetChange extends TargetTransition {
   target: StoredTarget;
   /** What the gateway said, for the event log. */
@@ -43,6 +49,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
   private readonly pending = new PendingTargets();
   private loaded = false;
   private readonly transitions: Counter<'status' | 'reason'>;
+  private readonly decisionListeners: TargetDecisionListener[] = [];
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
@@ -150,6 +157,10 @@ export class DeploymentTracker implements OnApplicationBootstrap {
     });
   }
 
+  onDecisions(listener: TargetDecisionListener): void {
+    this.decisionListeners.push(listener);
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.lock.then(work);
     this.lock = run.catch(() => undefined);
@@ -180,6 +191,7 @@ export class DeploymentTracker implements OnApplicationBootstrap {
           .map((change) => ({ updateOne: { filter: { _id: change.target.gatewayId }, update: { $set: { upgrade: upgradeOf(change) } } } })),
       );
     }
+    for (const listener of this.decisionListeners) await listener(changes);
     await chunkedBulkWrite(
       this.targets,
       changes.map(({ target, status, reason, reportedVersion }) => ({
