@@ -30,6 +30,8 @@ export interface BenchOptions {
   smoke: boolean;
   /** Also a staged rollout of this many equal phases through the rollout controller; null: none. */
   rolloutPhases: number | null;
+  /** 2: the fleet also runs the protocol-v2 agent, and a v2 rollout (signed Offer, chunks) is measured last. */
+  protocol: 1 | 2;
 }
 
 export const DEFAULT_RESULTS_DIR = 'bench/results';
@@ -59,6 +61,11 @@ function positiveInteger(text: string): number {
   return value;
 }
 
+function protocolNumber(text: string): 1 | 2 {
+  if (text === '1' || text === '2') return Number(text) as 1 | 2;
+  throw new InvalidArgumentError(`not a protocol version: ${text} (1 or 2)`);
+}
+
 export function benchCommand(): Command {
   return new Command('bench')
     .description('Fleet-scale status ingest, rollout and list latency of the API, each next to the raw broker doing the same traffic.')
@@ -85,6 +92,7 @@ export function benchCommand(): Command {
     .option('--phase-timeout <seconds>', 'give up a waiting step after this long (default: derived from the sizes)', positiveInteger)
     .option('--api-entry <file>', 'the built API', DEFAULT_API_ENTRY)
     .option('--rollout-phases <n>', 'also a staged rollout to the fleet in N equal phases, through the rollout controller', positiveInteger)
+    .option('--protocol <n>', 'protocol 2: also a v2 rollout (Offer and chunks) to the fleet, after the v1 phases', protocolNumber, 1)
     .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
 }
 
@@ -108,6 +116,7 @@ interface RawOptions {
   apiEntry: string;
   smoke?: boolean;
   rolloutPhases?: number;
+  protocol: 1 | 2;
 }
 
 /** Parses argv (as process.argv: node, script, args…). Throws CommanderError on bad input when `exitOverride` is set. */
@@ -136,5 +145,6 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     apiEntry: raw.apiEntry,
     smoke,
     rolloutPhases: raw.rolloutPhases ?? null,
+    protocol: raw.protocol,
   };
 }
