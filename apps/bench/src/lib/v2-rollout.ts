@@ -35,6 +35,8 @@ export class BenchV2Agents {
   private expected: { version: string; progress: RolloutProgress } | null = null;
   /** Rejected or failed deliveries, with the agent's reason. */
   readonly failures: string[] = [];
+  /** Problems the agents survived (a failed write or publish), the first few. */
+  readonly problems: string[] = [];
   replyErrors = 0;
 
   constructor(
@@ -53,6 +55,9 @@ export class BenchV2Agents {
         saveIntervalMs: AGENT_SAVE_INTERVAL_MS,
       });
       client.on('otherMessage', (topic, bytes) => agent.handle(topic, bytes));
+      agent.on('problem', (error) => {
+        if (this.problems.length < 5) this.problems.push(`${client.gatewayId}: ${error.message}`);
+      });
       agent.on('progress', ({ state, reason }) => {
         if (state === 'rejected' || state === 'failed') this.failures.push(`${client.gatewayId}: ${state}: ${reason ?? ''}`);
       });
@@ -130,7 +135,9 @@ export async function measureV2Rollout(
       timeoutMs,
       intervalMs: POLL_INTERVAL_MS,
       what: 'product rollout (v2)',
-      progress: () => `${delivered.value} installed, ${replied.value} replied, ${counts.confirmed} confirmed of ${fleet.size}`,
+      progress: () =>
+        `${delivered.value} installed, ${replied.value} replied, ${counts.confirmed} confirmed of ${fleet.size}` +
+        (agents.problems.length > 0 ? `; agent problems: ${agents.problems.join('; ')}` : ''),
       stallMs: STALL_MS,
       progressValue: () => counts.confirmed + delivered.value,
     },
