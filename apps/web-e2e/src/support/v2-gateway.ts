@@ -1,7 +1,8 @@
-import { GatewayClient, UpgradeAgent } from '@upgrade-manager/gateway-client';
+import { UpgradeAgent, type GatewayClient } from '@upgrade-manager/gateway-client';
 import { parseTrustedKeys } from '@upgrade-manager/protocol-v2';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { e2eGatewayClient } from './simulated-gateway';
 import type { E2eState } from './state';
 
 export interface V2GatewayOptions {
@@ -30,15 +31,7 @@ export class V2Gateway {
   private readonly installAllowed = new Promise<void>((resolve) => (this.releaseInstall = resolve));
 
   constructor(state: E2eState, options: V2GatewayOptions) {
-    this.client = new GatewayClient({
-      url: state.mqttUrl,
-      gatewayId: options.gatewayId,
-      companyId: options.companyId,
-      username: state.gatewayUsername,
-      password: state.gatewayPassword,
-      clean: true,
-      connectTimeoutMs: 15_000,
-    });
+    this.client = e2eGatewayClient(state, options.gatewayId, options.companyId);
     this.agent = new UpgradeAgent({
       gatewayId: options.gatewayId,
       stateDir: options.stateDir,
