@@ -178,6 +178,11 @@ export class SimulatedGateway {
     await this.sendStatus();
   }
 
+  /** Before start(): the gateway runs `version` (installed by an earlier run's agent). */
+  runVersion(version: string): void {
+    this.version = version;
+  }
+
   /** The protocol-v2 agent installed `version` (verified and health-checked): report it. */
   async installedByAgent(version: string): Promise<void> {
     if (this.stopped) return;

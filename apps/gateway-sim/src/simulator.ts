@@ -60,19 +60,28 @@ export class Simulator {
     });
     if (this.fleetMode) this.progress = new ProgressLine(io.stdout, () => this.progressLine());
     for (const client of this.fleet.clients) this.attach(client);
-    this.fleet.on('clientConnect', (client) => {
-      void this.gateways.get(client)?.start();
-      const agent = this.agents.get(client.gatewayId);
-      // Once: the agent's subscriptions live in the persistent session, and start() resumes a download.
-      if (agent && !this.startedAgents.has(agent)) {
-        this.startedAgents.add(agent);
-        agent.start().catch((error: Error) => this.note(client.gatewayId, `upgrade agent: ${error.message}`));
-      }
-    });
+    this.fleet.on('clientConnect', (client) => void this.onConnect(client));
     this.fleet.on('clientFailed', (client, error) => {
       this.stats.connectFailures++;
       this.note(client.gatewayId, `could not connect to ${this.options.url}: ${errorMessage(error)}`);
     });
+  }
+
+  private async onConnect(client: GatewayClient): Promise<void> {
+    const gateway = this.gateways.get(client);
+    const agent = this.agents.get(client.gatewayId);
+    // Once: the agent's subscriptions live in the persistent session, and start() resumes a download.
+    if (agent && !this.startedAgents.has(agent)) {
+      this.startedAgents.add(agent);
+      try {
+        await agent.start();
+        // A restart after an install: the gateway runs (and reports) what the agent installed.
+        if (agent.installedVersion !== null) gateway?.runVersion(agent.installedVersion);
+      } catch (error) {
+        this.note(client.gatewayId, `upgrade agent: ${errorMessage(error)}`);
+      }
+    }
+    await gateway?.start();
   }
 
   private get fleetMode(): boolean {

@@ -1,13 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import { generateSigningKey, trustedKeyLine } from '@upgrade-manager/protocol-v2';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, logIn, NARROW, openSession, screenshot, type Session } from './support/browser';
 import { SimulatedGateway } from './support/simulated-gateway';
 import { readState } from './support/state';
+import { V2Gateway } from './support/v2-gateway';
 
 // One story, in order: each test continues where the previous one left the system.
 const state = readState();
 const VERSION = '1.1';
 const ROLLOUT_VERSION = '1.2';
+const V2_VERSION = '1.3';
+const V2_IMAGE = randomBytes(2 * 1024 * 1024);
 const IMAGE = randomBytes(3 * 1024 * 1024);
 const IMAGE_SHA256 = createHash('sha256').update(IMAGE).digest('hex');
 const companyTwoIds = [1, 2, 3].map((n) => `e2e-${state.runId}-gw-${n}`);
@@ -23,6 +30,8 @@ let browser: Browser;
 let superUser: Session;
 const sessions: Session[] = [];
 const gateways: SimulatedGateway[] = [];
+const v2Gateways: V2Gateway[] = [];
+const v2StateDir = mkdtempSync(join(tmpdir(), 'um-e2e-v2-'));
 
 async function markNoReload(page: Page): Promise<void> {
   await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
@@ -30,6 +39,24 @@ async function markNoReload(page: Page): Promise<void> {
 
 async function stillSameDocument(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
+}
+
+/** The text of `locator` once `accept` holds for it (the page updates it live). */
+async function textWhen(locator: Locator, accept: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await locator.textContent({ timeout: timeoutMs })) ?? '';
+    if (accept(text)) return text;
+    if (Date.now() > deadline) throw new Error(`"${text}" still not as expected after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Bytes shown as "<n> <unit> of 2.0 MiB", in bytes. */
+function shownBytes(text: string): number {
+  const match = /([\d.]+) (bytes?|KiB|MiB) of 2\.0 MiB/.exec(text);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * ({ byte: 1, bytes: 1, KiB: 1024, MiB: 1024 * 1024 } as Record<string, number>)[match[2] as string];
 }
 
 async function navLinks(page: Page): Promise<string[]> {
@@ -42,6 +69,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
+  await Promise.allSettled(v2Gateways.map((gateway) => gateway.stop()));
+  rmSync(v2StateDir, { recursive: true, force: true });
   for (const session of sessions) await session.context.close().catch(() => undefined);
   await browser?.close();
 });
@@ -263,6 +292,62 @@ describe('Upgrade Manager in a browser', () => {
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Event log' }).click();
     await page.getByRole('heading', { name: 'Event log' }).waitFor();
     await screenshot(page, '19-events-narrow');
+  });
+
+  it('shows the state and bytes of each protocol-v2 target live during a v2 deployment', async () => {
+    const { page } = superUser;
+    await page.goto('/versions');
+    await page.getByLabel('Version', { exact: true }).fill(V2_VERSION);
+    await page.locator('input[type="file"]').setInputFiles({ name: `image-${V2_VERSION}.bin`, mimeType: 'application/octet-stream', buffer: V2_IMAGE });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByTestId(`version-row-${V2_VERSION}`).getByText('latest').waitFor({ timeout: 60_000 });
+
+    // Three gateways that trust the server's key and one that trusts another key, all of company 3.
+    const ids = [1, 2, 3].map((n) => `e2e-${state.runId}-v2-${n}`);
+    const wrongKeyId = `e2e-${state.runId}-v2-wrong-key`;
+    for (const gatewayId of [...ids, wrongKeyId]) {
+      const trusted = trustedKeyLine(gatewayId === wrongKeyId ? generateSigningKey() : createPrivateKey(readFileSync(state.signingKeyFile)));
+      v2Gateways.push(new V2Gateway(state, { gatewayId, companyId: '3', stateDir: join(v2StateDir, gatewayId), trustedKeyLine: trusted }));
+    }
+    await Promise.all(v2Gateways.map((gateway) => gateway.start()));
+
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Upgrade' }).click();
+    await markNoReload(page);
+    for (const gatewayId of [...ids, wrongKeyId]) {
+      await page.getByTestId('company-section-3').getByTestId(`gateway-row-${gatewayId}`).waitFor();
+      await page.getByRole('checkbox', { name: `Select ${gatewayId}` }).check();
+    }
+    await page.getByRole('button', { name: 'Deploy…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm the deployment' });
+    await dialog.getByRole('button', { name: `Deploy ${V2_VERSION} to 4 gateways` }).click();
+
+    const card = page.locator('[data-testid^="deployment-"]').filter({ hasText: `Version ${V2_VERSION} to 4 gateways` });
+    const v2Table = card.getByRole('table', { name: 'Protocol v2 targets' });
+    // Chunks reach the agents one by one: each row shows downloading, and its bytes grow without a reload.
+    for (const gatewayId of ids) {
+      const row = v2Table.getByTestId(`v2-target-${gatewayId}`);
+      const first = await textWhen(row, (text) => text.includes('downloading') && shownBytes(text) > 0);
+      await textWhen(row, (text) => shownBytes(text) > shownBytes(first));
+    }
+    const rejected = await textWhen(v2Table.getByTestId(`v2-target-${wrongKeyId}`), (text) => text.includes('rejected'));
+    expect(rejected).toMatch(/rejected: signing key [0-9a-f]{16} is not trusted/);
+    await card.getByTestId('count-failed').getByText('1 failed').waitFor();
+    await screenshot(page, '23-v2-downloading');
+
+    // Every chunk through; the installation waits for the test.
+    for (const gateway of v2Gateways) gateway.letChunksThrough();
+    for (const gatewayId of ids) await textWhen(v2Table.getByTestId(`v2-target-${gatewayId}`), (text) => text.includes('installing'));
+    await screenshot(page, '24-v2-installing');
+
+    for (const gateway of v2Gateways) gateway.letInstall();
+    await card.getByTestId('count-confirmed').getByText('3 confirmed').waitFor({ timeout: 60_000 });
+    await v2Table.getByText('3 of 4 protocol-v2 targets installed').waitFor();
+    // Installed targets leave the table; the rejected one stays with its reason.
+    for (const gatewayId of ids) await v2Table.getByTestId(`v2-target-${gatewayId}`).waitFor({ state: 'detached' });
+    expect(await v2Table.getByTestId(`v2-target-${wrongKeyId}`).textContent()).toContain('rejected');
+    for (const gatewayId of ids) expect(readFileSync(join(v2StateDir, gatewayId, 'installed.bin')).equals(V2_IMAGE)).toBe(true);
+    expect(await stillSameDocument(page)).toBe(true);
+    await screenshot(page, '25-v2-installed');
   });
 
   it('runs under the strict Content-Security-Policy without a single violation', async () => {

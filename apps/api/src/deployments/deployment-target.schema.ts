@@ -16,6 +16,8 @@ export class DeploymentTarget {
   @Prop({ type: String, enum: [...FAILURE_REASONS, null], default: null }) reason!: FailureReason | null;
   @Prop({ type: String, default: null }) reportedVersion!: string | null;
   @Prop({ required: true }) deadline!: Date;
+  /** 2: delivered with protocol v2 (an Offer); absent for protocol v1. */
+  @Prop({ type: Number }) protocol?: 2;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -1,23 +1,34 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto, EventListDto, GatewayDto } from '@upgrade-manager/dto';
+import { decodeFrame, encodeFrame } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
-import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import { decodeOffer, encodeChunkRequest, toCloudV2Topic, toGatewayV2Topic, type Offer } from '@upgrade-manager/protocol-v2';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 
 // A deployment time-out of one second, so that a target nobody confirms fails quickly.
 describe('deployment time-out (real broker and database)', () => {
   let testApi: TestApi;
   let client: GatewayClient;
-  const version = `${uniqueMajor()}.1`;
+  const clients: GatewayClient[] = [];
+  const major = uniqueMajor();
+  const version = `${major}.1`;
+  const keyDir = mkdtempSync(join(tmpdir(), 'um-timeout-'));
 
   beforeAll(async () => {
-    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1', DEPLOYMENT_TIMEOUT_S: '1' });
+    testApi = await startTestApi({ AUTH_MODE: 'none', HOST: '127.0.0.1', DEPLOYMENT_TIMEOUT_S: '1', SIGNING_KEY_FILE: join(keyDir, 'server.pem') });
     await uploadVersion(testApi.baseUrl, version, version);
     client = await connectGateway(uniqueId('gw-timeout'), uniqueId('co'));
+    clients.push(client);
   });
 
   afterAll(async () => {
-    await client?.close();
+    await Promise.all(clients.map((each) => each.close()));
     await testApi?.close();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('fails a pending target when no Status confirms it by its deadline', async () => {
@@ -45,5 +56,47 @@ describe('deployment time-out (real broker and database)', () => {
     await client.sendStatus({ version });
     await eventually(async () => expect((await api<GatewayDto>(testApi.baseUrl, `/api/gateways/${client.gatewayId}`)).body.version).toBe(version));
     expect((await api<DeploymentDetailDto>(testApi.baseUrl, `/api/deployments/${created.body.id}`)).body.targets[0].status).toBe('failed');
+  });
+
+  it('ends the open offer of a protocol-v2 target that timed out: its chunk requests get nothing', async () => {
+    const v2Version = `${major}.2`;
+    await uploadVersion(testApi.baseUrl, v2Version, randomBytes(100 * 1024));
+    const gateway = await connectGateway(uniqueId('gw-timeout-v2'), uniqueId('co'));
+    clients.push(gateway);
+    const chunks: string[] = [];
+    let offer: Offer | null = null;
+    gateway.on('otherMessage', (topic, bytes) => {
+      if (topic === toGatewayV2Topic('UPGRADE_OFFER', gateway.gatewayId)) offer = decodeOffer(decodeFrame(bytes).payload);
+      else chunks.push(topic);
+    });
+    await gateway.subscribeTopics([toGatewayV2Topic('UPGRADE_OFFER', gateway.gatewayId), toGatewayV2Topic('UPGRADE_CHUNK', gateway.gatewayId)]);
+    await gateway.sendStatus({ version: '0.5', protocol: 2 });
+    await eventually(async () => expect((await api<GatewayDto>(testApi.baseUrl, `/api/gateways/${gateway.gatewayId}`)).body.protocol).toBe(2));
+    // Offered, then silent: no progress, no Status.
+    const created = await api<DeploymentCreatedDto>(testApi.baseUrl, '/api/deployments', {
+      method: 'POST',
+      body: { version: v2Version, gatewayIds: [gateway.gatewayId] },
+    });
+    expect(created.status).toBe(201);
+    const offered = await eventually(async () => {
+      expect(offer).not.toBeNull();
+      return offer as Offer;
+    });
+    await eventually(
+      async () => {
+        const { body } = await api<DeploymentDetailDto>(testApi.baseUrl, `/api/deployments/${created.body.id}`);
+        expect(body.targets[0]).toMatchObject({ status: 'failed', reason: 'timeout' });
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+
+    const before = await metricValue(testApi.baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' });
+    await gateway.publishRaw(
+      toCloudV2Topic('REQUEST_CHUNKS', gateway.gatewayId),
+      encodeFrame(encodeChunkRequest({ sha256: offered.sha256, ranges: [{ first: 0, count: 2 }] })),
+    );
+    await eventually(async () => expect(await metricValue(testApi.baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' })).toBe(before + 1));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(chunks).toEqual([]);
   });
 });

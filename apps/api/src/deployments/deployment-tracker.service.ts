@@ -31,6 +31,12 @@ const targetsAddedSchema = z.object({ deploymentId: z.string().regex(/^[0-9a-f]{
 const TARGET_UPDATED = 'deployment.target-updated';
 
 /**
+ * Told of decided targets before they are recorded (protocol v2 ends its offers there). Throwing
+ * leaves the targets pending, to be decided again.
+ */
+export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promise<void>;
+
+/**
  * Moves deployment targets out of pending: confirmed or failed by a Status, failed by time-out,
  * by a newer deployment or by a failed publish, whichever API process handles it.
  *
@@ -57,6 +63,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   private decidedElsewhere: Subscription | null = null;
   private readonly transitions: Counter<'status' | 'reason'>;
   private readonly alreadyDecided: Counter;
+  private readonly decisionListeners: TargetDecisionListener[] = [];
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
@@ -203,6 +210,11 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     return this.pending.ofDeployment(deploymentId, gatewayIds);
   }
 
+  /** Told of decided targets before they are recorded (see TargetDecisionListener). */
+  onDecisions(listener: TargetDecisionListener): void {
+    this.decisionListeners.push(listener);
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.lock.then(work);
     this.lock = run.catch(() => undefined);
@@ -262,6 +274,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
           .map((change) => ({ updateOne: { filter: { _id: change.target.gatewayId }, update: { $set: { upgrade: upgradeOf(change) } } } })),
       );
     }
+    for (const listener of this.decisionListeners) await listener(changes);
     await chunkedBulkWrite(
       this.targets,
       changes.map(({ target, status, reason, reportedVersion }) => ({

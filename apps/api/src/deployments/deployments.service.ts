@@ -103,6 +103,7 @@ export class DeploymentsService {
       reason: null,
       reportedVersion: null,
       deadline,
+      ...(v2Ids.has(gateway.gatewayId) ? { protocol: 2 as const } : {}),
       createdAt: now,
       updatedAt: now,
     }));

@@ -47,7 +47,7 @@ const SHARED_STREAM_DELAY_MS = 1_000;
 /** A deployment to at least this many v2 gateways also streams the image on its shared topic. */
 export const SHARED_STREAM_MIN_TARGETS = 2;
 
-type OpenOffer = Pick<ImageOffer, 'deploymentId' | 'chunkCount' | 'chunkSize' | 'size' | 'sha256' | 'fileId' | 'state'>;
+type OpenOffer = Pick<ImageOffer, 'deploymentId' | 'chunkCount' | 'chunkSize' | 'size' | 'sha256' | 'fileId' | 'state' | 'closedReason'>;
 
 /**
  * Protocol v2, cloud side of the delivery: signed Offers to the v2 targets of a deployment, the
@@ -204,9 +204,9 @@ export class ImageDeliveryService implements OnApplicationShutdown {
     const cached = this.lookups.get(id);
     if (cached && Date.now() - cached.at < OFFER_LOOKUP_TTL_MS) return cached.offer;
     const offer = this.offerModel
-      .findOne({ _id: id }, { deploymentId: 1, chunkCount: 1, chunkSize: 1, size: 1, sha256: 1, fileId: 1, state: 1 })
+      .findOne({ _id: id }, { deploymentId: 1, chunkCount: 1, chunkSize: 1, size: 1, sha256: 1, fileId: 1, state: 1, closedReason: 1 })
       .lean<OpenOffer>()
-      .then((found) => (found && !(TERMINAL_PROGRESS_STATES as readonly string[]).includes(found.state) ? found : null));
+      .then((found) => (found && !found.closedReason && !(TERMINAL_PROGRESS_STATES as readonly string[]).includes(found.state) ? found : null));
     offer.catch(() => this.lookups.delete(id));
     if (this.lookups.size >= MAX_CACHED_LOOKUPS) this.lookups.clear();
     this.lookups.set(id, { at: Date.now(), offer });

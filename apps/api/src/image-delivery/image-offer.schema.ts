@@ -12,7 +12,8 @@ export function offerId(sha256: string, gatewayId: string): string {
 
 /**
  * An image offered to a protocol-v2 gateway by a deployment, and the latest progress it reported.
- * A chunk request is answered only while such an offer is open (not succeeded, failed or rejected).
+ * A chunk request is answered only while such an offer is open (not succeeded, failed or rejected,
+ * and not closed because its deployment target failed).
  */
 @Schema({ collection: 'image_offers', versionKey: false, timestamps: true })
 export class ImageOffer {
@@ -29,6 +30,8 @@ export class ImageOffer {
   @Prop({ type: String, required: true, enum: OFFER_STATES }) state!: OfferState;
   @Prop({ required: true, default: 0 }) bytes!: number;
   @Prop({ type: String, default: null }) reason!: string | null;
+  /** Why the server ended the offer before the gateway did (its target failed: timeout, superseded...); null while open. */
+  @Prop({ type: String, default: null }) closedReason?: string | null;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -125,9 +125,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // Skipped: flaky (passed in one fresh-clone CI run, failed in the next: a target confirmed by its
-  // Status while its last progress report never arrived). Fix the final report's delivery, then un-skip.
-  it.skip('delivers 64 MiB to 20 gateways: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
+  it('delivers 64 MiB to 20 gateways: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
     const image = randomBytes(64 * MiB);
     const version = `${major}.64`;
     const prefix = uniqueId('gw-v2');

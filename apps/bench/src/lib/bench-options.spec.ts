@@ -64,4 +64,10 @@ describe('parseBenchOptions', () => {
   it('rejects a bad number', () => {
     expect(() => parse('--gateways', '0')).toThrow(/positive integer/);
   });
+
+  it('adds the v2 rollout with --protocol 2 (1 by default), and knows no other protocol', () => {
+    expect(parse().protocol).toBe(1);
+    expect(parse('--protocol', '2', '--image-bytes', '1073741824', '--gateways', '10')).toMatchObject({ protocol: 2, imageBytes: 1024 ** 3, gateways: 10 });
+    expect(() => parse('--protocol', '3')).toThrow(/not a protocol version/);
+  });
 });

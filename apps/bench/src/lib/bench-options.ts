@@ -32,6 +32,8 @@ export interface BenchOptions {
   rolloutPhases: number | null;
   /** More than 1: ingest and rollouts again through this many API processes on one database and broker. */
   apiInstances: number;
+  /** 2: the fleet also runs the protocol-v2 agent, and a v2 rollout (signed Offer, chunks) is measured last. */
+  protocol: 1 | 2;
 }
 
 export const DEFAULT_RESULTS_DIR = 'bench/results';
@@ -59,6 +61,11 @@ function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`not a positive integer: ${text}`);
   return value;
+}
+
+function protocolNumber(text: string): 1 | 2 {
+  if (text === '1' || text === '2') return Number(text) as 1 | 2;
+  throw new InvalidArgumentError(`not a protocol version: ${text} (1 or 2)`);
 }
 
 export function benchCommand(): Command {
@@ -93,6 +100,7 @@ export function benchCommand(): Command {
       positiveInteger,
       1,
     )
+    .option('--protocol <n>', 'protocol 2: also a v2 rollout (Offer and chunks) to the fleet, after the v1 phases', protocolNumber, 1)
     .option('--smoke', `tiny run for the test suite (N=${SMOKE.gateways}, K=${SMOKE.statuses}, S=64 KiB), results in a temporary folder`);
 }
 
@@ -117,6 +125,7 @@ interface RawOptions {
   smoke?: boolean;
   rolloutPhases?: number;
   apiInstances: number;
+  protocol: 1 | 2;
 }
 
 /** Parses argv (as process.argv: node, script, args…). Throws CommanderError on bad input when `exitOverride` is set. */
@@ -146,5 +155,6 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     smoke,
     rolloutPhases: raw.rolloutPhases ?? null,
     apiInstances: raw.apiInstances,
+    protocol: raw.protocol,
   };
 }

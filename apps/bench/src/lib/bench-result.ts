@@ -75,6 +75,23 @@ export interface RolloutResult {
   serverCpuRatio: number | null;
 }
 
+/** A protocol-v2 rollout (signed Offer, shared chunk stream, chunk requests) to the listed fleet, next to the raw list rollout. */
+export interface V2RolloutResult {
+  targets: number;
+  imageBytes: number;
+  /** The raw broker's list rollout of the same image (null when it could not run: an image larger than one MQTT packet). */
+  raw: { seconds: number; deliveredSeconds: number } | null;
+  product: { seconds: number; deliveredSeconds: number; requestSeconds: number; confirmed: number } | null;
+  /** product time / raw list rollout time */
+  ratio: number | null;
+  /** Peak resident memory of the API and of the broker during the v2 rollout. */
+  apiPeakRssBytes: number | null;
+  brokerPeakRssBytes: number | null;
+  resources: { raw: PhaseResources | null; product: PhaseResources | null };
+  serverCpu: ServerCpu;
+  serverCpuRatio: number | null;
+}
+
 /** A staged rollout through the rollout controller: equal phases, each advancing when all its targets are confirmed. */
 export interface StagedRolloutResult {
   targets: number;
@@ -117,7 +134,7 @@ export interface BenchResult {
   /** The run's gateways in the database before the rollouts (each registered by its own Status). */
   registered: number | null;
   ingest: IngestResult | null;
-  rollouts: Partial<Record<RolloutMode, RolloutResult>>;
+  rollouts: Partial<Record<RolloutMode, RolloutResult>> & { v2?: V2RolloutResult };
   stagedRollout: StagedRolloutResult | null;
   /** With --api-instances n > 1. */
   scaleOut?: ScaleOutResult | null;
@@ -224,6 +241,7 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
       (v) => v <= 100,
     ),
     line('API peak RSS during (b)', '< 300 MB', list?.resources.product?.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
+    ...(result.rollouts.v2 ? v2Targets(result.rollouts.v2) : []),
     line(
       `${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`,
       `${FLEET_TARGET.toLocaleString('en-US')}`,
@@ -231,6 +249,20 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
       (v) => v.toLocaleString('en-US'),
       (v) => v >= FLEET_TARGET,
     ),
+  ];
+}
+
+function v2Targets(v2: V2RolloutResult): TargetLine[] {
+  return [
+    line(
+      'v2 rollout ratio to the raw broker (list of N)',
+      '≤ 1.5 (as v1)',
+      v2.ratio,
+      (v) => fixed(v),
+      (v) => v <= 1.5,
+    ),
+    line(`v2 rollout of ${size(v2.imageBytes)}: API peak RSS`, '< 300 MB', v2.apiPeakRssBytes, mb, (v) => v < 300 * MB),
+    line(`v2 rollout of ${size(v2.imageBytes)}: broker peak RSS`, '< 500 MB', v2.brokerPeakRssBytes, mb, (v) => v < 500 * MB),
   ];
 }
 
@@ -333,6 +365,20 @@ export function renderMarkdown(result: BenchResult): string {
       serverCpu(r.serverCpu, r.serverCpuRatio),
       fleetCpu([r.resources.product, r.resources.raw, r.resources.bare]),
       resources(r.resources.product),
+    ]);
+  }
+  const v2 = result.rollouts.v2;
+  if (v2) {
+    rows.push([
+      `Rollout v2 (Offer and chunks) to a list of ${v2.targets.toLocaleString('en-US')} ids, ${size(v2.imageBytes)}`,
+      v2.product ? `${fixed(v2.product.seconds)} s (installed ${fixed(v2.product.deliveredSeconds)} s)` : '-',
+      v2.raw ? `${fixed(v2.raw.seconds)} s (list rollout, delivered ${fixed(v2.raw.deliveredSeconds)} s)` : '-',
+      '-',
+      v2.ratio === null ? '-' : `${fixed(v2.ratio)} (time)`,
+      '-',
+      serverCpu(v2.serverCpu, v2.serverCpuRatio),
+      fleetCpu([v2.resources.product, v2.resources.raw]),
+      resources(v2.resources.product),
     ]);
   }
   if (result.stagedRollout) {

@@ -16,6 +16,7 @@ import type { ScaleOutResult } from './scale-out-result';
 import { measureListLatency, measureProductIngest, measureProductRollout, measureStagedRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
 import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
+import { benchSigningKey, BenchV2Agents, MAX_V1_ROLLOUT_BYTES, measureV2Rollout } from './v2-rollout';
 
 export type Log = (message: string) => void;
 
@@ -25,8 +26,11 @@ const REGISTER_NOTE = 'in chunks of 200 waiting for each to be stored, before th
 const RAW_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '1.1', list: '1.2' };
 const PRODUCT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '2.0', list: '3.0' };
 // The rollouts again through several API processes (--api-instances): versions the gateways do not run yet.
-const SCALE_OUT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '4.0', list: '5.0' };
+const SCALE_OUT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '6.0', list: '7.0' };
 const STAGED_ROLLOUT_VERSION = '4.0';
+// Measured last: newer than every version before it.
+const V2_ROLLOUT_VERSION = '8.0';
+const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 
 export function ingestVersions(statuses: number): string[] {
   return Array.from({ length: statuses }, (_, i) => `0.${i + 1}`);
@@ -119,7 +123,7 @@ export async function runBench(options: BenchOptions, argv: readonly string[], l
   const run = new BenchRun(options, argv, log);
   try {
     // The bare fan-out first, before the simulated gateways connect: its broadcasts reach only its own subscribers.
-    if (!options.skipRollout && !options.skipBare) await run.barePhases();
+    if (run.v1Rollouts && !options.skipBare) await run.barePhases();
     await run.connectFleet();
     // The raw broker first, while no API of this run is subscribed.
     await run.rawPhases();
@@ -154,6 +158,10 @@ class BenchRun {
   private db: BenchDatabase | undefined;
   private apiLogShown = false;
   private readonly bareRollouts = new Map<RolloutMode, { value: RawRolloutResult; resources: PhaseResources }>();
+  /** Rollouts with protocol v1 (raw, bare, product): only for an image that fits one MQTT packet. */
+  readonly v1Rollouts: boolean;
+  private readonly signingKey: ReturnType<typeof benchSigningKey> | null;
+  private v2Agents: BenchV2Agents | undefined;
 
   constructor(
     private readonly options: BenchOptions,
@@ -168,6 +176,11 @@ class BenchRun {
     }
     this.timeouts = phaseTimeouts(options);
     this.workDir = mkdtempSync(join(tmpdir(), `upgrade-manager-bench-${this.runId}-`));
+    this.v1Rollouts = !options.skipRollout && options.imageBytes <= MAX_V1_ROLLOUT_BYTES;
+    if (!options.skipRollout && !this.v1Rollouts) {
+      this.result.notes.push(`S is larger than one MQTT packet: no v1 rollouts (raw, bare or product), so the v2 rollout has no raw ratio.`);
+    }
+    this.signingKey = options.protocol === 2 ? benchSigningKey(this.workDir) : null;
     this.dbName = `um-bench-${this.runId}`;
     this.apiClientId = `um-bench-api-${this.runId}`;
     this.services = {
@@ -216,7 +229,7 @@ class BenchRun {
 
   async rawPhases(): Promise<void> {
     const { options, fleet } = this;
-    if (options.skipIngest && options.skipRollout) return;
+    if (options.skipIngest && !this.v1Rollouts) return;
     const cloud = await RawCloudProcess.start(this.env, `bench-raw-${this.runId}`, fleet.idPrefix);
     const pids = { cloud: cloud.pid, ...this.services };
     try {
@@ -233,7 +246,7 @@ class BenchRun {
         };
         this.log(`raw ingest: ${value.messages} frames in ${value.seconds.toFixed(2)} s`);
       }
-      if (!options.skipRollout) {
+      if (this.v1Rollouts) {
         for (const mode of MODES) {
           const version = RAW_ROLLOUT_VERSION[mode];
           const { value, resources } = await monitored(pids, () =>
@@ -326,6 +339,8 @@ class BenchRun {
       });
     }
 
+    if (options.protocol === 2 && !options.skipRollout) await this.phase('product rollout (v2)', () => this.v2Rollout(client, db, pids));
+
     const phases = options.rolloutPhases;
     if (phases !== null) {
       await this.phase('staged rollout', async () => {
@@ -340,6 +355,36 @@ class BenchRun {
         );
       });
     }
+  }
+
+  /** The fleet turns into v2 gateways (agents, Status with `protocol: 2`) and receives a v2 rollout; the raw list rollout is its denominator. */
+  private async v2Rollout(client: ApiClient, db: BenchDatabase, pids: Record<string, number | undefined>): Promise<void> {
+    const { fleet, options, result } = this;
+    const agents = new BenchV2Agents(fleet, join(this.workDir, 'agents'), this.signingKey?.trustedKeys ?? new Map());
+    this.v2Agents = agents;
+    await agents.start(db, this.versions[this.versions.length - 1] ?? '0.1', this.timeouts.ingestMs);
+    this.log(`${fleet.size} gateways registered as protocol v2; uploading ${options.imageBytes} bytes`);
+    await client.uploadVersion(V2_ROLLOUT_VERSION, this.imageFor(V2_ROLLOUT_VERSION));
+    this.images.delete(V2_ROLLOUT_VERSION);
+    const { value, resources } = await monitored(pids, () => measureV2Rollout(fleet, agents, client, db, V2_ROLLOUT_VERSION, this.timeouts.rolloutMs));
+    const list = result.rollouts.list;
+    const serverCpu = { raw: list?.serverCpu.raw ?? null, product: serverCpuSeconds(resources, 'product') };
+    result.rollouts.v2 = {
+      targets: fleet.size,
+      imageBytes: options.imageBytes,
+      raw: list?.raw ?? null,
+      product: value,
+      ratio: list ? value.seconds / list.raw.seconds : null,
+      apiPeakRssBytes: resources.api?.peakRssBytes ?? null,
+      brokerPeakRssBytes: resources.broker?.peakRssBytes ?? null,
+      resources: { raw: list?.resources.raw ?? null, product: resources },
+      serverCpu,
+      serverCpuRatio: ratioOf(serverCpu.product, serverCpu.raw),
+    };
+    const v2 = result.rollouts.v2;
+    this.log(
+      `product rollout (v2): ${value.seconds.toFixed(2)} s (ratio ${v2.ratio?.toFixed(2) ?? '-'}), API peak RSS ${v2.apiPeakRssBytes ?? '-'} bytes, broker peak RSS ${v2.brokerPeakRssBytes ?? '-'} bytes`,
+    );
   }
 
   /** Runs one product phase; a failure is recorded and the run goes on with the next phase. */
@@ -367,9 +412,11 @@ class BenchRun {
 
   async cleanUp(): Promise<void> {
     const { fleet, options } = this;
-    this.result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors: fleet.replyErrors };
+    const replyErrors = fleet.replyErrors + (this.v2Agents?.replyErrors ?? 0);
+    this.result.checks = { invalidFrames: fleet.invalidFrames, corruptImages: fleet.corruptImages, replyErrors };
     await cleanUp(this.log, [
       ['stop the API', async () => Promise.all([this.api, ...this.scaleOutApis].map((api) => api?.stop()))],
+      ['stop the v2 agents', async () => this.v2Agents?.stop()],
       ['disconnect the gateways', () => fleet.close()],
       ['drop the database', async () => (options.keepDatabase ? this.log(`kept database ${this.dbName}`) : this.db?.drop())],
       ['close the database', async () => this.db?.close()],
@@ -484,6 +531,8 @@ class BenchRun {
         WEB_DIST_DIR: join(this.workDir, 'no-web'),
         // A rollout that is merely slow must not turn into time-outs.
         DEPLOYMENT_TIMEOUT_S: String(Math.ceil((this.timeouts.rolloutMs / 1000) * 2)),
+        MAX_IMAGE_BYTES: String(Math.max(DEFAULT_MAX_IMAGE_BYTES, this.options.imageBytes)),
+        ...(this.signingKey ? { SIGNING_KEY_FILE: this.signingKey.file } : {}),
       },
     });
   }

@@ -10,6 +10,20 @@ export interface SimulatedGatewayOptions {
   installMs: number;
 }
 
+/** A gateway's connection to the e2e broker, with the shared gateway account. */
+export function e2eGatewayClient(state: E2eState, gatewayId: string, companyId: string): GatewayClient {
+  return new GatewayClient({
+    url: state.mqttUrl,
+    gatewayId,
+    companyId,
+    username: state.gatewayUsername,
+    password: state.gatewayPassword,
+    // Throw-away ids: the broker must not keep their sessions after the test.
+    clean: true,
+    connectTimeoutMs: 15_000,
+  });
+}
+
 /** A field gateway in miniature: reports 0.5 at start, installs every Upgrade and reports the new version. */
 export class SimulatedGateway {
   readonly client: GatewayClient;
@@ -20,16 +34,7 @@ export class SimulatedGateway {
     state: E2eState,
     private readonly options: SimulatedGatewayOptions,
   ) {
-    this.client = new GatewayClient({
-      url: state.mqttUrl,
-      gatewayId: options.gatewayId,
-      companyId: options.companyId,
-      username: state.gatewayUsername,
-      password: state.gatewayPassword,
-      // Throw-away ids: the broker must not keep their sessions after the test.
-      clean: true,
-      connectTimeoutMs: 15_000,
-    });
+    this.client = e2eGatewayClient(state, options.gatewayId, options.companyId);
     this.client.onUpgrade((content) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);

@@ -10,6 +10,8 @@ export interface E2eState {
   mqttUrl: string;
   gatewayUsername: string;
   gatewayPassword: string;
+  /** The API's manifest signing key (the global setup's alias-free code cannot derive the public key; the tests do). */
+  signingKeyFile: string;
   accounts: { super: Account; admin2: Account; user2: Account };
 }
 

@@ -143,6 +143,9 @@ export async function startSystem(): Promise<RunningSystem> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const resourcesDir = mkdtempSync(join(tmpdir(), 'um-e2e-resources-'));
+  // The API creates its signing key here on start; protocol-v2 gateways trust its public half.
+  const keyDir = mkdtempSync(join(tmpdir(), 'um-e2e-key-'));
+  const signingKeyFile = join(keyDir, 'signing-key.pem');
   const superAccount: Account = { email: 'super@e2e.example.com', password: secret() };
   const env: NodeJS.ProcessEnv = {
     ...base,
@@ -156,6 +159,7 @@ export async function startSystem(): Promise<RunningSystem> {
     JWT_SECRET: secret(),
     WEB_DIST_DIR: WEB_DIST,
     RESOURCES_DIR: resourcesDir,
+    SIGNING_KEY_FILE: signingKeyFile,
     ADMIN_EMAIL: superAccount.email,
     ADMIN_PASSWORD: superAccount.password,
     LOG_LEVEL: base['E2E_API_LOG_LEVEL'] || 'warn',
@@ -176,6 +180,7 @@ export async function startSystem(): Promise<RunningSystem> {
     await forgetMqttSession(mqttUrl, env);
     log.end();
     rmSync(resourcesDir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
     await dropDatabase(mongoUrl.toString());
   };
 
@@ -193,6 +198,7 @@ export async function startSystem(): Promise<RunningSystem> {
         mqttUrl,
         gatewayUsername: base['MQTT_GATEWAY_USERNAME'] || 'gateway',
         gatewayPassword: base['MQTT_GATEWAY_PASSWORD'] ?? '',
+        signingKeyFile,
         accounts: { super: superAccount, admin2, user2 },
       },
       stop,

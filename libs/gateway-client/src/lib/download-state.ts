@@ -47,8 +47,12 @@ export const ENDED_FILE = 'last-delivery.json';
 export interface EndedDelivery {
   deploymentId: string;
   sha256: string;
+  /** The version the gateway runs after this delivery (installed by it or an earlier one); null: none installed by the agent. */
+  installedVersion?: string | null;
   state: 'succeeded' | 'failed' | 'rejected';
   reason: string | null;
+  /** False until the broker acknowledged the final report: a restart before that sends it again. */
+  reported?: boolean;
 }
 
 export function stagingPath(stateDir: string, sha256: string): string {

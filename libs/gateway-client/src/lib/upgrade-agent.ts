@@ -91,6 +91,8 @@ interface Download {
 
 const REPORT_INTERVAL_MS = 1_000;
 const SAVE_INTERVAL_MS = 1_000;
+const FINAL_REPORT_RETRY_MS = 1_000;
+const FINAL_REPORT_RETRY_MAX_MS = 30_000;
 
 /**
  * The gateway side of protocol v2 (docs/protocol-v2.md), for real devices and the simulator:
@@ -109,6 +111,9 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   // Saving and clearing the state file, one at a time: a late save must never revive a cleared download.
   private disk: Promise<void> = Promise.resolve();
   private readonly random: () => number;
+  private installed: string | null = null;
+  // Ends the wait between two attempts of a final report, so that stop() never waits for it.
+  private wake: (() => void) | null = null;
 
   constructor(private readonly options: UpgradeAgentOptions) {
     super();
@@ -120,11 +125,22 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     return [toGatewayV2Topic(ToGatewayV2MessageType.Offer, this.options.gatewayId), toGatewayV2Topic(ToGatewayV2MessageType.Chunk, this.options.gatewayId)];
   }
 
-  /** Subscribes, resumes a download left by an earlier run, and starts the request timer. */
+  /** The version the last delivery installed (known after `start()`), or null. */
+  get installedVersion(): string | null {
+    return this.installed;
+  }
+
+  /**
+   * Subscribes, sends a final report an earlier run could not hand to the broker, resumes a
+   * download left by an earlier run, and starts the request timer.
+   */
   async start(): Promise<void> {
     await mkdir(this.options.stateDir, { recursive: true });
     await this.options.transport.subscribe(this.topics);
     await this.serially(async () => {
+      const ended = await loadEnded(this.options.stateDir);
+      this.installed = ended?.installedVersion ?? null;
+      if (ended && ended.reported === false) void this.serially(() => this.reportEnded(ended));
       const saved = await loadDownload(this.options.stateDir);
       if (saved) await this.begin(saved.offer, saved.bitmap);
     });
@@ -135,6 +151,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.wake?.();
     await this.queue;
     const download = this.download;
     if (download && !download.finishing) {
@@ -180,7 +197,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     }
     const problem = this.signatureProblem(offer);
     if (problem) {
-      await this.report(offer.deploymentId, 'rejected', null, problem);
+      await this.end(offer, 'rejected', problem);
       return;
     }
     const ended = await loadEnded(this.options.stateDir);
@@ -259,6 +276,12 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     if (chunk.sha256 !== offer.sha256 || chunk.index >= offer.chunkCount) return;
     if (shared) download.lastSharedAt = Date.now();
     this.stats.receivedBytes += chunk.data.byteLength;
+    const exitAfter = this.options.exitAfterBytes;
+    if (exitAfter !== undefined && this.stats.receivedBytes >= exitAfter) {
+      // As a process exit would: nothing received from now on is written.
+      this.exitNow();
+      return;
+    }
     if (this.options.dropRate && this.random() < this.options.dropRate) {
       this.stats.droppedChunks++;
       return;
@@ -278,15 +301,18 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     void download.writes.then(() => this.afterWrite(download)).catch((error: Error) => this.emit('problem', error));
   }
 
+  private exitNow(): void {
+    if (this.exitSignalled) return;
+    this.exitSignalled = true;
+    this.stopped = true;
+    void this.stop().then(
+      () => this.options.onExitAfterBytes?.(),
+      (error: Error) => this.emit('problem', error),
+    );
+  }
+
   private async afterWrite(download: Download): Promise<void> {
-    if (this.download !== download || download.finishing) return;
-    const exitAfter = this.options.exitAfterBytes;
-    if (exitAfter !== undefined && !this.exitSignalled && this.stats.receivedBytes >= exitAfter) {
-      this.exitSignalled = true;
-      await this.stop();
-      this.options.onExitAfterBytes?.();
-      return;
-    }
+    if (this.stopped || this.download !== download || download.finishing) return;
     if (download.bitmap.complete) {
       download.finishing = true;
       void this.serially(() => this.finish(download));
@@ -368,14 +394,37 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       return;
     }
     await this.clear(offer);
+    this.installed = offer.version;
     await this.end(offer, 'succeeded', null);
     await this.options.onInstalled?.(offer.version);
   }
 
   private async end(offer: Offer, state: EndedDelivery['state'], reason: string | null): Promise<void> {
     const cut = reason === null ? null : truncateReason(reason);
-    await this.onDisk(() => saveEnded(this.options.stateDir, { deploymentId: offer.deploymentId, sha256: offer.sha256, state, reason: cut }));
-    await this.report(offer.deploymentId, state, null, cut);
+    const ended: EndedDelivery = {
+      deploymentId: offer.deploymentId,
+      sha256: offer.sha256,
+      state,
+      reason: cut,
+      installedVersion: this.installed,
+      reported: false,
+    };
+    await this.onDisk(() => saveEnded(this.options.stateDir, ended));
+    await this.reportEnded(ended);
+  }
+
+  /** The final report, repeated until the broker takes it (or the agent stops: the next start sends it). */
+  private async reportEnded(ended: EndedDelivery): Promise<void> {
+    for (let delay = FINAL_REPORT_RETRY_MS; !(await this.report(ended.deploymentId, ended.state, null, ended.reason));) {
+      if (this.stopped) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => ((this.wake = null), resolve()), delay);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      if (this.stopped) return;
+      delay = Math.min(2 * delay, FINAL_REPORT_RETRY_MAX_MS);
+    }
+    await this.onDisk(() => saveEnded(this.options.stateDir, { ...ended, reported: true })).catch((error: Error) => this.emit('problem', error));
   }
 
   private async checksumProblem(path: string, offer: Offer): Promise<string | null> {
@@ -418,12 +467,17 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     return run;
   }
 
-  private async report(deploymentId: string, state: ProgressState, bytes: number | null, reason: string | null = null): Promise<void> {
+  /** Publishes with QoS 1; true once the broker acknowledged it. */
+  private async report(deploymentId: string, state: ProgressState, bytes: number | null, reason: string | null = null): Promise<boolean> {
     const cut = reason === null ? null : truncateReason(reason);
     this.emit('progress', { deploymentId, state, bytes, reason: cut });
     const payload = encodeProgress({ deploymentId, state, bytes, reason: cut });
-    await this.options.transport
-      .publish(toCloudV2Topic(ToCloudV2MessageType.Progress, this.options.gatewayId), encodeFrame(payload), 1)
-      .catch((error: Error) => this.emit('problem', error));
+    try {
+      await this.options.transport.publish(toCloudV2Topic(ToCloudV2MessageType.Progress, this.options.gatewayId), encodeFrame(payload), 1);
+      return true;
+    } catch (error) {
+      this.emit('problem', error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
   }
 }
