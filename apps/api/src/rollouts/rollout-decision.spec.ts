@@ -17,7 +17,17 @@ describe('rollout decision', () => {
     expect(decideRollout({ ...base, phases, currentPhase: 1, continuous: true })).toEqual({ kind: 'continue' });
     // Above the threshold, but not every target of the last phase has started yet (pace, retries).
     expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, waiting: 1 })] })).toEqual({ kind: 'continue' });
-    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, pending: 1 })] })).toEqual({ kind: 'finish' });
+    // ... or not every one is decided yet.
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, pending: 1 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, failed: 1 })] })).toEqual({ kind: 'finish' });
+  });
+
+  it('a plain deployment (one phase, threshold 0) runs until every target is decided, then finishes whatever failed', () => {
+    const plain = { ...base, successThreshold: 0 };
+    expect(decideRollout({ ...plain, phases: [counts({ pending: 10 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 3, pending: 1 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 4 })] })).toEqual({ kind: 'finish' });
+    expect(decideRollout({ ...plain, phases: [counts({ failed: 10 })] })).toEqual({ kind: 'finish' });
   });
 
   it('aborts on the failure rate of a phase once enough targets finished', () => {

@@ -56,8 +56,8 @@ export function decideRollout(progress: RolloutProgress): RolloutDecision {
   const reached = considered === 0 || counts.confirmed / considered >= progress.successThreshold;
   const last = currentPhase === phases.length - 1;
   if (reached) {
-    // The last phase finishes once every target of it has at least been started.
-    if (last) return progress.continuous || counts.waiting + counts.starting > 0 ? { kind: 'continue' } : { kind: 'finish' };
+    // The last phase finishes once every target of it is decided, so that `finished` means nothing is in flight.
+    if (last) return progress.continuous || openCount(counts) > 0 ? { kind: 'continue' } : { kind: 'finish' };
     return progress.autoAdvance
       ? { kind: 'advance' }
       : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold`, phaseDone: true };
