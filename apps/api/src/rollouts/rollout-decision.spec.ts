@@ -1,4 +1,4 @@
-import { decideRollout, emptyTargetCounts, type RolloutProgress, type TargetCounts } from './rollout-decision';
+import { countTargets, decideRollout, emptyTargetCounts, type RolloutProgress, type TargetCounts } from './rollout-decision';
 
 const counts = (values: Partial<TargetCounts>): TargetCounts => ({ ...emptyTargetCounts(), ...values });
 const base: RolloutProgress = { phases: [], currentPhase: 0, successThreshold: 1, autoAdvance: true, abort: null, continuous: false };
@@ -28,6 +28,16 @@ describe('rollout decision', () => {
     expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 3, pending: 1 })] })).toEqual({ kind: 'continue' });
     expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 4 })] })).toEqual({ kind: 'finish' });
     expect(decideRollout({ ...plain, phases: [counts({ failed: 10 })] })).toEqual({ kind: 'finish' });
+  });
+
+  it('counts targets per phase and state, every phase present', () => {
+    const targets = [
+      { phase: 0, state: 'confirmed' as const },
+      { phase: 0, state: 'failed' as const },
+      { phase: 1, state: 'waiting' as const },
+      { phase: 1, state: 'waiting' as const },
+    ];
+    expect(countTargets(targets, 3)).toEqual([counts({ confirmed: 1, failed: 1 }), counts({ waiting: 2 }), counts({})]);
   });
 
   it('aborts on the failure rate of a phase once enough targets finished', () => {

@@ -1,10 +1,20 @@
-import type { RolloutTargetCountsDto } from '@upgrade-manager/dto';
+import type { RolloutTargetCountsDto, RolloutTargetState } from '@upgrade-manager/dto';
 import type { RolloutAbort } from './rollout.schema';
 
 export type TargetCounts = RolloutTargetCountsDto;
 
 export function emptyTargetCounts(): TargetCounts {
   return { waiting: 0, starting: 0, pending: 0, confirmed: 0, failed: 0, skipped: 0 };
+}
+
+/** Counts per phase and state of these targets; `phases` entries, however many phases hold targets. */
+export function countTargets(targets: readonly { phase: number; state: RolloutTargetState }[], phases: number): TargetCounts[] {
+  const counts = Array.from({ length: phases }, emptyTargetCounts);
+  for (const target of targets) {
+    const entry = counts[target.phase];
+    if (entry) entry[target.state] += 1;
+  }
+  return counts;
 }
 
 export function sumCounts(counts: readonly TargetCounts[]): TargetCounts {
