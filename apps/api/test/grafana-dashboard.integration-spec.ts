@@ -73,4 +73,18 @@ describe('the Grafana dashboard', () => {
     // Every query reads at least one metric (a typo in a function name would leave none).
     expect(queries.filter(({ expr }) => metricNamesIn(expr).length === 0)).toEqual([]);
   });
+
+  it('shows request latency p50 and p95 by route from the request histogram', () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
+    const latency = dashboard.panels.filter((panel) =>
+      (panel.targets ?? []).some(({ expr }) => metricNamesIn(expr).includes('http_request_duration_seconds_bucket')),
+    );
+    expect(latency.map((panel) => panel.title)).toEqual(['API request latency p50 / p95, by route']);
+    const exprs = (latency[0]?.targets ?? []).map(({ expr }) => expr.replace(/\s+/g, ' '));
+    for (const quantile of ['0.5', '0.95']) {
+      expect(exprs).toContainEqual(
+        expect.stringMatching(new RegExp(`^histogram_quantile\\(${quantile.replace('.', '\\.')}, sum by \\(le, route\\) \\(rate\\(`)),
+      );
+    }
+  });
 });

@@ -1,5 +1,6 @@
-import type { DeploymentCreatedDto, GatewayListDto, VersionDto } from '@upgrade-manager/dto';
+import type { DeploymentCreatedDto, GatewayListDto, RolloutDetailDto, VersionDto } from '@upgrade-manager/dto';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,9 @@ import { connectGateway, uniqueId, uniqueMajor } from './protocol-helpers';
 import { type NodeRun, runNode } from './subprocess';
 import { eventually, startTestApi, type TestApi } from './test-api';
 
-// Built by the api:integration target's dependency on cli:build.
+// Built by the api:integration target's dependencies on cli:build and gateway-sim:build.
 const CLI_MAIN = join(__dirname, '../../../dist/apps/cli/apps/cli/src/main.js');
+const SIM_MAIN = join(__dirname, '../../../dist/apps/gateway-sim/apps/gateway-sim/src/main.js');
 const IMAGE_BYTES = 3 * 1024 * 1024;
 
 /** The operator CLI, the way a pipeline runs it: a subprocess with its own config folder and no token from this environment. */
@@ -28,6 +30,12 @@ function writeImage(dir: string, version: string): string {
 
 const versionLine = (content: Buffer) => content.subarray(0, content.indexOf(0x0a)).toString('latin1');
 
+/** The gateway simulator as a subprocess: a fleet `<prefix>-1..count` on the test broker, failing `failRate` of its installations. */
+function startSimulator(prefix: string, companyId: string, count: number, failRate: number): ChildProcess {
+  const args = [SIM_MAIN, prefix, companyId, '--count', String(count), '--url', process.env['MQTT_URL'] ?? '', '--clean', '--fail-rate', String(failRate)];
+  return spawn(process.execPath, args, { env: process.env, stdio: 'ignore' });
+}
+
 describe('the operator CLI against the real API', () => {
   let testApi: TestApi;
   let accounts: TestAccounts;
@@ -38,11 +46,13 @@ describe('the operator CLI against the real API', () => {
   // Like the simulator's --fail-rate 1: when set, the gateways report their old version after an Upgrade.
   let gatewaysFail = false;
   let env: Record<string, string>;
+  const simulators: ChildProcess[] = [];
 
   const cli = (...args: string[]) => runCli(args, env);
 
   beforeAll(async () => {
-    if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npx nx run cli:build\` (api:integration depends on it)`);
+    for (const main of [CLI_MAIN, SIM_MAIN])
+      if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx run-many -t build -p cli gateway-sim\` (api:integration depends on them)`);
     testApi = await startTestApi({ AUTH_MODE: 'jwt', HOST: '127.0.0.1' });
     accounts = await seedAccounts(testApi.app);
     env = { XDG_CONFIG_HOME: configHome, UPGRADE_MANAGER_API: testApi.baseUrl };
@@ -59,6 +69,7 @@ describe('the operator CLI against the real API', () => {
   });
 
   afterAll(async () => {
+    for (const simulator of simulators) simulator.kill('SIGTERM');
     await Promise.all(gateways.map((gateway) => gateway.close()));
     await testApi?.close();
   });
@@ -107,6 +118,87 @@ describe('the operator CLI against the real API', () => {
     const status = await cli('deployment', 'status', deployment.id, '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({ id: deployment.id, counts: { confirmed: gatewayIds.length, failed: 0 } });
   }, 120_000);
+
+  it('rollout create / watch / status / approve / pause / resume / cancel against simulated gateways; watch gates a pipeline', async () => {
+    const version = `${uniqueMajor()}.3`;
+    expect((await cli('versions', 'upload', writeImage(configHome, version), '--version', version)).code).toBe(0);
+    const healthy = uniqueId('gw-clisim-ok');
+    const failing = uniqueId('gw-clisim-bad');
+    const simCompany = uniqueId('co-clisim');
+    simulators.push(startSimulator(healthy, simCompany, 4, 0), startSimulator(failing, simCompany, 4, 1));
+    await eventually(
+      async () => {
+        const list = JSON.parse((await cli('gateways', 'list', '--company', simCompany, '--json')).stdout) as GatewayListDto;
+        expect(list.total).toBe(8);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    // Created, then watched to the end: exit 0, with the progress shown.
+    const created = await cli('rollout', 'create', '--version', version, '--id-pattern', `${healthy}-*`, '--phases', '50%,100%', '--json');
+    expect(created.code).toBe(0);
+    const rollout = JSON.parse(created.stdout) as RolloutDetailDto;
+    expect(rollout).toMatchObject({ version, targets: 4, filter: { idPattern: `${healthy}-*` }, deploymentId: null });
+    const watched = await cli('rollout', 'watch', rollout.id, '--interval', '0.3', '--timeout', '90');
+    expect(watched.stderr).toMatch(new RegExp(`Rollout ${version.replace('.', '\\.')} .*\\| phase \\d/2`));
+    expect(watched.stderr).toContain(`Rollout ${rollout.id} finished: phase 2/2 finished: 4 confirmed, 0 failed`);
+    expect(watched.code).toBe(0);
+    const status = await cli('rollout', 'status', rollout.id);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^1\s+50%\s+done\s+2\s+2\s+0/m);
+    expect(status.stdout).toMatch(/^2\s+100%\s+done\s+2\s+2\s+0/m);
+
+    // Failing gateways and an abort rule: the watch fails the pipeline with the aborted code.
+    const aborted = await cli(
+      'rollout',
+      'create',
+      '--version',
+      version,
+      '--id-pattern',
+      `${failing}-*`,
+      '--phases',
+      '50%,100%',
+      '--abort-failure-rate',
+      '0.2',
+      '--abort-min-finished',
+      '2',
+      '--watch',
+      '--interval',
+      '0.3',
+      '--timeout',
+      '90',
+    );
+    expect(aborted.stderr).toMatch(/aborted: phase 1: 2 of 2 finished targets failed/);
+    expect(aborted.stderr).toContain('reported-version');
+    expect(aborted.code).toBe(5);
+
+    // With approvals, steered from the CLI: approve, pause, resume, cancel; a cancelled rollout's watch exits 6.
+    const next = `${uniqueMajor()}.4`;
+    expect((await cli('versions', 'upload', writeImage(configHome, next), '--version', next)).code).toBe(0);
+    const approving = (
+      await cli('rollout', 'create', '--version', next, '--id-pattern', `${healthy}-*`, '--phases', '1,2,100%', '--approve-each')
+    ).stdout.trim();
+    await eventually(
+      async () => expect(JSON.parse((await cli('rollout', 'status', approving, '--json')).stdout)).toMatchObject({ state: 'waiting-approval' }),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      },
+    );
+    const approved = await cli('rollout', 'approve', approving, '--json');
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ state: 'running', currentPhase: 1 });
+    expect((await cli('rollout', 'pause', approving)).stderr).toContain(`Rollout ${approving}: paused.`);
+    expect((await cli('rollout', 'resume', approving)).code).toBe(0);
+    expect((await cli('rollout', 'cancel', approving)).stderr).toContain(`Rollout ${approving}: cancelled.`);
+    const cancelled = await cli('rollout', 'watch', approving, '--json');
+    expect(cancelled.code).toBe(6);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ outcome: 'cancelled', state: 'cancelled' });
+    // An action that does not apply says why.
+    const refused = await cli('rollout', 'approve', approving);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Cannot approve a rollout that is cancelled (HTTP 409)');
+  }, 240_000);
 
   it('refuses without a login, and `logout` revokes the stored token', async () => {
     const loggedOutEnv = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'um-cli-none-')), UPGRADE_MANAGER_API: testApi.baseUrl };

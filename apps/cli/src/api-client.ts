@@ -1,4 +1,5 @@
 import { type QueryOf, type RequestBodyOf, type ResponseOf, typedApi } from '@upgrade-manager/api-client';
+import type { RolloutAction } from '@upgrade-manager/dto';
 import { CliError } from './exit-codes';
 
 /** A failed API call with the server's message. */
@@ -87,6 +88,18 @@ export class ApiClient {
 
   getDeployment(id: string): Promise<ResponseOf<'get', '/api/deployments/{id}'>> {
     return this.request('get', '/api/deployments/{id}', { path: { id } });
+  }
+
+  createRollout(body: RequestBodyOf<'post', '/api/rollouts'>): Promise<ResponseOf<'post', '/api/rollouts'>> {
+    return this.request('post', '/api/rollouts', { body });
+  }
+
+  getRollout(id: string): Promise<ResponseOf<'get', '/api/rollouts/{id}'>> {
+    return this.request('get', '/api/rollouts/{id}', { path: { id } });
+  }
+
+  rolloutAction(id: string, action: RolloutAction): Promise<ResponseOf<'post', '/api/rollouts/{id}/{action}'>> {
+    return this.request('post', '/api/rollouts/{id}/{action}', { path: { id, action } });
   }
 }
 

@@ -3,6 +3,7 @@ import type { CliIo } from './cli-io';
 import { registerDeploymentCommands } from './commands/deployments.command';
 import { registerGatewayCommands } from './commands/gateways.command';
 import { registerLoginCommands } from './commands/login.command';
+import { registerRolloutCommands } from './commands/rollouts.command';
 import { registerVersionCommands } from './commands/versions.command';
 import { CLI_ENV, DEFAULT_API_URL } from './context';
 
@@ -19,15 +20,14 @@ export function createProgram(io: CliIo): Command {
     .addHelpText(
       'after',
       `\nAuthentication: \`login\` stores a token; pipelines set $${CLI_ENV.token} instead.\n` +
-        'Exit codes: 0 done, 1 error, 3 a deployment target failed, 4 `--timeout` reached with targets pending.',
+        'Exit codes: 0 done, 1 error, 3 a deployment target failed (or a rollout phase ended below its success threshold),\n' +
+        '4 `--timeout` reached while still in progress, 5 the rollout was aborted, 6 the rollout was cancelled.',
     );
 
   registerLoginCommands(program, io);
   registerVersionCommands(program, io);
   registerGatewayCommands(program, io);
   registerDeploymentCommands(program, io);
-  // Rollout commands (`rollout create | status | watch | pause | resume | cancel | approve`) register
-  // here from commands/rollouts.command.ts once the rollouts API exists; `rollout watch` reuses the
-  // exit codes of exit-codes.ts as `deployment watch` does.
+  registerRolloutCommands(program, io);
   return program;
 }

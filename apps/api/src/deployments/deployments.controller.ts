@@ -1,34 +1,16 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
-import { CreateDeploymentDto, DeploymentCreatedDto, DeploymentDetailDto, DeploymentListDto, ListDeploymentsQueryDto } from '@upgrade-manager/dto';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DeploymentDetailDto, DeploymentListDto, ListDeploymentsQueryDto } from '@upgrade-manager/dto';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { DeploymentsService } from './deployments.service';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
+// POST /api/deployments is rollouts/plain-deployments.controller.ts: a plain deployment is a one-phase rollout.
 @Controller('deployments')
 export class DeploymentsController {
   constructor(private readonly deployments: DeploymentsService) {}
-
-  @Post()
-  @ApiOperation({ summary: 'Deploy a version to a list of gateways, a company, or (super users) every gateway' })
-  @ApiCreatedResponse({ type: DeploymentCreatedDto })
-  @ApiForbiddenResponse({ description: 'Role user, another company, or all without being super.' })
-  @ApiNotFoundResponse({ description: 'Unknown version, or a gateway the caller cannot see.' })
-  @ApiConflictResponse({ description: 'A listed gateway is disabled.' })
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
-    return this.deployments.create(principal, dto);
-  }
 
   @Get()
   @ApiOperation({ summary: 'Deployments that reached the caller’s company (all for super users), newest first' })

@@ -14,6 +14,8 @@ import { assertCanManageGateways } from './gateways.policy';
 
 /** Most gateways one filter may select (rollout snapshot, bulk tagging); larger fleets are split by filter. */
 export const GATEWAY_SELECTION_MAX = 10_000;
+// Above this many ids one read of the candidates is cheaper than `$in`: FerretDB compares every document with every listed id.
+const ID_LIST_MAX = 100;
 
 export interface SelectedGateway {
   gatewayId: string;
@@ -60,22 +62,25 @@ export class GatewaySelectionService {
 
   /** Which of these gateways are enabled in the scope now (a gateway may be disabled or gone by its turn). */
   async enabledOf(gatewayIds: readonly string[], scope: TenantScope): Promise<Set<string>> {
-    const enabled = new Set<string>();
-    for (let offset = 0; offset < gatewayIds.length; offset += 100) {
-      const found = await this.gateways
-        .find({ _id: { $in: gatewayIds.slice(offset, offset + 100) }, enabled: { $ne: false }, ...gatewayScopeFilter(scope) }, { _id: 1 })
-        .lean<{ _id: string }[]>();
-      for (const gateway of found) enabled.add(gateway._id);
+    const inScope = { enabled: { $ne: false }, ...gatewayScopeFilter(scope) };
+    if (gatewayIds.length <= ID_LIST_MAX) {
+      const found = await this.gateways.find({ _id: { $in: gatewayIds }, ...inScope }, { _id: 1 }).lean<{ _id: string }[]>();
+      return new Set(found.map((gateway) => gateway._id));
     }
-    return enabled;
+    const wanted = new Set(gatewayIds);
+    const found = await this.gateways.find(inScope, { _id: 1 }).lean<{ _id: string }[]>();
+    return new Set(found.map((gateway) => gateway._id).filter((gatewayId) => wanted.has(gatewayId)));
   }
 
-  /** The latest deployment of each of these gateways, as their documents show it (absent: gone or never deployed to). */
-  async upgradesOf(gatewayIds: readonly string[]): Promise<Map<string, GatewayUpgrade>> {
+  /**
+   * The gateways whose latest deployment is one of these, with its state as their documents show it:
+   * one query per tick of the rollout controller, however many targets are pending.
+   */
+  async upgradesOfDeployments(deploymentIds: readonly string[]): Promise<Map<string, GatewayUpgrade>> {
     const upgrades = new Map<string, GatewayUpgrade>();
-    for (let offset = 0; offset < gatewayIds.length; offset += 100) {
+    for (let offset = 0; offset < deploymentIds.length; offset += ID_LIST_MAX) {
       const found = await this.gateways
-        .find({ _id: { $in: gatewayIds.slice(offset, offset + 100) } }, { _id: 1, upgrade: 1 })
+        .find({ 'upgrade.deploymentId': { $in: deploymentIds.slice(offset, offset + ID_LIST_MAX) } }, { _id: 1, upgrade: 1 })
         .lean<{ _id: string; upgrade: GatewayUpgrade | null }[]>();
       for (const gateway of found) if (gateway.upgrade) upgrades.set(gateway._id, gateway.upgrade);
     }

@@ -46,4 +46,6 @@ GatewaySchema.index({ companyId: 1, version: 1 });
 GatewaySchema.index({ lastSeenAt: -1 });
 GatewaySchema.index({ version: 1 });
 GatewaySchema.index({ 'upgrade.status': 1, companyId: 1 });
+// The rollout controller finds the gateways of its deployments by this.
+GatewaySchema.index({ 'upgrade.deploymentId': 1 });
 GatewaySchema.index({ companyId: 1, tags: 1 });

@@ -10,11 +10,11 @@ import { GatewaySelectionService } from '../gateways/gateway-selection.service';
 import { LeaseService } from '../cluster/lease.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isWindowOpen } from './maintenance-window';
-import { decideRollout, sumCounts, type RolloutDecision } from './rollout-decision';
+import { countTargets, decideRollout, sumCounts, type RolloutDecision } from './rollout-decision';
 import type { StoredRollout } from './rollout.mapper';
 import { retryDelayMs } from './rollout-plan';
 import type { RolloutTarget } from './rollout-target.schema';
-import { RolloutTargetsStore } from './rollout-targets.store';
+import { RolloutTargetsStore, type TargetSnapshot } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
 
@@ -27,7 +27,7 @@ const PACE_WINDOW_MS = 60_000;
 const STARTING_STALE_MS = 60_000;
 const JOIN_SCAN_INTERVAL_MS = 5_000;
 
-type Outcome = { target: RolloutTarget; status: 'confirmed' | 'failed'; reason: string | null };
+type Outcome = { target: TargetSnapshot; status: 'confirmed' | 'failed'; reason: string | null };
 
 /**
  * Moves rollouts on, one tick at a time: collects the outcome of started targets from their
@@ -112,14 +112,15 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
 
   private async step(rollout: StoredRollout, now: Date): Promise<void> {
     const id = rollout._id.toString();
-    // Counted first, so that an idle tick asks the database only what its counts call for.
-    let phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
-    const before = sumCounts(phaseCounts);
-    const recovered = before.starting > 0 ? await this.failStaleClaims(id, now) : 0;
-    const decided = before.pending > 0 ? await this.collectOutcomes(rollout, now) : 0;
+    // One read of every target answers the tick's questions; read again only after it decided some.
+    let targets = await this.targets.snapshot(id);
+    let phaseCounts = countTargets(targets, rollout.phases.length);
+    const recovered = await this.failStaleClaims(targets, now);
+    const decided = await this.collectOutcomes(rollout, targets, now);
     if (recovered + decided > 0) {
       this.rolloutsService.publishUpdate(rollout);
-      phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
+      targets = await this.targets.snapshot(id);
+      phaseCounts = countTargets(targets, rollout.phases.length);
     }
 
     if (['aborted', 'cancelled', 'finished'].includes(rollout.state)) {
@@ -150,7 +151,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       this.rolloutsService.publishUpdate(current);
     }
     const waiting = phaseCounts.slice(0, current.currentPhase + 1).reduce((sum, counts) => sum + counts.waiting, 0);
-    if (waiting > 0 || current.continuous) await this.startTargets(current, now);
+    if (waiting > 0 || current.continuous) await this.startTargets(current, targets, now);
   }
 
   private async apply(rollout: StoredRollout, decision: Exclude<RolloutDecision, { kind: 'continue' }>, now: Date): Promise<void> {
@@ -178,8 +179,10 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     this.rolloutsService.publishUpdate(updated);
   }
 
-  private async failStaleClaims(rolloutId: string, now: Date): Promise<number> {
-    const stale = await this.targets.find({ rolloutId, state: 'starting', startedAt: { $lt: new Date(now.getTime() - STARTING_STALE_MS) } });
+  private async failStaleClaims(targets: readonly TargetSnapshot[], now: Date): Promise<number> {
+    const staleBefore = now.getTime() - STARTING_STALE_MS;
+    const stale = targets.filter((target) => target.state === 'starting' && target.startedAt !== null && target.startedAt.getTime() < staleBefore);
+    if (stale.length === 0) return 0;
     await this.targets.updateGrouped(
       stale.map((target) => ({
         id: target._id,
@@ -194,13 +197,12 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
    * Decides the pending targets whose deployment has decided them. The gateways' own copy of their
    * latest deployment answers most cheaply; the deployment is asked when it disagrees or failed.
    */
-  private async collectOutcomes(rollout: StoredRollout, now: Date): Promise<number> {
-    const rolloutId = rollout._id.toString();
-    const pending = await this.targets.find({ rolloutId, state: 'pending' });
+  private async collectOutcomes(rollout: StoredRollout, targets: readonly TargetSnapshot[], now: Date): Promise<number> {
+    const pending = targets.filter((target) => target.state === 'pending');
     if (pending.length === 0) return 0;
-    const upgrades = await this.selection.upgradesOf(pending.map((target) => target.gatewayId));
+    const upgrades = await this.selection.upgradesOfDeployments([...new Set(pending.map((target) => target.deploymentId ?? ''))]);
     const outcomes: Outcome[] = [];
-    const toAsk = new Map<string, RolloutTarget[]>();
+    const toAsk = new Map<string, TargetSnapshot[]>();
     for (const target of pending) {
       const upgrade = upgrades.get(target.gatewayId);
       if (upgrade && upgrade.deploymentId === target.deploymentId && upgrade.status !== 'failed') {
@@ -261,20 +263,18 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** Claims the next eligible targets within the pace, then starts them as one deployment. */
-  private async startTargets(rollout: StoredRollout, now: Date): Promise<void> {
+  private async startTargets(rollout: StoredRollout, targets: readonly TargetSnapshot[], now: Date): Promise<void> {
     const rolloutId = rollout._id.toString();
     let budget = TICK_START_MAX;
     if (rollout.maxPerMinute) {
-      const recent = await this.targets.count({ rolloutId, startedAt: { $gt: new Date(now.getTime() - PACE_WINDOW_MS) } });
+      const since = now.getTime() - PACE_WINDOW_MS;
+      const recent = targets.filter((target) => target.startedAt !== null && target.startedAt.getTime() > since).length;
       budget = Math.min(budget, rollout.maxPerMinute - recent);
     }
     if (budget <= 0) return;
-    const waiting = await this.targets.find(
-      { rolloutId, state: 'waiting', phase: { $lte: rollout.currentPhase } },
-      { _id: 1, phase: 1, delayMs: 1, attempts: 1, retryAt: 1 },
-      { sort: { order: 1 } },
-    );
-    const eligible = waiting
+    const eligible = targets
+      .filter((target) => target.state === 'waiting' && target.phase <= rollout.currentPhase)
+      .sort((a, b) => a.order - b.order)
       .filter((target) => {
         if (target.retryAt) return target.retryAt <= now;
         const phaseStart = rollout.phases[target.phase]?.startedAt;
@@ -286,8 +286,15 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const claim = randomUUID();
     const won = await this.targets.claimAttempts(rolloutId, eligible, claim);
     // Only the winner of a claim writes its target, so this update races with nobody.
-    await this.targets.updateWhere(won, { state: 'waiting' }, { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } });
-    const claimed = await this.targets.find({ rolloutId, claim });
+    const modified = await this.targets.updateWhere(
+      won,
+      { state: 'waiting' },
+      { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } },
+    );
+    // Every target won was written (the usual case): they are the eligible ones won; else ask which.
+    const wonIds = new Set(won);
+    const claimed: Pick<RolloutTarget, '_id' | 'gatewayId'>[] =
+      modified === won.length ? eligible.filter((target) => wonIds.has(target._id)) : await this.targets.find({ rolloutId, claim }, { _id: 1, gatewayId: 1 });
     if (claimed.length === 0) return;
     const principal = creatorOf(rollout);
     const enabled = await this.selection.enabledOf(
@@ -314,7 +321,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async settleClaimed(targets: readonly RolloutTarget[], claim: string, set: Record<string, unknown>): Promise<void> {
+  private async settleClaimed(targets: readonly Pick<RolloutTarget, '_id'>[], claim: string, set: Record<string, unknown>): Promise<void> {
     await this.targets.updateWhere(
       targets.map((target) => target._id),
       { state: 'starting', claim },

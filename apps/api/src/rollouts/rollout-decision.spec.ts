@@ -1,4 +1,4 @@
-import { decideRollout, emptyTargetCounts, type RolloutProgress, type TargetCounts } from './rollout-decision';
+import { countTargets, decideRollout, emptyTargetCounts, type RolloutProgress, type TargetCounts } from './rollout-decision';
 
 const counts = (values: Partial<TargetCounts>): TargetCounts => ({ ...emptyTargetCounts(), ...values });
 const base: RolloutProgress = { phases: [], currentPhase: 0, successThreshold: 1, autoAdvance: true, abort: null, continuous: false };
@@ -17,7 +17,27 @@ describe('rollout decision', () => {
     expect(decideRollout({ ...base, phases, currentPhase: 1, continuous: true })).toEqual({ kind: 'continue' });
     // Above the threshold, but not every target of the last phase has started yet (pace, retries).
     expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, waiting: 1 })] })).toEqual({ kind: 'continue' });
-    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, pending: 1 })] })).toEqual({ kind: 'finish' });
+    // ... or not every one is decided yet.
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, pending: 1 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...base, successThreshold: 0.5, phases: [counts({ confirmed: 3, failed: 1 })] })).toEqual({ kind: 'finish' });
+  });
+
+  it('a plain deployment (one phase, threshold 0) runs until every target is decided, then finishes whatever failed', () => {
+    const plain = { ...base, successThreshold: 0 };
+    expect(decideRollout({ ...plain, phases: [counts({ pending: 10 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 3, pending: 1 })] })).toEqual({ kind: 'continue' });
+    expect(decideRollout({ ...plain, phases: [counts({ confirmed: 6, failed: 4 })] })).toEqual({ kind: 'finish' });
+    expect(decideRollout({ ...plain, phases: [counts({ failed: 10 })] })).toEqual({ kind: 'finish' });
+  });
+
+  it('counts targets per phase and state, every phase present', () => {
+    const targets = [
+      { phase: 0, state: 'confirmed' as const },
+      { phase: 0, state: 'failed' as const },
+      { phase: 1, state: 'waiting' as const },
+      { phase: 1, state: 'waiting' as const },
+    ];
+    expect(countTargets(targets, 3)).toEqual([counts({ confirmed: 1, failed: 1 }), counts({ waiting: 2 }), counts({})]);
   });
 
   it('aborts on the failure rate of a phase once enough targets finished', () => {

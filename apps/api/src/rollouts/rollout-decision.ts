@@ -1,10 +1,20 @@
-import type { RolloutTargetCountsDto } from '@upgrade-manager/dto';
+import type { RolloutTargetCountsDto, RolloutTargetState } from '@upgrade-manager/dto';
 import type { RolloutAbort } from './rollout.schema';
 
 export type TargetCounts = RolloutTargetCountsDto;
 
 export function emptyTargetCounts(): TargetCounts {
   return { waiting: 0, starting: 0, pending: 0, confirmed: 0, failed: 0, skipped: 0 };
+}
+
+/** Counts per phase and state of these targets; `phases` entries, however many phases hold targets. */
+export function countTargets(targets: readonly { phase: number; state: RolloutTargetState }[], phases: number): TargetCounts[] {
+  const counts = Array.from({ length: phases }, emptyTargetCounts);
+  for (const target of targets) {
+    const entry = counts[target.phase];
+    if (entry) entry[target.state] += 1;
+  }
+  return counts;
 }
 
 export function sumCounts(counts: readonly TargetCounts[]): TargetCounts {
@@ -56,8 +66,8 @@ export function decideRollout(progress: RolloutProgress): RolloutDecision {
   const reached = considered === 0 || counts.confirmed / considered >= progress.successThreshold;
   const last = currentPhase === phases.length - 1;
   if (reached) {
-    // The last phase finishes once every target of it has at least been started.
-    if (last) return progress.continuous || counts.waiting + counts.starting > 0 ? { kind: 'continue' } : { kind: 'finish' };
+    // The last phase finishes once every target of it is decided, so that `finished` means nothing is in flight.
+    if (last) return progress.continuous || openCount(counts) > 0 ? { kind: 'continue' } : { kind: 'finish' };
     return progress.autoAdvance
       ? { kind: 'advance' }
       : { kind: 'await-approval', reason: `phase ${currentPhase + 1} reached its success threshold`, phaseDone: true };

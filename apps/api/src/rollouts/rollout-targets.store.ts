@@ -6,6 +6,22 @@ import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutClaim, RolloutTarget } from './rollout-target.schema';
 
 const INSERT_CHUNK = 500;
+const SNAPSHOT_FIELDS = {
+  _id: 1,
+  gatewayId: 1,
+  phase: 1,
+  order: 1,
+  delayMs: 1,
+  state: 1,
+  attempts: 1,
+  claim: 1,
+  deploymentId: 1,
+  startedAt: 1,
+  retryAt: 1,
+} as const;
+
+/** What the rollout controller reads of each target. */
+export type TargetSnapshot = Pick<RolloutTarget, keyof typeof SNAPSHOT_FIELDS>;
 // Ids per `$in`: FerretDB compares every document with every listed id.
 const ID_CHUNK = 500;
 
@@ -57,6 +73,14 @@ export class RolloutTargetsStore {
       if (entry) entry[group._id.state] += group.count;
     }
     return counts;
+  }
+
+  /**
+   * Every target of a rollout with the fields the controller decides by: one read per tick instead
+   * of one per question (FerretDB scans the collection for each).
+   */
+  snapshot(rolloutId: string): Promise<TargetSnapshot[]> {
+    return this.targets.find({ rolloutId }, SNAPSHOT_FIELDS).lean<TargetSnapshot[]>().exec();
   }
 
   /** Inserts targets; ones already there (same rollout and gateway) are left as they are. Returns how many were new. */

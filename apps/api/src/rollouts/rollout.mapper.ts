@@ -23,6 +23,7 @@ export function toRolloutDto(rollout: StoredRollout, phaseCounts: readonly Targe
     window: rollout.window ?? null,
     retries: rollout.retries ?? null,
     continuous: rollout.continuous ?? false,
+    deploymentId: rollout.deploymentId ?? null,
     currentPhase: rollout.currentPhase,
     targets: rollout.targetCount,
     counts: sumCounts(phaseCounts),

@@ -59,6 +59,8 @@ export class Rollout {
   @Prop({ type: SchemaTypes.Mixed, default: null }) window!: RolloutWindow | null;
   @Prop({ type: SchemaTypes.Mixed, default: null }) retries!: RolloutRetries | null;
   @Prop({ default: false }) continuous!: boolean;
+  // The plain deployment this one-phase rollout follows (POST /api/deployments); null: a staged rollout.
+  @Prop({ type: String, default: null }) deploymentId!: string | null;
   @Prop({ type: String, required: true, enum: ROLLOUT_STATES }) state!: RolloutState;
   @Prop({ type: String, default: null }) stateReason!: string | null;
   @Prop({ default: 0 }) currentPhase!: number;

@@ -1,4 +1,4 @@
-import type { EventListDto, RolloutDetailDto, RolloutListDto, RolloutTargetListDto } from '@upgrade-manager/dto';
+import type { DeploymentRolloutCreatedDto, EventListDto, RolloutDetailDto, RolloutListDto, RolloutTargetListDto } from '@upgrade-manager/dto';
 import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import { fleetGatewayIds, forEachConcurrently, GatewayFleet, type GatewayClient } from '@upgrade-manager/gateway-client';
 import { call, seedAccounts, tokenOf, type TestAccounts } from '../../test/accounts';
@@ -129,6 +129,44 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     const events = (await as('super', 'GET', '/api/events?type=rollout.aborted')).body as EventListDto;
     expect(events.items.some((event) => event.details['rolloutId'] === rollout.id && event.actor === null)).toBe(true);
   }, 120_000);
+
+  it('a plain POST /api/deployments is a one-phase rollout of 100 % that the controller finishes once every target is decided', async () => {
+    // Two of six fail: a plain deployment has no threshold, so it finishes with its failures counted.
+    const { ids, received } = await startFleet(6, '2', (index) => index < 2);
+    const response = await as('admin2', 'POST', '/api/deployments', { version, gatewayIds: ids });
+    expect(response.status).toBe(201);
+    const created = response.body as DeploymentRolloutCreatedDto;
+    expect(created).toMatchObject({ version, targets: expect.arrayContaining([expect.objectContaining({ gatewayId: ids[0], status: 'pending' })]) });
+    expect(created.targets).toHaveLength(6);
+
+    const started = await getRollout(created.rolloutId);
+    expect(started).toMatchObject({ deploymentId: created.id, version, companyId: '2', targets: 6, currentPhase: 0, autoAdvance: true, successThreshold: 0 });
+    expect(started.phases).toEqual([expect.objectContaining({ percent: 100, targets: 6 })]);
+    expect(['running', 'finished']).toContain(started.state);
+
+    const finished = await waitForState(created.rolloutId, ['finished']);
+    expect(finished.counts).toMatchObject({ confirmed: 4, failed: 2, pending: 0, waiting: 0 });
+    expect(finished.phases[0]).toMatchObject({ state: 'done' });
+    expect(finished.failures.map((failure) => failure.reason)).toEqual(['reported-version 0.5', 'reported-version 0.5']);
+    // The deployment itself answers as before, with the same outcome; each gateway got one Upgrade.
+    expect((await as('admin2', 'GET', `/api/deployments/${created.id}`)).body).toMatchObject({ counts: { total: 6, confirmed: 4, failed: 2, pending: 0 } });
+    expect(ids.map((gatewayId) => received.get(gatewayId)?.length)).toEqual(ids.map(() => 1));
+    expect((await targetsOf(created.rolloutId)).every((target) => target.deploymentId === created.id && target.attempts === 1)).toBe(true);
+    const events = (await as('admin2', 'GET', '/api/events?type=rollout.finished')).body as EventListDto;
+    expect(events.items.some((event) => event.details['rolloutId'] === created.rolloutId)).toBe(true);
+    // Within its company, like the deployment.
+    expect((await as('admin3', 'GET', `/api/rollouts/${created.rolloutId}`)).status).toBe(404);
+  }, 90_000);
+
+  it('a plain deployment that is cancelled sends nothing more and still collects what is pending', async () => {
+    const { ids } = await startFleet(3, uniqueId('co'), () => true);
+    const created = (await as('super', 'POST', '/api/deployments', { version, gatewayIds: ids })).body as DeploymentRolloutCreatedDto;
+    const cancelled = await as('super', 'POST', `/api/rollouts/${created.rolloutId}/cancel`);
+    // The gateways may have answered already: then it finished before the cancel.
+    expect([200, 409]).toContain(cancelled.status);
+    await eventually(async () => expect((await getRollout(created.rolloutId)).counts).toMatchObject({ failed: 3, pending: 0 }), { timeoutMs: 30_000 });
+    expect(['cancelled', 'finished']).toContain((await getRollout(created.rolloutId)).state);
+  }, 60_000);
 
   it('starts at most maxPerMinute targets in a minute, as the gateways receive them', async () => {
     const { prefix, received } = await startFleet(8, uniqueId('co'));

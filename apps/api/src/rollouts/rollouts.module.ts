@@ -4,6 +4,8 @@ import { ClusterModule } from '../cluster/cluster.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
+import { DeploymentRolloutsService } from './deployment-rollouts.service';
+import { PlainDeploymentsController } from './plain-deployments.controller';
 import { RolloutController } from './rollout-controller.service';
 import { RolloutClaim, RolloutClaimSchema, RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
 import { RolloutTargetsStore } from './rollout-targets.store';
@@ -23,8 +25,8 @@ import { RolloutsService } from './rollouts.service';
       { name: RolloutClaim.name, schema: RolloutClaimSchema },
     ]),
   ],
-  controllers: [RolloutsController],
-  providers: [RolloutsService, RolloutTargetsStore, RolloutController],
+  controllers: [RolloutsController, PlainDeploymentsController],
+  providers: [RolloutsService, RolloutTargetsStore, RolloutController, DeploymentRolloutsService],
   exports: [RolloutsService],
 })
 export class RolloutsModule {}

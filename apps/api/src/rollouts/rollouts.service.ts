@@ -61,7 +61,8 @@ export class RolloutsService {
     assertCanRunRollouts(principal);
     const scope = this.selection.assertWithinTenant(principal, dto.filter);
     const companyId = scope.companyId ?? dto.filter.companyId ?? null;
-    if ((await this.rollouts.countDocuments({ companyId, settled: false })) >= ACTIVE_ROLLOUTS_MAX) {
+    // Plain deployments (one-phase rollouts) do not count: they never had this limit.
+    if ((await this.rollouts.countDocuments({ companyId, settled: false, deploymentId: null })) >= ACTIVE_ROLLOUTS_MAX) {
       throw new DomainError(DomainErrorCode.CONFLICT, `At most ${ACTIVE_ROLLOUTS_MAX} rollouts may be active at once; cancel or finish one first`);
     }
     if (!(await this.versions.exists(dto.version))) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
@@ -104,6 +105,7 @@ export class RolloutsService {
       window: dto.window ? { days: dto.window.days, from: dto.window.from, to: dto.window.to, timeZone: dto.window.timeZone } : null,
       retries: dto.retries ? { max: dto.retries.max, backoffSeconds: dto.retries.backoffSeconds } : null,
       continuous: dto.continuous ?? false,
+      deploymentId: null,
       state: 'scheduled',
       stateReason: null,
       currentPhase: 0,

@@ -98,7 +98,7 @@ export interface paths {
         /** Deployments that reached the caller’s company (all for super users), newest first */
         get: operations["DeploymentsController_list"];
         put?: never;
-        /** Deploy a version to a list of gateways, a company, or (super users) every gateway */
+        /** Deploy a version to a list of gateways, a company, or (super users) every gateway; it is followed as a one-phase rollout */
         post: operations["DeploymentsController_create"];
         delete?: never;
         options?: never;
@@ -588,11 +588,6 @@ export interface components {
             pending: number;
             total: number;
         };
-        DeploymentCreatedDto: {
-            id: string;
-            targets: components["schemas"]["DeploymentTargetDto"][];
-            version: string;
-        };
         DeploymentDetailDto: {
             /** @description Companies of the targets. */
             companyIds: string[];
@@ -625,6 +620,13 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        DeploymentRolloutCreatedDto: {
+            id: string;
+            /** @description The one-phase rollout that follows this deployment (GET /api/rollouts/{id}). */
+            rolloutId: string;
+            targets: components["schemas"]["DeploymentTargetDto"][];
+            version: string;
         };
         DeploymentTargetDto: {
             companyId: string;
@@ -825,6 +827,8 @@ export interface components {
             createdBy: components["schemas"]["EventActorDto"] | null;
             /** @description Index of the phase in progress (or last reached). */
             currentPhase: number;
+            /** @description The plain deployment (POST /api/deployments) this one-phase rollout follows; null for a staged rollout. */
+            deploymentId: string | null;
             /** @description Failed targets (at most 200). */
             failures: components["schemas"]["RolloutFailureDto"][];
             filter: components["schemas"]["GatewayFilterDto"];
@@ -862,6 +866,8 @@ export interface components {
             createdBy: components["schemas"]["EventActorDto"] | null;
             /** @description Index of the phase in progress (or last reached). */
             currentPhase: number;
+            /** @description The plain deployment (POST /api/deployments) this one-phase rollout follows; null for a staged rollout. */
+            deploymentId: string | null;
             filter: components["schemas"]["GatewayFilterDto"];
             /** Format: date-time */
             finishedAt: string | null;
@@ -1375,7 +1381,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeploymentCreatedDto"];
+                    "application/json": components["schemas"]["DeploymentRolloutCreatedDto"];
                 };
             };
             /** @description Role user, another company, or all without being super. */

@@ -111,6 +111,11 @@ export class DeploymentCreatedDto {
   @ApiProperty({ type: [DeploymentTargetDto] }) targets!: DeploymentTargetDto[];
 }
 
+/** The answer of `POST /api/deployments`: a plain deployment is a rollout of one phase (SPEC §5). */
+export class DeploymentRolloutCreatedDto extends DeploymentCreatedDto {
+  @ApiProperty({ description: 'The one-phase rollout that follows this deployment (GET /api/rollouts/{id}).' }) rolloutId!: string;
+}
+
 export class DeploymentDto {
   @ApiProperty() id!: string;
   @ApiProperty() version!: string;

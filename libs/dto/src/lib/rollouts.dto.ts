@@ -262,6 +262,12 @@ export class RolloutDto {
   @ApiProperty({ type: RolloutWindowDto, nullable: true }) window!: RolloutWindowDto | null;
   @ApiProperty({ type: RolloutRetriesDto, nullable: true }) retries!: RolloutRetriesDto | null;
   @ApiProperty() continuous!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The plain deployment (POST /api/deployments) this one-phase rollout follows; null for a staged rollout.',
+  })
+  deploymentId!: string | null;
   @ApiProperty({ description: 'Index of the phase in progress (or last reached).' }) currentPhase!: number;
   @ApiProperty() targets!: number;
   @ApiProperty({ type: RolloutTargetCountsDto }) counts!: RolloutTargetCountsDto;

@@ -24,6 +24,7 @@ function rollout(state: RolloutState, overrides: Partial<RolloutDetailDto> = {})
     window: null,
     retries: null,
     continuous: false,
+    deploymentId: null,
     currentPhase: 0,
     targets: 10,
     counts: counts({ confirmed: 2, waiting: 8 }),

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { CreateDeploymentDto, DeploymentCreatedDto, DeploymentRolloutCreatedDto, GatewayFilterDto } from '@upgrade-manager/dto';
+import { Types, type Model } from 'mongoose';
+import type { Principal } from '../auth/principal';
+import { DeploymentsService } from '../deployments/deployments.service';
+import { RolloutTargetsStore } from './rollout-targets.store';
+import { Rollout } from './rollout.schema';
+import { newTarget, RolloutsService } from './rollouts.service';
+
+/**
+ * A plain deployment is a rollout of one phase of 100 % (SPEC §5): the deployment is made at once as
+ * before, and a rollout whose targets are already pending on it follows it, so that the rollout
+ * controller decides its state (running until every target is decided, then finished) and it can be
+ * paused, cancelled and watched like any rollout.
+ */
+@Injectable()
+export class DeploymentRolloutsService {
+  constructor(
+    @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
+    private readonly targets: RolloutTargetsStore,
+    private readonly deployments: DeploymentsService,
+    private readonly rolloutsService: RolloutsService,
+  ) {}
+
+  async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentRolloutCreatedDto> {
+    const created = await this.deployments.create(principal, dto);
+    const rolloutId = await this.follow(principal, dto, created);
+    return { ...created, rolloutId };
+  }
+
+  /**
+   * Targets first, then the rollout, as RolloutsService.create does. A crash after the deployment and
+   * before the rollout leaves a deployment that still runs (and times out) on its own, without a rollout.
+   */
+  private async follow(principal: Principal, dto: CreateDeploymentDto, created: DeploymentCreatedDto): Promise<string> {
+    const id = new Types.ObjectId();
+    const rolloutId = id.toString();
+    const now = new Date();
+    await this.targets.insert(
+      created.targets.map((target, index) => ({
+        ...newTarget(rolloutId, target, 0, index, 0),
+        state: 'pending' as const,
+        attempts: 1,
+        deploymentId: created.id,
+        startedAt: now,
+      })),
+    );
+    const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
+    const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
+    const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};
+    const rollout = await this.rollouts.create({
+      _id: id,
+      version: created.version,
+      companyId,
+      filter,
+      phases: [{ percent: 100, count: null, end: created.targets.length, startedAt: now, finishedAt: null }],
+      // No threshold: every target was sent at once; the rollout finishes when each is decided, whatever failed.
+      successThreshold: 0,
+      autoAdvance: true,
+      abort: null,
+      maxPerMinute: null,
+      jitterSeconds: 0,
+      window: null,
+      retries: null,
+      continuous: false,
+      deploymentId: created.id,
+      state: 'running',
+      stateReason: null,
+      currentPhase: 0,
+      targetCount: created.targets.length,
+      createdBy: { userId: principal.userId, email: principal.email, role: principal.role, companyId: principal.companyId },
+      startedAt: now,
+      settled: false,
+    });
+    this.rolloutsService.publishUpdate({ _id: id, companyId, state: rollout.state });
+    return rolloutId;
+  }
+}
