@@ -5,7 +5,7 @@ import { Navigate, useLocation } from 'react-router-dom';
 import { ErrorState, LoadingState } from '../components/ui/page-states';
 import { NotAllowedPage } from '../components/errors/not-allowed-page';
 import { paths } from '../config/paths';
-import { type Session, sessionQueryKey, useSessionQuery } from '../features/auth/api/get-me';
+import { type Session, sessionQueryKey, useSessionQuery } from './session';
 import { onUnauthorized } from './api-client';
 import { canSeePage, type Page } from './authorization';
 import { tokenStore } from './token-store';

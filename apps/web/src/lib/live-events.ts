@@ -1,7 +1,7 @@
 import { notifications } from '@mantine/notifications';
 import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { sessionQueryKey } from '../features/auth/api/get-me';
+import { sessionQueryKey } from './session';
 import { apiUrl } from './api-client';
 import { tokenStore } from './token-store';
 

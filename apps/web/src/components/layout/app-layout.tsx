@@ -4,7 +4,7 @@ import { Suspense } from 'react';
 import { Link, matchPath, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { paths } from '../../config/paths';
 import { LoadingState } from '../ui/page-states';
-import { useLogout } from '../../features/auth/api/logout';
+import { useLogout } from '../../lib/logout';
 import { useSession } from '../../lib/auth';
 import { canSeePage, type Page } from '../../lib/authorization';
 import { type LiveStatus, useLiveEvents } from '../../lib/live-events';

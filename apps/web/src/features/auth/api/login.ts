@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client';
 import { tokenStore } from '../../../lib/token-store';
-import { type Session, sessionQueryKey } from './get-me';
+import { type Session, sessionQueryKey } from '../../../lib/session';
 import type { LoginDto } from '@upgrade-manager/dto';
 
 export const login = (input: LoginDto) => apiRequest('post', '/api/auth/login', { body: input });

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest } from '../../../lib/api-client';
-import { sessionQueryKey } from './get-me';
+import { sessionQueryKey } from '../../../lib/session';
 import type { UpdateProfileDto } from '@upgrade-manager/dto';
 
 export const updateMe = (input: UpdateProfileDto) => apiRequest('patch', '/api/auth/me', { body: input });

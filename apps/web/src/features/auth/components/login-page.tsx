@@ -6,7 +6,7 @@ import { paths } from '../../../config/paths';
 import { LoginDto } from '@upgrade-manager/dto';
 import { ApiError } from '../../../lib/api-client';
 import { type FieldErrors, hasErrors, validateDto } from '../../../lib/validate-dto';
-import { useSessionQuery } from '../api/get-me';
+import { useSessionQuery } from '../../../lib/session';
 import { useLogin } from '../api/login';
 
 function safeRedirect(target: string | null): string {

@@ -1,6 +1,6 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { ApiError, apiRequest } from '../../../lib/api-client';
-import { tokenStore } from '../../../lib/token-store';
+import { ApiError, apiRequest } from './api-client';
+import { tokenStore } from './token-store';
 import type { AuthUserDto } from '@upgrade-manager/dto';
 
 /** Who is logged in; `mode: 'none'` when the API runs without login (development mode). */

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { apiRequest } from '../../../lib/api-client';
-import { tokenStore } from '../../../lib/token-store';
-import { sessionQueryKey } from './get-me';
+import { apiRequest } from './api-client';
+import { tokenStore } from './token-store';
+import { sessionQueryKey } from './session';
 
 export const logout = () => apiRequest('post', '/api/auth/logout');
 
