@@ -13,3 +13,4 @@ export * from './lib/gateway-credentials.dto';
 export * from './lib/gateway-filter.dto';
 export * from './lib/rollouts.dto';
 export * from './lib/paging-limits';
+export * from './lib/live-events.dto';

@@ -3,14 +3,9 @@ import { filter, Observable, Subject } from 'rxjs';
 import { z } from 'zod';
 import type { TenantScope } from '../auth/principal';
 import { ClusterBus } from '../cluster/cluster-bus.service';
+import type { LiveEvent } from '@upgrade-manager/dto';
 
-/** A change that web users see at once (SPEC §2 "status changes live without reload"). */
-export interface LiveEvent {
-  type: string;
-  // null: every company sees it (e.g. a new version).
-  companyId: string | null;
-  data: Record<string, unknown>;
-}
+export type { LiveEvent } from '@upgrade-manager/dto';
 
 const LIVE_KIND = 'live';
 // The bus carries what the API processes wrote; the shape is checked, the data passed on as it came.
@@ -29,7 +24,8 @@ export class LiveEventsService implements OnModuleInit {
   constructor(private readonly bus: ClusterBus) {}
 
   onModuleInit(): void {
-    this.bus.on(LIVE_KIND, liveEventSchema, (event) => this.events$.next(event));
+    // The shape is checked; the data is passed on as the sending process typed it.
+    this.bus.on(LIVE_KIND, liveEventSchema, (event) => this.events$.next(event as LiveEvent));
   }
 
   publish(event: LiveEvent): void {

@@ -28,20 +28,20 @@ describe('LiveController', () => {
 
   it('opens with a comment, then forwards only events of the caller’s company and global ones', async () => {
     const received = firstValueFrom(controller.stream(admin2).pipe(take(3), toArray()));
-    live.publish({ type: 'gateway.updated', companyId: '3', data: { gatewayId: 'other' } });
-    live.publish({ type: 'gateway.updated', companyId: '2', data: { gatewayId: 'mine' } });
-    live.publish({ type: 'version.added', companyId: null, data: { version: '1.1' } });
+    live.publish({ type: 'gateways.tagged', companyId: '3', data: { add: ['other'], remove: [] } });
+    live.publish({ type: 'gateways.tagged', companyId: '2', data: { add: ['mine'], remove: [] } });
+    live.publish({ type: 'version.removed', companyId: null, data: { version: '1.1', latest: null } });
     expect(await received).toEqual([
       { comment: 'connected' },
-      { data: { type: 'gateway.updated', companyId: '2', data: { gatewayId: 'mine' } } },
-      { data: { type: 'version.added', companyId: null, data: { version: '1.1' } } },
+      { data: { type: 'gateways.tagged', companyId: '2', data: { add: ['mine'], remove: [] } } },
+      { data: { type: 'version.removed', companyId: null, data: { version: '1.1', latest: null } } },
     ]);
   });
 
   it('forwards every company’s events to a super user', async () => {
     const received = firstValueFrom(controller.stream(superUser).pipe(take(2), toArray()));
-    live.publish({ type: 'gateway.registered', companyId: '3', data: { gatewayId: 'g3' } });
-    expect((await received)[1]).toEqual({ data: { type: 'gateway.registered', companyId: '3', data: { gatewayId: 'g3' } } });
+    live.publish({ type: 'rollout.updated', companyId: '3', data: { rolloutId: 'r3', state: 'running' } });
+    expect((await received)[1]).toEqual({ data: { type: 'rollout.updated', companyId: '3', data: { rolloutId: 'r3', state: 'running' } } });
   });
 
   it('sends a heartbeat comment on a quiet stream', () => {

@@ -28,7 +28,7 @@ describe('GET /api/stream (development mode)', () => {
     expect(response.headers['content-type']).toContain('text/event-stream');
     await eventually(async () => expect(body).toContain(': connected'));
 
-    api.app.get(LiveEventsService).publish({ type: 'version.added', companyId: null, data: { version: '9.9' } });
-    await eventually(async () => expect(body).toContain('data: {"type":"version.added","companyId":null,"data":{"version":"9.9"}}'));
+    api.app.get(LiveEventsService).publish({ type: 'version.removed', companyId: null, data: { version: '9.9', latest: null } });
+    await eventually(async () => expect(body).toContain('data: {"type":"version.removed","companyId":null,"data":{"version":"9.9","latest":null}}'));
   });
 });

@@ -1,13 +1,14 @@
 import { notifications } from '@mantine/notifications';
 import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
+import type { LiveEventType } from '@upgrade-manager/dto';
 import { useEffect, useState } from 'react';
 import { sessionQueryKey } from './session';
 import { apiUrl } from './api-client';
 import { tokenStore } from './token-store';
 
-/** One message of GET /api/stream. */
+/** One message of GET /api/stream, as parsed before its type is known (a type this build does not know yet still refreshes the events). */
 export interface LiveMessage {
-  type: string;
+  type: LiveEventType | (string & {});
   companyId: string | null;
   data: Record<string, unknown>;
 }
@@ -18,7 +19,7 @@ const RECONNECT_DELAY_MS = 5_000;
 const INVALIDATE_DELAY_MS = 400;
 
 /** Which cached queries a live event makes stale. Refetching is simpler and safer than patching caches. */
-export function queryKeysFor(type: string): QueryKey[] {
+export function queryKeysFor(type: LiveMessage['type']): QueryKey[] {
   const keys: QueryKey[] = [['events']];
   if (type.startsWith('gateway.')) keys.push(['gateways']);
   if (type.startsWith('deployment.')) keys.push(['deployments'], ['gateways']);
