@@ -31,8 +31,9 @@ const targetsAddedSchema = z.object({ deploymentId: z.string().regex(/^[0-9a-f]{
 const TARGET_UPDATED = 'deployment.target-updated';
 
 /**
- * Told of decided targets before they are recorded (protocol v2 ends its offers there). Throwing
- * leaves the targets pending, to be decided again.
+ * Told of decided targets once their decisions (outcome events) are recorded and before the targets
+ * are written (protocol v2 ends its offers there). Throwing leaves the targets pending, to be
+ * decided again: the recorded decision is then applied once more.
  */
 export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promise<void>;
 
@@ -210,7 +211,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     return this.pending.ofDeployment(deploymentId, gatewayIds);
   }
 
-  /** Told of decided targets before they are recorded (see TargetDecisionListener). */
+  /** Told of decided targets before the targets are written (see TargetDecisionListener). */
   onDecisions(listener: TargetDecisionListener): void {
     this.decisionListeners.push(listener);
   }
