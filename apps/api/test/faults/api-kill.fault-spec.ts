@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { BuiltApi } from './built-api';
-import { OwnServices } from './own-services';
-import { decidedTargets, decisionEventsPerGateway, deployToAll, faultApi, InstallingFleet } from './rollout-fault';
+import { decidedTargets, decisionEventsPerGateway, deployToAll, InstallingFleet, useRolloutFault } from './rollout-fault';
 
 const GATEWAYS = 200;
 const TIMEOUT_S = 30;
@@ -12,25 +9,11 @@ const sample = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5
 // a Status. Started again, it decides every target exactly once (confirmed by a Status, or failed
 // at its time-out): nothing stays pending, nothing is decided twice.
 describe('fault: the API is SIGKILLed between recording a rollout and publishing it', () => {
-  const services = new OwnServices();
-  const name = `um-fault-apikill-${randomBytes(4).toString('hex')}`;
-  let api: BuiltApi;
-  let fleet: InstallingFleet | undefined;
-
-  beforeAll(async () => {
-    await services.start();
-    api = faultApi(services, name, TIMEOUT_S);
-    await api.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await fleet?.close();
-    await api?.stop();
-    await services.stop();
-  });
+  const fault = useRolloutFault('um-fault-apikill', TIMEOUT_S);
 
   it('decides every target exactly once after a restart', async () => {
-    fleet = new InstallingFleet(services, `gw-${name}`, GATEWAYS);
+    const { api, services } = fault;
+    const fleet = (fault.fleet = new InstallingFleet(services, `gw-${fault.name}`, GATEWAYS));
     await fleet.start(api, '0.5');
     const version = '1.1';
     const deploymentId = await deployToAll(api, version);
@@ -43,7 +26,7 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     expect(targets.filter((target) => target.status === 'pending')).toEqual([]);
 
     // Never twice: at most one confirmed-or-failed event per gateway.
-    const perGateway = await decisionEventsPerGateway(services.env(name)['MONGO_URL'], deploymentId);
+    const perGateway = await decisionEventsPerGateway(services.env(fault.name)['MONGO_URL'], deploymentId);
     expect([...perGateway.entries()].filter(([, count]) => count > 1)).toEqual([]);
     expect((await fetch(`${api.baseUrl}/api/health`)).status).toBe(200);
 
@@ -51,7 +34,7 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     // broker acknowledged is lost (acknowledged only once written), so its target is confirmed.
     const withoutEvent = targets.filter((target) => !perGateway.has(target.gatewayId)).map((target) => target.gatewayId);
     const statusLost = targets
-      .filter((target) => target.status !== 'confirmed' && fleet?.reported.get(target.gatewayId) === version)
+      .filter((target) => target.status !== 'confirmed' && fleet.reported.get(target.gatewayId) === version)
       .map((target) => target.gatewayId);
     const confirmed = targets.filter((target) => target.status === 'confirmed').length;
     process.stdout.write(

@@ -1,10 +1,11 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto } from '@upgrade-manager/dto';
 import { fleetGatewayIds, GatewayFleet } from '@upgrade-manager/gateway-client';
 import mongoose from 'mongoose';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuiltApi, faultRunDir, sleep } from './built-api';
-import type { OwnServices } from './own-services';
+import { OwnServices } from './own-services';
 
 export async function json<T>(response: Promise<Response>): Promise<{ status: number; body: T }> {
   const answer = await response;
@@ -12,7 +13,7 @@ export async function json<T>(response: Promise<Response>): Promise<{ status: nu
 }
 
 /** The built API on the suite's own services, in development mode, with a short deployment time-out. */
-export function faultApi(services: OwnServices, name: string, timeoutS: number): BuiltApi {
+function faultApi(services: OwnServices, name: string, timeoutS: number): BuiltApi {
   return new BuiltApi(
     {
       ...services.env(name),
@@ -25,6 +26,42 @@ export function faultApi(services: OwnServices, name: string, timeoutS: number):
     },
     join(services.dataDir, 'api.log'),
   );
+}
+
+/** What a rollout fault spec runs on: its own services, the built API on them, and the fleet its test starts. */
+export interface RolloutFault {
+  readonly services: OwnServices;
+  readonly name: string;
+  readonly api: BuiltApi;
+  fleet?: InstallingFleet;
+}
+
+/** Starts the spec's own services and API before its tests, and stops them with its fleet after them. */
+export function useRolloutFault(prefix: string, timeoutS: number): RolloutFault {
+  const services = new OwnServices();
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  let api: BuiltApi | undefined;
+  const fault: RolloutFault = {
+    services,
+    name,
+    get api() {
+      if (!api) throw new Error('The API starts in beforeAll');
+      return api;
+    },
+  };
+
+  beforeAll(async () => {
+    await services.start();
+    api = faultApi(services, name, timeoutS);
+    await api.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await fault.fleet?.close();
+    await api?.stop();
+    await services.stop();
+  });
+  return fault;
 }
 
 /**
