@@ -26,6 +26,7 @@ import { VersionsService, type SignedImage } from '../versions/versions.service'
 import { GridChunkReader } from './grid-chunk-reader';
 import { ImageOffer, offerId } from './image-offer.schema';
 import { MAX_V1_IMAGE_BYTES } from './mqtt-packet-limit';
+import { ReceiverPacer, type ReceiverReport } from './receiver-pacer';
 import { streamChunks } from './shared-chunk-stream';
 import { TokenBuckets } from './token-buckets';
 
@@ -42,8 +43,14 @@ const REQUEST_BURST = 20;
 // How long a looked-up offer (or its absence) is trusted before the database is asked again.
 const OFFER_LOOKUP_TTL_MS = 2_000;
 const MAX_CACHED_LOOKUPS = 10_000;
-// Targets need a moment to subscribe to the shared stream after their Offer.
-const SHARED_STREAM_DELAY_MS = 1_000;
+// The shared stream: how often it reads the targets' reports, how long its first chunk waits for
+// all targets to say they listen, and how far it may run ahead of them (receiver-pacer.ts).
+const SHARED_STREAM_POLL_MS = 1_000;
+const SHARED_STREAM_START_WAIT_MS = 20_000;
+const SHARED_STREAM_STALL_MS = 10_000;
+const SHARED_STREAM_BUDGET_BYTES = 256 * 1024 * 1024;
+const SHARED_STREAM_MAX_WINDOW_BYTES = 32 * 1024 * 1024;
+const SHARED_STREAM_MIN_WINDOW_CHUNKS = 4;
 /** A deployment to at least this many v2 gateways also streams the image on its shared topic. */
 export const SHARED_STREAM_MIN_TARGETS = 2;
 
@@ -168,7 +175,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
     this.logger.log(
       `Deployment ${deploymentId}: offered ${version} (${image.size} bytes, ${chunkCount} chunks of ${chunkSize}) to ${targets.length} v2 gateway(s)${shared ? ', streaming it once on the shared topic' : ''}`,
     );
-    if (shared) this.startSharedStream(image, chunkSize, chunkCount);
+    if (shared) this.startSharedStream(deploymentId, image, chunkSize, chunkCount);
   }
 
   /** Request Chunks from a gateway: answered chunk by chunk on its own topic, or refused and counted. */
@@ -238,31 +245,44 @@ export class ImageDeliveryService implements OnApplicationShutdown {
     return Buffer.concat([header, payload]);
   }
 
-  private startSharedStream(image: SignedImage, chunkSize: number, chunkCount: number): void {
+  private startSharedStream(deploymentId: string, image: SignedImage, chunkSize: number, chunkCount: number): void {
     // One stream per image per process: a second deployment of it meanwhile rides on the first.
     if (this.streaming.has(image.sha256)) return;
     this.streaming.add(image.sha256);
     const topic = sharedChunkTopic(image.sha256);
     const offer = { sha256: image.sha256, fileId: image.fileId, size: image.size, chunkSize };
+    const pacer = new ReceiverPacer({
+      stallMs: SHARED_STREAM_STALL_MS,
+      budgetBytes: SHARED_STREAM_BUDGET_BYTES,
+      minWindowBytes: SHARED_STREAM_MIN_WINDOW_CHUNKS * chunkSize,
+      maxWindowBytes: SHARED_STREAM_MAX_WINDOW_BYTES,
+    });
     const run = async () => {
-      await new Promise((resolve) => setTimeout(resolve, SHARED_STREAM_DELAY_MS));
-      const sent = await streamChunks(
+      const { sent, ended } = await streamChunks(
         {
           chunkCount,
+          chunkSize,
+          size: image.size,
           frame: (index) => this.chunkFrame(offer, index),
           publish: async (frame) => {
             await this.publisher.publish(topic, frame, { qos: 0 });
             this.chunksSent.inc({ topic: 'shared' });
           },
+          reports: () => this.receiverReports(deploymentId),
         },
-        this.config.get('CHUNK_STREAM_BYTES_PER_S'),
+        { bytesPerS: this.config.get('CHUNK_STREAM_BYTES_PER_S'), pollMs: SHARED_STREAM_POLL_MS, startWaitMs: SHARED_STREAM_START_WAIT_MS, pacer },
         () => this.stopping,
       );
-      this.logger.log(`Shared stream of ${image.version}: ${sent} of ${chunkCount} chunks sent`);
+      this.logger.log(`Shared stream of ${image.version}: ${sent} of ${chunkCount} chunks sent (${ended})`);
     };
     run()
       .catch((error: Error) => this.logger.error(`Shared stream of ${image.version} stopped: ${error.message}; targets request what they lack`))
       .finally(() => this.streaming.delete(image.sha256));
+  }
+
+  /** The latest stored report of each target of a deployment, for the shared stream's pacing. */
+  private receiverReports(deploymentId: string): Promise<ReceiverReport[]> {
+    return this.offerModel.find({ deploymentId, closedReason: null }, { _id: 0, gatewayId: 1, state: 1, bytes: 1 }).lean<ReceiverReport[]>();
   }
 
   private refuse(reason: string, gatewayId: string, message: string): void {

@@ -150,6 +150,22 @@ describe('UpgradeAgent', () => {
     expect(existsSync(join(dir, 'state', `${offer.sha256}.part`))).toBe(false);
   });
 
+  it('with a shared stream, waits for its first chunk before asking, and fetches everything itself when it never comes', async () => {
+    const image = randomBytes(8 * CHUNK);
+    const cloud = new FakeCloud(image);
+    const installed: string[] = [];
+    const agent = agentFor(cloud, recordingInstaller(dir), { firstSharedWaitMs: 300, onInstalled: async (version) => void installed.push(version) });
+    await agent.start();
+    const offer = offerOf(image, true);
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, encodeFrame(encodeOffer(offer)));
+    await until(() => cloud.progress.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(cloud.requested).toEqual([]);
+    // The stream never comes: after the first wait the agent fetches everything itself.
+    await until(() => installed.length === 1);
+    expect(cloud.requested.length).toBe(offer.chunkCount);
+  });
+
   it('rejects an offer signed by an untrusted key and downloads nothing', async () => {
     const image = randomBytes(5000);
     const cloud = new FakeCloud(image);

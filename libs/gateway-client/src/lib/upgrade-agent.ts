@@ -50,8 +50,10 @@ export interface UpgradeAgentOptions {
   /** Test aid: share (0..1) of received chunks dropped as if lost. */
   dropRate?: number;
   random?: () => number;
-  /** With a shared stream, requests start once no shared chunk came for this long (2000 ms). */
+  /** With a shared stream, requests start once no shared chunk came for this long (5000 ms) ... */
   idleMs?: number;
+  /** ... or, before the first shared chunk, this long after the Offer (30000 ms: the stream waits for all targets to listen). */
+  firstSharedWaitMs?: number;
   /** A chunk asked for and not received within this long is asked for again (5000 ms). */
   requestTimeoutMs?: number;
   /** Chunks asked for and not yet received, at most (64). */
@@ -82,7 +84,9 @@ interface Download {
   inflight: Map<number, number>;
   /** Received, being written: neither asked for again nor accepted twice. */
   writing: Set<number>;
-  lastSharedAt: number;
+  /** When the last shared chunk came; null before the first one. */
+  lastSharedAt: number | null;
+  startedAt: number;
   lastReportAt: number;
   lastSaveAt: number;
   writes: Promise<void>;
@@ -90,6 +94,9 @@ interface Download {
 }
 
 const REPORT_INTERVAL_MS = 1_000;
+// The shared stream pauses while it waits for its slowest target's next report (a few seconds).
+const SHARED_IDLE_MS = 5_000;
+const FIRST_SHARED_WAIT_MS = 30_000;
 const SAVE_INTERVAL_MS = 1_000;
 const FINAL_REPORT_RETRY_MS = 1_000;
 const FINAL_REPORT_RETRY_MAX_MS = 30_000;
@@ -142,7 +149,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       this.installed = ended?.installedVersion ?? null;
       if (ended && ended.reported === false) void this.serially(() => this.reportEnded(ended));
       const saved = await loadDownload(this.options.stateDir);
-      if (saved) await this.begin(saved.offer, saved.bitmap);
+      if (saved) await this.begin(saved.offer, saved.bitmap, true);
     });
     this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 250);
   }
@@ -224,7 +231,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     return null;
   }
 
-  private async begin(offer: Offer, bitmap: ChunkBitmap): Promise<void> {
+  private async begin(offer: Offer, bitmap: ChunkBitmap, resumed = false): Promise<void> {
     const path = stagingPath(this.options.stateDir, offer.sha256);
     const file = await open(path, 'a+').then(async (handle) => {
       await handle.close();
@@ -241,7 +248,9 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       bytes,
       inflight: new Map(),
       writing: new Set(),
-      lastSharedAt: now,
+      // A resumed download's stream may be long over: it waits only as after a chunk.
+      lastSharedAt: resumed ? now : null,
+      startedAt: now,
       lastReportAt: now,
       lastSaveAt: now,
       writes: Promise.resolve(),
@@ -345,7 +354,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       await download.writes;
       await this.save(download).catch((error: Error) => this.emit('problem', error));
     }
-    if (download.offer.shared && now - download.lastSharedAt < (this.options.idleMs ?? 2_000)) return;
+    if (download.offer.shared && this.streamFlowing(download, now)) return;
     const timeout = this.options.requestTimeoutMs ?? 5_000;
     for (const [index, at] of download.inflight) if (now - at >= timeout) download.inflight.delete(index);
     const window = this.options.windowChunks ?? 64;
@@ -359,6 +368,12 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     await this.options.transport
       .publish(toCloudV2Topic(ToCloudV2MessageType.ChunkRequest, this.options.gatewayId), encodeFrame(request), 1)
       .catch((error: Error) => this.emit('problem', error));
+  }
+
+  /** True while the shared stream may still bring chunks: requests wait until it went quiet. */
+  private streamFlowing(download: Download, now: number): boolean {
+    if (download.lastSharedAt === null) return now - download.startedAt < (this.options.firstSharedWaitMs ?? FIRST_SHARED_WAIT_MS);
+    return now - download.lastSharedAt < (this.options.idleMs ?? SHARED_IDLE_MS);
   }
 
   private async finish(download: Download): Promise<void> {
