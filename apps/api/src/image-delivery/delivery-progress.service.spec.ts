@@ -38,17 +38,21 @@ class NonAtomicOffers {
     return { lean: async () => ({ sha256: this.doc.sha256 }) };
   }
 
-  findOneAndUpdate(filter: Filter, update: { $set: Record<string, unknown> }) {
-    const delay = this.delays.shift() ?? 0;
-    return {
-      lean: async () => {
+  async bulkWrite(operations: { updateOne: { filter: Filter; update: { $set: Record<string, unknown> } } }[]) {
+    await Promise.all(
+      operations.map(async ({ updateOne: { filter, update } }) => {
+        const delay = this.delays.shift() ?? 0;
         const read = { ...this.doc };
-        if (!this.matches(read, filter)) return null;
+        if (!this.matches(read, filter)) return;
         await new Promise((resolve) => setTimeout(resolve, delay));
         this.doc = { ...read, ...update.$set } as typeof this.doc;
-        return this.doc;
-      },
-    };
+      }),
+    );
+    return {};
+  }
+
+  find(filter: { _id: { $in: string[] } }) {
+    return { lean: async () => (filter._id.$in.includes(this.doc._id) ? [{ ...this.doc }] : []) };
   }
 
   private matches(doc: typeof this.doc, filter: Filter): boolean {
@@ -83,6 +87,8 @@ describe('DeliveryProgressService', () => {
     );
   });
 
+  afterEach(() => service.onApplicationShutdown());
+
   it('keeps succeeded when the slower write of the installing report before it would land last', async () => {
     await service.receive('gw-1', report('verified', 100));
     // `installing` takes 30 ms between its read and its write; `succeeded`, sent right after it, none.
@@ -108,5 +114,18 @@ describe('DeliveryProgressService', () => {
     expect(offers.doc).toMatchObject({ state: 'downloading', closedReason: 'timeout' });
     await service.receive('gw-1', report('downloading', 80));
     expect(offers.doc.bytes).not.toBe(80);
+  });
+
+  it('coalesces the reports of a target into one write of its latest state', async () => {
+    const writes: number[] = [];
+    const bulkWrite = offers.bulkWrite.bind(offers);
+    offers.bulkWrite = async (operations) => (writes.push(operations.length), bulkWrite(operations));
+    await Promise.all([
+      service.receive('gw-1', report('downloaded', 100)),
+      service.receive('gw-1', report('verified', 100)),
+      service.receive('gw-1', report('installing')),
+    ]);
+    expect(writes).toEqual([1]);
+    expect(offers.doc).toMatchObject({ state: 'installing', bytes: 100 });
   });
 });

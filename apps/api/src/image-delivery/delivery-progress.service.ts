@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { decodeFrame, FrameDecodeError } from '@upgrade-manager/frame-codec';
 import {
@@ -11,7 +11,9 @@ import {
 } from '@upgrade-manager/protocol-v2';
 import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
+import { chunkedBulkWrite, MAX_STATEMENTS_PER_WRITE } from '../database/chunked-bulk-write';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
+import { CoalescingBatcher } from '../gateway-protocol/coalescing-batcher';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ImageDeliveryService } from './image-delivery.service';
@@ -25,11 +27,31 @@ const MAX_THROTTLED_TARGETS = 100_000;
 const MAX_KNOWN_DEPLOYMENTS = 10_000;
 const PROGRESS_PER_S = 5;
 const PROGRESS_BURST = 10;
-// A final report is written again after a failed write (a busy database), this many times in all.
-const FINAL_WRITE_ATTEMPTS = 4;
-const FINAL_WRITE_RETRY_MS = 250;
-// Offers ended at once when many targets are decided together (a fleet's time-out).
-const END_OFFERS_AT_ONCE = 50;
+// Reports are written in batches (one bulk write by _id, one read back), like the Status ingest.
+const BATCH_INTERVAL_MS = 250;
+const BATCH_RETRY_BASE_MS = 250;
+const BATCH_RETRY_MAX_MS = 5_000;
+// The `$in` of _ids read back at once (FerretDB serves a short list by _id from its index).
+const READ_BACK_IDS = 100;
+// Key of the offers' writes: a batch and the end of offers never run at once (see the class comment).
+const OFFER_WRITES = 'offers';
+
+/** A report waiting in the batch: the latest state of one target, its bytes and reason. */
+interface PendingReport {
+  sha256: string;
+  gatewayId: string;
+  deploymentId: string;
+  state: ProgressState;
+  bytes: number | null;
+  reason: string | null;
+}
+
+/** The later of two reports of one target: a final state stays, otherwise the further one; bytes are kept. */
+export function laterReport(older: PendingReport, newer: PendingReport): PendingReport {
+  if (isTerminalProgressState(older.state)) return older;
+  const further = isTerminalProgressState(newer.state) || OFFER_STATES.indexOf(newer.state) >= OFFER_STATES.indexOf(older.state) ? newer : older;
+  return { ...further, bytes: further.bytes ?? (further === newer ? older.bytes : newer.bytes) };
+}
 
 /**
  * The stored states a report may replace: earlier ones and its own (bytes move on), never a
@@ -44,11 +66,13 @@ function statesReplacedBy(state: ProgressState): OfferState[] {
  * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (a
  * conditional write: an ended offer never changes again, a state never goes back), live to web
  * users, and `failed` or `rejected` fail the deployment target with the gateway's reason in the
- * event log. A gateway's writes run one at a time: FerretDB may let two concurrent conditional
- * updates of one document both match, and the later write would win whatever its state.
+ * event log. Reports coalesce per target and go out in batches (a target's downloading, downloaded,
+ * verified and installing often share one write). Writes of the offers run one at a time: FerretDB
+ * may let two concurrent conditional updates of one document both match, and the later write
+ * would win whatever its state.
  */
 @Injectable()
-export class DeliveryProgressService {
+export class DeliveryProgressService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryProgressService.name);
   private readonly lastWrite = new Map<string, number>();
   private readonly finalReports = new Set<string>();
@@ -58,6 +82,9 @@ export class DeliveryProgressService {
   private readonly serial = new KeyedSerial();
   private readonly refused: Counter<'reason'>;
   private readonly reports: Counter<'state'>;
+  private readonly batch: CoalescingBatcher<string, PendingReport>;
+  // Deployment targets failed by their gateway's report, one after another after their batch.
+  private failing: Promise<void> = Promise.resolve();
 
   constructor(
     @InjectModel(ImageOffer.name) private readonly offers: Model<ImageOffer>,
@@ -73,6 +100,21 @@ export class DeliveryProgressService {
     });
     this.reports = metrics.counter({ name: 'um_v2_progress_total', help: 'Upgrade Progress reports (protocol v2) applied, by state', labelNames: ['state'] });
     tracker.onDecisions((changes) => this.endOffers(changes));
+    this.batch = new CoalescingBatcher<string, PendingReport>({
+      write: (reports) => this.serial.run(OFFER_WRITES, () => this.writeBatch([...reports.values()])),
+      merge: laterReport,
+      intervalMs: BATCH_INTERVAL_MS,
+      maxEntries: MAX_STATEMENTS_PER_WRITE,
+      retryBaseMs: BATCH_RETRY_BASE_MS,
+      retryMaxMs: BATCH_RETRY_MAX_MS,
+      onWriteError: (error, attempt, size) =>
+        this.logger.warn(`Writing ${size} progress report(s) failed (attempt ${attempt}): ${error instanceof Error ? error.message : String(error)}`),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.batch.close();
+    await this.failing;
   }
 
   async receive(gatewayId: string, data: Buffer): Promise<void> {
@@ -94,46 +136,62 @@ export class DeliveryProgressService {
     this.lastWrite.set(key, now);
 
     const sha256 = await this.imageOf(progress.deploymentId);
-    const offer = sha256 === null ? null : await this.serial.run(gatewayId, () => this.record(sha256, gatewayId, progress));
-    if (!offer) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no open offer for it`);
-    this.reports.inc({ state: progress.state });
-    this.publishLive(offer);
-    if (!isTerminalProgressState(progress.state)) return;
-    this.lastWrite.delete(key);
-    this.delivery.forget(gatewayId, offer.sha256);
-    if (progress.state === 'failed' || progress.state === 'rejected') {
-      this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
-      await this.tracker.failReported(
-        progress.deploymentId,
-        gatewayId,
-        progress.state === 'failed' ? 'install-failed' : 'rejected',
-        progress.reason ?? progress.state,
-      );
+    if (sha256 === null) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no offer`);
+    await this.batch.add(`${key}:${sha256}`, { sha256, gatewayId, ...progress });
+  }
+
+  /** Writes a batch of reports where the offer is open and holds no later state; then tells who applies. */
+  private async writeBatch(reports: PendingReport[]): Promise<void> {
+    await chunkedBulkWrite(
+      this.offers,
+      reports.map((report) => {
+        const set: Record<string, unknown> = { state: report.state, reason: report.reason };
+        if (report.bytes !== null) set['bytes'] = report.bytes;
+        // By _id: the one lookup FerretDB indexes.
+        const filter = {
+          _id: offerId(report.sha256, report.gatewayId),
+          deploymentId: report.deploymentId,
+          closedReason: null,
+          state: { $in: statesReplacedBy(report.state) },
+        };
+        return { updateOne: { filter, update: { $set: set } } };
+      }),
+    );
+    const stored = await this.readBack(reports.map((report) => offerId(report.sha256, report.gatewayId)));
+    for (const report of reports) {
+      const offer = stored.get(offerId(report.sha256, report.gatewayId));
+      // Applied when the offer now holds this report's state (a later report merged into it is applied too).
+      if (!offer || offer.deploymentId !== report.deploymentId || offer.closedReason || offer.state !== report.state) {
+        this.refuse('not-offered', report.gatewayId, `progress for deployment ${report.deploymentId}, which has no open offer in an earlier state`);
+        continue;
+      }
+      this.reports.inc({ state: report.state });
+      this.publishLive(offer);
+      if (isTerminalProgressState(report.state)) this.ended(report);
     }
   }
 
-  /** Writes the report unless the offer ended, was closed, or holds a later state; the offer as written, or null. */
-  private async record(sha256: string, gatewayId: string, progress: Progress): Promise<ImageOffer | null> {
-    const set: Record<string, unknown> = { state: progress.state, reason: progress.reason };
-    if (progress.bytes !== null) set['bytes'] = progress.bytes;
-    const write = () =>
-      this.offers
-        // By _id: the one lookup FerretDB indexes. (No projection: FerretDB's findAndModify has none.)
-        .findOneAndUpdate(
-          { _id: offerId(sha256, gatewayId), deploymentId: progress.deploymentId, closedReason: null, state: { $in: statesReplacedBy(progress.state) } },
-          { $set: set },
-          { new: true },
-        )
-        .lean<ImageOffer>();
-    // The final report is the one that must never be lost to a busy database.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (!isTerminalProgressState(progress.state) || attempt >= FINAL_WRITE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, FINAL_WRITE_RETRY_MS * attempt));
-      }
+  private async readBack(ids: string[]): Promise<Map<string, ImageOffer>> {
+    const stored = new Map<string, ImageOffer>();
+    for (let offset = 0; offset < ids.length; offset += READ_BACK_IDS) {
+      const offers = await this.offers.find({ _id: { $in: ids.slice(offset, offset + READ_BACK_IDS) } }).lean<ImageOffer[]>();
+      for (const offer of offers) stored.set(offer._id, offer);
     }
+    return stored;
+  }
+
+  /** A target's final report was stored: no more chunks for it; a failure fails its deployment target. */
+  private ended({ deploymentId, gatewayId, sha256, state, reason }: PendingReport): void {
+    this.lastWrite.delete(`${deploymentId}:${gatewayId}`);
+    this.delivery.forget(gatewayId, sha256);
+    if (state !== 'failed' && state !== 'rejected') return;
+    this.logger.warn(`Gateway ${gatewayId}: deployment ${deploymentId} ${state}: ${reason ?? ''}`);
+    const fail = () => this.tracker.failReported(deploymentId, gatewayId, state === 'failed' ? 'install-failed' : 'rejected', reason ?? state);
+    // After the batch, not inside it: the tracker's writes must not hold up the next reports.
+    this.failing = this.failing.then(fail).then(
+      () => undefined,
+      (error: Error) => this.logger.error(`Gateway ${gatewayId}: failing its target of deployment ${deploymentId} failed: ${error.message}`),
+    );
   }
 
   /**
@@ -144,24 +202,26 @@ export class DeliveryProgressService {
    */
   async endOffers(changes: readonly TargetChange[]): Promise<void> {
     const v2 = changes.filter(({ target }) => target.protocol === 2);
-    for (let offset = 0; offset < v2.length; offset += END_OFFERS_AT_ONCE) {
-      await Promise.all(v2.slice(offset, offset + END_OFFERS_AT_ONCE).map((change) => this.endOffer(change)));
+    const ending: { change: TargetChange; id: string; sha256: string }[] = [];
+    for (const change of v2) {
+      const sha256 = await this.imageOf(change.target.deploymentId);
+      if (sha256 !== null) ending.push({ change, id: offerId(sha256, change.target.gatewayId), sha256 });
     }
-  }
-
-  private async endOffer({ target, status, reason }: TargetChange): Promise<void> {
-    const { deploymentId, gatewayId } = target;
-    const sha256 = await this.imageOf(deploymentId);
-    if (sha256 === null) return;
-    const open = { _id: offerId(sha256, gatewayId), deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } };
-    const ended = await this.serial.run(gatewayId, () =>
-      status === 'confirmed'
-        ? this.offers.findOneAndUpdate(open, { $set: { state: 'succeeded', reason: null } }, { new: true }).lean<ImageOffer>()
-        : this.offers.findOneAndUpdate({ ...open, closedReason: null }, { $set: { closedReason: reason ?? status } }, { new: true }).lean<ImageOffer>(),
-    );
-    if (!ended) return;
-    this.delivery.forget(gatewayId, sha256);
-    if (status === 'confirmed') this.publishLive(ended);
+    if (ending.length === 0) return;
+    const confirmed = await this.serial.run(OFFER_WRITES, async () => {
+      await chunkedBulkWrite(
+        this.offers,
+        ending.map(({ change: { target, status, reason }, id }) => {
+          const open = { _id: id, deploymentId: target.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } };
+          return status === 'confirmed'
+            ? { updateOne: { filter: open, update: { $set: { state: 'succeeded', reason: null } } } }
+            : { updateOne: { filter: { ...open, closedReason: null }, update: { $set: { closedReason: reason ?? status } } } };
+        }),
+      );
+      return this.readBack(ending.filter(({ change }) => change.status === 'confirmed').map(({ id }) => id));
+    });
+    for (const { change, sha256 } of ending) this.delivery.forget(change.target.gatewayId, sha256);
+    for (const offer of confirmed.values()) if (offer.state === 'succeeded') this.publishLive(offer);
   }
 
   private publishLive(offer: ImageOffer): void {
