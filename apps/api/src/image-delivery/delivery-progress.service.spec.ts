@@ -116,6 +116,14 @@ describe('DeliveryProgressService', () => {
     expect(offers.doc.bytes).not.toBe(80);
   });
 
+  it('writes the latest bytes of a target that reported again within the write interval, at its end', async () => {
+    await service.receive('gw-1', report('downloading', 10));
+    await service.receive('gw-1', report('downloading', 50));
+    expect(offers.doc.bytes).toBe(10);
+    await new Promise((resolve) => setTimeout(resolve, 2_600));
+    expect(offers.doc).toMatchObject({ state: 'downloading', bytes: 50 });
+  });
+
   it('coalesces the reports of a target into one write of its latest state', async () => {
     const writes: number[] = [];
     const bulkWrite = offers.bulkWrite.bind(offers);

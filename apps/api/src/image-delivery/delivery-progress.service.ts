@@ -21,7 +21,8 @@ import { ImageOffer, OFFER_STATES, offerId, type OfferState } from './image-offe
 import { KeyedSerial } from './keyed-serial';
 import { TokenBuckets } from './token-buckets';
 
-// `downloading` reports come about once a second per gateway; one write per this interval is enough.
+// `downloading` reports come about once a second per gateway; one write per this interval is enough
+// (the latest report of the interval is written at its end).
 const DOWNLOADING_WRITE_INTERVAL_MS = 2_000;
 const MAX_THROTTLED_TARGETS = 100_000;
 const MAX_KNOWN_DEPLOYMENTS = 10_000;
@@ -85,6 +86,8 @@ export class DeliveryProgressService implements OnApplicationShutdown {
   private readonly batch: CoalescingBatcher<string, PendingReport>;
   // Deployment targets failed by their gateway's report, one after another after their batch.
   private failing: Promise<void> = Promise.resolve();
+  private readonly deferred = new Map<string, PendingReport>();
+  private deferredTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @InjectModel(ImageOffer.name) private readonly offers: Model<ImageOffer>,
@@ -113,6 +116,8 @@ export class DeliveryProgressService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.deferredTimer) clearTimeout(this.deferredTimer);
+    this.writeDeferred();
     await this.batch.close();
     await this.failing;
   }
@@ -130,14 +135,32 @@ export class DeliveryProgressService implements OnApplicationShutdown {
     // just before it); only its first one passes free, so repeating it cannot flood the database.
     const firstFinalReport = isTerminalProgressState(progress.state) && this.markFinalReport(key);
     if (!firstFinalReport && !this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many progress reports');
-    const now = Date.now();
-    if (progress.state === 'downloading' && now - (this.lastWrite.get(key) ?? 0) < DOWNLOADING_WRITE_INTERVAL_MS) return;
-    if (this.lastWrite.size >= MAX_THROTTLED_TARGETS) this.lastWrite.clear();
-    this.lastWrite.set(key, now);
-
     const sha256 = await this.imageOf(progress.deploymentId);
     if (sha256 === null) return this.refuse('not-offered', gatewayId, `progress for deployment ${progress.deploymentId}, which has no offer`);
-    await this.batch.add(`${key}:${sha256}`, { sha256, gatewayId, ...progress });
+    const report: PendingReport = { sha256, gatewayId, ...progress };
+    const batchKey = `${key}:${sha256}`;
+    const now = Date.now();
+    if (progress.state === 'downloading' && now - (this.lastWrite.get(key) ?? 0) < DOWNLOADING_WRITE_INTERVAL_MS) {
+      // Written later, not dropped: the shared stream paces by a target's latest bytes.
+      if (this.deferred.size < MAX_THROTTLED_TARGETS || this.deferred.has(batchKey)) this.deferred.set(batchKey, report);
+      this.deferredTimer ??= setTimeout(() => this.writeDeferred(), DOWNLOADING_WRITE_INTERVAL_MS);
+      return;
+    }
+    this.deferred.delete(batchKey);
+    if (this.lastWrite.size >= MAX_THROTTLED_TARGETS) this.lastWrite.clear();
+    this.lastWrite.set(key, now);
+    await this.batch.add(batchKey, report);
+  }
+
+  /** Hands the `downloading` reports held back by the write interval to the batch. */
+  private writeDeferred(): void {
+    this.deferredTimer = null;
+    const now = Date.now();
+    for (const [batchKey, report] of this.deferred) {
+      this.lastWrite.set(`${report.deploymentId}:${report.gatewayId}`, now);
+      void this.batch.add(batchKey, report);
+    }
+    this.deferred.clear();
   }
 
   /** Writes a batch of reports where the offer is open and holds no later state; then tells who applies. */

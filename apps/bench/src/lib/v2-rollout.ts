@@ -16,6 +16,9 @@ const AGENT_SAVE_INTERVAL_MS = 60_000;
 const POLL_INTERVAL_MS = 250;
 // A 1 GiB image takes minutes to stream: only this long without any gateway progressing is a stall.
 const STALL_MS = 600_000;
+// Until every agent replied with its new version, the database (loaded by the rollout itself) is
+// asked for the deployment's counts only this often: a failed target shows there, not in the agents.
+const COUNT_INTERVAL_BEFORE_REPLIES_MS = 5_000;
 
 /** The API's manifest signing key (written for SIGNING_KEY_FILE) and the trusted keys of the simulated gateways. */
 export function benchSigningKey(dir: string): { file: string; trustedKeys: TrustedKeys } {
@@ -124,9 +127,12 @@ export async function measureV2Rollout(
   const deployment = await api.createDeployment({ version, gatewayIds: [...fleet.ids] });
   const requestDone = performance.now();
   let counts: TargetCounts = { confirmed: 0, failed: 0 };
+  let countedAt = -Infinity;
   const done = await pollUntil(
     async () => {
       if (agents.failures.length > 0) throw new Error(`v2 rollout: ${agents.failures.length} deliveries failed, first ${agents.failures[0]}`);
+      if (replied.value < fleet.size && performance.now() - countedAt < COUNT_INTERVAL_BEFORE_REPLIES_MS) return false;
+      countedAt = performance.now();
       counts = await db.targetCounts(deployment.id, fleet.idPrefix);
       if (counts.failed > 0) throw new Error(`v2 rollout: ${counts.failed} targets failed in deployment ${deployment.id}`);
       return counts.confirmed >= fleet.size;

@@ -166,6 +166,19 @@ describe('UpgradeAgent', () => {
     expect(cloud.requested.length).toBe(offer.chunkCount);
   });
 
+  it('reports the bytes it holds once more when the chunks stop (the shared stream waits for that figure)', async () => {
+    const image = randomBytes(8 * CHUNK);
+    const cloud = new FakeCloud(image);
+    const agent = agentFor(cloud, recordingInstaller(dir), { firstSharedWaitMs: 60_000, idleMs: 60_000 });
+    await agent.start();
+    const offer = offerOf(image, true);
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, encodeFrame(encodeOffer(offer)));
+    await until(() => cloud.progress.length > 0);
+    for (let i = 0; i < 3; i++) agent.handle(sharedChunkTopic(offer.sha256), cloud.chunkFrame(i));
+    await until(() => cloud.progress.at(-1)?.bytes === 3 * CHUNK, 3_000);
+    expect(cloud.progress.map((p) => p.state)).toEqual(['downloading', 'downloading']);
+  });
+
   it('rejects an offer signed by an untrusted key and downloads nothing', async () => {
     const image = randomBytes(5000);
     const cloud = new FakeCloud(image);

@@ -88,6 +88,8 @@ interface Download {
   lastSharedAt: number | null;
   startedAt: number;
   lastReportAt: number;
+  /** Bytes of the last `downloading` report. */
+  reportedBytes: number;
   lastSaveAt: number;
   writes: Promise<void>;
   finishing: boolean;
@@ -252,6 +254,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       lastSharedAt: resumed ? now : null,
       startedAt: now,
       lastReportAt: now,
+      reportedBytes: bytes,
       lastSaveAt: now,
       writes: Promise.resolve(),
       finishing: false,
@@ -327,11 +330,18 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       void this.serially(() => this.finish(download));
       return;
     }
-    const now = Date.now();
-    if (now - download.lastReportAt >= REPORT_INTERVAL_MS) {
-      download.lastReportAt = now;
-      await this.report(download.offer.deploymentId, 'downloading', download.bytes);
-    }
+    await this.reportBytes(download, Date.now());
+  }
+
+  /**
+   * A `downloading` report at most once a second while the bytes move, and once more when they
+   * stop: the shared stream waits for its slowest target's figure, so the last one must go out.
+   */
+  private async reportBytes(download: Download, now: number): Promise<void> {
+    if (download.bytes === download.reportedBytes || now - download.lastReportAt < REPORT_INTERVAL_MS) return;
+    download.lastReportAt = now;
+    download.reportedBytes = download.bytes;
+    await this.report(download.offer.deploymentId, 'downloading', download.bytes);
   }
 
   private async tick(): Promise<void> {
@@ -354,6 +364,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       await download.writes;
       await this.save(download).catch((error: Error) => this.emit('problem', error));
     }
+    await this.reportBytes(download, now);
     if (download.offer.shared && this.streamFlowing(download, now)) return;
     const timeout = this.options.requestTimeoutMs ?? 5_000;
     for (const [index, at] of download.inflight) if (now - at >= timeout) download.inflight.delete(index);
