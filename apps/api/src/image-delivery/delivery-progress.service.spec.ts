@@ -8,7 +8,7 @@ import { DeliveryProgressService } from './delivery-progress.service';
 import type { ImageDeliveryService } from './image-delivery.service';
 import type { ImageOffer } from './image-offer.schema';
 
-type Filter = { _id: string; deploymentId: string; closedReason?: null; state: { $in?: string[]; $nin?: readonly string[] } };
+type Filter = { _id: string; deploymentId?: string; closedReason?: null; state?: { $in?: string[]; $nin?: readonly string[] } };
 
 /**
  * One offer document updated as FerretDB 1.24 does a findAndModify: it reads the document, and
@@ -35,7 +35,7 @@ class NonAtomicOffers {
   delays: number[] = [];
 
   findOne() {
-    return { lean: async () => ({ sha256: this.doc.sha256 }) };
+    return { lean: async () => ({ ...this.doc }) };
   }
 
   async bulkWrite(operations: { updateOne: { filter: Filter; update: { $set: Record<string, unknown> } } }[]) {
@@ -56,10 +56,10 @@ class NonAtomicOffers {
   }
 
   private matches(doc: typeof this.doc, filter: Filter): boolean {
-    if (doc._id !== filter._id || doc.deploymentId !== filter.deploymentId) return false;
+    if (doc._id !== filter._id || (filter.deploymentId !== undefined && doc.deploymentId !== filter.deploymentId)) return false;
     if ('closedReason' in filter && doc.closedReason) return false;
-    if (filter.state.$in && !filter.state.$in.includes(doc.state)) return false;
-    return !(filter.state.$nin && filter.state.$nin.includes(doc.state));
+    if (filter.state?.$in && !filter.state.$in.includes(doc.state)) return false;
+    return !(filter.state?.$nin && filter.state.$nin.includes(doc.state));
   }
 }
 

@@ -32,8 +32,8 @@ const PROGRESS_BURST = 10;
 const BATCH_INTERVAL_MS = 250;
 const BATCH_RETRY_BASE_MS = 250;
 const BATCH_RETRY_MAX_MS = 5_000;
-// The `$in` of _ids read back at once (FerretDB serves a short list by _id from its index).
-const READ_BACK_IDS = 100;
+// Offers read by _id at once.
+const READS_AT_ONCE = 10;
 // Key of the offers' writes: a batch and the end of offers never run at once (see the class comment).
 const OFFER_WRITES = 'offers';
 
@@ -54,18 +54,22 @@ export function laterReport(older: PendingReport, newer: PendingReport): Pending
   return { ...further, bytes: further.bytes ?? (further === newer ? older.bytes : newer.bytes) };
 }
 
+function isEnded(state: OfferState): boolean {
+  return (TERMINAL_PROGRESS_STATES as readonly string[]).includes(state);
+}
+
 /**
  * The stored states a report may replace: earlier ones and its own (bytes move on), never a
  * later one, so a report handled late cannot undo a later state (`installing` after `succeeded`).
  */
 function statesReplacedBy(state: ProgressState): OfferState[] {
-  const open = OFFER_STATES.filter((stored) => !(TERMINAL_PROGRESS_STATES as readonly string[]).includes(stored));
+  const open = OFFER_STATES.filter((stored) => !isEnded(stored));
   return isTerminalProgressState(state) ? open : open.slice(0, open.indexOf(state) + 1);
 }
 
 /**
- * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (a
- * conditional write: an ended offer never changes again, a state never goes back), live to web
+ * Upgrade Progress from protocol-v2 gateways: the latest state and bytes per target (an ended
+ * offer never changes again, a state never goes back), live to web
  * users, and `failed` or `rejected` fail the deployment target with the gateway's reason in the
  * event log. Reports coalesce per target and go out in batches (a target's downloading, downloaded,
  * verified and installing often share one write). Writes of the offers run one at a time: FerretDB
@@ -77,7 +81,8 @@ export class DeliveryProgressService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryProgressService.name);
   private readonly lastWrite = new Map<string, number>();
   private readonly finalReports = new Set<string>();
-  private readonly images = new Map<string, string>();
+  // The image of each deployment, looked up once (a scan on FerretDB) however many reports arrive meanwhile.
+  private readonly images = new Map<string, Promise<string | null>>();
   // Each report may cost a write: a gateway reports about once a second, never needs ten.
   private readonly buckets = new TokenBuckets(PROGRESS_PER_S, PROGRESS_BURST);
   private readonly serial = new KeyedSerial();
@@ -163,42 +168,41 @@ export class DeliveryProgressService implements OnApplicationShutdown {
     this.deferred.clear();
   }
 
-  /** Writes a batch of reports where the offer is open and holds no later state; then tells who applies. */
+  /**
+   * Writes a batch of reports where the offer is open and holds no earlier-or-equal state. Read
+   * and written by `_id` alone: FerretDB serves only that filter from its index and scans the
+   * collection for any other (1-2 s each at a thousand offers), so the order rule is checked on
+   * the document just read; offer writes of this process run one at a time (see the class).
+   */
   private async writeBatch(reports: PendingReport[]): Promise<void> {
-    await chunkedBulkWrite(
-      this.offers,
-      reports.map((report) => {
-        const set: Record<string, unknown> = { state: report.state, reason: report.reason };
-        if (report.bytes !== null) set['bytes'] = report.bytes;
-        // By _id: the one lookup FerretDB indexes.
-        const filter = {
-          _id: offerId(report.sha256, report.gatewayId),
-          deploymentId: report.deploymentId,
-          closedReason: null,
-          state: { $in: statesReplacedBy(report.state) },
-        };
-        return { updateOne: { filter, update: { $set: set } } };
-      }),
-    );
-    const stored = await this.readBack(reports.map((report) => offerId(report.sha256, report.gatewayId)));
+    const stored = await this.readByIds(reports.map((report) => offerId(report.sha256, report.gatewayId)));
+    const applied: { report: PendingReport; offer: ImageOffer }[] = [];
     for (const report of reports) {
       const offer = stored.get(offerId(report.sha256, report.gatewayId));
-      // Applied when the offer now holds this report's state (a later report merged into it is applied too).
-      if (!offer || offer.deploymentId !== report.deploymentId || offer.closedReason || offer.state !== report.state) {
+      if (!offer || offer.deploymentId !== report.deploymentId || offer.closedReason || !statesReplacedBy(report.state).includes(offer.state)) {
         this.refuse('not-offered', report.gatewayId, `progress for deployment ${report.deploymentId}, which has no open offer in an earlier state`);
         continue;
       }
+      const set = { state: report.state, reason: report.reason, bytes: report.bytes ?? offer.bytes };
+      applied.push({ report, offer: { ...offer, ...set } });
+    }
+    await chunkedBulkWrite(
+      this.offers,
+      applied.map(({ offer: { _id, state, reason, bytes } }) => ({ updateOne: { filter: { _id }, update: { $set: { state, reason, bytes } } } })),
+    );
+    for (const { report, offer } of applied) {
       this.reports.inc({ state: report.state });
       this.publishLive(offer);
       if (isTerminalProgressState(report.state)) this.ended(report);
     }
   }
 
-  private async readBack(ids: string[]): Promise<Map<string, ImageOffer>> {
+  /** The offers of these ids, each read by `_id` (a few at a time), the one lookup FerretDB indexes. */
+  private async readByIds(ids: readonly string[]): Promise<Map<string, ImageOffer>> {
     const stored = new Map<string, ImageOffer>();
-    for (let offset = 0; offset < ids.length; offset += READ_BACK_IDS) {
-      const offers = await this.offers.find({ _id: { $in: ids.slice(offset, offset + READ_BACK_IDS) } }).lean<ImageOffer[]>();
-      for (const offer of offers) stored.set(offer._id, offer);
+    for (let offset = 0; offset < ids.length; offset += READS_AT_ONCE) {
+      const offers = await Promise.all(ids.slice(offset, offset + READS_AT_ONCE).map((_id) => this.offers.findOne({ _id }).lean<ImageOffer>()));
+      for (const offer of offers) if (offer) stored.set(offer._id, offer);
     }
     return stored;
   }
@@ -232,19 +236,24 @@ export class DeliveryProgressService implements OnApplicationShutdown {
     }
     if (ending.length === 0) return;
     const confirmed = await this.serial.run(OFFER_WRITES, async () => {
-      await chunkedBulkWrite(
-        this.offers,
-        ending.map(({ change: { target, status, reason }, id }) => {
-          const open = { _id: id, deploymentId: target.deploymentId, state: { $nin: TERMINAL_PROGRESS_STATES } };
-          return status === 'confirmed'
-            ? { updateOne: { filter: open, update: { $set: { state: 'succeeded', reason: null } } } }
-            : { updateOne: { filter: { ...open, closedReason: null }, update: { $set: { closedReason: reason ?? status } } } };
-        }),
-      );
-      return this.readBack(ending.filter(({ change }) => change.status === 'confirmed').map(({ id }) => id));
+      const stored = await this.readByIds(ending.map(({ id }) => id));
+      const ended: ImageOffer[] = [];
+      const operations = [];
+      for (const { change, id } of ending) {
+        const offer = stored.get(id);
+        if (!offer || offer.deploymentId !== change.target.deploymentId || isEnded(offer.state)) continue;
+        if (change.status === 'confirmed') {
+          operations.push({ updateOne: { filter: { _id: id }, update: { $set: { state: 'succeeded', reason: null } } } });
+          ended.push({ ...offer, state: 'succeeded', reason: null });
+        } else if (!offer.closedReason) {
+          operations.push({ updateOne: { filter: { _id: id }, update: { $set: { closedReason: change.reason ?? change.status } } } });
+        }
+      }
+      await chunkedBulkWrite(this.offers, operations);
+      return ended;
     });
     for (const { change, sha256 } of ending) this.delivery.forget(change.target.gatewayId, sha256);
-    for (const offer of confirmed.values()) if (offer.state === 'succeeded') this.publishLive(offer);
+    for (const offer of confirmed) this.publishLive(offer);
   }
 
   private publishLive(offer: ImageOffer): void {
@@ -264,14 +273,21 @@ export class DeliveryProgressService implements OnApplicationShutdown {
   }
 
   /** The image a deployment offers (immutable, so kept once found); null for a deployment without v2 targets. */
-  private async imageOf(deploymentId: string): Promise<string | null> {
+  private imageOf(deploymentId: string): Promise<string | null> {
     const known = this.images.get(deploymentId);
     if (known !== undefined) return known;
-    const offer = await this.offers.findOne({ deploymentId }, { sha256: 1 }).lean<Pick<ImageOffer, 'sha256'>>();
-    if (!offer) return null;
+    const image = this.offers
+      .findOne({ deploymentId }, { sha256: 1 })
+      .lean<Pick<ImageOffer, 'sha256'>>()
+      .then((offer) => offer?.sha256 ?? null);
+    // Only a found image is kept: a deployment without offers yet may get them.
+    void image.then(
+      (sha256) => sha256 === null && this.images.get(deploymentId) === image && this.images.delete(deploymentId),
+      () => this.images.get(deploymentId) === image && this.images.delete(deploymentId),
+    );
     if (this.images.size >= MAX_KNOWN_DEPLOYMENTS) this.images.clear();
-    this.images.set(deploymentId, offer.sha256);
-    return offer.sha256;
+    this.images.set(deploymentId, image);
+    return image;
   }
 
   /** True the first time a final report for this target arrives here. */

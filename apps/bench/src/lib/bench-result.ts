@@ -87,6 +87,8 @@ export interface V2RolloutResult {
   /** Peak resident memory of the API and of the broker during the v2 rollout. */
   apiPeakRssBytes: number | null;
   brokerPeakRssBytes: number | null;
+  /** Chunks the API published during the v2 rollout: once on the shared stream, and answering chunk requests. */
+  chunksSent?: { shared: number; gateway: number };
   resources: { raw: PhaseResources | null; product: PhaseResources | null };
   serverCpu: ServerCpu;
   serverCpuRatio: number | null;
@@ -371,7 +373,9 @@ export function renderMarkdown(result: BenchResult): string {
   if (v2) {
     rows.push([
       `Rollout v2 (Offer and chunks) to a list of ${v2.targets.toLocaleString('en-US')} ids, ${size(v2.imageBytes)}`,
-      v2.product ? `${fixed(v2.product.seconds)} s (installed ${fixed(v2.product.deliveredSeconds)} s)` : '-',
+      v2.product
+        ? `${fixed(v2.product.seconds)} s (installed ${fixed(v2.product.deliveredSeconds)} s${v2.chunksSent ? `; chunks sent: ${v2.chunksSent.shared} shared, ${v2.chunksSent.gateway} on request` : ''})`
+        : '-',
       v2.raw ? `${fixed(v2.raw.seconds)} s (list rollout, delivered ${fixed(v2.raw.deliveredSeconds)} s)` : '-',
       '-',
       v2.ratio === null ? '-' : `${fixed(v2.ratio)} (time)`,

@@ -366,7 +366,9 @@ class BenchRun {
     this.log(`${fleet.size} gateways registered as protocol v2; uploading ${options.imageBytes} bytes`);
     await client.uploadVersion(V2_ROLLOUT_VERSION, this.imageFor(V2_ROLLOUT_VERSION));
     this.images.delete(V2_ROLLOUT_VERSION);
+    const chunksBefore = await chunksSent(client);
     const { value, resources } = await monitored(pids, () => measureV2Rollout(fleet, agents, client, db, V2_ROLLOUT_VERSION, this.timeouts.rolloutMs));
+    const chunksAfter = await chunksSent(client);
     const list = result.rollouts.list;
     const serverCpu = { raw: list?.serverCpu.raw ?? null, product: serverCpuSeconds(resources, 'product') };
     result.rollouts.v2 = {
@@ -377,6 +379,7 @@ class BenchRun {
       ratio: list ? value.seconds / list.raw.seconds : null,
       apiPeakRssBytes: resources.api?.peakRssBytes ?? null,
       brokerPeakRssBytes: resources.broker?.peakRssBytes ?? null,
+      chunksSent: { shared: chunksAfter.shared - chunksBefore.shared, gateway: chunksAfter.gateway - chunksBefore.gateway },
       resources: { raw: list?.resources.raw ?? null, product: resources },
       serverCpu,
       serverCpuRatio: ratioOf(serverCpu.product, serverCpu.raw),
@@ -553,4 +556,13 @@ async function cleanUp(log: Log, steps: [string, () => Promise<unknown>][]): Pro
       log(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/** The API's count of published v2 chunks, by topic. */
+async function chunksSent(client: ApiClient): Promise<{ shared: number; gateway: number }> {
+  const [shared, gateway] = await Promise.all([
+    client.metric('um_v2_chunks_sent_total{topic="shared"}'),
+    client.metric('um_v2_chunks_sent_total{topic="gateway"}'),
+  ]);
+  return { shared, gateway };
 }
