@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { TargetDeliveryDto } from '@upgrade-manager/dto';
-import { decodeFrame, encodeFrame, FrameDecodeError, frameParts } from '@upgrade-manager/frame-codec';
+import { decodeFrame, encodeFrame, encodeFrameHeader, FrameDecodeError, HEADER_LENGTH, payloadCrc32 } from '@upgrade-manager/frame-codec';
 import {
   chunkCountOf,
   decodeChunkRequest,
@@ -50,6 +50,9 @@ const SHARED_STREAM_START_WAIT_MS = 20_000;
 const SHARED_STREAM_STALL_MS = 10_000;
 const SHARED_STREAM_BUDGET_BYTES = 256 * 1024 * 1024;
 const SHARED_STREAM_MAX_WINDOW_BYTES = 32 * 1024 * 1024;
+// At least 1 MiB per target (what a v1 list rollout of a 1 MiB image holds for each anyway), so a
+// small image to a large fleet goes out in one go instead of one report round trip per few chunks.
+const SHARED_STREAM_MIN_WINDOW_BYTES = 1024 * 1024;
 const SHARED_STREAM_MIN_WINDOW_CHUNKS = 4;
 /** A deployment to at least this many v2 gateways also streams the image on its shared topic. */
 export const SHARED_STREAM_MIN_TARGETS = 2;
@@ -240,9 +243,14 @@ export class ImageDeliveryService implements OnApplicationShutdown {
   private async chunkFrame(offer: Pick<OpenOffer, 'sha256' | 'fileId' | 'size' | 'chunkSize'>, index: number): Promise<Buffer> {
     const start = index * offer.chunkSize;
     const data = await this.reader.read(offer.fileId, start, Math.min(offer.size, start + offer.chunkSize));
-    const payload = Buffer.concat([encodeChunkHeader(offer.sha256, index), data]);
-    const [header] = frameParts(payload);
-    return Buffer.concat([header, payload]);
+    const chunkHeader = encodeChunkHeader(offer.sha256, index);
+    // The frame is built in one buffer (a 1 GiB rollout makes thousands of them): frame header, chunk header, data.
+    const frame = Buffer.allocUnsafe(HEADER_LENGTH + chunkHeader.byteLength + data.byteLength);
+    chunkHeader.copy(frame, HEADER_LENGTH);
+    data.copy(frame, HEADER_LENGTH + chunkHeader.byteLength);
+    const payload = frame.subarray(HEADER_LENGTH);
+    encodeFrameHeader({ timestampSeconds: Math.floor(Date.now() / 1000), payloadLength: payload.byteLength, crc: payloadCrc32(payload) }).copy(frame, 0);
+    return frame;
   }
 
   private startSharedStream(deploymentId: string, image: SignedImage, chunkSize: number, chunkCount: number): void {
@@ -254,7 +262,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
     const pacer = new ReceiverPacer({
       stallMs: SHARED_STREAM_STALL_MS,
       budgetBytes: SHARED_STREAM_BUDGET_BYTES,
-      minWindowBytes: SHARED_STREAM_MIN_WINDOW_CHUNKS * chunkSize,
+      minWindowBytes: Math.max(SHARED_STREAM_MIN_WINDOW_BYTES, SHARED_STREAM_MIN_WINDOW_CHUNKS * chunkSize),
       maxWindowBytes: SHARED_STREAM_MAX_WINDOW_BYTES,
     });
     const run = async () => {
