@@ -72,9 +72,11 @@ function statesReplacedBy(state: ProgressState): OfferState[] {
  * offer never changes again, a state never goes back), live to web
  * users, and `failed` or `rejected` fail the deployment target with the gateway's reason in the
  * event log. Reports coalesce per target and go out in batches (a target's downloading, downloaded,
- * verified and installing often share one write). Writes of the offers run one at a time: FerretDB
- * may let two concurrent conditional updates of one document both match, and the later write
- * would win whatever its state.
+ * verified and installing often share one write). Offers are read and written by `_id` only, the
+ * order rule checked on the document just read, and the writes of one process run one at a time.
+ * Two API processes (a gateway's reports spread over them by a shared subscription) could still
+ * write one offer in the wrong order; what the offer's state decides stays safe: a closed offer
+ * stays closed, and a deployment target is decided by the tracker's conditional writes.
  */
 @Injectable()
 export class DeliveryProgressService implements OnApplicationShutdown {
