@@ -7,9 +7,11 @@ import { VersionsModule } from '../versions/versions.module';
 import { GatewayActivityService } from './gateway-activity.service';
 import { GatewayProtocolController } from './gateway-protocol.controller';
 import { GatewayProtocolService } from './gateway-protocol.service';
+import { GatewayMessagingModule } from '../gateway-messaging/gateway-messaging.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
-  imports: [CompaniesModule, GatewaysModule, GatewayAdmissionModule, DeploymentsModule, VersionsModule],
+  imports: [LiveModule, GatewayMessagingModule, CompaniesModule, GatewaysModule, GatewayAdmissionModule, DeploymentsModule, VersionsModule],
   controllers: [GatewayProtocolController],
   providers: [GatewayProtocolService, GatewayActivityService],
   exports: [GatewayActivityService],

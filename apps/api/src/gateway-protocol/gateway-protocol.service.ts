@@ -15,7 +15,7 @@ import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { MetricsService } from '../metrics/metrics.service';
 import { VersionsService } from '../versions/versions.service';
 import { GatewayActivityService } from './gateway-activity.service';
-import { GatewayMessenger } from './gateway-messenger.service';
+import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service';
 
 /** Reason label for a message whose topic is not a gateway's own TOCLOUD topic. */
 const INVALID_TOPIC = 'INVALID_TOPIC';
