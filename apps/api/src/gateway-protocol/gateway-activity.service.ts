@@ -106,11 +106,13 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const batch = await this.admission.screen(received);
     const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
     await this.companies.ensureExist(companyIds);
-    let upserted: Record<number, unknown> = {};
-    await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
+    // The tracker decides what the Statuses mean for pending upgrades; their copy goes into the gateways' own write.
+    const decisions = await this.tracker.decideOnStatuses(statusReports);
+    let upserted: Record<number, unknown>;
+    try {
       const result = await tolerantBulkWrite(
         this.gateways,
-        withUpgrades(upserts, upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+        withUpgrades(upserts, decisions.upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
       );
       for (const { index, message } of result.rejected) {
         // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
@@ -118,8 +120,10 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
         this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
       }
       upserted = result.upsertedIds;
-      return new Set(result.rejected.map(({ index }) => upserts[index].gatewayId));
-    });
+      await this.tracker.settle(decisions);
+    } finally {
+      decisions.release();
+    }
     if (touch) {
       // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
       await chunkedBulkWrite(

@@ -72,7 +72,7 @@ describe('DeliveryProgressService', () => {
     offers = new NonAtomicOffers();
     const tracker = {
       onDecisions: (listener: TargetDecisionListener) => (decisions = listener),
-      failReported: async () => 1,
+      decideReported: async () => 1,
     } as unknown as DeploymentTracker;
     service = new DeliveryProgressService(
       offers as unknown as Model<ImageOffer>,

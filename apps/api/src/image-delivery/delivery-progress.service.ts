@@ -12,6 +12,7 @@ import {
 import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
+import { transitionOnReport } from '../deployments/target-outcome';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ImageDeliveryService } from './image-delivery.service';
@@ -101,14 +102,10 @@ export class DeliveryProgressService {
     if (!isTerminalProgressState(progress.state)) return;
     this.lastWrite.delete(key);
     this.delivery.forget(gatewayId, offer.sha256);
-    if (progress.state === 'failed' || progress.state === 'rejected') {
+    const transition = transitionOnReport(progress);
+    if (transition) {
       this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
-      await this.tracker.failReported(
-        progress.deploymentId,
-        gatewayId,
-        progress.state === 'failed' ? 'install-failed' : 'rejected',
-        progress.reason ?? progress.state,
-      );
+      await this.tracker.decideReported(progress.deploymentId, gatewayId, transition);
     }
   }
 
