@@ -1,14 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { decodeFrame, FrameDecodeError } from '@upgrade-manager/frame-codec';
-import {
-  decodeProgress,
-  isTerminalProgressState,
-  ProtocolV2Error,
-  TERMINAL_PROGRESS_STATES,
-  type Progress,
-  type ProgressState,
-} from '@upgrade-manager/protocol-v2';
+import { isTerminalProgressState, TERMINAL_PROGRESS_STATES, type Progress, type ProgressState } from '@upgrade-manager/protocol-v2';
 import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
@@ -76,14 +68,8 @@ export class DeliveryProgressService {
     tracker.onDecisions((changes) => this.endOffers(changes));
   }
 
-  async receive(gatewayId: string, data: Buffer): Promise<void> {
-    let progress: Progress;
-    try {
-      progress = decodeProgress(decodeFrame(data).payload);
-    } catch (error) {
-      if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
-      throw error;
-    }
+  /** A report decoded by its route (GatewayMessageRouter). */
+  async receive(gatewayId: string, progress: Progress): Promise<void> {
     const key = `${progress.deploymentId}:${gatewayId}`;
     // A target's final report is never lost to the rate limit (its burst may be spent on the states
     // just before it); only its first one passes free, so repeating it cannot flood the database.
