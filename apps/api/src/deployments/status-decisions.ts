@@ -13,16 +13,15 @@ export function upgradeOf({ target, status }: TargetChange): GatewayUpgrade {
  * meanwhile could otherwise have its pending copy overwritten by an older decision).
  */
 export class StatusDecisions {
+  /** Per gateway, the upgrade state to write with its Status. */
+  readonly upgrades: ReadonlyMap<string, GatewayUpgrade>;
   private released = false;
 
   constructor(
     readonly changes: readonly TargetChange[],
     private readonly releaseTracker: () => void,
-  ) {}
-
-  /** Per gateway, the upgrade state to write with its Status. */
-  get upgrades(): ReadonlyMap<string, GatewayUpgrade> {
-    return new Map(this.changes.map((change) => [change.target.gatewayId, upgradeOf(change)]));
+  ) {
+    this.upgrades = new Map(changes.map((change) => [change.target.gatewayId, upgradeOf(change)]));
   }
 
   /** Lets the tracker go on; the decisions stay recorded, so an unsettled batch finds them again when retried. Idempotent. */

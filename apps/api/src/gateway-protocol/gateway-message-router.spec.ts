@@ -54,14 +54,14 @@ describe('GatewayMessageRouter', () => {
 
   it('hands each handler its message decoded, with the gateway id from the topic', async () => {
     const { router, calls, routeOf } = setup();
-    const status = encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null }));
+    const status = encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null }), 1_800_000_000);
     expect(await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', status)).toBe(true);
     await router.receive(routeOf('REQUEST_UPGRADE'), 'TOCLOUD/REQUEST_UPGRADE/gw-2', encodeFrame(versionRequestPayload('2.0')));
     await router.receive(routeOf('REQUEST_LATEST_VERSION'), 'TOCLOUD/REQUEST_LATEST_VERSION/gw-3', encodeFrame(Buffer.from('xyz')));
     const report = { deploymentId: 'dep-1', state: 'downloading', bytes: 10, reason: null } as const;
     await router.receive(routeOf('UPGRADE_PROGRESS'), 'TOCLOUD/UPGRADE_PROGRESS/gw-4', encodeFrame(encodeProgress(report)));
     expect(calls).toEqual([
-      ['status', 'gw-1', { companyId: '2', version: '1.0', lastUpgradeAt: null }],
+      ['status', 'gw-1', { status: { companyId: '2', version: '1.0', lastUpgradeAt: null }, timestampSeconds: 1_800_000_000 }],
       ['upgradeRequested', 'gw-2', '2.0'],
       ['latestVersionRequested', 'gw-3', { unexpectedBytes: 3 }],
       ['progress', 'gw-4', report],

@@ -70,7 +70,7 @@ export class GatewayMessageRouter {
       const { payload, timestampSeconds } = decodeFrame(data);
       this.received.inc({ type: route.type });
       this.clock.note(timestampSeconds);
-      const handle = route.decode(payload);
+      const handle = route.decode(payload, timestampSeconds);
       if (route.gated && !(await this.gate.mayServe(gatewayId))) return true;
       return await handle(gatewayId);
     } catch (error) {

@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter } from 'prom-client';
 import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { VersionsService } from '../versions/versions.service';
 import { GatewayActivityService } from './gateway-activity.service';
-import type { EmptyRequest } from './gateway-routes';
+import type { DatedStatus, EmptyRequest } from './gateway-routes';
 
 /**
  * The rules of SPEC §1 for the four gateway → cloud messages of protocol v1, each decoded by its
@@ -26,8 +25,9 @@ export class GatewayProtocolService {
     this.unknownVersions = metrics.counter({ name: 'um_upgrade_requests_unknown_version_total', help: 'Request Upgrade for a version that does not exist' });
   }
 
-  status(gatewayId: string, status: StatusPayload): Promise<boolean> {
-    return this.activity.recordStatus(gatewayId, status);
+  /** A Status, with the date of its frame (a later one is never overwritten by it). */
+  status(gatewayId: string, { status, timestampSeconds }: DatedStatus): Promise<boolean> {
+    return this.activity.recordStatus(gatewayId, status, timestampSeconds);
   }
 
   async latestVersionRequested(gatewayId: string, request: EmptyRequest): Promise<boolean> {

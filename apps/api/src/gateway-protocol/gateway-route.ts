@@ -4,8 +4,8 @@ import { isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
 export interface GatewayRouteDefinition<M> {
   /** The message type: the topic's middle level, and the `type` label of the metrics. */
   type: string;
-  /** Reads the frame's payload once; throws the codec's error (FrameDecodeError, PayloadError, ProtocolV2Error) for a malformed one. */
-  decode(payload: Buffer): M;
+  /** Reads the frame's payload once (`timestampSeconds`: the frame's date); throws the codec's error (FrameDecodeError, PayloadError, ProtocolV2Error) for a malformed one. */
+  decode(payload: Buffer, timestampSeconds: number): M;
   /** Handled only for a gateway that may be served (GatewayRequestGate); false for a Status, which registers gateways. */
   gated: boolean;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
@@ -19,7 +19,7 @@ export interface GatewayRoute {
   pattern: string;
   gated: boolean;
   /** Decodes the payload (throws as `decode` does) and returns the handling of the decoded message. */
-  decode(payload: Buffer): (gatewayId: string) => Promise<boolean>;
+  decode(payload: Buffer, timestampSeconds: number): (gatewayId: string) => Promise<boolean>;
 }
 
 export function gatewayRoute<M>({ type, gated, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
@@ -27,8 +27,8 @@ export function gatewayRoute<M>({ type, gated, decode, handle }: GatewayRouteDef
     type,
     pattern: `${TOCLOUD_PREFIX}/${type}/+`,
     gated,
-    decode(payload) {
-      const message = decode(payload);
+    decode(payload, timestampSeconds) {
+      const message = decode(payload, timestampSeconds);
       return (gatewayId) => handle(gatewayId, message);
     },
   };

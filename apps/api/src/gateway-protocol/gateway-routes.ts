@@ -1,4 +1,4 @@
-import { isEmptyRequestPayload, parseStatusPayload, parseVersionRequestPayload, ToCloudMessageType } from '@upgrade-manager/frame-codec';
+import { isEmptyRequestPayload, parseStatusPayload, parseVersionRequestPayload, ToCloudMessageType, type StatusPayload } from '@upgrade-manager/frame-codec';
 import { decodeChunkRequest, decodeProgress, ToCloudV2MessageType } from '@upgrade-manager/protocol-v2';
 import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
 import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
@@ -8,6 +8,16 @@ import { gatewayRoute, type GatewayRoute } from './gateway-route';
 /** A request that carries no data: how many bytes it carried anyway (answered all the same). */
 export interface EmptyRequest {
   unexpectedBytes: number;
+}
+
+/** A Status and the date of its frame, which orders Statuses of one gateway (see GatewayActivityService). */
+export interface DatedStatus {
+  status: StatusPayload;
+  timestampSeconds: number;
+}
+
+function datedStatus(payload: Buffer, timestampSeconds: number): DatedStatus {
+  return { status: parseStatusPayload(payload), timestampSeconds };
 }
 
 function emptyRequest(payload: Buffer): EmptyRequest {
@@ -31,7 +41,7 @@ export interface GatewayHandlers {
 /** Every gateway → cloud message (SPEC §1 and docs/protocol-v2.md): one route per topic, one handler per route. */
 export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers): GatewayRoute[] {
   return [
-    gatewayRoute({ type: ToCloudMessageType.Status, gated: false, decode: parseStatusPayload, handle: (id, status) => protocol.status(id, status) }),
+    gatewayRoute({ type: ToCloudMessageType.Status, gated: false, decode: datedStatus, handle: (id, status) => protocol.status(id, status) }),
     gatewayRoute({
       type: ToCloudMessageType.RequestLatestVersion,
       gated: true,
