@@ -59,8 +59,8 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
-      help: 'Gateways with activity not yet written',
-      collect: () => pending.set(this.batcher.size),
+      help: 'Gateways with activity not yet written (waiting or being written)',
+      collect: () => pending.set(this.batcher.unwritten),
     });
     this.batcher = new CoalescingBatcher<string, GatewayActivity>({
       write: (batch) => this.write(batch),
