@@ -121,6 +121,11 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
       const result = await conditionalUpserts(
         this.gateways,
         withUpgrades(upserts, decisions.upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+        (indices) =>
+          this.existingGateways(
+            indices.map((index) => upserts[index].gatewayId),
+            indices,
+          ),
       );
       // The gateway's stored Status was sent later (another process wrote it first).
       for (const index of result.unmatched) stale.add(upserts[index].gatewayId);
@@ -150,6 +155,12 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     }
     this.batchSize.observe(batch.size);
     this.announce(batch, upserts, upserted, stale);
+  }
+
+  private async existingGateways(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
+    // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses that lost twice.
+    const found = await Promise.all(gatewayIds.map((_id) => this.gateways.exists({ _id })));
+    return new Set(indices.filter((_, position) => found[position] !== null));
   }
 
   private announce(
