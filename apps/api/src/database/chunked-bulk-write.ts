@@ -1,6 +1,6 @@
 /** A Mongoose model, as far as bulk writes go. */
 interface BulkWritable<O> {
-  bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown>; modifiedCount?: number }>;
+  bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;
 }
 
 /**
@@ -10,18 +10,16 @@ interface BulkWritable<O> {
  */
 export const MAX_STATEMENTS_PER_WRITE = 50;
 
-/** Unordered bulk write in sequential chunks; upserted ids keep their indexes in `operations`; modified documents are summed. */
+/** Unordered bulk write in sequential chunks; upserted ids keep their indexes in `operations`. */
 export async function chunkedBulkWrite<O>(
   model: BulkWritable<NoInfer<O>>,
   operations: O[],
   chunkSize = MAX_STATEMENTS_PER_WRITE,
-): Promise<{ upsertedIds: Record<number, unknown>; modifiedCount: number }> {
+): Promise<{ upsertedIds: Record<number, unknown> }> {
   const upsertedIds: Record<number, unknown> = {};
-  let modifiedCount = 0;
   for (let offset = 0; offset < operations.length; offset += chunkSize) {
     const result = await model.bulkWrite(operations.slice(offset, offset + chunkSize), { ordered: false });
     for (const [index, id] of Object.entries(result.upsertedIds ?? {})) upsertedIds[offset + Number(index)] = id;
-    modifiedCount += result.modifiedCount ?? 0;
   }
-  return { upsertedIds, modifiedCount };
+  return { upsertedIds };
 }

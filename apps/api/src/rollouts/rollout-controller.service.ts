@@ -21,8 +21,10 @@ import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
 
 const TICK_INTERVAL_MS = 1000;
-// Most targets one tick starts, so that one deployment (and one tick) stays bounded.
-const TICK_START_MAX = 1000;
+// Most targets one tick starts, so that one deployment (and one tick) stays bounded: under load,
+// FerretDB takes tens of ms per statement of the deployment's bulk writes, and the first Upgrade
+// goes out only after them.
+const TICK_START_MAX = 250;
 const PACE_WINDOW_MS = 60_000;
 // A started target whose deployment never got it (its controller died in between) is failed
 // after this, never started again: nothing is sent twice.
@@ -343,7 +345,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       const phase = phaseAt(slot.position, ends);
       const phaseStart = rollout.phases[phase]?.startedAt;
       if (phaseStart == null || phaseStart.getTime() + slot.delayMs > now.getTime()) break;
-      dueSlots.push({ id: rolloutTargetId(rolloutId, slot.gatewayId), gatewayId: slot.gatewayId, phase, attempts: 0 });
+      dueSlots.push({ id: rolloutTargetId(rolloutId, slot.gatewayId), gatewayId: slot.gatewayId, phase, attempts: 0, position: slot.position });
     }
     const outside = waiting - Math.max(0, currentEnd - nextPosition);
     const due = outside > 0 && dueSlots.length < budget ? await this.dueOutsideOrder(rollout, budget - dueSlots.length, now) : [];
@@ -378,15 +380,19 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       phases: toStart.map((target) => target.phase),
       attempts: toStart.map((target) => target.attempts + 1),
     });
-    const moved = await this.targets.transition(
+    const start = { to: 'pending' as const, set: { deploymentId, claim: deploymentId, startedAt: now, retryAt: null }, incAttempts: true };
+    const outsideOrder = toStart.filter((target) => target.position === undefined);
+    let moved = await this.targets.transition(
       rollout._id,
-      toStart.map((target) => ({
-        ...moveFromWaiting(target),
-        to: 'pending',
-        set: { deploymentId, claim: deploymentId, startedAt: now, retryAt: null },
-        incAttempts: true,
-      })),
+      outsideOrder.map((target) => ({ ...moveFromWaiting(target), ...start })),
     );
+    // First attempts: one update per phase over their positions (consecutive from nextPosition).
+    const except = skipped.map((target) => target.gatewayId);
+    for (const phase of new Set(dueSlots.map((slot) => slot.phase))) {
+      const positions = dueSlots.filter((slot) => slot.phase === phase).map((slot) => slot.position ?? 0);
+      const range = { from: Math.min(...positions), to: Math.max(...positions) + 1, except };
+      moved += await this.targets.transitionRange(rollout._id, range, { phase, from: 'waiting', condition: { attempts: 0 }, ...start });
+    }
     // Every target moved (the usual case); else only those now naming this deployment are ours.
     const ours =
       moved === toStart.length
@@ -448,6 +454,8 @@ interface Candidate {
   gatewayId: string;
   phase: number;
   attempts: number;
+  /** Its position in the start order, for a first attempt taken from it. */
+  position?: number;
 }
 
 const INTERRUPTED = 'interrupted before its deployment was recorded';

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
 import type { Model, Types } from 'mongoose';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutTarget } from './rollout-target.schema';
 import { Rollout } from './rollout.schema';
@@ -24,6 +23,8 @@ const SNAPSHOT_FIELDS = {
 
 /** What the rollout controller reads of each target. */
 export type TargetSnapshot = Pick<RolloutTarget, keyof typeof SNAPSHOT_FIELDS>;
+// Ids per `$in`: FerretDB compares every document with every listed id.
+const ID_CHUNK = 500;
 
 /** One target moving from one state to another, where it still matches `condition`. */
 export interface TargetMove {
@@ -47,36 +48,66 @@ export class RolloutTargetsStore {
   ) {}
 
   /**
-   * Moves targets by `_id`, each only where it still is in its `from` state (and `condition`), and
-   * adds what moved to the rollout's counts: the counts change exactly by the writes that happened,
-   * whoever makes them. `countsVersion` is bumped before and with the counts, so that a recount that
-   * raced with a move is refused. A process dying between the two leaves the counts behind (never
-   * ahead) until the controller's recount. Returns how many moved per `to` state.
+   * Moves targets, each only where it still is in its `from` state (and `condition`), and adds what
+   * moved to the rollout's counts: the counts change by the writes that happened, whoever makes
+   * them. One multi-document update per group of like moves: FerretDB (SQLite) commits each
+   * statement of a bulk write on its own (measured under load: 64 s for 1,000 updates by `_id`
+   * against 3.6 s as two `$in` updates of 500). `countsVersion` is bumped before and with the
+   * counts, so that a recount that raced with a move is refused; a process dying between the two
+   * leaves the counts behind (never ahead) until the controller's recount. Returns how many moved.
    */
   async transition(rolloutId: RolloutKey, moves: readonly TargetMove[]): Promise<number> {
     if (moves.length === 0) return 0;
-    await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { countsVersion: 1 } });
     const groups = new Map<string, TargetMove[]>();
     for (const move of moves) {
       const key = JSON.stringify([move.phase, move.from, move.to, move.condition ?? {}, move.set ?? {}, move.incAttempts === true]);
       groups.set(key, [...(groups.get(key) ?? []), move]);
     }
+    return this.counted(rolloutId, async (count) => {
+      for (const group of groups.values()) {
+        const ids = group.map((move) => move.id);
+        for (let offset = 0; offset < ids.length; offset += ID_CHUNK) {
+          count(group[0], await this.moveWhere({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) } }, group[0]));
+        }
+      }
+    });
+  }
+
+  /**
+   * Moves the first attempts of one phase at positions `from` up to `to` (exclusive) of the start
+   * order, but for `except`: one update however many targets (FerretDB scans once for it).
+   */
+  async transitionRange(rolloutId: RolloutKey, range: { from: number; to: number; except: readonly string[] }, move: Omit<TargetMove, 'id'>): Promise<number> {
+    const filter = {
+      rolloutId: rolloutId.toString(),
+      phase: move.phase,
+      order: { $gte: range.from, $lt: range.to },
+      ...(range.except.length > 0 ? { gatewayId: { $nin: [...range.except] } } : {}),
+    };
+    return this.counted(rolloutId, async (count) => count(move, await this.moveWhere(filter, move)));
+  }
+
+  private async moveWhere(filter: Record<string, unknown>, move: Omit<TargetMove, 'id'>): Promise<number> {
+    const update = { $set: { ...move.set, state: move.to }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) };
+    const result = await this.targets.updateMany({ ...filter, state: move.from, ...move.condition }, update);
+    return result.modifiedCount;
+  }
+
+  private async counted(
+    rolloutId: RolloutKey,
+    work: (count: (move: Pick<TargetMove, 'phase' | 'from' | 'to'>, moved: number) => void) => Promise<void>,
+  ): Promise<number> {
+    await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { countsVersion: 1 } });
     const inc: Record<string, number> = {};
-    let moved = 0;
-    for (const group of groups.values()) {
-      const { phase, from, to, condition, set, incAttempts } = group[0];
-      const update = { $set: { ...set, state: to }, ...(incAttempts ? { $inc: { attempts: 1 } } : {}) };
-      const { modifiedCount } = await chunkedBulkWrite(
-        this.targets,
-        group.map((move) => ({ updateOne: { filter: { _id: move.id, state: from, ...condition }, update } })),
-      );
-      if (modifiedCount === 0) continue;
-      moved += modifiedCount;
-      addCount(inc, countPath(phase, from), -modifiedCount);
-      addCount(inc, countPath(phase, to), modifiedCount);
-    }
+    let total = 0;
+    await work(({ phase, from, to }, moved) => {
+      if (moved === 0) return;
+      total += moved;
+      addCount(inc, countPath(phase, from), -moved);
+      addCount(inc, countPath(phase, to), moved);
+    });
     await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { ...inc, countsVersion: 1 } });
-    return moved;
+    return total;
   }
 
   /** New targets of a rollout already written (continuous joins): inserted, then counted as waiting. */
@@ -152,10 +183,9 @@ export class RolloutTargetsStore {
 
   /** Sets fields of targets by `_id` where they match `condition`; counts untouched (no state change). */
   async setWhere(ids: readonly string[], condition: Record<string, unknown>, set: Record<string, unknown>): Promise<void> {
-    await chunkedBulkWrite(
-      this.targets,
-      ids.map((_id) => ({ updateOne: { filter: { _id, ...condition }, update: { $set: set } } })),
-    );
+    for (let offset = 0; offset < ids.length; offset += ID_CHUNK) {
+      await this.targets.updateMany({ _id: { $in: ids.slice(offset, offset + ID_CHUNK) }, ...condition }, { $set: set });
+    }
   }
 }
 
