@@ -2,10 +2,16 @@ import type { StatusReport } from '../deployments/deployment-tracker.service';
 import type { GatewayUpgrade } from '../gateways/gateway.schema';
 import type { GatewayActivity } from './gateway-activity';
 
+/** Matches the gateway unless its stored Status was sent later: then the upsert's insert fails with a duplicate key. */
+export interface StatusFilter {
+  _id: string;
+  $or: [{ statusSentAt: { $lte: Date } }, { statusSentAt: null }];
+}
+
 export interface StatusUpsert {
   gatewayId: string;
   updateOne: {
-    filter: { _id: string };
+    filter: StatusFilter;
     update: { $set: Record<string, unknown>; $setOnInsert: Record<string, unknown> };
     upsert: true;
   };
@@ -28,7 +34,7 @@ export interface ActivityWrites {
 
 /**
  * The database writes for one batch. A Status upserts its gateway (the first one registers it,
- * with `registrationFields`); liveness alone only touches gateways that exist, since a gateway
+ * with `registrationFields`) unless a Status sent later is stored already; liveness alone only touches gateways that exist, since a gateway
  * needs a company. The company is written on insert only: a Status never moves a gateway.
  */
 export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>, registrationFields: Record<string, unknown> = {}): ActivityWrites {
@@ -45,7 +51,7 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>, regi
     }
     companyIds.add(status.companyId);
     statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
-    const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol ?? null };
+    const set: Record<string, unknown> = { version: status.version, statusSentAt: status.sentAt, lastSeenAt, protocol: status.protocol ?? null };
     const setOnInsert: Record<string, unknown> = {
       ...registrationFields,
       gatewayId,
@@ -60,7 +66,9 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>, regi
     // A Status without a timestamp keeps the last upgrade time already known.
     if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
     else set['lastUpgradeAt'] = new Date(status.lastUpgradeAt);
-    upserts.push({ gatewayId, updateOne: { filter: { _id: gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } });
+    // Conditional on the time sent: Statuses of one gateway may be written by several API processes in any order.
+    const filter: StatusFilter = { _id: gatewayId, $or: [{ statusSentAt: { $lte: status.sentAt } }, { statusSentAt: null }] };
+    upserts.push({ gatewayId, updateOne: { filter, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } });
   }
   return { companyIds: [...companyIds], upserts, touch: seenAt === null ? null : { gatewayIds: touched, seenAt }, statusReports };
 }

@@ -11,9 +11,9 @@ import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
-import { mergeActivity, type GatewayActivity } from './gateway-activity';
+import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
 import { activityWrites, withUpgrades } from './gateway-activity-writes';
-import { tolerantBulkWrite } from './tolerant-bulk-write';
+import { conditionalUpserts } from './conditional-upserts';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
 export const ACTIVITY_BATCH_MAX = 500;
@@ -35,6 +35,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly writeFailures: Counter;
   private readonly registered: Counter;
   private readonly rejectedWrites: Counter;
+  private readonly staleStatuses: Counter;
 
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
@@ -52,6 +53,10 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
     this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
     this.rejectedWrites = metrics.counter({ name: 'um_gateway_activity_rejected_total', help: 'Gateway updates the database refused (dropped, not retried)' });
+    this.staleStatuses = metrics.counter({
+      name: 'um_gateway_status_stale_total',
+      help: 'Statuses not stored because one the gateway sent later was stored already (another API process wrote it first)',
+    });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
       help: 'Gateways with activity not yet written',
@@ -72,11 +77,13 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   }
 
   /**
-   * A Status: creates the gateway (and its company) on first sight, updates version and last upgrade.
-   * Resolves true once written, false when the API shut down before it could write it.
+   * A Status (its frame dated `timestampSeconds`): creates the gateway (and its company) on first
+   * sight, updates version and last upgrade unless a Status sent later is stored already.
+   * Resolves true once written (or found stale), false when the API shut down before it could write it.
    */
-  recordStatus(gatewayId: string, status: StatusPayload, receivedAt = new Date()): Promise<boolean> {
-    return this.batcher.add(gatewayId, { status: { ...status, receivedAt }, lastSeenAt: receivedAt });
+  recordStatus(gatewayId: string, status: StatusPayload, timestampSeconds: number, receivedAt = new Date()): Promise<boolean> {
+    const sentAt = statusSentAt(timestampSeconds, receivedAt);
+    return this.batcher.add(gatewayId, { status: { ...status, receivedAt, sentAt }, lastSeenAt: receivedAt });
   }
 
   /** Any other message: the gateway is alive. Unknown gateways are not created by this. */
@@ -107,18 +114,27 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
     await this.companies.ensureExist(companyIds);
     let upserted: Record<number, unknown> = {};
+    const stale = new Set<string>();
     await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
-      const result = await tolerantBulkWrite(
+      const result = await conditionalUpserts(
         this.gateways,
         withUpgrades(upserts, upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
       );
+      // The gateway's stored Status was sent later (another process wrote it first).
+      for (const index of result.unmatched) stale.add(upserts[index].gatewayId);
+      this.staleStatuses.inc(stale.size);
       for (const { index, message } of result.rejected) {
         // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
         this.rejectedWrites.inc();
         this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
       }
+      // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
+      const decidedByStale = [...stale].flatMap((gatewayId) => {
+        const upgrade = upgrades.get(gatewayId);
+        return upgrade ? [{ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } }] : [];
+      });
+      if (decidedByStale.length > 0) await chunkedBulkWrite(this.gateways, decidedByStale);
       upserted = result.upsertedIds;
-      return new Set(result.rejected.map(({ index }) => upserts[index].gatewayId));
     });
     if (touch) {
       // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
@@ -128,15 +144,20 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
       );
     }
     this.batchSize.observe(batch.size);
-    this.announce(batch, upserts, upserted);
+    this.announce(batch, upserts, upserted, stale);
   }
 
-  private announce(batch: Map<string, GatewayActivity>, operations: readonly { gatewayId: string }[], upserted: Record<number, unknown>): void {
+  private announce(
+    batch: Map<string, GatewayActivity>,
+    operations: readonly { gatewayId: string }[],
+    upserted: Record<number, unknown>,
+    stale: ReadonlySet<string>,
+  ): void {
     const created = new Set(Object.keys(upserted).map((index) => operations[Number(index)].gatewayId));
     this.registered.inc(created.size);
     for (const [gatewayId, activity] of batch) {
       const status = activity.status;
-      if (status === null) continue;
+      if (status === null || stale.has(gatewayId)) continue;
       const data = {
         gatewayId,
         companyId: status.companyId,

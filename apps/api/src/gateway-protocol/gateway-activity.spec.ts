@@ -1,8 +1,14 @@
 import { activityWrites, withUpgrades } from './gateway-activity-writes';
-import { mergeActivity, type GatewayActivity } from './gateway-activity';
+import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
-const status = (version: string, at: Date, lastUpgradeAt: number | null = 1764190000123) => ({ companyId: '2', version, lastUpgradeAt, receivedAt: at });
+const status = (version: string, at: Date, lastUpgradeAt: number | null = 1764190000123, sentAt = at) => ({
+  companyId: '2',
+  version,
+  lastUpgradeAt,
+  receivedAt: at,
+  sentAt,
+});
 
 describe('gateway activity', () => {
   it('keeps the latest Status and the latest liveness when coalescing', () => {
@@ -11,6 +17,23 @@ describe('gateway activity', () => {
     const second: GatewayActivity = { status: status('1.0', t(2)), lastSeenAt: t(2) };
     expect(mergeActivity(first, request)).toEqual({ status: first.status, lastSeenAt: t(3) });
     expect(mergeActivity(mergeActivity(first, request), second)).toEqual({ status: second.status, lastSeenAt: t(3) });
+  });
+
+  it('keeps the Status sent last when an older one arrives after it, and the later arrival of one second', () => {
+    const newer: GatewayActivity = { status: status('1.0', t(4), null, t(2)), lastSeenAt: t(4) };
+    const older: GatewayActivity = { status: status('0.5', t(5), null, t(1)), lastSeenAt: t(5) };
+    expect(mergeActivity(newer, older)).toEqual({ status: newer.status, lastSeenAt: t(5) });
+    const sameSecond: GatewayActivity = { status: status('1.1', t(6), null, t(2)), lastSeenAt: t(6) };
+    expect(mergeActivity(newer, sameSecond).status).toBe(sameSecond.status);
+  });
+
+  it('dates a Status by its frame, but never later than received nor by a clock that is far behind', () => {
+    const received = new Date(Date.UTC(2026, 0, 1, 0, 0, 10, 700));
+    const seconds = received.getTime() / 1000;
+    expect(statusSentAt(Math.floor(seconds) - 3, received)).toEqual(t(7));
+    expect(statusSentAt(Math.floor(seconds) + 600, received)).toEqual(t(10));
+    // A gateway that lost its clock after a power cut: dated when received.
+    expect(statusSentAt(0, received)).toEqual(t(10));
   });
 
   it('upserts gateways that sent a Status and touches the others with one time', () => {
@@ -29,9 +52,10 @@ describe('gateway activity', () => {
     ]);
     const [gw1, gw3] = writes.upserts;
     expect(gw1.gatewayId).toBe('gw-1');
-    expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1' });
+    // Conditional on the time sent: an older Status arriving later (through another API process) matches nothing.
+    expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1', $or: [{ statusSentAt: { $lte: t(5) } }, { statusSentAt: null }] });
     // The company is written when the gateway registers, never by a later Status.
-    expect(gw1.updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
+    expect(gw1.updateOne.update.$set).toEqual({ version: '1.0', statusSentAt: t(5), lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
     expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', companyId: '2', enabled: true, upgrade: null });
     expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
     // No timestamp: a new gateway starts without one, an existing one keeps its own.
