@@ -17,7 +17,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { ApiInstances } from '../cluster/api-instances.service';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service';
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { acceptsDeployments } from '../gateway-admission/accepts-deployments';
 import { Gateway } from '../gateways/gateway.schema';
@@ -66,7 +66,8 @@ export class DeploymentsService {
     private readonly instances: ApiInstances,
   ) {}
 
-  async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
+  /** `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out (rollouts). */
+  async create(principal: Principal, dto: CreateDeploymentDto, options: { id?: string } = {}): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
     const { gateways, skipsDisabled } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
@@ -84,6 +85,7 @@ export class DeploymentsService {
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
     const actor = { userId: principal.userId, email: principal.email };
     const deployment = await this.deployments.create({
+      ...(options.id ? { _id: new Types.ObjectId(options.id) } : {}),
       version: dto.version,
       scope,
       companyIds,
@@ -184,6 +186,12 @@ export class DeploymentsService {
         return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
       }),
     };
+  }
+
+  /** The targets of one deployment decided so far (one query), for features that follow deployments (rollouts). */
+  async decidedTargets(deploymentId: string): Promise<DeploymentTargetDto[]> {
+    const found = await this.targets.find({ deploymentId, status: { $ne: 'pending' } }).lean<DeploymentTarget[]>();
+    return found.map(toTargetDto);
   }
 
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */

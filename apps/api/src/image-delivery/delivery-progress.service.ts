@@ -1,18 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { decodeFrame, FrameDecodeError } from '@upgrade-manager/frame-codec';
-import {
-  decodeProgress,
-  isTerminalProgressState,
-  ProtocolV2Error,
-  TERMINAL_PROGRESS_STATES,
-  type Progress,
-  type ProgressState,
-} from '@upgrade-manager/protocol-v2';
+import { isTerminalProgressState, TERMINAL_PROGRESS_STATES, type Progress, type ProgressState } from '@upgrade-manager/protocol-v2';
 import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
 import { chunkedBulkWrite, MAX_STATEMENTS_PER_WRITE } from '../database/chunked-bulk-write';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
+import { transitionOnReport } from '../deployments/target-outcome';
 import { CoalescingBatcher } from '../gateway-protocol/coalescing-batcher';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -129,14 +122,8 @@ export class DeliveryProgressService implements OnApplicationShutdown {
     await this.failing;
   }
 
-  async receive(gatewayId: string, data: Buffer): Promise<void> {
-    let progress: Progress;
-    try {
-      progress = decodeProgress(decodeFrame(data).payload);
-    } catch (error) {
-      if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
-      throw error;
-    }
+  /** A report decoded by its route (GatewayMessageRouter). */
+  async receive(gatewayId: string, progress: Progress): Promise<void> {
     const key = `${progress.deploymentId}:${gatewayId}`;
     // A target's final report is never lost to the rate limit (its burst may be spent on the states
     // just before it); only its first one passes free, so repeating it cannot flood the database.
@@ -210,12 +197,14 @@ export class DeliveryProgressService implements OnApplicationShutdown {
   }
 
   /** A target's final report was stored: no more chunks for it; a failure fails its deployment target. */
-  private ended({ deploymentId, gatewayId, sha256, state, reason }: PendingReport): void {
+  private ended(report: PendingReport): void {
+    const { deploymentId, gatewayId, sha256, state, reason } = report;
     this.lastWrite.delete(`${deploymentId}:${gatewayId}`);
     this.delivery.forget(gatewayId, sha256);
-    if (state !== 'failed' && state !== 'rejected') return;
+    const transition = transitionOnReport(report);
+    if (!transition) return;
     this.logger.warn(`Gateway ${gatewayId}: deployment ${deploymentId} ${state}: ${reason ?? ''}`);
-    const fail = () => this.tracker.failReported(deploymentId, gatewayId, state === 'failed' ? 'install-failed' : 'rejected', reason ?? state);
+    const fail = () => this.tracker.decideReported(deploymentId, gatewayId, transition);
     // After the batch, not inside it: the tracker's writes must not hold up the next reports.
     this.failing = this.failing.then(fail).then(
       () => undefined,
