@@ -1,19 +1,14 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Company, CompanySchema } from '../companies/company.schema';
-import { Gateway, GatewaySchema } from '../gateways/gateway.schema';
+import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { FrameClockWatch } from './frame-clock-watch';
 import { GatewayAdmission } from './gateway-admission.service';
 import { GatewayRequestGate } from './gateway-request-gate';
 
 /** Which gateways may register, in which company, and which are served (SPEC §6 "Hostile input"). */
 @Module({
-  imports: [
-    MongooseModule.forFeature([
-      { name: Gateway.name, schema: GatewaySchema },
-      { name: Company.name, schema: CompanySchema },
-    ]),
-  ],
+  imports: [GatewaysStoreModule, MongooseModule.forFeature([{ name: Company.name, schema: CompanySchema }])],
   providers: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
   exports: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
 })

@@ -1,19 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
 import { mergeActivity, type GatewayActivity } from './gateway-activity';
-import { activityWrites, withUpgrades } from './gateway-activity-writes';
-import { tolerantBulkWrite } from './tolerant-bulk-write';
+import { activityWrites } from './gateway-activity-writes';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
 export const ACTIVITY_BATCH_MAX = 500;
@@ -37,7 +33,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly rejectedWrites: Counter;
 
   constructor(
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     private readonly companies: CompaniesService,
     private readonly tracker: DeploymentTracker,
     private readonly live: LiveEventsService,
@@ -104,35 +100,30 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
 
   private async write(received: Map<string, GatewayActivity>): Promise<void> {
     const batch = await this.admission.screen(received);
-    const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
+    const { companyIds, statuses, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
-    let upserted: Record<number, unknown> = {};
+    let registered = new Set<string>();
     await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
-      const result = await tolerantBulkWrite(
-        this.gateways,
-        withUpgrades(upserts, upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+      const result = await this.gateways.upsertStatuses(
+        statuses.map((status) => {
+          const upgrade = upgrades.get(status.gatewayId);
+          return upgrade ? { ...status, upgrade } : status;
+        }),
+        this.admission.registrationFields(),
       );
-      for (const { index, message } of result.rejected) {
-        // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
+      for (const { gatewayId, message } of result.refused) {
         this.rejectedWrites.inc();
-        this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
+        this.logger.error(`Gateway ${gatewayId}: the database refused its update, dropped: ${message}`);
       }
-      upserted = result.upsertedIds;
-      return new Set(result.rejected.map(({ index }) => upserts[index].gatewayId));
+      registered = result.registered;
+      return new Set(result.refused.map(({ gatewayId }) => gatewayId));
     });
-    if (touch) {
-      // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
-      await chunkedBulkWrite(
-        this.gateways,
-        touch.gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: touch.seenAt } } } })),
-      );
-    }
+    if (touch) await this.gateways.touchLiveness(touch.gatewayIds, touch.seenAt);
     this.batchSize.observe(batch.size);
-    this.announce(batch, upserts, upserted);
+    this.announce(batch, registered);
   }
 
-  private announce(batch: Map<string, GatewayActivity>, operations: readonly { gatewayId: string }[], upserted: Record<number, unknown>): void {
-    const created = new Set(Object.keys(upserted).map((index) => operations[Number(index)].gatewayId));
+  private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>): void {
     this.registered.inc(created.size);
     for (const [gatewayId, activity] of batch) {
       const status = activity.status;

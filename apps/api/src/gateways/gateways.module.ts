@@ -9,12 +9,14 @@ import { GatewaysController } from './gateways.controller';
 import { GatewaysMetrics } from './gateways.metrics';
 import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
+import { GatewaysStoreModule } from './gateways-store.module';
 
 @Module({
   imports: [
     ClusterModule,
     CompaniesModule,
     GatewayAdmissionModule,
+    GatewaysStoreModule,
     MongooseModule.forFeature([
       { name: Gateway.name, schema: GatewaySchema },
       // Read here for a gateway's history; written by the deployments feature.

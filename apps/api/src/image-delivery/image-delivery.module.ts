@@ -1,19 +1,13 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { Gateway, GatewaySchema } from '../gateways/gateway.schema';
+import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { VersionsModule } from '../versions/versions.module';
 import { ImageDeliveryService } from './image-delivery.service';
 import { ImageOffer, ImageOfferSchema } from './image-offer.schema';
 
 /** Protocol v2 delivery (docs/protocol-v2.md): offers, the shared chunk stream, chunk requests. */
 @Module({
-  imports: [
-    VersionsModule,
-    MongooseModule.forFeature([
-      { name: ImageOffer.name, schema: ImageOfferSchema },
-      { name: Gateway.name, schema: GatewaySchema },
-    ]),
-  ],
+  imports: [VersionsModule, GatewaysStoreModule, MongooseModule.forFeature([{ name: ImageOffer.name, schema: ImageOfferSchema }])],
   providers: [ImageDeliveryService],
   exports: [ImageDeliveryService, MongooseModule],
 })

@@ -1,0 +1,32 @@
+import { statusUpsert, type StatusWrite } from './gateway-status-writes';
+
+const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+const status: StatusWrite = { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, lastSeenAt: t(6), lastUpgradeAt: t(1) };
+
+describe('statusUpsert', () => {
+  it('upserts by _id and writes the company only when the gateway registers', () => {
+    const { updateOne } = statusUpsert(status);
+    expect(updateOne.filter).toEqual({ _id: 'gw-1' });
+    expect(updateOne.upsert).toBe(true);
+    expect(updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: t(1), protocol: null });
+    expect(updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', companyId: '2', enabled: true, upgrade: null });
+    expect(updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
+  });
+
+  it('keeps the known last upgrade time when the Status has none (a new gateway starts without one)', () => {
+    const { update } = statusUpsert({ ...status, lastUpgradeAt: null }).updateOne;
+    expect(update.$set).not.toHaveProperty('lastUpgradeAt');
+    expect(update.$setOnInsert).toMatchObject({ lastUpgradeAt: null });
+  });
+
+  it('registers a gateway with the fields of the registration policy', () => {
+    expect(statusUpsert(status, { admission: 'pending' }).updateOne.update.$setOnInsert).toMatchObject({ admission: 'pending', companyId: '2' });
+  });
+
+  it('writes the upgrade a Status decided with that Status, and no insert default for it', () => {
+    const upgrade = { version: '1.0', status: 'confirmed', deploymentId: 'd1' } as const;
+    const { update } = statusUpsert({ ...status, upgrade }).updateOne;
+    expect(update.$set).toMatchObject({ version: '1.0', upgrade });
+    expect(update.$setOnInsert).not.toHaveProperty('upgrade');
+  });
+});

@@ -1,0 +1,48 @@
+import type { GatewayUpgrade } from './gateway.schema';
+
+/** A gateway's Status as the gateways collection keeps it. */
+export interface StatusWrite {
+  gatewayId: string;
+  /** Written when the Status registers the gateway, never later: a Status never moves a gateway. */
+  companyId: string;
+  version: string;
+  protocol: number | null;
+  lastSeenAt: Date;
+  /** null: the Status carried no timestamp, and the gateway keeps the last upgrade time it has. */
+  lastUpgradeAt: Date | null;
+  /** The upgrade this Status decided (confirmed or failed), written with it. */
+  upgrade?: GatewayUpgrade;
+}
+
+export interface StatusUpsert {
+  updateOne: {
+    filter: { _id: string };
+    update: { $set: Record<string, unknown>; $setOnInsert: Record<string, unknown> };
+    upsert: true;
+  };
+}
+
+/**
+ * One upsert by `_id` per Status: the first one registers the gateway, with `registrationFields`.
+ * A gateway whose upgrade the Status decided exists already (it has a deployment target), so the
+ * upgrade is set and has no insert default.
+ */
+export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}): StatusUpsert {
+  const { gatewayId, lastSeenAt, upgrade } = status;
+  const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol };
+  const setOnInsert: Record<string, unknown> = {
+    ...registrationFields,
+    gatewayId,
+    companyId: status.companyId,
+    name: null,
+    address: null,
+    latitude: null,
+    longitude: null,
+    enabled: true,
+  };
+  if (upgrade) set['upgrade'] = upgrade;
+  else setOnInsert['upgrade'] = null;
+  if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
+  else set['lastUpgradeAt'] = status.lastUpgradeAt;
+  return { updateOne: { filter: { _id: gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } };
+}
