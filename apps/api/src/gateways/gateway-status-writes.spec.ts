@@ -5,11 +5,23 @@ const status: StatusWrite = { gatewayId: 'gw-1', companyId: '2', version: '1.0',
 
 describe('statusUpsert', () => {
   it('upserts by _id and writes the company only when the gateway registers', () => {
-    const { updateOne } = statusUpsert(status);
+    const { updateOne } = statusUpsert(status, {}, t(7));
     expect(updateOne.filter).toEqual({ _id: 'gw-1' });
     expect(updateOne.upsert).toBe(true);
-    expect(updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: t(1), protocol: null });
-    expect(updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', companyId: '2', enabled: true, upgrade: null });
+    expect(updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: t(1), protocol: null, updatedAt: t(7) });
+    // Complete for the driver: the schema's defaults and timestamps are in it.
+    expect(updateOne.update.$setOnInsert).toEqual({
+      gatewayId: 'gw-1',
+      companyId: '2',
+      name: null,
+      address: null,
+      latitude: null,
+      longitude: null,
+      enabled: true,
+      tags: [],
+      upgrade: null,
+      createdAt: t(7),
+    });
     expect(updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
   });
 

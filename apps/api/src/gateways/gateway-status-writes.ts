@@ -24,12 +24,13 @@ export interface StatusUpsert {
 
 /**
  * One upsert by `_id` per Status: the first one registers the gateway, with `registrationFields`.
+ * Complete as it is (schema defaults and timestamps included): it goes to the driver uncast.
  * A gateway whose upgrade the Status decided exists already (it has a deployment target), so the
  * upgrade is set and has no insert default.
  */
-export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}): StatusUpsert {
+export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}, now = new Date()): StatusUpsert {
   const { gatewayId, lastSeenAt, upgrade } = status;
-  const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol };
+  const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol, updatedAt: now };
   const setOnInsert: Record<string, unknown> = {
     ...registrationFields,
     gatewayId,
@@ -39,6 +40,8 @@ export function statusUpsert(status: StatusWrite, registrationFields: Record<str
     latitude: null,
     longitude: null,
     enabled: true,
+    tags: [],
+    createdAt: now,
   };
   if (upgrade) set['upgrade'] = upgrade;
   else setOnInsert['upgrade'] = null;
