@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { connectAsync } from 'mqtt';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,12 +22,13 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const mongoUrl = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
   mongoUrl.pathname = `/${dbName}`;
   const mqttClientId = env['MQTT_CLIENT_ID'] ?? `um-test-api-${suffix}`;
+  const resourcesDir = mkdtempSync(join(tmpdir(), 'um-test-resources-'));
   Object.assign(process.env, {
     MONGO_URL: mongoUrl.toString(),
     MQTT_CLIENT_ID: mqttClientId,
     WEB_DIST_DIR: `/nonexistent-${suffix}`,
     // Never watch the repo's resources folder: a file dropped there must not land in test databases.
-    RESOURCES_DIR: mkdtempSync(join(tmpdir(), 'um-test-resources-')),
+    RESOURCES_DIR: resourcesDir,
     // Every test talks from 127.0.0.1: the per-address limit has its own test (rate-limit).
     HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
     API_INSTANCE_ID: 'test',
@@ -59,6 +60,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
       await forgetMqttSession(sessionClientId);
+      rmSync(resourcesDir, { recursive: true, force: true });
     },
   };
 }

@@ -16,7 +16,7 @@ describe('tolerantBulkWrite', () => {
     // The chunk with the refused document is sent again without it (FerretDB stops at the first refusal).
     expect(calls).toEqual([[0, 1], [2, 3], [2], [4, 5]]);
     expect(result.upsertedIds).toEqual({ 0: 'id-0', 2: 'id-2', 4: 'id-4' });
-    expect(result.rejected).toEqual([{ index: 3, message: 'duplicate key' }]);
+    expect(result.rejected).toEqual([{ index: 3, message: 'duplicate key', code: 11000 }]);
   });
 
   it('throws anything that is not a per-document refusal, for the caller to retry', async () => {

@@ -1,6 +1,6 @@
 import { MAX_STATEMENTS_PER_WRITE } from './chunked-bulk-write';
 
-interface BulkWritable<O> {
+export interface BulkWritable<O> {
   bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;
 }
 
@@ -18,7 +18,7 @@ interface BulkWriteErrorLike {
 export interface TolerantWriteResult {
   upsertedIds: Record<number, unknown>;
   /** Operations the database refused (e.g. a duplicate key): retrying them cannot succeed. */
-  rejected: Array<{ index: number; message: string }>;
+  rejected: Array<{ index: number; message: string; code: number | null }>;
 }
 
 function isBulkWriteError(error: unknown): error is BulkWriteErrorLike {
@@ -59,7 +59,11 @@ export async function tolerantBulkWrite<O>(
         if (writeErrors.length === 0 || writeErrors.some((writeError) => sent[writeError.index] === undefined)) throw error;
         const refused = new Set(writeErrors.map((writeError) => sent[writeError.index]));
         for (const writeError of writeErrors) {
-          result.rejected.push({ index: sent[writeError.index], message: writeError.errmsg ?? `code ${writeError.code ?? 'unknown'}` });
+          result.rejected.push({
+            index: sent[writeError.index],
+            message: writeError.errmsg ?? `code ${writeError.code ?? 'unknown'}`,
+            code: writeError.code ?? null,
+          });
         }
         remaining = sent.filter((index) => !refused.has(index));
       }

@@ -55,11 +55,12 @@ describe('registration bounds (real broker and database)', () => {
     const activity = testApi.app.get(GatewayActivityService);
     const [fourth, fifth] = [uniqueId('co-d'), uniqueId('co-e')];
     const before = await refused('company-full');
-    for (const suffix of ['x0', 'x1', 'x2']) activity.recordStatus(`${prefix}-${suffix}`, { companyId: second, version: '0.5', lastUpgradeAt: null });
+    const now = Math.floor(Date.now() / 1000);
+    for (const suffix of ['x0', 'x1', 'x2']) activity.recordStatus(`${prefix}-${suffix}`, { companyId: second, version: '0.5', lastUpgradeAt: null }, now);
     await activity.flush();
     expect(await refused('company-full')).toBe(before + 2);
     for (const suffix of ['d0', 'e0'])
-      activity.recordStatus(`${prefix}-${suffix}`, { companyId: suffix === 'd0' ? fourth : fifth, version: '0.5', lastUpgradeAt: null });
+      activity.recordStatus(`${prefix}-${suffix}`, { companyId: suffix === 'd0' ? fourth : fifth, version: '0.5', lastUpgradeAt: null }, now);
     await activity.flush();
     expect(await refused('companies-per-hour')).toBe(3);
     const batched = await api<GatewayListDto>(baseUrl, `/api/gateways?search=${prefix}-`);

@@ -40,6 +40,7 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): Act
       companyId: status.companyId,
       version: status.version,
       protocol: status.protocol ?? null,
+      sentAt: status.sentAt,
       lastSeenAt,
       lastUpgradeAt: status.lastUpgradeAt === null ? null : new Date(status.lastUpgradeAt),
     });

@@ -8,7 +8,7 @@ import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
-import { mergeActivity, type GatewayActivity } from './gateway-activity';
+import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
 import { activityWrites } from './gateway-activity-writes';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
@@ -31,6 +31,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly writeFailures: Counter;
   private readonly registered: Counter;
   private readonly rejectedWrites: Counter;
+  private readonly staleStatuses: Counter;
 
   constructor(
     private readonly gateways: GatewaysStore,
@@ -48,6 +49,10 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
     this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
     this.rejectedWrites = metrics.counter({ name: 'um_gateway_activity_rejected_total', help: 'Gateway updates the database refused (dropped, not retried)' });
+    this.staleStatuses = metrics.counter({
+      name: 'um_gateway_status_stale_total',
+      help: 'Statuses not stored because one the gateway sent later was stored already (another API process wrote it first)',
+    });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
       help: 'Gateways with activity not yet written',
@@ -68,11 +73,13 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   }
 
   /**
-   * A Status: creates the gateway (and its company) on first sight, updates version and last upgrade.
-   * Resolves true once written, false when the API shut down before it could write it.
+   * A Status (its frame dated `timestampSeconds`): creates the gateway (and its company) on first
+   * sight, updates version and last upgrade unless a Status sent later is stored already.
+   * Resolves true once written (or found stale), false when the API shut down before it could write it.
    */
-  recordStatus(gatewayId: string, status: StatusPayload, receivedAt = new Date()): Promise<boolean> {
-    return this.batcher.add(gatewayId, { status: { ...status, receivedAt }, lastSeenAt: receivedAt });
+  recordStatus(gatewayId: string, status: StatusPayload, timestampSeconds: number, receivedAt = new Date()): Promise<boolean> {
+    const sentAt = statusSentAt(timestampSeconds, receivedAt);
+    return this.batcher.add(gatewayId, { status: { ...status, receivedAt, sentAt }, lastSeenAt: receivedAt });
   }
 
   /** Any other message: the gateway is alive. Unknown gateways are not created by this. */
@@ -103,6 +110,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const { companyIds, statuses, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
     let registered = new Set<string>();
+    let stale = new Set<string>();
     await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
       const result = await this.gateways.upsertStatuses(
         statuses.map((status) => {
@@ -111,23 +119,33 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
         }),
         this.admission.registrationFields(),
       );
+      // The gateway's stored Status was sent later (another process wrote it first).
+      stale = result.stale;
+      this.staleStatuses.inc(stale.size);
       for (const { gatewayId, message } of result.refused) {
+        // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
         this.rejectedWrites.inc();
         this.logger.error(`Gateway ${gatewayId}: the database refused its update, dropped: ${message}`);
       }
+      // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
+      await this.gateways.setUpgradeOutcomes(
+        [...stale].flatMap((gatewayId) => {
+          const upgrade = upgrades.get(gatewayId);
+          return upgrade ? [{ gatewayId, upgrade }] : [];
+        }),
+      );
       registered = result.registered;
-      return new Set(result.refused.map(({ gatewayId }) => gatewayId));
     });
     if (touch) await this.gateways.touchLiveness(touch.gatewayIds, touch.seenAt);
     this.batchSize.observe(batch.size);
-    this.announce(batch, registered);
+    this.announce(batch, registered, stale);
   }
 
-  private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>): void {
+  private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>, stale: ReadonlySet<string>): void {
     this.registered.inc(created.size);
     for (const [gatewayId, activity] of batch) {
       const status = activity.status;
-      if (status === null) continue;
+      if (status === null || stale.has(gatewayId)) continue;
       const data = {
         gatewayId,
         companyId: status.companyId,

@@ -59,7 +59,7 @@ export class GatewayProtocolService {
       this.received.inc({ type });
       this.clock.note(timestampSeconds);
       if (type !== ToCloudMessageType.Status && !(await this.gate.mayServe(gatewayId))) return true;
-      return await this.handle(type, gatewayId, payload);
+      return await this.handle(type, gatewayId, payload, timestampSeconds);
     } catch (error) {
       if (error instanceof FrameDecodeError) this.reject(error.reason, gatewayId, `${type}: ${error.message}`);
       else if (error instanceof PayloadError) this.reject(error.code, gatewayId, `${type}: ${error.message}`);
@@ -72,10 +72,10 @@ export class GatewayProtocolService {
   }
 
   // Resolves when the message's effect is stored or sent; true unless it could not be.
-  private async handle(type: ToCloudMessageType, gatewayId: string, payload: Buffer): Promise<boolean> {
+  private async handle(type: ToCloudMessageType, gatewayId: string, payload: Buffer, timestampSeconds: number): Promise<boolean> {
     switch (type) {
       case ToCloudMessageType.Status:
-        return this.activity.recordStatus(gatewayId, parseStatusPayload(payload));
+        return this.activity.recordStatus(gatewayId, parseStatusPayload(payload), timestampSeconds);
       case ToCloudMessageType.RequestLatestVersion:
         this.noteRequest(gatewayId, type, payload);
         await this.answerLatestVersion(gatewayId);

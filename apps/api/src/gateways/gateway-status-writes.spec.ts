@@ -1,14 +1,15 @@
 import { statusUpsert, type StatusWrite } from './gateway-status-writes';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
-const status: StatusWrite = { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, lastSeenAt: t(6), lastUpgradeAt: t(1) };
+const status: StatusWrite = { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, sentAt: t(5), lastSeenAt: t(6), lastUpgradeAt: t(1) };
 
 describe('statusUpsert', () => {
-  it('upserts by _id and writes the company only when the gateway registers', () => {
+  it('upserts by _id unless a later Status is stored, and writes the company only when the gateway registers', () => {
     const { updateOne } = statusUpsert(status, {}, t(7));
-    expect(updateOne.filter).toEqual({ _id: 'gw-1' });
+    // Conditional on the time sent: an older Status arriving later (through another API process) matches nothing.
+    expect(updateOne.filter).toEqual({ _id: 'gw-1', $or: [{ statusSentAt: { $lte: t(5) } }, { statusSentAt: null }] });
     expect(updateOne.upsert).toBe(true);
-    expect(updateOne.update.$set).toEqual({ version: '1.0', lastSeenAt: t(6), lastUpgradeAt: t(1), protocol: null, updatedAt: t(7) });
+    expect(updateOne.update.$set).toEqual({ version: '1.0', statusSentAt: t(5), lastSeenAt: t(6), lastUpgradeAt: t(1), protocol: null, updatedAt: t(7) });
     // Complete for the driver: the schema's defaults and timestamps are in it.
     expect(updateOne.update.$setOnInsert).toEqual({
       gatewayId: 'gw-1',

@@ -7,6 +7,8 @@ export interface StatusWrite {
   companyId: string;
   version: string;
   protocol: number | null;
+  /** When the Status was sent (see statusSentAt): a Status sent earlier than the stored one is stale. */
+  sentAt: Date;
   lastSeenAt: Date;
   /** null: the Status carried no timestamp, and the gateway keeps the last upgrade time it has. */
   lastUpgradeAt: Date | null;
@@ -14,23 +16,30 @@ export interface StatusWrite {
   upgrade?: GatewayUpgrade;
 }
 
+/** Matches the gateway unless its stored Status was sent later: then the upsert's insert fails with a duplicate key. */
+export interface StatusFilter {
+  _id: string;
+  $or: [{ statusSentAt: { $lte: Date } }, { statusSentAt: null }];
+}
+
 export interface StatusUpsert {
   updateOne: {
-    filter: { _id: string };
+    filter: StatusFilter;
     update: { $set: Record<string, unknown>; $setOnInsert: Record<string, unknown> };
     upsert: true;
   };
 }
 
 /**
- * One upsert by `_id` per Status: the first one registers the gateway, with `registrationFields`.
+ * One upsert by `_id` per Status, unless a Status sent later is stored already: the first one
+ * registers the gateway, with `registrationFields`.
  * Complete as it is (schema defaults and timestamps included): it goes to the driver uncast.
  * A gateway whose upgrade the Status decided exists already (it has a deployment target), so the
  * upgrade is set and has no insert default.
  */
 export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}, now = new Date()): StatusUpsert {
   const { gatewayId, lastSeenAt, upgrade } = status;
-  const set: Record<string, unknown> = { version: status.version, lastSeenAt, protocol: status.protocol, updatedAt: now };
+  const set: Record<string, unknown> = { version: status.version, statusSentAt: status.sentAt, lastSeenAt, protocol: status.protocol, updatedAt: now };
   const setOnInsert: Record<string, unknown> = {
     ...registrationFields,
     gatewayId,
@@ -47,5 +56,7 @@ export function statusUpsert(status: StatusWrite, registrationFields: Record<str
   else setOnInsert['upgrade'] = null;
   if (status.lastUpgradeAt === null) setOnInsert['lastUpgradeAt'] = null;
   else set['lastUpgradeAt'] = status.lastUpgradeAt;
-  return { updateOne: { filter: { _id: gatewayId }, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } };
+  // Conditional on the time sent: Statuses of one gateway may be written by several API processes in any order.
+  const filter: StatusFilter = { _id: gatewayId, $or: [{ statusSentAt: { $lte: status.sentAt } }, { statusSentAt: null }] };
+  return { updateOne: { filter, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } };
 }

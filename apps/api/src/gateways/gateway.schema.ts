@@ -23,6 +23,8 @@ export class Gateway {
   @Prop({ type: String, default: null }) version!: string | null;
   @Prop({ type: Date, default: null }) lastUpgradeAt!: Date | null;
   @Prop({ type: Date, default: null }) lastSeenAt!: Date | null;
+  // When the stored Status was sent (its frame's timestamp): an older one arriving later is not stored.
+  @Prop({ type: Date, default: null }) statusSentAt!: Date | null;
   @Prop({ type: String, default: null }) address!: string | null;
   @Prop({ type: Number, default: null }) latitude!: number | null;
   @Prop({ type: Number, default: null }) longitude!: number | null;

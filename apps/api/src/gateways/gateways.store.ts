@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, mongo } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
-import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
+import { conditionalUpserts } from '../database/conditional-upserts';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusUpsert, type StatusWrite } from './gateway-status-writes';
 
@@ -15,6 +15,8 @@ const ID_LIST_QUERY_MAX = 100;
 export interface StatusWriteResult {
   /** Gateways this write created (their first Status). */
   registered: Set<string>;
+  /** Statuses not written: the gateway's stored Status was sent later (another API process wrote it first). */
+  stale: Set<string>;
   /** Statuses the database refused (e.g. a gateway document whose _id is not its gatewayId): retrying cannot help. */
   refused: Array<{ gatewayId: string; message: string }>;
 }
@@ -41,17 +43,26 @@ export class GatewaysStore {
     this.collection = gateways.collection as unknown as mongo.Collection<{ _id: string }>;
   }
 
-  /** Writes a batch of Statuses, one upsert per gateway; a refused one does not hold up the others. */
+  /**
+   * Writes a batch of Statuses, one conditional upsert per gateway (never over a Status sent
+   * later); a refused one does not hold up the others.
+   */
   async upsertStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>): Promise<StatusWriteResult> {
     const now = new Date();
-    const result = await tolerantBulkWrite(
+    const result = await conditionalUpserts(
       this.collection,
       statuses.map((status) => statusUpsert(status, registrationFields, now)),
     );
-    return {
-      registered: new Set(Object.keys(result.upsertedIds).map((index) => statuses[Number(index)].gatewayId)),
-      refused: result.rejected.map(({ index, message }) => ({ gatewayId: statuses[index].gatewayId, message })),
-    };
+    const refused = result.rejected.map(({ index, message }) => ({ gatewayId: statuses[index].gatewayId, message }));
+    // A duplicate key is a later Status stored only if the gateway's document exists; otherwise the
+    // insert collided on another unique field (a document written by hand under another _id). Rare: read by _id.
+    const stale = new Set<string>();
+    for (const index of result.unmatched) {
+      const { gatewayId } = statuses[index];
+      if ((await this.collection.findOne({ _id: gatewayId }, { projection: { _id: 1 } })) !== null) stale.add(gatewayId);
+      else refused.push({ gatewayId, message: 'duplicate key on a field other than _id' });
+    }
+    return { registered: new Set(Object.keys(result.upsertedIds).map((index) => statuses[Number(index)].gatewayId)), stale, refused };
   }
 
   /** Gateways heard from (without a Status) at `seenAt` or later; never moves liveness back, never creates a gateway. */

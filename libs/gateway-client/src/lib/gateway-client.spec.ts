@@ -60,6 +60,17 @@ describe('GatewayClient', () => {
     await client.close();
   });
 
+  it('dates a Status frame now, or as told', async () => {
+    const { client, mqtt } = await connected();
+    const before = Math.floor(Date.now() / 1000);
+    await client.sendStatus({ version: '0.5' });
+    await client.sendStatus({ version: '0.6' }, 1764190000);
+    const [now, dated] = mqtt.published.map((message) => decodeFrame(message.payload).timestampSeconds);
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(dated).toBe(1764190000);
+    await client.close();
+  });
+
   it('can send empty request payloads', async () => {
     const { client, mqtt } = await connected({ requestPayload: 'empty' });
     await client.requestLatestVersion();

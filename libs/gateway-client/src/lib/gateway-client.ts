@@ -141,13 +141,17 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     this.emit('close');
   }
 
-  /** Status: `{companyId, version, timestamp}`. Resolves when the broker acknowledged it. */
-  async sendStatus(status: StatusInput): Promise<void> {
+  /**
+   * Status: `{companyId, version, timestamp}`, its frame dated now or `frameTimestampSeconds`.
+   * Resolves when the broker acknowledged it.
+   */
+  async sendStatus(status: StatusInput, frameTimestampSeconds?: number): Promise<void> {
     const companyId = status.companyId ?? this.options.companyId;
     if (companyId === undefined) throw new Error(`gateway ${this.gatewayId}: sendStatus needs a companyId`);
     await this.publishFrame(
       ToCloudMessageType.Status,
       statusPayload({ companyId, version: status.version, timestamp: status.timestamp, protocol: status.protocol }),
+      frameTimestampSeconds,
     );
   }
 
@@ -337,8 +341,8 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     return this.options.requestPayload === 'empty' ? '' : EMPTY_REQUEST_PAYLOAD;
   }
 
-  private async publishFrame(type: ToCloudMessageType, payload: Buffer | string): Promise<void> {
-    await this.client().publishAsync(toCloudTopic(type, this.gatewayId), encodeFrame(payload), { qos: QOS });
+  private async publishFrame(type: ToCloudMessageType, payload: Buffer | string, timestampSeconds?: number): Promise<void> {
+    await this.client().publishAsync(toCloudTopic(type, this.gatewayId), encodeFrame(payload, timestampSeconds), { qos: QOS });
   }
 
   private client(): MqttClient {

@@ -1,0 +1,37 @@
+import { tolerantBulkWrite, type BulkWritable, type TolerantWriteResult } from './tolerant-bulk-write';
+
+const DUPLICATE_KEY = 11000;
+
+export interface ConditionalUpsertResult {
+  upsertedIds: Record<number, unknown>;
+  /** Operations whose document exists and did not match the condition. */
+  unmatched: number[];
+  /** Operations the database refused for another reason: retrying them cannot succeed. */
+  rejected: TolerantWriteResult['rejected'];
+}
+
+/**
+ * Upserts with a condition beyond `_id`. One that matches no document tries to insert it, which
+ * fails with a duplicate key when the document exists: either its condition did not hold, or
+ * another process inserted the document meanwhile. Sent once more, the second case matches.
+ */
+export async function conditionalUpserts<O>(model: BulkWritable<NoInfer<O>>, operations: O[]): Promise<ConditionalUpsertResult> {
+  const first = await tolerantBulkWrite(model, operations);
+  const duplicates = first.rejected.filter(({ code }) => code === DUPLICATE_KEY).map(({ index }) => index);
+  const result: ConditionalUpsertResult = {
+    upsertedIds: first.upsertedIds,
+    unmatched: [],
+    rejected: first.rejected.filter(({ code }) => code !== DUPLICATE_KEY),
+  };
+  if (duplicates.length === 0) return result;
+  const again = await tolerantBulkWrite(
+    model,
+    duplicates.map((index) => operations[index]),
+  );
+  for (const [position, id] of Object.entries(again.upsertedIds)) result.upsertedIds[duplicates[Number(position)]] = id;
+  for (const refused of again.rejected) {
+    if (refused.code === DUPLICATE_KEY) result.unmatched.push(duplicates[refused.index]);
+    else result.rejected.push({ ...refused, index: duplicates[refused.index] });
+  }
+  return result;
+}
