@@ -4,7 +4,7 @@ import type { Counter } from 'prom-client';
 import { AppConfigService } from '../config/app-config.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { deferAcks } from '../mqtt/deferred-acks';
-import { buildMqttClientOptions, mqttEnvFrom, SUBSCRIBER_RECEIVE_MAXIMUM } from '../mqtt/mqtt-client-options';
+import { buildMqttClientOptions, mqttEnvFrom } from '../mqtt/mqtt-client-options';
 import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { ApiInstances } from './api-instances.service';
 import { clusterTopicPrefix } from './cluster-topics';
@@ -79,7 +79,7 @@ export class OrphanSessionAdopter implements OnApplicationBootstrap {
     const group = this.config.get('MQTT_CLIENT_ID');
     const clientId = `${group}-${instanceId}`;
     const env = mqttEnvFrom(this.config);
-    const { url, ...options } = buildMqttClientOptions(env, clientId, true, { receiveMaximum: SUBSCRIBER_RECEIVE_MAXIMUM });
+    const { url, ...options } = buildMqttClientOptions(env, clientId, true);
     // Acknowledgements are deferred before connecting: queued messages arrive right after CONNACK.
     const client = connect(url, { ...options, reconnectPeriod: 0, manualConnect: true });
     let inFlight = 0;
@@ -117,7 +117,7 @@ export class OrphanSessionAdopter implements OnApplicationBootstrap {
     }
     if (!drained) return false;
     // A clean connection under its client id makes the broker forget the session.
-    await endSession(url, { ...buildMqttClientOptions(env, clientId, false, { receiveMaximum: SUBSCRIBER_RECEIVE_MAXIMUM }), reconnectPeriod: 0 });
+    await endSession(url, { ...buildMqttClientOptions(env, clientId, false), reconnectPeriod: 0 });
     return true;
   }
 }

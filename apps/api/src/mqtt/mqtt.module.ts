@@ -3,7 +3,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { FramePublisher } from './frame-publisher.service';
 import { clusterTopicPrefix } from '../cluster/cluster-topics';
 import { subscriberClientId } from './api-instance';
-import { buildMqttClientOptions, mqttEnvFrom, SUBSCRIBER_RECEIVE_MAXIMUM } from './mqtt-client-options';
+import { buildMqttClientOptions, mqttEnvFrom } from './mqtt-client-options';
 import { RawFrameMqttServer } from './raw-frame-mqtt.server';
 
 // Each API process keeps its own persistent session (client id `MQTT_CLIENT_ID-<instance>`,
@@ -17,7 +17,7 @@ function createSubscriber(config: AppConfigService): RawFrameMqttServer {
     API_INSTANCE_ID: config.get('API_INSTANCE_ID'),
     PORT: config.get('PORT'),
   });
-  const options = buildMqttClientOptions(mqttEnvFrom(config), clientId, true, { receiveMaximum: SUBSCRIBER_RECEIVE_MAXIMUM });
+  const options = buildMqttClientOptions(mqttEnvFrom(config), clientId, true);
   const group = config.get('MQTT_CLIENT_ID');
   return new RawFrameMqttServer({ ...options, subscribeOptions: { qos: 1 }, sharedGroup: group, internalTopicPrefix: clusterTopicPrefix(group) });
 }
