@@ -5,10 +5,11 @@ import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { FrameClockWatch } from './frame-clock-watch';
 import { GatewayAdmission } from './gateway-admission.service';
 import { GatewayRequestGate } from './gateway-request-gate';
+import { EventsModule } from '../events/events.module';
 
 /** Which gateways may register, in which company, and which are served (SPEC §6 "Hostile input"). */
 @Module({
-  imports: [GatewaysStoreModule, MongooseModule.forFeature([{ name: Company.name, schema: CompanySchema }])],
+  imports: [EventsModule, GatewaysStoreModule, MongooseModule.forFeature([{ name: Company.name, schema: CompanySchema }])],
   providers: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
   exports: [GatewayAdmission, GatewayRequestGate, FrameClockWatch],
 })

@@ -55,8 +55,8 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
-      help: 'Gateways with activity not yet written',
-      collect: () => pending.set(this.batcher.size),
+      help: 'Gateways with activity not yet written (waiting or being written)',
+      collect: () => pending.set(this.batcher.unwritten),
     });
     this.batcher = new CoalescingBatcher<string, GatewayActivity>({
       write: (batch) => this.write(batch),
@@ -109,12 +109,14 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const batch = await this.admission.screen(received);
     const { companyIds, statuses, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
+    // The tracker decides what the Statuses mean for pending upgrades; their copy goes into the gateways' own write.
+    const decisions = await this.tracker.decideOnStatuses(statusReports);
     let registered = new Set<string>();
     let stale = new Set<string>();
-    await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
+    try {
       const result = await this.gateways.upsertStatuses(
         statuses.map((status) => {
-          const upgrade = upgrades.get(status.gatewayId);
+          const upgrade = decisions.upgrades.get(status.gatewayId);
           return upgrade ? { ...status, upgrade } : status;
         }),
         this.admission.registrationFields(),
@@ -130,12 +132,15 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
       // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
       await this.gateways.setUpgradeOutcomes(
         [...stale].flatMap((gatewayId) => {
-          const upgrade = upgrades.get(gatewayId);
+          const upgrade = decisions.upgrades.get(gatewayId);
           return upgrade ? [{ gatewayId, upgrade }] : [];
         }),
       );
       registered = result.registered;
-    });
+      await this.tracker.settle(decisions);
+    } finally {
+      decisions.release();
+    }
     if (touch) await this.gateways.touchLiveness(touch.gatewayIds, touch.seenAt);
     this.batchSize.observe(batch.size);
     this.announce(batch, registered, stale);

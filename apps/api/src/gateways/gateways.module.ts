@@ -10,9 +10,13 @@ import { GatewaysMetrics } from './gateways.metrics';
 import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
 import { GatewaysStoreModule } from './gateways-store.module';
+import { EventsModule } from '../events/events.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
   imports: [
+    EventsModule,
+    LiveModule,
     ClusterModule,
     CompaniesModule,
     GatewayAdmissionModule,

@@ -52,17 +52,23 @@ export class GatewaysStore {
     const result = await conditionalUpserts(
       this.collection,
       statuses.map((status) => statusUpsert(status, registrationFields, now)),
+      (indices) =>
+        this.existing(
+          indices.map((index) => statuses[index].gatewayId),
+          indices,
+        ),
     );
-    const refused = result.rejected.map(({ index, message }) => ({ gatewayId: statuses[index].gatewayId, message }));
-    // A duplicate key is a later Status stored only if the gateway's document exists; otherwise the
-    // insert collided on another unique field (a document written by hand under another _id). Rare: read by _id.
-    const stale = new Set<string>();
-    for (const index of result.unmatched) {
-      const { gatewayId } = statuses[index];
-      if ((await this.collection.findOne({ _id: gatewayId }, { projection: { _id: 1 } })) !== null) stale.add(gatewayId);
-      else refused.push({ gatewayId, message: 'duplicate key on a field other than _id' });
-    }
-    return { registered: new Set(Object.keys(result.upsertedIds).map((index) => statuses[Number(index)].gatewayId)), stale, refused };
+    return {
+      registered: new Set(Object.keys(result.upsertedIds).map((index) => statuses[Number(index)].gatewayId)),
+      stale: new Set(result.unmatched.map((index) => statuses[index].gatewayId)),
+      refused: result.rejected.map(({ index, message }) => ({ gatewayId: statuses[index].gatewayId, message })),
+    };
+  }
+
+  // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses refused twice.
+  private async existing(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
+    const found = await Promise.all(gatewayIds.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
+    return new Set(indices.filter((_, position) => found[position] !== null));
   }
 
   /** Gateways heard from (without a Status) at `seenAt` or later; never moves liveness back, never creates a gateway. */
