@@ -67,7 +67,8 @@ export class DeploymentsService {
     private readonly instances: ApiInstances,
   ) {}
 
-  async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentCreatedDto> {
+  /** `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out (rollouts). */
+  async create(principal: Principal, dto: CreateDeploymentDto, options: { id?: string } = {}): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
     const { gateways, skipsDisabled } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
@@ -85,6 +86,7 @@ export class DeploymentsService {
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
     const actor = { userId: principal.userId, email: principal.email };
     const deployment = await this.deployments.create({
+      ...(options.id ? { _id: new Types.ObjectId(options.id) } : {}),
       version: dto.version,
       scope,
       companyIds,
@@ -185,6 +187,12 @@ export class DeploymentsService {
         return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
       }),
     };
+  }
+
+  /** The targets of one deployment decided so far (one query), for features that follow deployments (rollouts). */
+  async decidedTargets(deploymentId: string): Promise<DeploymentTargetDto[]> {
+    const found = await this.targets.find({ deploymentId, status: { $ne: 'pending' } }).lean<DeploymentTarget[]>();
+    return found.map(toTargetDto);
   }
 
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */

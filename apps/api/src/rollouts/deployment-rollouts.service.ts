@@ -4,6 +4,9 @@ import type { CreateDeploymentDto, DeploymentCreatedDto, DeploymentRolloutCreate
 import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { DeploymentsService } from '../deployments/deployments.service';
+import { emptyTargetCounts } from './rollout-decision';
+import { RolloutOrderStore } from './rollout-order.store';
+import { failureReason, RolloutOutcomes } from './rollout-outcomes.service';
 import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
@@ -19,6 +22,8 @@ export class DeploymentRolloutsService {
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
+    private readonly order: RolloutOrderStore,
+    private readonly outcomes: RolloutOutcomes,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
   ) {}
@@ -30,8 +35,10 @@ export class DeploymentRolloutsService {
   }
 
   /**
-   * Targets first, then the rollout, as RolloutsService.create does. A crash after the deployment and
-   * before the rollout leaves a deployment that still runs (and times out) on its own, without a rollout.
+   * Targets and the batch first, then the rollout, as RolloutsService.create does; then the outcomes
+   * decided before the batch was there (RolloutOutcomes applies the later ones). A crash after the
+   * deployment and before the rollout leaves a deployment that still runs (and times out) on its own,
+   * without a rollout.
    */
   private async follow(principal: Principal, dto: CreateDeploymentDto, created: DeploymentCreatedDto): Promise<string> {
     const id = new Types.ObjectId();
@@ -46,6 +53,13 @@ export class DeploymentRolloutsService {
         startedAt: now,
       })),
     );
+    await this.order.recordBatch({
+      _id: created.id,
+      rolloutId,
+      gatewayIds: created.targets.map((target) => target.gatewayId),
+      phases: created.targets.map(() => 0),
+      attempts: created.targets.map(() => 1),
+    });
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
     const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
     const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};
@@ -54,7 +68,16 @@ export class DeploymentRolloutsService {
       version: created.version,
       companyId,
       filter,
-      phases: [{ percent: 100, count: null, end: created.targets.length, startedAt: now, finishedAt: null }],
+      phases: [
+        {
+          percent: 100,
+          count: null,
+          end: created.targets.length,
+          startedAt: now,
+          finishedAt: null,
+          counts: { ...emptyTargetCounts(), pending: created.targets.length },
+        },
+      ],
       // No threshold: every target was sent at once; the rollout finishes when each is decided, whatever failed.
       successThreshold: 0,
       autoAdvance: true,
@@ -71,8 +94,19 @@ export class DeploymentRolloutsService {
       targetCount: created.targets.length,
       createdBy: { userId: principal.userId, email: principal.email, role: principal.role, companyId: principal.companyId },
       startedAt: now,
+      nextPosition: created.targets.length,
       settled: false,
     });
+    const decided = await this.deployments.decidedTargets(created.id);
+    await this.outcomes.apply(
+      created.id,
+      decided.map((target) => ({
+        gatewayId: target.gatewayId,
+        status: target.status === 'confirmed' ? 'confirmed' : 'failed',
+        reason: target.status === 'confirmed' ? null : failureReason(target.reason, target.reportedVersion),
+      })),
+      now,
+    );
     this.rolloutsService.publishUpdate({ _id: id, companyId, state: rollout.state });
     return rolloutId;
   }

@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter, Histogram } from 'prom-client';
-import type { Model } from 'mongoose';
-import { randomUUID } from 'node:crypto';
+import { Types, type Model } from 'mongoose';
 import { tenantScopeOf, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { DeploymentsService } from '../deployments/deployments.service';
@@ -10,34 +9,38 @@ import { GatewaySelectionService } from '../gateways/gateway-selection.service';
 import { LeaseService } from '../cluster/lease.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isWindowOpen } from './maintenance-window';
-import { countTargets, decideRollout, sumCounts, type RolloutDecision } from './rollout-decision';
+import { countTargets, decideRollout, openCount, storedCounts, sumCounts, type RolloutDecision } from './rollout-decision';
 import type { StoredRollout } from './rollout.mapper';
-import { retryDelayMs } from './rollout-plan';
-import type { RolloutTarget } from './rollout-target.schema';
-import { RolloutTargetsStore, type TargetSnapshot } from './rollout-targets.store';
+import { RolloutOrderStore } from './rollout-order.store';
+import { failureReason, RolloutOutcomes, type DeploymentOutcome } from './rollout-outcomes.service';
+import { phaseAt } from './rollout-plan';
+import { rolloutTargetId } from './rollout-target.schema';
+import { RolloutTargetsStore, type TargetMove, type TargetSnapshot } from './rollout-targets.store';
+import { RecountSchedule } from './recount-schedule';
 import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
 
 const TICK_INTERVAL_MS = 1000;
-// Most targets one tick starts, so that one deployment (and one tick) stays bounded.
-const TICK_START_MAX = 1000;
+// Most targets one tick starts, so that one deployment (and one tick) stays bounded: under load,
+// FerretDB takes tens of ms per statement of the deployment's bulk writes, and the first Upgrade
+// goes out only after them.
+const TICK_START_MAX = 250;
 const PACE_WINDOW_MS = 60_000;
-// A claimed target whose deployment was never recorded (its controller died in between) is
-// failed after this, never started again: nothing is sent twice.
+// A started target whose deployment never got it (its controller died in between) is failed
+// after this, never started again: nothing is sent twice.
 const STARTING_STALE_MS = 60_000;
 const JOIN_SCAN_INTERVAL_MS = 5_000;
 
-type Outcome = { target: TargetSnapshot; status: 'confirmed' | 'failed'; reason: string | null };
-
-/**
- * Moves rollouts on, one tick at a time: collects the outcome of started targets from their
- * deployments, evaluates abort criteria and phase thresholds, lets new gateways join continuous
- * rollouts, and starts the next targets within pace and window. Everything it knows is read from
- * the database at each tick and every change is conditional on what it read, so ticks of several
- * processes (or one restarted mid-way) never start a target twice.
- */
 export const ROLLOUT_CONTROLLER_LEASE = 'rollout-controller';
 
+/**
+ * Moves rollouts on, one tick at a time: evaluates abort criteria and phase thresholds on the
+ * counts kept in each rollout (RolloutOutcomes decides the targets as their deployments decide
+ * them), lets new gateways join continuous rollouts, and starts the next targets within pace and
+ * window. Everything it knows is read from the database at each tick and every change is
+ * conditional on what it read, so ticks of several processes (or one restarted mid-way) never
+ * start a target twice.
+ */
 @Injectable()
 export class RolloutController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RolloutController.name);
@@ -46,10 +49,15 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   private readonly started: Counter<'outcome'>;
   private readonly tickSeconds: Histogram;
   private readonly tickCpuSeconds: Counter;
+  private readonly recounts = new RecountSchedule();
+  // Per rollout: no target outside the start order is due before this (a hint: read again after it).
+  private readonly outsideNotBefore = new Map<string, number>();
 
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
+    private readonly order: RolloutOrderStore,
+    private readonly outcomes: RolloutOutcomes,
     private readonly selection: GatewaySelectionService,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
@@ -110,24 +118,26 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async step(rollout: StoredRollout, now: Date): Promise<void> {
-    const id = rollout._id.toString();
-    // One read of every target answers the tick's questions; read again only after it decided some.
-    let targets = await this.targets.snapshot(id);
-    let phaseCounts = countTargets(targets, rollout.phases.length);
-    const recovered = await this.failStaleClaims(targets, now);
-    const decided = await this.collectOutcomes(rollout, targets, now);
-    if (recovered + decided > 0) {
-      this.rolloutsService.publishUpdate(rollout);
-      targets = await this.targets.snapshot(id);
-      phaseCounts = countTargets(targets, rollout.phases.length);
+  /**
+   * One rollout: its counts come from its document, the next targets from its start order, both
+   * read by _id; the targets themselves are read (FerretDB scans for that) only by the recount.
+   */
+  private async step(stored: StoredRollout, now: Date): Promise<void> {
+    const id = stored._id.toString();
+    let rollout = stored;
+    let phaseCounts = storedCounts(rollout.phases);
+    if (phaseCounts === null || this.recounts.due(id, rollout.countsVersion ?? 0, openCount(sumCounts(phaseCounts)), now.getTime())) {
+      rollout = await this.recount(rollout, now);
+      phaseCounts = storedCounts(rollout.phases) ?? (await this.targets.countsByPhase(id, rollout.phases.length));
+      this.recounts.done(id, rollout.countsVersion ?? 0, now.getTime());
     }
 
     if (['aborted', 'cancelled', 'finished'].includes(rollout.state)) {
       const total = sumCounts(phaseCounts);
       if (total.starting + total.pending === 0) {
         await this.rollouts.updateOne({ _id: rollout._id, state: rollout.state }, { $set: { settled: true } });
-        await this.targets.forgetClaims(id);
+        await this.order.forget(id);
+        this.recounts.forget(id);
       }
       return;
     }
@@ -151,7 +161,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       this.rolloutsService.publishUpdate(current);
     }
     const waiting = phaseCounts.slice(0, current.currentPhase + 1).reduce((sum, counts) => sum + counts.waiting, 0);
-    if (waiting > 0 || current.continuous) await this.startTargets(current, targets, now);
+    if (waiting > 0 || current.continuous) await this.startTargets(current, waiting, now);
   }
 
   private async apply(rollout: StoredRollout, decision: Exclude<RolloutDecision, { kind: 'continue' }>, now: Date): Promise<void> {
@@ -179,69 +189,118 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     this.rolloutsService.publishUpdate(updated);
   }
 
-  private async failStaleClaims(targets: readonly TargetSnapshot[], now: Date): Promise<number> {
+  /**
+   * The safety net of the kept counts, run when a rollout with open targets has not moved for a
+   * while (or has no counts yet): reads every target once, finishes what a process that died left
+   * half done (outcomes not applied, targets claimed but never started), and sets the counts to
+   * what the targets say unless something moved meanwhile. Returns the rollout as it is now.
+   */
+  private async recount(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
+    const id = rollout._id.toString();
+    const targets = await this.targets.snapshot(id);
+    const fixed = await this.finishInterrupted(rollout, targets, now);
+    if (fixed === 0) {
+      const counts = countTargets(targets, rollout.phases.length);
+      const set = Object.fromEntries(counts.map((entry, phase) => [`phases.${phase}.counts`, entry]));
+      // Applies only if no count moved since the rollout was read, before the targets were.
+      await this.rollouts.updateOne({ _id: rollout._id, countsVersion: rollout.countsVersion ?? null }, { $set: set, $inc: { countsVersion: 1 } });
+    } else {
+      this.rolloutsService.publishUpdate(rollout);
+    }
+    return (await this.rollouts.findOne({ _id: rollout._id }).lean<StoredRollout>()) ?? rollout;
+  }
+
+  /** What the recount finds undone; returns how many targets it moved or made due. */
+  private async finishInterrupted(rollout: StoredRollout, targets: readonly TargetSnapshot[], now: Date): Promise<number> {
     const staleBefore = now.getTime() - STARTING_STALE_MS;
-    const stale = targets.filter((target) => target.state === 'starting' && target.startedAt !== null && target.startedAt.getTime() < staleBefore);
-    if (stale.length === 0) return 0;
-    await this.targets.updateGrouped(
-      stale.map((target) => ({
+    const isStale = (target: TargetSnapshot) => target.startedAt !== null && target.startedAt.getTime() < staleBefore;
+    // Rollouts of earlier versions claimed targets as `starting` first.
+    const staleStarting = targets.filter((target) => target.state === 'starting' && isStale(target));
+    let fixed = await this.targets.transition(
+      rollout._id,
+      staleStarting.map((target) => ({
         id: target._id,
-        condition: { state: 'starting', claim: target.claim },
-        set: { state: 'failed', reason: 'interrupted before its deployment was recorded', decidedAt: now },
+        phase: target.phase,
+        from: 'starting',
+        to: 'failed',
+        condition: { claim: target.claim },
+        set: { reason: INTERRUPTED, decidedAt: now },
       })),
     );
-    return stale.length;
+    fixed += await this.collectOutcomes(rollout, targets, isStale, now);
+    // First attempts the start order passed without starting them (their controller died after moving it on): due now.
+    const passed = targets.filter(
+      (target) => target.state === 'waiting' && target.attempts === 0 && target.retryAt === null && target.order < (rollout.nextPosition ?? 0),
+    );
+    await this.targets.setWhere(
+      passed.map((target) => target._id),
+      { state: 'waiting', attempts: 0, retryAt: null },
+      { retryAt: now },
+    );
+    return fixed + passed.length;
   }
 
   /**
-   * Decides the pending targets whose deployment has decided them. The gateways' own copy of their
-   * latest deployment answers most cheaply; the deployment is asked when it disagrees or failed.
+   * Pending targets whose outcome was not applied: the gateways' own copy of their latest
+   * deployment answers most cheaply; the deployment is asked when it disagrees or failed. A target
+   * whose deployment never got it (its controller died before the deployment was made) fails.
    */
-  private async collectOutcomes(rollout: StoredRollout, targets: readonly TargetSnapshot[], now: Date): Promise<number> {
+  private async collectOutcomes(
+    rollout: StoredRollout,
+    targets: readonly TargetSnapshot[],
+    isStale: (target: TargetSnapshot) => boolean,
+    now: Date,
+  ): Promise<number> {
     const pending = targets.filter((target) => target.state === 'pending');
     if (pending.length === 0) return 0;
     const upgrades = await this.selection.upgradesOfDeployments([...new Set(pending.map((target) => target.deploymentId ?? ''))]);
-    const outcomes: Outcome[] = [];
+    const byDeployment = new Map<string, DeploymentOutcome[]>();
     const toAsk = new Map<string, TargetSnapshot[]>();
+    const add = (deploymentId: string, outcome: DeploymentOutcome) => byDeployment.set(deploymentId, [...(byDeployment.get(deploymentId) ?? []), outcome]);
     for (const target of pending) {
+      const deploymentId = target.deploymentId ?? '';
       const upgrade = upgrades.get(target.gatewayId);
-      if (upgrade && upgrade.deploymentId === target.deploymentId && upgrade.status !== 'failed') {
-        if (upgrade.status === 'confirmed') outcomes.push({ target, status: 'confirmed', reason: null });
+      if (upgrade && upgrade.deploymentId === deploymentId && upgrade.status !== 'failed') {
+        if (upgrade.status === 'confirmed') add(deploymentId, { gatewayId: target.gatewayId, status: 'confirmed', reason: null });
         continue;
       }
-      const deploymentId = target.deploymentId ?? '';
       toAsk.set(deploymentId, [...(toAsk.get(deploymentId) ?? []), target]);
     }
-    for (const [deploymentId, targets] of toAsk) {
+    const neverStarted: TargetMove[] = [];
+    for (const [deploymentId, asked] of toAsk) {
       const states = new Map(
         (
           await this.deployments.targetStates(
             deploymentId,
-            targets.map((target) => target.gatewayId),
+            asked.map((target) => target.gatewayId),
           )
         ).map((state) => [state.gatewayId, state]),
       );
-      for (const target of targets) {
+      for (const target of asked) {
         const state = states.get(target.gatewayId);
-        if (!state || state.status === 'pending') continue;
-        const reason = state.status === 'failed' ? [state.reason ?? 'failed', state.reportedVersion].filter(Boolean).join(' ') : null;
-        outcomes.push({ target, status: state.status, reason });
+        if (!state) {
+          if (isStale(target))
+            neverStarted.push({
+              id: target._id,
+              phase: target.phase,
+              from: 'pending',
+              to: 'failed',
+              condition: { deploymentId },
+              set: { reason: INTERRUPTED, decidedAt: now },
+            });
+          continue;
+        }
+        if (state.status === 'pending') continue;
+        const reason = state.status === 'failed' ? failureReason(state.reason, state.reportedVersion) : null;
+        add(deploymentId, { gatewayId: target.gatewayId, status: state.status, reason });
       }
     }
-    const retries = ['running', 'scheduled', 'waiting-approval', 'paused'].includes(rollout.state) ? rollout.retries : null;
-    await this.targets.updateGrouped(
-      outcomes.map(({ target, status, reason }) => {
-        const retry = status === 'failed' && retries !== null && target.attempts <= retries.max;
-        const set: Partial<RolloutTarget> = retry
-          ? { state: 'waiting', reason, claim: null, retryAt: new Date(now.getTime() + retryDelayMs(retries.backoffSeconds, target.attempts)) }
-          : { state: status, reason, decidedAt: now };
-        return { id: target._id, condition: { state: 'pending', deploymentId: target.deploymentId }, set };
-      }),
-    );
-    return outcomes.length;
+    let decided = await this.targets.transition(rollout._id, neverStarted);
+    for (const [deploymentId, outcomes] of byDeployment) decided += await this.outcomes.apply(deploymentId, outcomes, now);
+    return decided;
   }
 
-  /** Continuous rollouts: gateways that match the filter now and are not targets yet join the last phase. */
+  /** Continuous rollouts: gateways that match the filter now and are not targets yet join the last phase, due at once. */
   private async joinNewGateways(rollout: StoredRollout, now: Date): Promise<void> {
     if (rollout.joinScannedAt && now.getTime() - rollout.joinScannedAt.getTime() < JOIN_SCAN_INTERVAL_MS) return;
     const claimed = await this.rollouts.updateOne({ _id: rollout._id, joinScannedAt: rollout.joinScannedAt ?? null }, { $set: { joinScannedAt: now } });
@@ -254,80 +313,155 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const last = rollout.phases.length - 1;
     const fresh = matching.filter((gateway) => !existing.has(gateway.gatewayId));
     if (fresh.length === 0) return;
-    const inserted = await this.targets.insert(fresh.map((gateway, index) => newTarget(rolloutId, gateway, last, existing.size + index, 0)));
+    const joined = fresh.map((gateway, index) => ({ ...newTarget(rolloutId, gateway, last, existing.size + index, 0), retryAt: now }));
+    const inserted = await this.targets.addWaiting(rollout._id, last, joined);
     if (inserted > 0) {
-      await this.rollouts.updateOne({ _id: rollout._id }, { $inc: { targetCount: inserted } });
       this.logger.log(`Rollout ${rolloutId}: ${inserted} gateway(s) joined`);
       this.rolloutsService.publishUpdate(rollout);
     }
   }
 
-  /** Claims the next eligible targets within the pace, then starts them as one deployment. */
-  private async startTargets(rollout: StoredRollout, targets: readonly TargetSnapshot[], now: Date): Promise<void> {
+  /**
+   * Starts the next targets within the pace as one deployment: first attempts from the start order
+   * (from `nextPosition`, while their delay has passed), then targets due outside it (retries,
+   * joined gateways, passed ones). Moving `nextPosition` on (with `startSeq`) is the compare-and-set
+   * that makes this controller the only one starting these targets; each target then moves from
+   * `waiting` at the attempt it was read at, naming the deployment, before the deployment is made.
+   */
+  private async startTargets(rollout: StoredRollout, waiting: number, now: Date): Promise<void> {
     const rolloutId = rollout._id.toString();
+    const since = now.getTime() - PACE_WINDOW_MS;
+    const recentStarts = (rollout.recentStarts ?? []).filter((start) => new Date(start.at).getTime() > since);
     let budget = TICK_START_MAX;
-    if (rollout.maxPerMinute) {
-      const since = now.getTime() - PACE_WINDOW_MS;
-      const recent = targets.filter((target) => target.startedAt !== null && target.startedAt.getTime() > since).length;
-      budget = Math.min(budget, rollout.maxPerMinute - recent);
-    }
+    if (rollout.maxPerMinute) budget = Math.min(budget, rollout.maxPerMinute - recentStarts.reduce((sum, start) => sum + start.count, 0));
     if (budget <= 0) return;
-    const eligible = targets
-      .filter((target) => target.state === 'waiting' && target.phase <= rollout.currentPhase)
-      .sort((a, b) => a.order - b.order)
-      .filter((target) => {
-        if (target.retryAt) return target.retryAt <= now;
-        const phaseStart = rollout.phases[target.phase]?.startedAt;
-        return phaseStart != null && phaseStart.getTime() + (target.delayMs ?? 0) <= now.getTime();
-      })
-      .slice(0, budget);
-    if (eligible.length === 0) return;
 
-    const claim = randomUUID();
-    const won = await this.targets.claimAttempts(rolloutId, eligible, claim);
-    // Only the winner of a claim writes its target, so this update races with nobody.
-    const modified = await this.targets.updateWhere(
-      won,
-      { state: 'waiting' },
-      { $set: { state: 'starting', claim, startedAt: now, retryAt: null }, $inc: { attempts: 1 } },
+    const ends = rollout.phases.map((phase) => phase.end);
+    const currentEnd = ends[rollout.currentPhase] ?? 0;
+    const nextPosition = rollout.nextPosition ?? 0;
+    const slots = nextPosition < currentEnd ? await this.order.read(rolloutId, nextPosition, Math.min(currentEnd, nextPosition + budget)) : [];
+    const dueSlots: Candidate[] = [];
+    for (const slot of slots) {
+      const phase = phaseAt(slot.position, ends);
+      const phaseStart = rollout.phases[phase]?.startedAt;
+      if (phaseStart == null || phaseStart.getTime() + slot.delayMs > now.getTime()) break;
+      dueSlots.push({ id: rolloutTargetId(rolloutId, slot.gatewayId), gatewayId: slot.gatewayId, phase, attempts: 0, position: slot.position });
+    }
+    const outside = waiting - Math.max(0, currentEnd - nextPosition);
+    const due = outside > 0 && dueSlots.length < budget ? await this.dueOutsideOrder(rollout, budget - dueSlots.length, now) : [];
+    const candidates = [...dueSlots, ...due];
+    if (candidates.length === 0) return;
+
+    const won = await this.rollouts.updateOne(
+      { _id: rollout._id, startSeq: rollout.startSeq ?? null, nextPosition: rollout.nextPosition ?? null },
+      { $set: { nextPosition: nextPosition + dueSlots.length, recentStarts: [...recentStarts, { at: now, count: candidates.length }] }, $inc: { startSeq: 1 } },
     );
-    // Every target won was written (the usual case): they are the eligible ones won; else ask which.
-    const wonIds = new Set(won);
-    const claimed: Pick<RolloutTarget, '_id' | 'gatewayId'>[] =
-      modified === won.length ? eligible.filter((target) => wonIds.has(target._id)) : await this.targets.find({ rolloutId, claim }, { _id: 1, gatewayId: 1 });
-    if (claimed.length === 0) return;
+    if (won.modifiedCount === 0) return;
+
     const principal = creatorOf(rollout);
     const enabled = await this.selection.enabledOf(
-      claimed.map((target) => target.gatewayId),
+      candidates.map((target) => target.gatewayId),
       tenantScopeOf(principal),
     );
-    const skipped = claimed.filter((target) => !enabled.has(target.gatewayId));
-    const toStart = claimed.filter((target) => enabled.has(target.gatewayId));
-    await this.settleClaimed(skipped, claim, { state: 'skipped', reason: 'disabled or removed before its turn', decidedAt: now });
-    this.started.inc({ outcome: 'skipped' }, skipped.length);
+    const skipped = candidates.filter((target) => !enabled.has(target.gatewayId));
+    const skippedCount = await this.targets.transition(
+      rollout._id,
+      skipped.map((target) => ({ ...moveFromWaiting(target), to: 'skipped', set: { reason: 'disabled or removed before its turn', decidedAt: now } })),
+    );
+    this.started.inc({ outcome: 'skipped' }, skippedCount);
+    const toStart = candidates.filter((target) => enabled.has(target.gatewayId));
     if (toStart.length === 0) return;
+
+    const deploymentId = new Types.ObjectId().toString();
+    await this.order.recordBatch({
+      _id: deploymentId,
+      rolloutId,
+      gatewayIds: toStart.map((target) => target.gatewayId),
+      phases: toStart.map((target) => target.phase),
+      attempts: toStart.map((target) => target.attempts + 1),
+    });
+    const start = { to: 'pending' as const, set: { deploymentId, claim: deploymentId, startedAt: now, retryAt: null }, incAttempts: true };
+    const outsideOrder = toStart.filter((target) => target.position === undefined);
+    let moved = await this.targets.transition(
+      rollout._id,
+      outsideOrder.map((target) => ({ ...moveFromWaiting(target), ...start })),
+    );
+    // First attempts: one update per phase over their positions (consecutive from nextPosition).
+    const except = skipped.map((target) => target.gatewayId);
+    for (const phase of new Set(dueSlots.map((slot) => slot.phase))) {
+      const positions = dueSlots.filter((slot) => slot.phase === phase).map((slot) => slot.position ?? 0);
+      const range = { from: Math.min(...positions), to: Math.max(...positions) + 1, except };
+      moved += await this.targets.transitionRange(rollout._id, range, { phase, from: 'waiting', condition: { attempts: 0 }, ...start });
+    }
+    // Every target moved (the usual case); else only those now naming this deployment are ours.
+    const ours =
+      moved === toStart.length
+        ? toStart
+        : await this.targets.byIds(toStart.map((target) => target.id)).then((found) => {
+            const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
+            return toStart.filter((target) => mine.has(target.id));
+          });
+    if (ours.length === 0) return;
     try {
-      const deployment = await this.deployments.create(principal, { version: rollout.version, gatewayIds: toStart.map((target) => target.gatewayId) });
-      await this.settleClaimed(toStart, claim, { state: 'pending', deploymentId: deployment.id });
-      this.started.inc({ outcome: 'started' }, toStart.length);
+      await this.deployments.create(principal, { version: rollout.version, gatewayIds: ours.map((target) => target.gatewayId) }, { id: deploymentId });
+      this.started.inc({ outcome: 'started' }, ours.length);
     } catch (error) {
       const message = (error as Error).message;
-      this.logger.warn(`Rollout ${rolloutId}: ${toStart.length} target(s) not started: ${message}`);
-      await this.settleClaimed(toStart, claim, { state: 'failed', reason: `not started: ${message}`.slice(0, 300), decidedAt: now });
-      this.started.inc({ outcome: 'failed' }, toStart.length);
+      this.logger.warn(`Rollout ${rolloutId}: ${ours.length} target(s) not started: ${message}`);
+      const failed = await this.targets.transition(
+        rollout._id,
+        ours.map((target) => ({
+          id: target.id,
+          phase: target.phase,
+          from: 'pending',
+          to: 'failed',
+          condition: { deploymentId },
+          set: { reason: `not started: ${message}`.slice(0, 300), decidedAt: now },
+        })),
+      );
+      this.started.inc({ outcome: 'failed' }, failed);
       if (error instanceof DomainError && error.code === DomainErrorCode.NOT_FOUND && /^Version /.test(message)) {
         await this.apply(rollout, { kind: 'abort', reason: message }, now);
       }
     }
   }
 
-  private async settleClaimed(targets: readonly Pick<RolloutTarget, '_id'>[], claim: string, set: Record<string, unknown>): Promise<void> {
-    await this.targets.updateWhere(
-      targets.map((target) => target._id),
-      { state: 'starting', claim },
-      { $set: set },
+  /**
+   * Waiting targets outside the start order (retries, joined gateways) in the phases begun, due
+   * now, oldest first. FerretDB scans the targets for this: after a read that found none due, the
+   * next waits until the earliest one it saw is due.
+   */
+  private async dueOutsideOrder(rollout: StoredRollout, limit: number, now: Date): Promise<Candidate[]> {
+    const rolloutId = rollout._id.toString();
+    const notBefore = this.outsideNotBefore.get(rolloutId);
+    if (notBefore !== undefined && notBefore > now.getTime()) return [];
+    const found = await this.targets.find(
+      { rolloutId, state: 'waiting', retryAt: { $ne: null }, phase: { $lte: rollout.currentPhase } },
+      { _id: 1, gatewayId: 1, phase: 1, attempts: 1, retryAt: 1 },
+      { sort: { retryAt: 1 }, limit: Math.max(limit, 1) + 1 },
     );
+    const due = found.filter((target) => target.retryAt !== null && target.retryAt <= now).slice(0, limit);
+    const later = found.find((target) => target.retryAt !== null && target.retryAt > now)?.retryAt;
+    if (due.length === 0 && later) this.outsideNotBefore.set(rolloutId, later.getTime());
+    else this.outsideNotBefore.delete(rolloutId);
+    return due.map((target) => ({ id: target._id, gatewayId: target.gatewayId, phase: target.phase, attempts: target.attempts }));
   }
+}
+
+/** A target the controller is about to start, as read (its attempts are the condition of the move). */
+interface Candidate {
+  id: string;
+  gatewayId: string;
+  phase: number;
+  attempts: number;
+  /** Its position in the start order, for a first attempt taken from it. */
+  position?: number;
+}
+
+const INTERRUPTED = 'interrupted before its deployment was recorded';
+
+function moveFromWaiting(target: Candidate): Pick<TargetMove, 'id' | 'phase' | 'from' | 'condition'> {
+  return { id: target.id, phase: target.phase, from: 'waiting', condition: { attempts: target.attempts } };
 }
 
 /** The rollout's deployments are made in its creator's name and within its creator's rights. */

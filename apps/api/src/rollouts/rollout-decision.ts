@@ -17,6 +17,12 @@ export function countTargets(targets: readonly { phase: number; state: RolloutTa
   return counts;
 }
 
+/** The counts kept in the rollout document; null when it has none yet (made before counts were kept). */
+export function storedCounts(phases: readonly { counts?: Partial<TargetCounts> | null }[]): TargetCounts[] | null {
+  if (phases.some((phase) => !phase.counts)) return null;
+  return phases.map((phase) => ({ ...emptyTargetCounts(), ...phase.counts }));
+}
+
 export function sumCounts(counts: readonly TargetCounts[]): TargetCounts {
   const total = emptyTargetCounts();
   for (const entry of counts) for (const key of Object.keys(total) as (keyof TargetCounts)[]) total[key] += entry[key];

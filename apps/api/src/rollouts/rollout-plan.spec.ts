@@ -1,6 +1,13 @@
-import { phaseAt, phaseEnds, randomOrder, retryDelayMs } from './rollout-plan';
+import { phaseAt, phaseDelays, phaseEnds, randomOrder, retryDelayMs } from './rollout-plan';
 
 describe('rollout plan', () => {
+  it('gives each position a delay below the jitter, ascending within each phase and starting over at the next', () => {
+    const values = [0.9, 0.1, 0.5, 0.7, 0.2];
+    const delays = phaseDelays([3, 5], 1000, () => values.shift() ?? 0);
+    expect(delays).toEqual([100, 500, 900, 200, 700]);
+    expect(phaseDelays([4], 0)).toEqual([0, 0, 0, 0]);
+  });
+
   it('ends percent phases at their cumulative share, rounded up, and count phases that many later', () => {
     expect(phaseEnds(100, [{ percent: 10 }, { percent: 50 }, { percent: 100 }])).toEqual([10, 50, 100]);
     expect(phaseEnds(10, [{ percent: 1 }, { percent: 100 }])).toEqual([1, 10]);

@@ -35,3 +35,19 @@ const MAX_RETRY_DELAY_MS = 24 * 3600 * 1000;
 export function retryDelayMs(backoffSeconds: number, attempts: number): number {
   return Math.min(MAX_RETRY_DELAY_MS, backoffSeconds * 1000 * 2 ** Math.max(0, attempts - 1));
 }
+
+/**
+ * Random delays (up to `jitterMs`) for the positions of a rollout, ascending within each phase: the
+ * start order is then also the order in time, and each gateway's delay is as random as before,
+ * since the order itself is random.
+ */
+export function phaseDelays(ends: readonly number[], jitterMs: number, random: () => number = Math.random): number[] {
+  const delays: number[] = [];
+  let start = 0;
+  for (const end of ends) {
+    const phase = Array.from({ length: end - start }, () => Math.floor(random() * jitterMs)).sort((a, b) => a - b);
+    delays.push(...phase);
+    start = end;
+  }
+  return delays;
+}

@@ -8,9 +8,9 @@ export function rolloutTargetId(rolloutId: string, gatewayId: string): string {
 }
 
 /**
- * One gateway of a rollout. `waiting` → `starting` is a conditional claim (state and a claim token), so
- * a target is started by one controller once per attempt; `starting` → `pending` records the
- * deployment that carries it, whose outcome then decides it.
+ * One gateway of a rollout. `waiting` → `pending` is conditional (state and attempts) and names the
+ * deployment that carries the attempt, so a target is started by one controller once per attempt;
+ * the deployment's outcome then decides it. `starting` is only found in rollouts of earlier versions.
  */
 @Schema({ collection: 'rollout_targets', versionKey: false, timestamps: true })
 export class RolloutTarget {
@@ -39,17 +39,3 @@ export type RolloutTargetDocument = HydratedDocument<RolloutTarget>;
 export const RolloutTargetSchema = SchemaFactory.createForClass(RolloutTarget);
 RolloutTargetSchema.index({ rolloutId: 1, state: 1, phase: 1 });
 RolloutTargetSchema.index({ rolloutId: 1, startedAt: -1 });
-
-/**
- * The claim of one attempt of one target (`<targetId>#<attempt>`): the unique _id makes the
- * insert the compare-and-set, which FerretDB's multi-document updates are not.
- */
-@Schema({ collection: 'rollout_claims', versionKey: false, timestamps: { createdAt: true, updatedAt: false } })
-export class RolloutClaim {
-  @Prop({ type: String, required: true }) _id!: string;
-  @Prop({ required: true }) rolloutId!: string;
-  @Prop({ required: true }) claim!: string;
-}
-
-export const RolloutClaimSchema = SchemaFactory.createForClass(RolloutClaim);
-RolloutClaimSchema.index({ rolloutId: 1 });

@@ -2,6 +2,18 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { ROLLOUT_STATES, type GatewayFilterDto, type Role, type RolloutState, type Weekday } from '@upgrade-manager/dto';
 import { SchemaTypes, type HydratedDocument } from 'mongoose';
 
+/** How many targets of a phase are in each state, kept by the writes that move them (see RolloutTargetsStore.transition). */
+@Schema({ _id: false, versionKey: false })
+export class RolloutPhaseCounts {
+  @Prop({ default: 0 }) waiting!: number;
+  @Prop({ default: 0 }) starting!: number;
+  @Prop({ default: 0 }) pending!: number;
+  @Prop({ default: 0 }) confirmed!: number;
+  @Prop({ default: 0 }) failed!: number;
+  @Prop({ default: 0 }) skipped!: number;
+}
+const RolloutPhaseCountsSchema = SchemaFactory.createForClass(RolloutPhaseCounts);
+
 /** One phase; `end` is the cumulative number of snapshot targets once this phase is included. */
 @Schema({ _id: false, versionKey: false })
 export class RolloutPhase {
@@ -10,6 +22,8 @@ export class RolloutPhase {
   @Prop({ required: true }) end!: number;
   @Prop({ type: Date, default: null }) startedAt!: Date | null;
   @Prop({ type: Date, default: null }) finishedAt!: Date | null;
+  // Absent in rollouts made before counts were kept: the controller counts those once.
+  @Prop({ type: RolloutPhaseCountsSchema }) counts?: RolloutPhaseCounts;
 }
 const RolloutPhaseSchema = SchemaFactory.createForClass(RolloutPhase);
 
@@ -33,6 +47,12 @@ export interface RolloutWindow {
   from: string;
   to: string;
   timeZone: string;
+}
+
+/** Targets started at one moment, for the pace (kept for the last minute only). */
+export interface RolloutStart {
+  at: Date;
+  count: number;
 }
 
 export interface RolloutRetries {
@@ -71,6 +91,13 @@ export class Rollout {
   // false while a stopped rollout still has targets whose outcome it has to collect.
   @Prop({ default: false }) settled!: boolean;
   @Prop({ type: Date, default: null }) joinScannedAt!: Date | null;
+  // Positions of the start order (rollout_slots) handed to a deployment, or passed for good, so far.
+  @Prop({ default: 0 }) nextPosition!: number;
+  // Bumped by every start: the compare-and-set that lets one controller start targets at a time.
+  @Prop({ default: 0 }) startSeq!: number;
+  @Prop({ type: [SchemaTypes.Mixed], default: [] }) recentStarts!: RolloutStart[];
+  // Bumped before and after every change of the counts: a recount applies only if nothing moved meanwhile.
+  @Prop({ default: 0 }) countsVersion!: number;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -7,7 +7,10 @@ import { VersionsModule } from '../versions/versions.module';
 import { DeploymentRolloutsService } from './deployment-rollouts.service';
 import { PlainDeploymentsController } from './plain-deployments.controller';
 import { RolloutController } from './rollout-controller.service';
-import { RolloutClaim, RolloutClaimSchema, RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
+import { RolloutBatch, RolloutBatchSchema, RolloutSlots, RolloutSlotsSchema } from './rollout-order.schema';
+import { RolloutOrderStore } from './rollout-order.store';
+import { RolloutOutcomes } from './rollout-outcomes.service';
+import { RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
 import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout, RolloutSchema } from './rollout.schema';
 import { RolloutsController } from './rollouts.controller';
@@ -26,11 +29,12 @@ import { LiveModule } from '../live/live.module';
     MongooseModule.forFeature([
       { name: Rollout.name, schema: RolloutSchema },
       { name: RolloutTarget.name, schema: RolloutTargetSchema },
-      { name: RolloutClaim.name, schema: RolloutClaimSchema },
+      { name: RolloutSlots.name, schema: RolloutSlotsSchema },
+      { name: RolloutBatch.name, schema: RolloutBatchSchema },
     ]),
   ],
   controllers: [RolloutsController, PlainDeploymentsController],
-  providers: [RolloutsService, RolloutTargetsStore, RolloutController, DeploymentRolloutsService],
+  providers: [RolloutsService, RolloutTargetsStore, RolloutOrderStore, RolloutOutcomes, RolloutController, DeploymentRolloutsService],
   exports: [RolloutsService],
 })
 export class RolloutsModule {}

@@ -22,9 +22,10 @@ import { EventsService } from '../events/events.service';
 import { GatewaySelectionService } from '../gateways/gateway-selection.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
-import { openCount, sumCounts } from './rollout-decision';
+import { emptyTargetCounts, openCount, storedCounts, sumCounts, type TargetCounts } from './rollout-decision';
 import { toPhaseDtos, toRolloutDto, type StoredRollout } from './rollout.mapper';
-import { phaseAt, phaseEnds, randomOrder } from './rollout-plan';
+import { RolloutOrderStore } from './rollout-order.store';
+import { phaseAt, phaseDelays, phaseEnds, randomOrder } from './rollout-plan';
 import { rolloutTargetId, type RolloutTarget } from './rollout-target.schema';
 import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
@@ -47,6 +48,7 @@ export class RolloutsService {
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
+    private readonly order: RolloutOrderStore,
     private readonly selection: GatewaySelectionService,
     private readonly versions: VersionsService,
     private readonly events: EventsService,
@@ -75,15 +77,17 @@ export class RolloutsService {
     const id = new Types.ObjectId();
     const rolloutId = id.toString();
     const ends = phaseEnds(matched.length, dto.phases);
-    const order = randomOrder(matched.length);
-    const jitterMs = (dto.jitterSeconds ?? 0) * 1000;
-    const targets: RolloutTarget[] = order.flatMap((gatewayIndex, position) => {
-      const phase = phaseAt(position, ends);
-      if (phase < 0) return [];
-      const gateway = matched[gatewayIndex];
-      return [newTarget(rolloutId, gateway, phase, position, Math.floor(Math.random() * jitterMs))];
-    });
+    const order = randomOrder(matched.length).slice(0, ends[ends.length - 1] ?? 0);
+    const delays = phaseDelays(ends, (dto.jitterSeconds ?? 0) * 1000);
+    const targets: RolloutTarget[] = order.map((gatewayIndex, position) =>
+      newTarget(rolloutId, matched[gatewayIndex], phaseAt(position, ends), position, delays[position]),
+    );
     await this.targets.insert(targets);
+    await this.order.append(
+      rolloutId,
+      0,
+      targets.map((target) => ({ gatewayId: target.gatewayId, delayMs: target.delayMs })),
+    );
     const actor = { userId: principal.userId, email: principal.email, role: principal.role, companyId: principal.companyId };
     await this.rollouts.create({
       _id: id,
@@ -96,6 +100,7 @@ export class RolloutsService {
         end: ends[index],
         startedAt: null,
         finishedAt: null,
+        counts: { ...emptyTargetCounts(), waiting: ends[index] - (ends[index - 1] ?? 0) },
       })),
       successThreshold: dto.successThreshold ?? 1,
       autoAdvance: dto.autoAdvance ?? true,
@@ -132,17 +137,17 @@ export class RolloutsService {
       this.rollouts.find(filter).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<StoredRollout[]>(),
       this.rollouts.countDocuments(filter),
     ]);
-    const items = await Promise.all(
-      rollouts.map(async (rollout) => toRolloutDto(rollout, await this.targets.countsByPhase(rollout._id.toString(), rollout.phases.length), principal)),
-    );
+    const items = await Promise.all(rollouts.map(async (rollout) => toRolloutDto(rollout, await this.countsOf(rollout), principal)));
     return { items, total, offset, limit };
   }
 
   async get(principal: Principal, id: string): Promise<RolloutDetailDto> {
     const rollout = await this.findVisible(principal, id);
-    const phaseCounts = await this.targets.countsByPhase(id, rollout.phases.length);
-    const failures = await this.targets.find({ rolloutId: id, state: 'failed' }, undefined, { sort: { decidedAt: -1 }, limit: FAILURES_SHOWN });
+    const phaseCounts = await this.countsOf(rollout);
     const counts = sumCounts(phaseCounts);
+    // Only looked for when there are some: FerretDB scans the targets for it.
+    const failures =
+      counts.failed === 0 ? [] : await this.targets.find({ rolloutId: id, state: 'failed' }, undefined, { sort: { decidedAt: -1 }, limit: FAILURES_SHOWN });
     const secondsLeft =
       rollout.maxPerMinute && ['scheduled', 'running'].includes(rollout.state) ? Math.ceil((openCount(counts) / rollout.maxPerMinute) * 60) : null;
     return {
@@ -208,6 +213,11 @@ export class RolloutsService {
     details: Record<string, unknown>,
   ): Promise<void> {
     await this.events.record({ type, companyId: rolloutEventCompany(rollout), actor, details: { rolloutId, ...details } });
+  }
+
+  /** Per phase and state: kept in the rollout document; counted from its targets for rollouts made before that. */
+  private async countsOf(rollout: StoredRollout): Promise<TargetCounts[]> {
+    return storedCounts(rollout.phases) ?? (await this.targets.countsByPhase(rollout._id.toString(), rollout.phases.length));
   }
 
   private async findVisible(principal: Principal, id: string): Promise<StoredRollout> {

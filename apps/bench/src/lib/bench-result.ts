@@ -99,6 +99,8 @@ export interface StagedRolloutResult {
   imageBytes: number;
   seconds: number;
   confirmed: number;
+  /** Targets confirmed, failed or skipped when the rollout finished. */
+  decided: number;
   /** Controller ticks during the rollout, their wall time, and the API's CPU while they ran (an upper bound of the controller's). */
   ticks: number;
   tickSeconds: number;
@@ -244,6 +246,7 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
     ),
     line('API peak RSS during (b)', '< 300 MB', list?.resources.product?.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
     ...(result.rollouts.v2 ? v2Targets(result.rollouts.v2) : []),
+    ...(result.stagedRollout ? stagedRolloutTargets(result.stagedRollout) : []),
     line(
       `${FLEET_TARGET.toLocaleString('en-US')} gateways connected, registered, confirmed`,
       `${FLEET_TARGET.toLocaleString('en-US')}`,
@@ -251,6 +254,20 @@ export function evaluateTargets(result: BenchResult): TargetLine[] {
       (v) => v.toLocaleString('en-US'),
       (v) => v >= FLEET_TARGET,
     ),
+  ];
+}
+
+function stagedRolloutTargets(staged: StagedRolloutResult): TargetLine[] {
+  const name = `Staged rollout, ${staged.phases} phases of ${staged.targets.toLocaleString('en-US')} gateways`;
+  return [
+    line(
+      `${name}: targets decided`,
+      staged.targets.toLocaleString('en-US'),
+      staged.decided,
+      (v) => v.toLocaleString('en-US'),
+      (v) => v >= staged.targets,
+    ),
+    line(`${name}: API peak RSS`, '< 300 MB', staged.resources.api?.peakRssBytes ?? null, mb, (v) => v < 300 * MB),
   ];
 }
 
@@ -387,7 +404,7 @@ export function renderMarkdown(result: BenchResult): string {
     const r = result.stagedRollout;
     rows.push([
       `Staged rollout, ${r.phases} phases of ${r.targets.toLocaleString('en-US')} gateways, ${size(r.imageBytes)}`,
-      `${fixed(r.seconds)} s, ${r.confirmed.toLocaleString('en-US')} confirmed; controller: ${r.ticks} ticks, ${fixed(r.tickSeconds, 1)} s, ≤ ${fixed(r.tickCpuSeconds, 1)} CPU s`,
+      `${fixed(r.seconds)} s, ${r.confirmed.toLocaleString('en-US')} confirmed, ${r.decided.toLocaleString('en-US')} decided; controller: ${r.ticks} ticks, ${fixed(r.tickSeconds, 1)} s, ≤ ${fixed(r.tickCpuSeconds, 1)} CPU s`,
       '-',
       '-',
       resources(r.resources),

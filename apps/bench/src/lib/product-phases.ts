@@ -149,6 +149,8 @@ export async function measureProductRollout(
 export interface StagedRolloutMeasure {
   seconds: number;
   confirmed: number;
+  /** Targets confirmed, failed or skipped when the rollout finished. */
+  decided: number;
   ticks: number;
   tickSeconds: number;
   tickCpuSeconds: number;
@@ -202,6 +204,7 @@ export async function measureStagedRollout(
   return {
     seconds: (done - started) / 1000,
     confirmed: current.counts.confirmed,
+    decided: current.counts.confirmed + current.counts.failed + current.counts.skipped,
     ticks: ticks - ticksBefore,
     tickSeconds: tickSeconds - tickSecondsBefore,
     tickCpuSeconds: cpu - cpuBefore,

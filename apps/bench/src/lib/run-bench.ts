@@ -465,7 +465,10 @@ class BenchRun {
         this.scaleOutApis.push(this.apiProcess(`bench-${index + 1}`, db.name, resourcesDir, join(this.workDir, `api-x${count}-${index + 1}.log`)));
       }
       this.log(`starting ${count} API processes on one database and broker`);
-      await Promise.all(this.scaleOutApis.map((api) => api.start()));
+      // The first one creates the database: FerretDB (SQLite) once crashed with SIGBUS as two started on a new one at once.
+      const [first, ...others] = this.scaleOutApis;
+      await first.start();
+      await Promise.all(others.map((api) => api.start()));
       const pids = Object.fromEntries([...this.scaleOutApis.map((api, index) => [`api-${index + 1}`, api.pid]), ...Object.entries(this.services)]);
       const client = new ApiClient(this.scaleOutApis[0].baseUrl);
       const scaleOut: ScaleOutResult = { apiInstances: count, ingest: null, rollouts: {} };

@@ -1,0 +1,91 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
+import type { RolloutBatch } from './rollout-order.schema';
+import { RolloutOrderStore } from './rollout-order.store';
+import { retryDelayMs } from './rollout-plan';
+import { rolloutTargetId } from './rollout-target.schema';
+import { RolloutTargetsStore, type TargetMove } from './rollout-targets.store';
+import { Rollout, type RolloutRetries } from './rollout.schema';
+
+/** What a deployment target's outcome means for its rollout target. */
+export interface DeploymentOutcome {
+  gatewayId: string;
+  status: 'confirmed' | 'failed';
+  reason: string | null;
+}
+
+/** A failed target's reason as shown: the deployment's reason and the version the gateway reported. */
+export function failureReason(reason: string | null, reportedVersion: string | null): string {
+  return [reason ?? 'failed', reportedVersion].filter(Boolean).join(' ');
+}
+
+const RETRYING_STATES = ['running', 'scheduled', 'waiting-approval', 'paused'];
+
+/**
+ * Decides rollout targets when their deployment targets are decided, in whichever API process
+ * decides them (the deployment tracker calls it after recording the outcome event, the first
+ * insert of which is the decision): a conditional write by `_id` per target and one count update
+ * per call, instead of the controller reading every target at each tick.
+ */
+@Injectable()
+export class RolloutOutcomes implements OnModuleInit {
+  constructor(
+    @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
+    private readonly targets: RolloutTargetsStore,
+    private readonly order: RolloutOrderStore,
+    private readonly tracker: DeploymentTracker,
+  ) {}
+
+  onModuleInit(): void {
+    this.tracker.onDecisions((changes) => this.onDecisions(changes));
+  }
+
+  private async onDecisions(changes: readonly TargetChange[]): Promise<void> {
+    const byDeployment = new Map<string, DeploymentOutcome[]>();
+    for (const { target, status, reason, reportedVersion } of changes) {
+      const outcomes = byDeployment.get(target.deploymentId) ?? [];
+      outcomes.push({ gatewayId: target.gatewayId, status, reason: status === 'failed' ? failureReason(reason, reportedVersion) : null });
+      byDeployment.set(target.deploymentId, outcomes);
+    }
+    for (const [deploymentId, outcomes] of byDeployment) await this.apply(deploymentId, outcomes);
+  }
+
+  /** Decides the pending rollout targets these outcomes of one deployment are about; idempotent. */
+  async apply(deploymentId: string, outcomes: readonly DeploymentOutcome[], now = new Date()): Promise<number> {
+    const batch = await this.order.batchOf(deploymentId);
+    if (!batch || outcomes.length === 0) return 0;
+    const rollout = await this.rollouts.findOne({ _id: batch.rolloutId }, { state: 1, retries: 1 }).lean<Pick<Rollout, 'state' | 'retries'>>();
+    if (!rollout) return 0;
+    const retries = RETRYING_STATES.includes(rollout.state) ? (rollout.retries ?? null) : null;
+    const index = new Map(batch.gatewayIds.map((gatewayId, position) => [gatewayId, position]));
+    const moves = outcomes.flatMap((outcome) => {
+      const position = index.get(outcome.gatewayId);
+      return position === undefined ? [] : [moveOf(batch, position, deploymentId, outcome, retries, now)];
+    });
+    return this.targets.transition(batch.rolloutId, moves);
+  }
+}
+
+function moveOf(
+  batch: RolloutBatch,
+  position: number,
+  deploymentId: string,
+  outcome: DeploymentOutcome,
+  retries: RolloutRetries | null,
+  now: Date,
+): TargetMove {
+  const attempts = batch.attempts[position] ?? 1;
+  const base = {
+    id: rolloutTargetId(batch.rolloutId, outcome.gatewayId),
+    phase: batch.phases[position] ?? 0,
+    from: 'pending' as const,
+    condition: { deploymentId },
+  };
+  if (outcome.status === 'failed' && retries !== null && attempts <= retries.max) {
+    const retryAt = new Date(now.getTime() + retryDelayMs(retries.backoffSeconds, attempts));
+    return { ...base, to: 'waiting', set: { reason: outcome.reason, retryAt } };
+  }
+  return { ...base, to: outcome.status, set: { reason: outcome.reason, decidedAt: now } };
+}
