@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ClusterBus } from '../cluster/cluster-bus.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { EventsService } from '../events/events.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
@@ -70,7 +70,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
     private readonly bus: ClusterBus,
@@ -134,10 +134,9 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
       });
       await this.decide(superseded.map((target) => failure(target, 'superseded')));
       this.pending.add(targets);
-      const pendingUpgrade = { ...upgrade, status: 'pending' };
-      await chunkedBulkWrite(
-        this.gateways,
-        targets.map(({ gatewayId }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade: pendingUpgrade } } } })),
+      await this.gateways.setPendingUpgrades(
+        targets.map(({ gatewayId }) => gatewayId),
+        upgrade,
       );
       // On the connection the Upgrade goes out on, before it: every process knows the targets before any Status about them.
       this.bus
@@ -190,7 +189,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
       await this.ensureLoaded();
       const changes: TargetChange[] = [];
       for (const target of this.pending.overdue(now)) {
-        const gateway = await this.gateways.findOne({ _id: target.gatewayId }, { version: 1, lastSeenAt: 1 }).lean<Pick<Gateway, 'version' | 'lastSeenAt'>>();
+        const gateway = await this.gateways.reportedStatus(target.gatewayId);
         const reported =
           gateway?.version && gateway.lastSeenAt ? transitionOnStatus(target, { version: gateway.version, receivedAt: gateway.lastSeenAt }) : null;
         const timedOut = transitionOnTime(target, now);
@@ -293,11 +292,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   private async apply(changes: readonly TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
     if (changes.length === 0) return 0;
     if (!gatewaysWritten) {
-      await chunkedBulkWrite(
-        this.gateways,
-        changes
-          .filter(({ reason }) => reason !== 'superseded')
-          .map((change) => ({ updateOne: { filter: { _id: change.target.gatewayId }, update: { $set: { upgrade: upgradeOf(change) } } } })),
+      await this.gateways.setUpgradeOutcomes(
+        changes.filter(({ reason }) => reason !== 'superseded').map((change) => ({ gatewayId: change.target.gatewayId, upgrade: upgradeOf(change) })),
       );
     }
     for (const listener of this.decisionListeners) await listener(changes);

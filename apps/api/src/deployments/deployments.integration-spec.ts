@@ -105,7 +105,10 @@ describe('deployments and gateways REST (real broker and database)', () => {
 
     await client.sendStatus({ version: '0.5' });
     await eventually(async () => expect((await getGateway(client.gatewayId)).body.upgrade?.status).toBe('failed'));
-    expect((await getDeployment(second.body.id)).body.targets[0]).toMatchObject({ status: 'failed', reason: 'reported-version', reportedVersion: '0.5' });
+    // The gateway's copy is written with its Status, the target right after it.
+    await eventually(async () =>
+      expect((await getDeployment(second.body.id)).body.targets[0]).toMatchObject({ status: 'failed', reason: 'reported-version', reportedVersion: '0.5' }),
+    );
     const failed = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=upgrade.failed`);
     expect(failed.body.total).toBe(2);
   });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ClusterModule } from '../cluster/cluster.module';
 import { GatewaysModule } from '../gateways/gateways.module';
+import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { ImageDeliveryModule } from '../image-delivery/image-delivery.module';
 import { VersionsModule } from '../versions/versions.module';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
@@ -21,6 +22,7 @@ import { LiveModule } from '../live/live.module';
     GatewayMessagingModule,
     ClusterModule,
     GatewaysModule,
+    GatewaysStoreModule,
     VersionsModule,
     ImageDeliveryModule,
     MongooseModule.forFeature([

@@ -21,6 +21,7 @@ import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { acceptsDeployments } from '../gateway-admission/accepts-deployments';
 import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
 import { addToCounts, emptyCounts, toDeploymentDto, toTargetDto, type StoredDeployment } from './deployment.mapper';
@@ -55,7 +56,7 @@ export class DeploymentsService {
   constructor(
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     private readonly versions: VersionsService,
     private readonly messenger: GatewayMessenger,
     private readonly tracker: DeploymentTracker,
@@ -212,10 +213,9 @@ export class DeploymentsService {
    */
   private async resolveTargets(scope: TenantScope, dto: CreateDeploymentDto, kind: DeploymentScope): Promise<ResolvedTargets> {
     const visible: FilterQuery<Gateway> = scope.companyId === null ? {} : { companyId: scope.companyId };
-    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1 } as const;
     if (kind === 'gateways') {
       const requested = dto.gatewayIds ?? [];
-      const found = await this.findGateways(visible, requested, projection);
+      const found = await this.gateways.findTargets(visible, requested);
       if (found.length !== requested.length) {
         const known = new Set(found.map((gateway) => gateway.gatewayId));
         const missing = requested.filter((gatewayId) => !known.has(gatewayId));
@@ -233,20 +233,10 @@ export class DeploymentsService {
       throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
     }
     const filter: FilterQuery<Gateway> = kind === 'company' ? { companyId: dto.companyId } : {};
-    const found = await this.gateways.find(filter, projection).sort({ gatewayId: 1 }).lean<(TargetGateway & Pick<Gateway, 'enabled' | 'admission'>)[]>();
+    const found = await this.gateways.findTargets(filter);
     const enabled = found.filter(acceptsDeployments);
     if (enabled.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
     return { gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: enabled.length < found.length };
-  }
-
-  // FerretDB matches `$in` by comparing each document with every listed id: for thousands of ids,
-  // reading the caller's gateways once and picking them out here is far cheaper.
-  private async findGateways(visible: FilterQuery<Gateway>, gatewayIds: readonly string[], projection: Record<string, 0 | 1>) {
-    type Found = TargetGateway & Pick<Gateway, 'enabled' | 'admission'>;
-    if (gatewayIds.length <= ID_LIST_QUERY_MAX) return this.gateways.find({ ...visible, _id: { $in: gatewayIds } }, projection).lean<Found[]>();
-    const wanted = new Set(gatewayIds);
-    const all = await this.gateways.find(visible, projection).lean<Found[]>();
-    return all.filter((gateway) => wanted.has(gateway.gatewayId));
   }
 
   /**

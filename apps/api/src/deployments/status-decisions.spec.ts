@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import type { Model } from 'mongoose';
 import type { ClusterBus } from '../cluster/cluster-bus.service';
 import type { EventsService } from '../events/events.service';
-import type { Gateway } from '../gateways/gateway.schema';
+import type { GatewaysStore } from '../gateways/gateways.store';
 import type { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeploymentTarget } from './deployment-target.schema';
@@ -39,7 +39,7 @@ describe('DeploymentTracker with decisions handed out', () => {
     const query = { sort: () => query, lean: async () => [] };
     const targets = { find: () => query } as unknown as Model<DeploymentTarget>;
     const bus = { on: () => undefined, instanceId: 'test' } as unknown as ClusterBus;
-    return new DeploymentTracker(targets, {} as Model<Gateway>, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
+    return new DeploymentTracker(targets, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
   }
 
   it('waits for the caller to settle or release them before its next transition', async () => {

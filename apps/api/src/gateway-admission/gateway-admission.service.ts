@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 import { Company } from '../companies/company.schema';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedCounters, windowKey, type CounterDocument } from './bounded-counters';
 import { KnownGateways } from './known-gateways';
@@ -63,7 +63,7 @@ export class GatewayAdmission {
   private lastWindows = { gateways: '', companies: '' };
 
   constructor(
-    @InjectModel(Gateway.name) gateways: Model<Gateway>,
+    gateways: GatewaysStore,
     @InjectModel(Company.name) private readonly companies: Model<Company>,
     @InjectConnection() connection: Connection,
     private readonly config: AppConfigService,

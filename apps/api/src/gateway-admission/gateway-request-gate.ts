@@ -4,7 +4,7 @@ import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
 import { Company } from '../companies/company.schema';
 import { AppConfigService } from '../config/app-config.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { MetricsService } from '../metrics/metrics.service';
 import { RequestRateLimiter } from './request-rate-limiter';
 
@@ -33,7 +33,7 @@ export class GatewayRequestGate {
   private readonly refused: Counter<'reason'>;
 
   constructor(
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     @InjectModel(Company.name) private readonly companies: Model<Company>,
     private readonly config: AppConfigService,
     metrics: MetricsService,
@@ -63,9 +63,7 @@ export class GatewayRequestGate {
   }
 
   private async readRefusal(gatewayId: string): Promise<RequestRefusal | null> {
-    const gateway = await this.gateways
-      .findOne({ _id: gatewayId }, { _id: 0, companyId: 1, enabled: 1, admission: 1 })
-      .lean<Pick<Gateway, 'companyId' | 'enabled' | 'admission'>>();
+    const gateway = await this.gateways.requestState(gatewayId);
     if (gateway === null) return this.config.get('GATEWAY_REGISTRATION') === 'approval' ? 'pending' : null;
     if (gateway.enabled === false) return 'disabled';
     if (gateway.admission === 'pending') return 'pending';

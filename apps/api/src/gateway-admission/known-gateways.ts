@@ -1,5 +1,4 @@
-import type { Model } from 'mongoose';
-import type { Gateway } from '../gateways/gateway.schema';
+import type { GatewaysStore } from '../gateways/gateways.store';
 
 // Enough for the registration bounds' defaults; beyond it the hints start over (read again by _id).
 const KNOWN_GATEWAYS_MAX = 200_000;
@@ -13,7 +12,7 @@ const LOOKUP_CONCURRENCY = 32;
 export class KnownGateways {
   private readonly companies = new Map<string, string>();
 
-  constructor(private readonly gateways: Model<Gateway>) {}
+  constructor(private readonly gateways: GatewaysStore) {}
 
   companyOf(gatewayId: string): string | undefined {
     return this.companies.get(gatewayId);
@@ -34,12 +33,12 @@ export class KnownGateways {
 
   /** The stored company, read now; undefined for a gateway that is not registered. */
   async reload(gatewayId: string): Promise<string | undefined> {
-    const gateway = await this.gateways.findOne({ _id: gatewayId }, { _id: 0, companyId: 1 }).lean<Pick<Gateway, 'companyId'>>();
-    if (gateway === null) {
+    const companyId = await this.gateways.registeredCompany(gatewayId);
+    if (companyId === undefined) {
       this.companies.delete(gatewayId);
       return undefined;
     }
-    this.remember(gatewayId, gateway.companyId);
-    return gateway.companyId;
+    this.remember(gatewayId, companyId);
+    return companyId;
   }
 }

@@ -14,6 +14,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { GatewayBrokerAccounts } from './gateway-broker-accounts';
 import type { GatewayCredential } from './gateway-credential.schema';
 import { GatewayCredentialsService } from './gateway-credentials.service';
+import { GatewaysStore } from '../gateways/gateways.store';
 
 type Filter = Record<string, unknown>;
 const matches = (doc: object, filter: Filter) => Object.entries(filter).every(([key, value]) => (doc as Filter)[key] === value);
@@ -63,6 +64,7 @@ describe('GatewayCredentialsService', () => {
       {} as CompaniesService,
       {} as GatewayAdmission,
       {} as ClusterBus,
+      {} as GatewaysStore,
     );
     service = new GatewayCredentialsService(
       gatewaysService,

@@ -1,19 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import type { StatusPayload } from '@upgrade-manager/frame-codec';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
 import { CompaniesService } from '../companies/companies.service';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
 import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
-import { activityWrites, withUpgrades } from './gateway-activity-writes';
-import { conditionalUpserts } from './conditional-upserts';
+import { activityWrites } from './gateway-activity-writes';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
 export const ACTIVITY_BATCH_MAX = 500;
@@ -38,7 +34,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly staleStatuses: Counter;
 
   constructor(
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     private readonly companies: CompaniesService,
     private readonly tracker: DeploymentTracker,
     private readonly live: LiveEventsService,
@@ -111,65 +107,46 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
 
   private async write(received: Map<string, GatewayActivity>): Promise<void> {
     const batch = await this.admission.screen(received);
-    const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
+    const { companyIds, statuses, touch, statusReports } = activityWrites(batch);
     await this.companies.ensureExist(companyIds);
     // The tracker decides what the Statuses mean for pending upgrades; their copy goes into the gateways' own write.
     const decisions = await this.tracker.decideOnStatuses(statusReports);
-    let upserted: Record<number, unknown>;
-    const stale = new Set<string>();
+    let registered = new Set<string>();
+    let stale = new Set<string>();
     try {
-      const result = await conditionalUpserts(
-        this.gateways,
-        withUpgrades(upserts, decisions.upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
-        (indices) =>
-          this.existingGateways(
-            indices.map((index) => upserts[index].gatewayId),
-            indices,
-          ),
+      const result = await this.gateways.upsertStatuses(
+        statuses.map((status) => {
+          const upgrade = decisions.upgrades.get(status.gatewayId);
+          return upgrade ? { ...status, upgrade } : status;
+        }),
+        this.admission.registrationFields(),
       );
       // The gateway's stored Status was sent later (another process wrote it first).
-      for (const index of result.unmatched) stale.add(upserts[index].gatewayId);
+      stale = result.stale;
       this.staleStatuses.inc(stale.size);
-      for (const { index, message } of result.rejected) {
+      for (const { gatewayId, message } of result.refused) {
         // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
         this.rejectedWrites.inc();
-        this.logger.error(`Gateway ${upserts[index].gatewayId}: the database refused its update, dropped: ${message}`);
+        this.logger.error(`Gateway ${gatewayId}: the database refused its update, dropped: ${message}`);
       }
       // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
-      const decidedByStale = [...stale].flatMap((gatewayId) => {
-        const upgrade = decisions.upgrades.get(gatewayId);
-        return upgrade ? [{ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } }] : [];
-      });
-      if (decidedByStale.length > 0) await chunkedBulkWrite(this.gateways, decidedByStale);
-      upserted = result.upsertedIds;
+      await this.gateways.setUpgradeOutcomes(
+        [...stale].flatMap((gatewayId) => {
+          const upgrade = decisions.upgrades.get(gatewayId);
+          return upgrade ? [{ gatewayId, upgrade }] : [];
+        }),
+      );
+      registered = result.registered;
       await this.tracker.settle(decisions);
     } finally {
       decisions.release();
     }
-    if (touch) {
-      // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
-      await chunkedBulkWrite(
-        this.gateways,
-        touch.gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: touch.seenAt } } } })),
-      );
-    }
+    if (touch) await this.gateways.touchLiveness(touch.gatewayIds, touch.seenAt);
     this.batchSize.observe(batch.size);
-    this.announce(batch, upserts, upserted, stale);
+    this.announce(batch, registered, stale);
   }
 
-  private async existingGateways(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
-    // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses that lost twice.
-    const found = await Promise.all(gatewayIds.map((_id) => this.gateways.exists({ _id })));
-    return new Set(indices.filter((_, position) => found[position] !== null));
-  }
-
-  private announce(
-    batch: Map<string, GatewayActivity>,
-    operations: readonly { gatewayId: string }[],
-    upserted: Record<number, unknown>,
-    stale: ReadonlySet<string>,
-  ): void {
-    const created = new Set(Object.keys(upserted).map((index) => operations[Number(index)].gatewayId));
+  private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>, stale: ReadonlySet<string>): void {
     this.registered.inc(created.size);
     for (const [gatewayId, activity] of batch) {
       const status = activity.status;

@@ -1,4 +1,4 @@
-import { activityWrites, withUpgrades } from './gateway-activity-writes';
+import { activityWrites } from './gateway-activity-writes';
 import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
@@ -36,10 +36,10 @@ describe('gateway activity', () => {
     expect(statusSentAt(0, received)).toEqual(t(10));
   });
 
-  it('upserts gateways that sent a Status and touches the others with one time', () => {
+  it('writes the Status of gateways that sent one and touches the others with one time', () => {
     const writes = activityWrites(
       new Map<string, GatewayActivity>([
-        ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(6) }],
+        ['gw-1', { status: status('1.0', t(5), 1764190000123, t(4)), lastSeenAt: t(6) }],
         ['gw-2', { status: null, lastSeenAt: t(9) }],
         ['gw-3', { status: { ...status('0.5', t(8), null), companyId: '3' }, lastSeenAt: t(8) }],
         ['gw-4', { status: null, lastSeenAt: t(7) }],
@@ -50,38 +50,12 @@ describe('gateway activity', () => {
       { gatewayId: 'gw-1', version: '1.0', receivedAt: t(5) },
       { gatewayId: 'gw-3', version: '0.5', receivedAt: t(8) },
     ]);
-    const [gw1, gw3] = writes.upserts;
-    expect(gw1.gatewayId).toBe('gw-1');
-    // Conditional on the time sent: an older Status arriving later (through another API process) matches nothing.
-    expect(gw1.updateOne.filter).toEqual({ _id: 'gw-1', $or: [{ statusSentAt: { $lte: t(5) } }, { statusSentAt: null }] });
-    // The company is written when the gateway registers, never by a later Status.
-    expect(gw1.updateOne.update.$set).toEqual({ version: '1.0', statusSentAt: t(5), lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123), protocol: null });
-    expect(gw1.updateOne.update.$setOnInsert).toMatchObject({ gatewayId: 'gw-1', companyId: '2', enabled: true, upgrade: null });
-    expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('lastUpgradeAt');
-    // No timestamp: a new gateway starts without one, an existing one keeps its own.
-    expect(gw3.updateOne.update.$set).not.toHaveProperty('lastUpgradeAt');
-    expect(gw3.updateOne.update.$setOnInsert).toMatchObject({ lastUpgradeAt: null });
+    expect(writes.statuses).toEqual([
+      { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, sentAt: t(4), lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) },
+      { gatewayId: 'gw-3', companyId: '3', version: '0.5', protocol: null, sentAt: t(8), lastSeenAt: t(8), lastUpgradeAt: null },
+    ]);
     // The earliest liveness of the batch, never later than a gateway was heard.
     expect(writes.touch).toEqual({ gatewayIds: ['gw-2', 'gw-4'], seenAt: t(7) });
     expect(activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]])).touch).toBeNull();
-  });
-
-  it('registers a gateway with the fields of the registration policy', () => {
-    const { upserts } = activityWrites(new Map([['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }]]), { admission: 'pending' });
-    expect(upserts[0].updateOne.update.$setOnInsert).toMatchObject({ admission: 'pending', companyId: '2' });
-  });
-
-  it('writes the upgrade a Status decided with that Status, and no insert default for it', () => {
-    const { upserts } = activityWrites(
-      new Map<string, GatewayActivity>([
-        ['gw-1', { status: status('1.0', t(5)), lastSeenAt: t(5) }],
-        ['gw-2', { status: status('0.5', t(5)), lastSeenAt: t(5) }],
-      ]),
-    );
-    const upgrade = { version: '1.0', status: 'confirmed', deploymentId: 'd1' } as const;
-    const [gw1, gw2] = withUpgrades(upserts, new Map([['gw-1', upgrade]]));
-    expect(gw1.updateOne.update.$set).toMatchObject({ version: '1.0', upgrade });
-    expect(gw1.updateOne.update.$setOnInsert).not.toHaveProperty('upgrade');
-    expect(gw2).toBe(upserts[1]);
   });
 });

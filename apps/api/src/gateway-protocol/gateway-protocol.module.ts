@@ -4,6 +4,7 @@ import { DeploymentsModule } from '../deployments/deployments.module';
 import { GatewayAdmissionModule } from '../gateway-admission/gateway-admission.module';
 import { GatewayMessagingModule } from '../gateway-messaging/gateway-messaging.module';
 import { GatewaysModule } from '../gateways/gateways.module';
+import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { DeliveryProgressModule } from '../image-delivery/delivery-progress.module';
 import { ImageDeliveryModule } from '../image-delivery/image-delivery.module';
 import { LiveModule } from '../live/live.module';
@@ -21,6 +22,7 @@ import { GatewayProtocolService } from './gateway-protocol.service';
     GatewayMessagingModule,
     CompaniesModule,
     GatewaysModule,
+    GatewaysStoreModule,
     GatewayAdmissionModule,
     DeploymentsModule,
     VersionsModule,

@@ -4,7 +4,7 @@ import { GATEWAY_TAGS_MAX, type BulkTagGatewaysDto, type BulkTagResultDto, type 
 import type { Model } from 'mongoose';
 import { tenantScopeOf, type Principal, type TenantScope } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { GatewaysStore } from './gateways.store';
 import { EventsService } from '../events/events.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
@@ -27,6 +27,7 @@ export interface SelectedGateway {
 export class GatewaySelectionService {
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly store: GatewaysStore,
     private readonly gatewaysService: GatewaysService,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
@@ -112,11 +113,7 @@ export class GatewaySelectionService {
       if (tags.length > GATEWAY_TAGS_MAX) skipped += 1;
       else if (tags.join(',') !== [...current].sort().join(',')) changed.push({ gatewayId: gateway._id, companyId: gateway.companyId, before: current, tags });
     }
-    // Conditional on the tags read, so that a concurrent edit is not overwritten.
-    await chunkedBulkWrite(
-      this.gateways,
-      changed.map(({ gatewayId, before, tags }) => ({ updateOne: { filter: { _id: gatewayId, ...sameTags(before) }, update: { $set: { tags } } } })),
-    );
+    await this.store.retag(changed);
     const companies = [...new Set(changed.map((gateway) => gateway.companyId))];
     if (changed.length > 0) await this.gatewaysService.listsChanged();
     await this.events.recordMany(
@@ -137,9 +134,4 @@ export class GatewaySelectionService {
     for (const companyId of companies) this.live.publish({ type: 'gateways.tagged', companyId, data: { add, remove } });
     return { matched: matched.length, changed: changed.length, skipped };
   }
-}
-
-function sameTags(tags: string[]): Record<string, unknown> {
-  if (tags.length === 0) return { $or: [{ tags: { $size: 0 } }, { tags: { $exists: false } }] };
-  return { tags: { $size: tags.length, $all: tags } };
 }

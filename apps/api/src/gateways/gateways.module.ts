@@ -9,6 +9,7 @@ import { GatewaysController } from './gateways.controller';
 import { GatewaysMetrics } from './gateways.metrics';
 import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
+import { GatewaysStoreModule } from './gateways-store.module';
 import { EventsModule } from '../events/events.module';
 import { LiveModule } from '../live/live.module';
 
@@ -19,6 +20,7 @@ import { LiveModule } from '../live/live.module';
     ClusterModule,
     CompaniesModule,
     GatewayAdmissionModule,
+    GatewaysStoreModule,
     MongooseModule.forFeature([
       { name: Gateway.name, schema: GatewaySchema },
       // Read here for a gateway's history; written by the deployments feature.

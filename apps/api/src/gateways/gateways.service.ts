@@ -27,6 +27,7 @@ import { Gateway } from './gateway.schema';
 import { assertCanManageGateways, assertCanMoveGateways } from './gateways.policy';
 import { SlowCountCache } from './slow-count-cache';
 import { SlowListCache } from './slow-list-cache';
+import { GatewaysStore } from './gateways.store';
 
 const HISTORY_DEFAULT_LIMIT = 100;
 
@@ -48,6 +49,7 @@ export class GatewaysService implements OnModuleInit {
     private readonly companies: CompaniesService,
     private readonly admission: GatewayAdmission,
     private readonly bus: ClusterBus,
+    private readonly store: GatewaysStore,
   ) {}
 
   onModuleInit(): void {
@@ -119,7 +121,7 @@ export class GatewaysService implements OnModuleInit {
   // Conditional on the company read before, so that a concurrent move is not undone.
   private async apply(principal: Principal, existing: Gateway, changes: Partial<Gateway>): Promise<GatewayDto> {
     const gatewayId = existing.gatewayId;
-    const updated = await this.gateways.findOneAndUpdate({ _id: gatewayId, companyId: existing.companyId }, { $set: changes }, { new: true }).lean<Gateway>();
+    const updated = await this.store.edit(gatewayId, existing.companyId, changes);
     if (!updated) throw notFound(gatewayId);
     await this.listsChanged();
     if (updated.companyId !== existing.companyId) await this.admission.moved(gatewayId, existing.companyId, updated.companyId);

@@ -17,7 +17,7 @@ import type { Counter, Gauge } from 'prom-client';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
-import { Gateway } from '../gateways/gateway.schema';
+import { GatewaysStore } from '../gateways/gateways.store';
 import { MetricsService } from '../metrics/metrics.service';
 import { FramePublisher } from '../mqtt/frame-publisher.service';
 import { VersionsService, type SignedImage } from '../versions/versions.service';
@@ -33,7 +33,6 @@ export interface OfferTarget {
   companyId: string;
 }
 
-const ID_LIST_QUERY_MAX = 100;
 /** Chunks answered per request; a gateway asks again for the rest. */
 export const MAX_CHUNKS_PER_REQUEST = 256;
 const REQUESTS_PER_S = 10;
@@ -76,7 +75,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
 
   constructor(
     @InjectModel(ImageOffer.name) private readonly offerModel: Model<ImageOffer>,
-    @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
+    private readonly gateways: GatewaysStore,
     @InjectConnection() connection: Connection,
     private readonly versions: VersionsService,
     private readonly publisher: FramePublisher,
@@ -106,13 +105,8 @@ export class ImageDeliveryService implements OnApplicationShutdown {
   }
 
   /** Of these gateways, the ones whose latest Status announced protocol v2. */
-  async protocolV2Gateways(gatewayIds: readonly string[]): Promise<Set<string>> {
-    if (gatewayIds.length === 0) return new Set();
-    const wanted = new Set(gatewayIds);
-    // A short list by _id (the lookup FerretDB indexes); a fleet by one pass over the v2 gateways.
-    const filter = gatewayIds.length <= ID_LIST_QUERY_MAX ? { _id: { $in: gatewayIds }, protocol: 2 } : { protocol: 2 };
-    const speakers = await this.gateways.find(filter, { _id: 1 }).lean<{ _id: string }[]>();
-    return new Set(speakers.map((gateway) => gateway._id).filter((id) => wanted.has(id)));
+  protocolV2Gateways(gatewayIds: readonly string[]): Promise<Set<string>> {
+    return this.gateways.protocolV2Among(gatewayIds);
   }
 
   /** Throws a clear 400 when a v1 Upgrade of `size` bytes cannot fit one MQTT packet. */

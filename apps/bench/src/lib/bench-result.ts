@@ -131,6 +131,8 @@ export interface BenchResult {
   finishedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  /** The machine's load average (1, 5, 15 min) when the run started and ended: other work on a shared machine shows here. */
+  loadAverage?: { atStart: number[]; atEnd: number[] | null };
   /** Where the broker and database were (no credentials). */
   services: { mqtt: string; database: string };
   params: BenchParams;
@@ -439,6 +441,7 @@ export function renderMarkdown(result: BenchResult): string {
     `\`${result.command}\` on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}: N=${p.gateways.toLocaleString('en-US')} gateways ` +
       `(${result.fleet.connected.toLocaleString('en-US')} connected in ${fixed(result.fleet.seconds, 1)} s), K=${p.statuses}, S=${size(p.imageBytes)}.`,
     `Services: broker ${result.services.mqtt}, database ${result.services.database}.`,
+    ...(result.loadAverage ? [`Load average (1, 5, 15 min): ${loadAverages(result.loadAverage)}.`] : []),
     '',
     ...table,
     ...(result.scaleOut ? ['', ...renderScaleOut(result.scaleOut)] : []),
@@ -453,4 +456,9 @@ export function renderMarkdown(result: BenchResult): string {
     ...(result.notes.length > 0 ? ['', ...result.notes.map((note) => `- ${note}`)] : []),
     '',
   ].join('\n');
+}
+
+function loadAverages({ atStart, atEnd }: { atStart: number[]; atEnd: number[] | null }): string {
+  const format = (loads: number[]) => loads.map((load) => load.toFixed(2)).join(', ');
+  return `${format(atStart)} at the start, ${atEnd === null ? 'unknown' : format(atEnd)} at the end`;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './api-client';
 import { ApiProcess, postgresqlPid, servicePid } from './api-process';
@@ -76,6 +76,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
       node: process.versions.node,
       platform: `${process.platform} ${process.arch}`,
     },
+    loadAverage: { atStart: loadavg(), atEnd: null },
     services: { mqtt: serviceAddress(env.mqttUrl), database: serviceAddress(env.mongoUrl) },
     params: {
       gateways: options.gateways,
@@ -145,6 +146,7 @@ export async function runBench(options: BenchOptions, argv: readonly string[], l
     await run.cleanUp();
   }
   run.result.finishedAt = new Date().toISOString();
+  if (run.result.loadAverage) run.result.loadAverage.atEnd = loadavg();
   run.result.targets = evaluateTargets(run.result);
   return run.result;
 }

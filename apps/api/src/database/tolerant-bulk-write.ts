@@ -1,4 +1,4 @@
-import { MAX_STATEMENTS_PER_WRITE } from '../database/chunked-bulk-write';
+import { MAX_STATEMENTS_PER_WRITE } from './chunked-bulk-write';
 
 export interface BulkWritable<O> {
   bulkWrite(operations: O[], options: { ordered: boolean }): Promise<{ upsertedIds?: Record<number, unknown> }>;

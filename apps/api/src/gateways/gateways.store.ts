@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { FilterQuery, Model, mongo } from 'mongoose';
+import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { conditionalUpserts } from '../database/conditional-upserts';
+import { Gateway, type GatewayUpgrade } from './gateway.schema';
+import { statusUpsert, type StatusWrite } from './gateway-status-writes';
+
+export type { StatusWrite } from './gateway-status-writes';
+
+// FerretDB (SQLite) matches `$in` on _id by comparing every document with every listed id: beyond
+// this many ids, reading the candidates once and picking them out here is far cheaper.
+const ID_LIST_QUERY_MAX = 100;
+
+export interface StatusWriteResult {
+  /** Gateways this write created (their first Status). */
+  registered: Set<string>;
+  /** Statuses not written: the gateway's stored Status was sent later (another API process wrote it first). */
+  stale: Set<string>;
+  /** Statuses the database refused (e.g. a gateway document whose _id is not its gatewayId): retrying cannot help. */
+  refused: Array<{ gatewayId: string; message: string }>;
+}
+
+/** What deciding whether a gateway may be a deployment target needs. */
+export type TargetCandidate = Pick<Gateway, 'gatewayId' | 'companyId' | 'enabled' | 'admission'>;
+
+/** What serving a gateway's request needs. */
+export type RequestState = Pick<Gateway, 'companyId' | 'enabled' | 'admission'>;
+
+/**
+ * The one owner of the gateways collection's writes (and of the reads by gateway that decide
+ * them). Every write goes by `_id`, the only lookup FerretDB does not scan for, in bulk writes
+ * chunked below what FerretDB can take in one command.
+ */
+@Injectable()
+export class GatewaysStore {
+  // The driver's collection, for the hot writes: Mongoose's casting of each statement cost more
+  // API CPU than building it. Those statements are complete as built (defaults, timestamps).
+  private readonly collection: mongo.Collection<{ _id: string }>;
+
+  constructor(@InjectModel(Gateway.name) private readonly gateways: Model<Gateway>) {
+    // Typed with the string _id the schema declares (the driver's default type assumes an ObjectId).
+    this.collection = gateways.collection as unknown as mongo.Collection<{ _id: string }>;
+  }
+
+  /**
+   * Writes a batch of Statuses, one conditional upsert per gateway (never over a Status sent
+   * later); a refused one does not hold up the others.
+   */
+  async upsertStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>): Promise<StatusWriteResult> {
+    const now = new Date();
+    const result = await conditionalUpserts(
+      this.collection,
+      statuses.map((status) => statusUpsert(status, registrationFields, now)),
+      (indices) =>
+        this.existing(
+          indices.map((index) => statuses[index].gatewayId),
+          indices,
+        ),
+    );
+    return {
+      registered: new Set(Object.keys(result.upsertedIds).map((index) => statuses[Number(index)].gatewayId)),
+      stale: new Set(result.unmatched.map((index) => statuses[index].gatewayId)),
+      refused: result.rejected.map(({ index, message }) => ({ gatewayId: statuses[index].gatewayId, message })),
+    };
+  }
+
+  // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses refused twice.
+  private async existing(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
+    const found = await Promise.all(gatewayIds.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
+    return new Set(indices.filter((_, position) => found[position] !== null));
+  }
+
+  /** Gateways heard from (without a Status) at `seenAt` or later; never moves liveness back, never creates a gateway. */
+  async touchLiveness(gatewayIds: readonly string[], seenAt: Date): Promise<void> {
+    await chunkedBulkWrite(
+      this.collection,
+      gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: seenAt }, $set: { updatedAt: new Date() } } } })),
+    );
+  }
+
+  /** The gateways' copy of the deployment just started to them: pending. */
+  async setPendingUpgrades(gatewayIds: readonly string[], upgrade: { deploymentId: string; version: string }): Promise<void> {
+    const pending: GatewayUpgrade = { ...upgrade, status: 'pending' };
+    await chunkedBulkWrite(
+      this.gateways,
+      gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade: pending } } } })),
+    );
+  }
+
+  /** The gateways' copy of their decided upgrades (confirmed or failed). */
+  async setUpgradeOutcomes(outcomes: ReadonlyArray<{ gatewayId: string; upgrade: GatewayUpgrade }>): Promise<void> {
+    await chunkedBulkWrite(
+      this.gateways,
+      outcomes.map(({ gatewayId, upgrade }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } })),
+    );
+  }
+
+  /** An operator's edit, conditional on the company read before (a concurrent move is not undone); null when that no longer holds. */
+  edit(gatewayId: string, companyId: string, changes: Partial<Gateway>): Promise<Gateway | null> {
+    return this.gateways.findOneAndUpdate({ _id: gatewayId, companyId }, { $set: changes }, { new: true }).lean<Gateway>().exec();
+  }
+
+  /** New tag lists, each conditional on the tags read before, so that a concurrent edit is not overwritten. */
+  async retag(changes: ReadonlyArray<{ gatewayId: string; before: readonly string[]; tags: string[] }>): Promise<void> {
+    await chunkedBulkWrite(
+      this.gateways,
+      changes.map(({ gatewayId, before, tags }) => ({ updateOne: { filter: { _id: gatewayId, ...sameTags(before) }, update: { $set: { tags } } } })),
+    );
+  }
+
+  /** The company a gateway registered with; undefined when it is not registered. */
+  async registeredCompany(gatewayId: string): Promise<string | undefined> {
+    // Read for every gateway a process has not seen yet (each one after a restart): the driver's findOne, without a Mongoose query.
+    const gateway = await this.collection.findOne<Pick<Gateway, 'companyId'>>({ _id: gatewayId }, { projection: { _id: 0, companyId: 1 } });
+    return gateway?.companyId;
+  }
+
+  /** Whether a gateway is enabled and accepted, and its company; null when it is not registered. */
+  requestState(gatewayId: string): Promise<RequestState | null> {
+    return this.gateways.findOne({ _id: gatewayId }, { _id: 0, companyId: 1, enabled: 1, admission: 1 }).lean<RequestState>().exec();
+  }
+
+  /** The version and liveness the gateway's latest Status left; null when it is not registered. */
+  reportedStatus(gatewayId: string): Promise<Pick<Gateway, 'version' | 'lastSeenAt'> | null> {
+    return this.gateways.findOne({ _id: gatewayId }, { _id: 0, version: 1, lastSeenAt: 1 }).lean<Pick<Gateway, 'version' | 'lastSeenAt'>>().exec();
+  }
+
+  /**
+   * Candidates for a deployment within `scope`: the listed gateways (those found), or every
+   * gateway in the scope by gateway id.
+   */
+  async findTargets(scope: FilterQuery<Gateway>, gatewayIds?: readonly string[]): Promise<TargetCandidate[]> {
+    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1 } as const;
+    if (gatewayIds === undefined) return this.gateways.find(scope, projection).sort({ gatewayId: 1 }).lean<TargetCandidate[]>();
+    if (gatewayIds.length <= ID_LIST_QUERY_MAX) return this.gateways.find({ ...scope, _id: { $in: gatewayIds } }, projection).lean<TargetCandidate[]>();
+    const wanted = new Set(gatewayIds);
+    const all = await this.gateways.find(scope, projection).lean<TargetCandidate[]>();
+    return all.filter((gateway) => wanted.has(gateway.gatewayId));
+  }
+
+  /** Of these gateways, the ones whose latest Status announced protocol v2. */
+  async protocolV2Among(gatewayIds: readonly string[]): Promise<Set<string>> {
+    if (gatewayIds.length === 0) return new Set();
+    const wanted = new Set(gatewayIds);
+    const filter = gatewayIds.length <= ID_LIST_QUERY_MAX ? { _id: { $in: gatewayIds }, protocol: 2 } : { protocol: 2 };
+    const speakers = await this.gateways.find(filter, { _id: 1 }).lean<{ _id: string }[]>();
+    return new Set(speakers.map((gateway) => gateway._id).filter((id) => wanted.has(id)));
+  }
+}
+
+function sameTags(tags: readonly string[]): Record<string, unknown> {
+  if (tags.length === 0) return { $or: [{ tags: { $size: 0 } }, { tags: { $exists: false } }] };
+  return { tags: { $size: tags.length, $all: tags } };
+}
