@@ -18,13 +18,55 @@ export const ID_INDEX_FIX = {
   to: `IDColumn = DefaultColumn + "->'_id'"`,
 };
 
+/**
+ * The SQLite backend looks a document up by `_id` only when the filter is nothing but `_id`: a
+ * conditional write such as `{_id, statusSentAt: {$lte: t}}` scans the whole table (400 ms per
+ * update at 10,000 documents here, 13 ms by `_id` alone). Every handler applies the whole filter
+ * again to what the backend returns, so narrowing the query to the filter's `_id` whatever else
+ * it holds is safe. Both the query and its explanation get it (every occurrence is replaced).
+ */
+export const ID_WITH_CONDITIONS_FIX = {
+  file: join('internal', 'backends', 'sqlite', 'collection.go'),
+  from: `if params.Filter.Len() == 1 {
+		v, _ := params.Filter.Get("_id")`,
+  to: `if v := filterID(params.Filter); v != nil {`,
+};
+
+/** The helper of ID_WITH_CONDITIONS_FIX, after the imports of the same file. */
+export const FILTER_ID_HELPER = {
+  file: ID_WITH_CONDITIONS_FIX.file,
+  from: `"github.com/FerretDB/FerretDB/internal/util/must"
+)
+`,
+  to: `"github.com/FerretDB/FerretDB/internal/util/must"
+)
+
+// filterID returns the filter's _id when it has exactly one (Get panics on a duplicated key), else nil.
+func filterID(filter *types.Document) any {
+	n := 0
+	for _, key := range filter.Keys() {
+		if key == "_id" {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	v, _ := filter.Get("_id")
+	return v
+}
+`,
+};
+
+const FIXES = [ID_INDEX_FIX, ID_WITH_CONDITIONS_FIX, FILTER_ID_HELPER];
+
 export function applyFerretdbSourceFixes(sourceDir) {
-  const file = join(sourceDir, ID_INDEX_FIX.file);
-  const source = readFileSync(file, 'utf8');
-  if (!source.includes(ID_INDEX_FIX.from)) {
-    throw new ServiceError(
-      `FerretDB source changed: ${ID_INDEX_FIX.file} no longer contains ${ID_INDEX_FIX.from}; review tools/services/ferretdb-source-fixes.mjs.`,
-    );
+  for (const fix of FIXES) {
+    const file = join(sourceDir, fix.file);
+    const source = readFileSync(file, 'utf8');
+    if (!source.includes(fix.from)) {
+      throw new ServiceError(`FerretDB source changed: ${fix.file} no longer contains ${fix.from}; review tools/services/ferretdb-source-fixes.mjs.`);
+    }
+    writeFileSync(file, source.replaceAll(fix.from, fix.to));
   }
-  writeFileSync(file, source.replace(ID_INDEX_FIX.from, ID_INDEX_FIX.to));
 }

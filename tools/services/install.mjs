@@ -22,7 +22,7 @@ import { applyFerretdbSourceFixes } from './ferretdb-source-fixes.mjs';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for one.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-id-index`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-id-pushdown`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** True when `file` is an executable regular file. */
@@ -207,7 +207,7 @@ function makeWritable(dir) {
 }
 
 /**
- * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-id-index.
+ * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-id-pushdown.
  *
  * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` produces a binary that
  * panics at start ("Invalid build/version/version.txt file content"): the module archive lacks the

@@ -6,7 +6,6 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
-import { GatewayMessagingModule } from './gateway-protocol/gateway-messenger.module';
 import { GatewayProtocolModule } from './gateway-protocol/gateway-protocol.module';
 import { GatewayCredentialsModule } from './gateway-credentials/gateway-credentials.module';
 import { GatewaysModule } from './gateways/gateways.module';
@@ -37,7 +36,6 @@ import { WebAppModule } from './web/web-app.module';
     HealthModule,
     CompaniesModule,
     UsersModule,
-    GatewayMessagingModule,
     VersionsModule,
     GatewaysModule,
     GatewayCredentialsModule,

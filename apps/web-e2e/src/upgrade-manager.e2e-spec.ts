@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, logIn, NARROW, openSession, screenshot, type Session } from './support/browser';
+import { startSiblingApi } from './support/system';
 import { SimulatedGateway } from './support/simulated-gateway';
 import { readState } from './support/state';
 import { V2Gateway } from './support/v2-gateway';
@@ -348,6 +349,35 @@ describe('Upgrade Manager in a browser', () => {
     for (const gatewayId of ids) expect(readFileSync(join(v2StateDir, gatewayId, 'installed.bin')).equals(V2_IMAGE)).toBe(true);
     expect(await stillSameDocument(page)).toBe(true);
     await screenshot(page, '25-v2-installed');
+  });
+
+  it('shows live a change made through another API process of the same database and broker', async () => {
+    const { page } = superUser;
+    const gatewayId = companyTwoIds[1];
+    await page.goto(`/gateways/${gatewayId}`);
+    await page.getByRole('heading', { name: gatewayId }).waitFor();
+    await page.getByTestId('live-status').getByText('Live').waitFor();
+    await markNoReload(page);
+    const other = await startSiblingApi(state, 'e2e-other');
+    try {
+      const login = await fetch(`${other.baseUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(state.accounts.super),
+      });
+      const { accessToken } = (await login.json()) as { accessToken: string };
+      const renamed = await fetch(`${other.baseUrl}/api/gateways/${gatewayId}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ name: 'Renamed through the other process' }),
+      });
+      expect(renamed.status).toBe(200);
+      // This page's stream comes from the first process: the change reached it through the broker.
+      await page.getByRole('heading', { name: 'Renamed through the other process' }).waitFor();
+      expect(await stillSameDocument(page)).toBe(true);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('runs under the strict Content-Security-Policy without a single violation', async () => {

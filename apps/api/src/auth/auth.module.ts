@@ -17,9 +17,11 @@ import { PrincipalRevalidator } from './principal-revalidator';
 import { LoginCheck } from './login-check';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
+import { EventsModule } from '../events/events.module';
 
 @Module({
   imports: [
+    EventsModule,
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfigService],

@@ -7,16 +7,18 @@ import { z } from 'zod';
 import { ClusterBus } from '../cluster/cluster-bus.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { EventsService } from '../events/events.service';
-import { Gateway, type GatewayUpgrade } from '../gateways/gateway.schema';
+import { Gateway } from '../gateways/gateway.schema';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
-import { transitionOnStatus, transitionOnTime } from './target-outcome';
+import { StatusDecisions, upgradeOf } from './status-decisions';
+import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
 
 export type { StoredTarget } from './pending-targets';
 export type { TargetChange } from './target-decision';
+export { StatusDecisions } from './status-decisions';
 
 /** What a gateway's Status says, as the deployment tracker needs it. */
 export interface StatusReport {
@@ -146,25 +148,36 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Applies a batch of Status reports to the pending targets of their gateways. `writeGateways`
-   * persists the batch's gateway updates together with the upgrade state decided here (one write
-   * per gateway). Throws when the database does; the batch is then retried and finds its own
-   * decisions recorded.
+   * Decides what a batch of Statuses means for the pending targets of their gateways and records
+   * it; returns the decisions without applying them. The caller writes the gateways' copy of their
+   * upgrade with their Status, then calls `settle` (or `release` on the decisions when its write
+   * failed: the batch is retried and finds its decisions recorded). This process's other
+   * transitions wait until then. Throws when the database does.
    */
-  resolveStatuses(reports: readonly StatusReport[], writeGateways: (upgrades: ReadonlyMap<string, GatewayUpgrade>) => Promise<unknown>): Promise<number> {
-    return this.learning.then(() =>
-      this.exclusive(async () => {
-        await this.ensureLoaded();
-        const candidates = reports.flatMap((report) => {
-          const target = this.pending.of(report.gatewayId);
-          const transition = target && transitionOnStatus(target, report);
-          return transition ? [{ target, ...transition }] : [];
-        });
-        const decided = await this.record(candidates);
-        await writeGateways(new Map(decided.map((change) => [change.target.gatewayId, upgradeOf(change)])));
-        return this.apply(decided, { gatewaysWritten: true });
-      }),
-    );
+  async decideOnStatuses(reports: readonly StatusReport[]): Promise<StatusDecisions> {
+    await this.learning;
+    const release = await this.acquire();
+    try {
+      await this.ensureLoaded();
+      const candidates = reports.flatMap((report) => {
+        const target = this.pending.of(report.gatewayId);
+        const transition = target && transitionOnStatus(target, report);
+        return transition ? [{ target, ...transition }] : [];
+      });
+      return new StatusDecisions(await this.record(candidates), release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Applies decisions whose gateways' copy the caller has written (targets, live events); returns how many were decided here. */
+  async settle(decisions: StatusDecisions): Promise<number> {
+    try {
+      return await this.apply(decisions.changes, { gatewaysWritten: true });
+    } finally {
+      decisions.release();
+    }
   }
 
   /**
@@ -197,12 +210,12 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     });
   }
 
-  /** A protocol-v2 target that reported `failed` or `rejected` (docs/protocol-v2.md); `detail` is its reason. */
-  failReported(deploymentId: string, gatewayId: string, reason: 'install-failed' | 'rejected', detail: string): Promise<number> {
+  /** A protocol-v2 target's transition decided by its gateway's report (see transitionOnReport). */
+  decideReported(deploymentId: string, gatewayId: string, transition: TargetTransition & { detail: string }): Promise<number> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const targets = this.pending.ofDeployment(deploymentId, [gatewayId]);
-      return this.decide(targets.map((target) => ({ target, status: 'failed', reason, reportedVersion: null, detail })));
+      return this.decide(targets.map((target) => ({ target, ...transition })));
     });
   }
 
@@ -216,10 +229,22 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     this.decisionListeners.push(listener);
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(work);
-    this.lock = run.catch(() => undefined);
-    return run;
+  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  // Resolves, in call order, once the transitions before are done, with the function that ends this one.
+  private acquire(): Promise<() => void> {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const turn = this.lock.then(() => release);
+    this.lock = turn.then(() => done);
+    return turn;
   }
 
   private async ensureLoaded(): Promise<void> {
@@ -293,10 +318,6 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     }
     return changes.filter((change) => change.decidedHere).length;
   }
-}
-
-function upgradeOf({ target, status }: TargetChange): GatewayUpgrade {
-  return { version: target.version, status, deploymentId: target.deploymentId };
 }
 
 /** A target that failed for a reason of its own, not for a version a gateway reported. */

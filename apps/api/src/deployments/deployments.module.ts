@@ -10,9 +10,15 @@ import { DeploymentTimeoutSweeper } from './deployment-timeout.sweeper';
 import { DeploymentTracker } from './deployment-tracker.service';
 import { DeploymentsController } from './deployments.controller';
 import { DeploymentsService } from './deployments.service';
+import { GatewayMessagingModule } from '../gateway-messaging/gateway-messaging.module';
+import { EventsModule } from '../events/events.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
   imports: [
+    EventsModule,
+    LiveModule,
+    GatewayMessagingModule,
     ClusterModule,
     GatewaysModule,
     VersionsModule,

@@ -17,7 +17,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { ApiInstances } from '../cluster/api-instances.service';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service';
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { acceptsDeployments } from '../gateway-admission/accepts-deployments';
 import { Gateway } from '../gateways/gateway.schema';

@@ -1,4 +1,4 @@
-import { transitionOnStatus, transitionOnTime } from './target-outcome';
+import { transitionOnReport, transitionOnStatus, transitionOnTime } from './target-outcome';
 
 const createdAt = new Date('2026-01-01T10:00:00Z');
 const deadline = new Date('2026-01-01T10:10:00Z');
@@ -26,5 +26,23 @@ describe('deployment target transitions', () => {
   it('fails by time-out at the deadline, not before', () => {
     expect(transitionOnTime(target, new Date('2026-01-01T10:09:59Z'))).toBeNull();
     expect(transitionOnTime(target, deadline)).toEqual({ status: 'failed', reason: 'timeout', reportedVersion: null });
+  });
+
+  it('fails on a failed or rejected progress report, with the reason the gateway gave, and on nothing else', () => {
+    expect(transitionOnReport({ state: 'failed', reason: 'disk full' })).toEqual({
+      status: 'failed',
+      reason: 'install-failed',
+      reportedVersion: null,
+      detail: 'disk full',
+    });
+    expect(transitionOnReport({ state: 'rejected', reason: null })).toEqual({
+      status: 'failed',
+      reason: 'rejected',
+      reportedVersion: null,
+      detail: 'rejected',
+    });
+    for (const state of ['downloading', 'downloaded', 'verified', 'installing', 'succeeded'] as const) {
+      expect(transitionOnReport({ state, reason: null })).toBeNull();
+    }
   });
 });

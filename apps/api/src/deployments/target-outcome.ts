@@ -1,4 +1,5 @@
 import { compareVersions } from '@upgrade-manager/frame-codec';
+import type { ProgressState } from '@upgrade-manager/protocol-v2';
 import type { FailureReason } from './deployment-target.schema';
 
 export interface TargetTransition {
@@ -31,4 +32,20 @@ export function transitionOnStatus(target: PendingTargetFacts, status: StatusFac
 /** A pending target whose deadline has passed has failed. */
 export function transitionOnTime(target: PendingTargetFacts, now: Date): TargetTransition | null {
   return target.deadline <= now ? { status: 'failed', reason: 'timeout', reportedVersion: null } : null;
+}
+
+export interface ReportFacts {
+  state: ProgressState;
+  reason: string | null;
+}
+
+/**
+ * What a protocol-v2 gateway's progress report means for its pending target: `failed` and
+ * `rejected` fail it with the gateway's reason as detail; any other state decides nothing (the
+ * gateway's Status confirms it).
+ */
+export function transitionOnReport(report: ReportFacts): (TargetTransition & { detail: string }) | null {
+  if (report.state !== 'failed' && report.state !== 'rejected') return null;
+  const reason = report.state === 'failed' ? 'install-failed' : 'rejected';
+  return { status: 'failed', reason, reportedVersion: null, detail: report.reason ?? report.state };
 }

@@ -6,9 +6,11 @@ import { GatewayBrokerAccounts } from './gateway-broker-accounts';
 import { GatewayCredential, GatewayCredentialSchema } from './gateway-credential.schema';
 import { GatewayCredentialsController } from './gateway-credentials.controller';
 import { GatewayCredentialsService } from './gateway-credentials.service';
+import { EventsModule } from '../events/events.module';
 
 @Module({
   imports: [
+    EventsModule,
     MongooseModule.forFeature([{ name: GatewayCredential.name, schema: GatewayCredentialSchema }]),
     // A gateway must exist and be in the caller's scope.
     GatewaysModule,

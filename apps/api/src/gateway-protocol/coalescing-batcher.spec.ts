@@ -62,6 +62,18 @@ describe('CoalescingBatcher', () => {
     await batcher.close();
   });
 
+  it('counts the batch being written as unwritten until its write is done', async () => {
+    let finish: () => void = () => undefined;
+    const { batcher } = setup({ write: () => new Promise<void>((resolve) => (finish = resolve)), maxEntries: 100 });
+    batcher.add('gw-1', { value: 1, seen: 1 });
+    batcher.add('gw-2', { value: 2, seen: 1 });
+    expect(batcher.unwritten).toBe(2);
+    await until(() => batcher.size === 0);
+    expect(batcher.unwritten).toBe(2);
+    finish();
+    await until(() => batcher.unwritten === 0);
+  });
+
   it('puts a failed batch back, merges newer entries on top and retries until it succeeds', async () => {
     let calls = 0;
     const written: Array<Map<string, Entry>> = [];

@@ -31,6 +31,8 @@ export class CoalescingBatcher<K, V> {
   // Writes run one after another on this chain; `writing` is true while one runs.
   private queue: Promise<void> = Promise.resolve();
   private writing = false;
+  // Keys of the batch being written.
+  private inFlight = 0;
   private failures = 0;
   private closed = false;
 
@@ -39,6 +41,11 @@ export class CoalescingBatcher<K, V> {
   /** Keys waiting to be written (not counting a write in progress). */
   get size(): number {
     return this.pending.size;
+  }
+
+  /** Keys not written yet: waiting, or in the write in progress (a key in both counts twice). */
+  get unwritten(): number {
+    return this.pending.size + this.inFlight;
   }
 
   /** Resolves true once the entry (merged with later ones) is written, false if the batcher closed first. */
@@ -111,6 +118,7 @@ export class CoalescingBatcher<K, V> {
     const batch = this.take(this.options.maxEntries);
     const waiting = this.takeWaiters(batch);
     this.writing = true;
+    this.inFlight = batch.size;
     try {
       await this.options.write(batch);
       this.failures = 0;
@@ -127,6 +135,7 @@ export class CoalescingBatcher<K, V> {
       return false;
     } finally {
       this.writing = false;
+      this.inFlight = 0;
       this.afterWrite();
     }
   }

@@ -59,8 +59,8 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     });
     const pending: Gauge = metrics.gauge({
       name: 'um_gateway_activity_pending',
-      help: 'Gateways with activity not yet written',
-      collect: () => pending.set(this.batcher.size),
+      help: 'Gateways with activity not yet written (waiting or being written)',
+      collect: () => pending.set(this.batcher.unwritten),
     });
     this.batcher = new CoalescingBatcher<string, GatewayActivity>({
       write: (batch) => this.write(batch),
@@ -113,12 +113,19 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const batch = await this.admission.screen(received);
     const { companyIds, upserts, touch, statusReports } = activityWrites(batch, this.admission.registrationFields());
     await this.companies.ensureExist(companyIds);
-    let upserted: Record<number, unknown> = {};
+    // The tracker decides what the Statuses mean for pending upgrades; their copy goes into the gateways' own write.
+    const decisions = await this.tracker.decideOnStatuses(statusReports);
+    let upserted: Record<number, unknown>;
     const stale = new Set<string>();
-    await this.tracker.resolveStatuses(statusReports, async (upgrades) => {
+    try {
       const result = await conditionalUpserts(
         this.gateways,
-        withUpgrades(upserts, upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+        withUpgrades(upserts, decisions.upgrades).map(({ updateOne }) => ({ updateOne }) as AnyBulkWriteOperation<Gateway>),
+        (indices) =>
+          this.existingGateways(
+            indices.map((index) => upserts[index].gatewayId),
+            indices,
+          ),
       );
       // The gateway's stored Status was sent later (another process wrote it first).
       for (const index of result.unmatched) stale.add(upserts[index].gatewayId);
@@ -130,12 +137,15 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
       }
       // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
       const decidedByStale = [...stale].flatMap((gatewayId) => {
-        const upgrade = upgrades.get(gatewayId);
+        const upgrade = decisions.upgrades.get(gatewayId);
         return upgrade ? [{ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } }] : [];
       });
       if (decidedByStale.length > 0) await chunkedBulkWrite(this.gateways, decidedByStale);
       upserted = result.upsertedIds;
-    });
+      await this.tracker.settle(decisions);
+    } finally {
+      decisions.release();
+    }
     if (touch) {
       // One statement per gateway: by _id they cost a lookup each, a filter on a list of ids costs a scan in FerretDB.
       await chunkedBulkWrite(
@@ -145,6 +155,12 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     }
     this.batchSize.observe(batch.size);
     this.announce(batch, upserts, upserted, stale);
+  }
+
+  private async existingGateways(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
+    // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses that lost twice.
+    const found = await Promise.all(gatewayIds.map((_id) => this.gateways.exists({ _id })));
+    return new Set(indices.filter((_, position) => found[position] !== null));
   }
 
   private announce(

@@ -9,9 +9,13 @@ import { GatewaysController } from './gateways.controller';
 import { GatewaysMetrics } from './gateways.metrics';
 import { GatewaySelectionService } from './gateway-selection.service';
 import { GatewaysService } from './gateways.service';
+import { EventsModule } from '../events/events.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
   imports: [
+    EventsModule,
+    LiveModule,
     ClusterModule,
     CompaniesModule,
     GatewayAdmissionModule,

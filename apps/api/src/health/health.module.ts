@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [MqttModule], controllers: [HealthController] })
 export class HealthModule {}

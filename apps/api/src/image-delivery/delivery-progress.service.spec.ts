@@ -1,5 +1,4 @@
-import { encodeFrame } from '@upgrade-manager/frame-codec';
-import { encodeProgress, type ProgressState } from '@upgrade-manager/protocol-v2';
+import type { Progress, ProgressState } from '@upgrade-manager/protocol-v2';
 import type { Model } from 'mongoose';
 import type { DeploymentTracker, TargetChange, TargetDecisionListener } from '../deployments/deployment-tracker.service';
 import type { LiveEventsService } from '../live/live-events.service';
@@ -59,8 +58,8 @@ class NonAtomicOffers {
   }
 }
 
-function report(state: ProgressState, bytes: number | null = null): Buffer {
-  return encodeFrame(encodeProgress({ deploymentId: 'dep-1', state, bytes, reason: null }));
+function report(state: ProgressState, bytes: number | null = null): Progress {
+  return { deploymentId: 'dep-1', state, bytes, reason: null };
 }
 
 describe('DeliveryProgressService', () => {
@@ -72,7 +71,7 @@ describe('DeliveryProgressService', () => {
     offers = new NonAtomicOffers();
     const tracker = {
       onDecisions: (listener: TargetDecisionListener) => (decisions = listener),
-      failReported: async () => 1,
+      decideReported: async () => 1,
     } as unknown as DeploymentTracker;
     service = new DeliveryProgressService(
       offers as unknown as Model<ImageOffer>,

@@ -1,17 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { decodeFrame, FrameDecodeError } from '@upgrade-manager/frame-codec';
-import {
-  decodeProgress,
-  isTerminalProgressState,
-  ProtocolV2Error,
-  TERMINAL_PROGRESS_STATES,
-  type Progress,
-  type ProgressState,
-} from '@upgrade-manager/protocol-v2';
+import { isTerminalProgressState, TERMINAL_PROGRESS_STATES, type Progress, type ProgressState } from '@upgrade-manager/protocol-v2';
 import type { Model } from 'mongoose';
 import type { Counter } from 'prom-client';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
+import { transitionOnReport } from '../deployments/target-outcome';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ImageDeliveryService } from './image-delivery.service';
@@ -75,14 +68,8 @@ export class DeliveryProgressService {
     tracker.onDecisions((changes) => this.endOffers(changes));
   }
 
-  async receive(gatewayId: string, data: Buffer): Promise<void> {
-    let progress: Progress;
-    try {
-      progress = decodeProgress(decodeFrame(data).payload);
-    } catch (error) {
-      if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
-      throw error;
-    }
+  /** A report decoded by its route (GatewayMessageRouter). */
+  async receive(gatewayId: string, progress: Progress): Promise<void> {
     const key = `${progress.deploymentId}:${gatewayId}`;
     // A target's final report is never lost to the rate limit (its burst may be spent on the states
     // just before it); only its first one passes free, so repeating it cannot flood the database.
@@ -101,14 +88,10 @@ export class DeliveryProgressService {
     if (!isTerminalProgressState(progress.state)) return;
     this.lastWrite.delete(key);
     this.delivery.forget(gatewayId, offer.sha256);
-    if (progress.state === 'failed' || progress.state === 'rejected') {
+    const transition = transitionOnReport(progress);
+    if (transition) {
       this.logger.warn(`Gateway ${gatewayId}: deployment ${progress.deploymentId} ${progress.state}: ${progress.reason ?? ''}`);
-      await this.tracker.failReported(
-        progress.deploymentId,
-        gatewayId,
-        progress.state === 'failed' ? 'install-failed' : 'rejected',
-        progress.reason ?? progress.state,
-      );
+      await this.tracker.decideReported(progress.deploymentId, gatewayId, transition);
     }
   }
 

@@ -1,13 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { TargetDeliveryDto } from '@upgrade-manager/dto';
-import { decodeFrame, encodeFrame, FrameDecodeError, frameParts } from '@upgrade-manager/frame-codec';
+import { encodeFrame, frameParts } from '@upgrade-manager/frame-codec';
 import {
   chunkCountOf,
-  decodeChunkRequest,
   encodeChunkHeader,
   encodeOffer,
-  ProtocolV2Error,
   sharedChunkTopic,
   TERMINAL_PROGRESS_STATES,
   toGatewayV2Topic,
@@ -172,14 +170,8 @@ export class ImageDeliveryService implements OnApplicationShutdown {
   }
 
   /** Request Chunks from a gateway: answered chunk by chunk on its own topic, or refused and counted. */
-  async receiveChunkRequest(gatewayId: string, data: Buffer): Promise<void> {
-    let request: ChunkRequest;
-    try {
-      request = decodeChunkRequest(decodeFrame(data).payload);
-    } catch (error) {
-      if (error instanceof FrameDecodeError || error instanceof ProtocolV2Error) return this.refuse(error.reason, gatewayId, error.message);
-      throw error;
-    }
+  /** A request decoded by its route (GatewayMessageRouter). */
+  async receiveChunkRequest(gatewayId: string, request: ChunkRequest): Promise<void> {
     if (!this.buckets.take(gatewayId)) return this.refuse('rate-limited', gatewayId, 'too many chunk requests');
     const offer = await this.openOffer(gatewayId, request.sha256);
     if (offer === null) return this.refuse('not-offered', gatewayId, `asked for chunks of image ${request.sha256}, which it was not offered`);

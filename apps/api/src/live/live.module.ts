@@ -1,11 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ClusterModule } from '../cluster/cluster.module';
 import { LiveController } from './live.controller';
 import { LiveEventsService } from './live-events.service';
 import { StreamLifetime } from './stream-lifetime';
 
-@Global()
 @Module({
   imports: [AuthModule, ClusterModule],
   controllers: [LiveController],

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AppConfigService } from '../config/app-config.service';
 import { FramePublisher } from './frame-publisher.service';
 import { clusterTopicPrefix } from '../cluster/cluster-topics';
@@ -22,7 +22,6 @@ function createSubscriber(config: AppConfigService): RawFrameMqttServer {
   return new RawFrameMqttServer({ ...options, subscribeOptions: { qos: 1 }, sharedGroup: group, internalTopicPrefix: clusterTopicPrefix(group) });
 }
 
-@Global()
 @Module({
   providers: [FramePublisher, { provide: RawFrameMqttServer, useFactory: createSubscriber, inject: [AppConfigService] }],
   exports: [FramePublisher, RawFrameMqttServer],

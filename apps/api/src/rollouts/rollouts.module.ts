@@ -15,9 +15,13 @@ import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout, RolloutSchema } from './rollout.schema';
 import { RolloutsController } from './rollouts.controller';
 import { RolloutsService } from './rollouts.service';
+import { EventsModule } from '../events/events.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
   imports: [
+    EventsModule,
+    LiveModule,
     ClusterModule,
     GatewaysModule,
     VersionsModule,

@@ -5,9 +5,10 @@ import { PasswordHasher } from './password-hasher.service';
 import { User, UserSchema } from './user.schema';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
+import { EventsModule } from '../events/events.module';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }]), CompaniesModule],
+  imports: [EventsModule, MongooseModule.forFeature([{ name: User.name, schema: UserSchema }]), CompaniesModule],
   controllers: [UsersController],
   providers: [UsersService, PasswordHasher],
   exports: [UsersService, PasswordHasher],

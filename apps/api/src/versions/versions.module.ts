@@ -9,9 +9,19 @@ import { Version, VersionSchema } from './version.schema';
 import { VersionsController } from './versions.controller';
 import { VersionsMetrics } from './versions.metrics';
 import { VersionsService } from './versions.service';
+import { GatewayMessagingModule } from '../gateway-messaging/gateway-messaging.module';
+import { EventsModule } from '../events/events.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
-  imports: [ClusterModule, MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }]), ImageSigningModule],
+  imports: [
+    EventsModule,
+    LiveModule,
+    GatewayMessagingModule,
+    ClusterModule,
+    MongooseModule.forFeature([{ name: Version.name, schema: VersionSchema }]),
+    ImageSigningModule,
+  ],
   controllers: [VersionsController],
   providers: [VersionsService, ImageStorage, VersionUploadService, ResourcesWatcher, VersionsMetrics],
   exports: [VersionsService],

@@ -8,7 +8,7 @@ import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { GatewayMessenger } from '../gateway-protocol/gateway-messenger.service';
+import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service';
 import { MAX_V1_IMAGE_BYTES } from '../image-delivery/mqtt-packet-limit';
 import { ImageSigner, type ManifestSignature } from '../image-signing/image-signer.service';
 import { LiveEventsService } from '../live/live-events.service';

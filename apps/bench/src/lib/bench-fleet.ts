@@ -100,9 +100,14 @@ export class BenchFleet {
     await Promise.all(gatewayIds.map((id) => this.fleet.get(id)?.sendStatus({ version })));
   }
 
-  /** Every gateway sends one Status per version, in order, all gateways at once; resolves when the broker has acknowledged them all. */
+  /**
+   * Every gateway sends one Status per version, in order, all gateways at once; resolves when the
+   * broker has acknowledged them all. The K Statuses are dated one second apart, the last one now,
+   * as a field gateway's are: the API stores the one sent last, whatever order its processes write them in.
+   */
   async sendStatuses(versions: readonly string[]): Promise<void> {
-    await Promise.all(this.fleet.clients.map((client) => Promise.all(versions.map((version) => client.sendStatus({ version })))));
+    const first = Math.floor(Date.now() / 1000) - versions.length + 1;
+    await Promise.all(this.fleet.clients.map((client) => Promise.all(versions.map((version, index) => client.sendStatus({ version }, first + index)))));
   }
 
   /** From now on, gateways install `image` as `version` when it arrives and reply with a Status. */

@@ -21,6 +21,22 @@ const LIST_WARM_UP_REQUESTS = 20;
 
 export interface ProductIngestResult {
   seconds: number;
+  /** Gateways whose stored Status is the one they sent last, when the phase was done. */
+  atLast: number;
+}
+
+/** True once the API processes have handled and written every Status of the phase. */
+export type IngestSettled = () => Promise<boolean>;
+
+/** `expected` more Statuses handled than when this was called, and none waiting to be written, summed over the processes. */
+export async function apiSettled(apis: readonly ApiClient[], expected: number): Promise<IngestSettled> {
+  const handled = async () => (await Promise.all(apis.map((api) => api.metric('um_gateway_messages_total{type="STATUS"}')))).reduce((a, b) => a + b, 0);
+  const before = await handled();
+  return async () => {
+    if ((await handled()) - before < expected) return false;
+    const pending = await Promise.all(apis.map((api) => api.metric('um_gateway_activity_pending')));
+    return pending.every((count) => count === 0);
+  };
 }
 
 export interface ProductRolloutResult {
@@ -30,8 +46,19 @@ export interface ProductRolloutResult {
   confirmed: number;
 }
 
-/** Every gateway sends its K Status frames; done when the database holds each gateway's last version. */
-export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase, versions: readonly string[], timeoutMs: number): Promise<ProductIngestResult> {
+/**
+ * Every gateway sends its K Status frames; done when the database holds each gateway's last
+ * version or, with `settled`, when the API processes have handled and written every Status (on
+ * FerretDB two processes updating one gateway in the same instant can lose the order: its update
+ * reads and writes in two steps; `atLast` shows how many were not affected).
+ */
+export async function measureProductIngest(
+  fleet: BenchFleet,
+  db: BenchDatabase,
+  versions: readonly string[],
+  timeoutMs: number,
+  settled?: IngestSettled,
+): Promise<ProductIngestResult> {
   const last = versions[versions.length - 1];
   if (last === undefined) throw new RangeError('no versions to send');
   let persisted = 0;
@@ -39,7 +66,7 @@ export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase,
   // The database cannot be done before the last frame is out; polling only from then on keeps
   // the benchmark's own queries from slowing the database while the API writes.
   await withTimeout(fleet.sendStatuses(versions), timeoutMs, 'product ingest: acknowledgements of the Status frames');
-  const done = await pollUntil(async () => (persisted = await db.countGatewaysAtVersion(fleet.idPrefix, last)) >= fleet.size, {
+  const done = await pollUntil(async () => (persisted = await db.countGatewaysAtVersion(fleet.idPrefix, last)) >= fleet.size || (await settled?.()) === true, {
     timeoutMs,
     intervalMs: POLL_INTERVAL_MS,
     backoffFactor: POLL_BACKOFF,
@@ -48,7 +75,7 @@ export async function measureProductIngest(fleet: BenchFleet, db: BenchDatabase,
     stallMs: STALL_MS,
     progressValue: () => persisted,
   });
-  return { seconds: (done - started) / 1000 };
+  return { seconds: (done - started) / 1000, atLast: persisted };
 }
 
 const REGISTER_CHUNK = 200;

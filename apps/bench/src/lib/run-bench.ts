@@ -13,7 +13,15 @@ import type { BenchOptions } from './bench-options';
 import { evaluateTargets, failed, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors, type ResourceUsage } from './process-stats';
 import type { ScaleOutResult } from './scale-out-result';
-import { measureListLatency, measureProductIngest, measureProductRollout, measureStagedRollout, POLL_INTERVAL_MS, registerMissing } from './product-phases';
+import {
+  apiSettled,
+  measureListLatency,
+  measureProductIngest,
+  measureProductRollout,
+  measureStagedRollout,
+  POLL_INTERVAL_MS,
+  registerMissing,
+} from './product-phases';
 import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
 import { benchSigningKey, BenchV2Agents, MAX_V1_ROLLOUT_BYTES, measureV2Rollout } from './v2-rollout';
@@ -88,6 +96,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
       `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow). Raw phases are done when the last reply or message arrives.`,
+      "Each gateway's K Status frames are dated one second apart, the last one when sent (a field gateway's Statuses are seconds apart): the ingest is done when every gateway shows the Status it sent last. A v1 frame is dated in whole seconds, so two Statuses of one gateway within one second that different API processes handle may be stored in either order.",
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
       'Server CPU: the broker alone in the raw and bare phases; API + database (FerretDB, and its PostgreSQL cluster with every backend process when that is the backend) + broker in the product phases. The simulated fleet and the raw cloud side are not server.',
@@ -454,19 +463,33 @@ class BenchRun {
         this.scaleOutApis.push(this.apiProcess(`bench-${index + 1}`, db.name, resourcesDir, join(this.workDir, `api-x${count}-${index + 1}.log`)));
       }
       this.log(`starting ${count} API processes on one database and broker`);
-      await Promise.all(this.scaleOutApis.map((api) => api.start()));
+      // The first one creates the database: FerretDB (SQLite) once crashed with SIGBUS as two started on a new one at once.
+      const [first, ...others] = this.scaleOutApis;
+      await first.start();
+      await Promise.all(others.map((api) => api.start()));
       const pids = Object.fromEntries([...this.scaleOutApis.map((api, index) => [`api-${index + 1}`, api.pid]), ...Object.entries(this.services)]);
       const client = new ApiClient(this.scaleOutApis[0].baseUrl);
       const scaleOut: ScaleOutResult = { apiInstances: count, ingest: null, rollouts: {} };
       result.scaleOut = scaleOut;
       const ingest = result.ingest;
       await this.phase(`product ingest (${count} processes)`, async () => {
-        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
+        const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
+        const settled = await apiSettled(apis, fleet.size * this.versions.length);
+        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, settled));
         if (!ingest) return;
         const ratio = ingest.messages / value.seconds / ingest.raw.rate;
-        scaleOut.ingest = { seconds: value.seconds, ratio, oneProcessRatio: ingest.ratio, serverCpuSeconds: serverSeconds(resources) };
+        // Done by `settled` (everything written): counted again, as the count of the last poll may predate the last write.
+        const atLast = await db.countGatewaysAtVersion(fleet.idPrefix, this.versions[this.versions.length - 1] ?? '');
+        scaleOut.ingest = {
+          seconds: value.seconds,
+          ratio,
+          oneProcessRatio: ingest.ratio,
+          serverCpuSeconds: serverSeconds(resources),
+          gateways: fleet.size,
+          atLast,
+        };
         this.log(
-          `product ingest, ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${ingest.ratio?.toFixed(2) ?? '-'})`,
+          `product ingest, ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${ingest.ratio?.toFixed(2) ?? '-'}), ${atLast} of ${fleet.size} gateways at their last Status`,
         );
       });
       for (const mode of MODES) {

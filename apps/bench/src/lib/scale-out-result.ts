@@ -14,7 +14,7 @@ export interface ScaleOutMeasure {
 /** `--api-instances n` (n > 1): the ingest and rollouts again, through n API processes on a fresh database. */
 export interface ScaleOutResult {
   apiInstances: number;
-  ingest: ScaleOutMeasure | null;
+  ingest: (ScaleOutMeasure & { gateways: number; atLast: number }) | null;
   rollouts: Partial<Record<RolloutMode, ScaleOutMeasure>>;
 }
 
@@ -31,11 +31,20 @@ export function renderScaleOut(result: ScaleOutResult): string[] {
   row('Status ingest', result.ingest, 'rate to raw: higher is better');
   row('Rollout (a) all, broadcast', result.rollouts.broadcast, 'time to raw: lower is better');
   row('Rollout (b) list of N ids', result.rollouts.list, 'time to raw: lower is better');
+  const ingest = result.ingest;
+  const order =
+    ingest && ingest.atLast < ingest.gateways
+      ? [
+          '',
+          `Status ingest with ${result.apiInstances} processes: ${ingest.atLast} of ${ingest.gateways} gateways stored the Status they sent last; the others one sent earlier (FerretDB reads and writes a document in two steps, so two processes updating one gateway in the same instant can lose the order; MongoDB applies each update atomically).`,
+        ]
+      : [];
   return [
     `With ${result.apiInstances} API processes on one database and broker (gateway messages shared among them, HTTP to the first; a fresh database):`,
     '',
     `| Measure | Ratio, 1 process | Ratio, ${result.apiInstances} processes | Ratio | Server CPU s, ${result.apiInstances} processes |`,
     '| --- | --- | --- | --- | --- |',
     ...rows,
+    ...order,
   ];
 }

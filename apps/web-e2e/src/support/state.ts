@@ -13,6 +13,8 @@ export interface E2eState {
   /** The API's manifest signing key (the global setup's alias-free code cannot derive the public key; the tests do). */
   signingKeyFile: string;
   accounts: { super: Account; admin2: Account; user2: Account };
+  /** The API's environment, for one more process of the same deployment (startSiblingApi). */
+  apiEnv: Record<string, string>;
 }
 
 const STATE_VARIABLE = 'UPGRADE_MANAGER_E2E_STATE';

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,40 @@ async function dropDatabase(url: string): Promise<void> {
   }
 }
 
+function spawnApi(env: NodeJS.ProcessEnv, logFile: string): { api: ChildProcess; log: WriteStream } {
+  const log = createWriteStream(logFile);
+  const api = spawn(process.execPath, ['--enable-source-maps', API_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  api.stdout?.pipe(log);
+  api.stderr?.pipe(log);
+  return { api, log };
+}
+
+export interface SiblingApi {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** One more API process of the system (same database, broker and secrets) on a port of its own. */
+export async function startSiblingApi(state: E2eState, instanceId: string): Promise<SiblingApi> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = { ...state.apiEnv, PORT: String(port), API_INSTANCE_ID: instanceId };
+  const logFile = join(OUTPUT_DIR, `api-${instanceId}.log`);
+  const { api, log } = spawnApi(env, logFile);
+  const stop = async () => {
+    await stopProcess(api);
+    await forgetMqttSession(state.mqttUrl, env);
+    log.end();
+  };
+  try {
+    await waitForHealth(baseUrl, api, logFile);
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  return { baseUrl, stop };
+}
+
 /**
  * Starts the built API (serving the built web app) on a free port with a database of its own,
  * bootstraps it with the operator CLI (super user, sample companies) and adds one admin and one
@@ -170,10 +204,7 @@ export async function startSystem(): Promise<RunningSystem> {
 
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const logFile = join(OUTPUT_DIR, 'api.log');
-  const log = createWriteStream(logFile);
-  const api = spawn(process.execPath, ['--enable-source-maps', API_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  api.stdout?.pipe(log);
-  api.stderr?.pipe(log);
+  const { api, log } = spawnApi(env, logFile);
 
   const stop = async () => {
     await stopProcess(api);
@@ -200,6 +231,7 @@ export async function startSystem(): Promise<RunningSystem> {
         gatewayPassword: base['MQTT_GATEWAY_PASSWORD'] ?? '',
         signingKeyFile,
         accounts: { super: superAccount, admin2, user2 },
+        apiEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
       },
       stop,
     };

@@ -1,0 +1,91 @@
+import { encodeFrame, statusPayload, TOCLOUD_SUBSCRIPTIONS, versionRequestPayload } from '@upgrade-manager/frame-codec';
+import { encodeProgress, TOCLOUD_V2_SUBSCRIPTIONS } from '@upgrade-manager/protocol-v2';
+import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
+import type { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
+import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
+import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import { MetricsService } from '../metrics/metrics.service';
+import type { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
+import { GatewayMessageRouter } from './gateway-message-router';
+import type { GatewayProtocolService } from './gateway-protocol.service';
+import type { GatewayRoute } from './gateway-route';
+
+function setup({ serve = true } = {}) {
+  const calls: unknown[][] = [];
+  const record =
+    (name: string, result = true) =>
+    async (...args: unknown[]) => {
+      calls.push([name, ...args]);
+      return result;
+    };
+  const protocol = {
+    status: record('status'),
+    latestVersionRequested: record('latestVersionRequested'),
+    availableVersionsRequested: record('availableVersionsRequested'),
+    upgradeRequested: record('upgradeRequested'),
+  } as unknown as GatewayProtocolService;
+  const delivery = { receiveChunkRequest: record('receiveChunkRequest') } as unknown as ImageDeliveryService;
+  const progress = { receive: record('progress') } as unknown as DeliveryProgressService;
+  const gate = { mayServe: async () => serve } as unknown as GatewayRequestGate;
+  const handlers = new Map<string, unknown>();
+  const subscriber = {
+    getHandlers: () => handlers,
+    addHandler: (pattern: string, handler: unknown) => handlers.set(pattern, handler),
+  } as unknown as RawFrameMqttServer;
+  const metrics = new MetricsService();
+  const router = new GatewayMessageRouter(subscriber, gate, new FrameClockWatch(metrics), protocol, delivery, progress, metrics);
+  const routeOf = (type: string): GatewayRoute => {
+    const found = router.routes.find((route) => route.type === type);
+    if (!found) throw new Error(`no route for ${type}`);
+    return found;
+  };
+  const rejected = async (reason: string) =>
+    (await metrics.registry.getSingleMetric('um_frames_rejected_total')?.get())?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
+  return { router, calls, handlers, routeOf, rejected };
+}
+
+describe('GatewayMessageRouter', () => {
+  it('has one route per gateway → cloud topic of both protocols, and registers each with the MQTT server', () => {
+    const { router, handlers } = setup();
+    const expected = [...Object.values(TOCLOUD_SUBSCRIPTIONS), ...Object.values(TOCLOUD_V2_SUBSCRIPTIONS)];
+    expect(router.routes.map((route) => route.pattern).sort()).toEqual([...expected].sort());
+    expect([...handlers.keys()].sort()).toEqual([...expected].sort());
+  });
+
+  it('hands each handler its message decoded, with the gateway id from the topic', async () => {
+    const { router, calls, routeOf } = setup();
+    const status = encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null }), 1_800_000_000);
+    expect(await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', status)).toBe(true);
+    await router.receive(routeOf('REQUEST_UPGRADE'), 'TOCLOUD/REQUEST_UPGRADE/gw-2', encodeFrame(versionRequestPayload('2.0')));
+    await router.receive(routeOf('REQUEST_LATEST_VERSION'), 'TOCLOUD/REQUEST_LATEST_VERSION/gw-3', encodeFrame(Buffer.from('xyz')));
+    const report = { deploymentId: 'dep-1', state: 'downloading', bytes: 10, reason: null } as const;
+    await router.receive(routeOf('UPGRADE_PROGRESS'), 'TOCLOUD/UPGRADE_PROGRESS/gw-4', encodeFrame(encodeProgress(report)));
+    expect(calls).toEqual([
+      ['status', 'gw-1', { status: { companyId: '2', version: '1.0', lastUpgradeAt: null }, timestampSeconds: 1_800_000_000 }],
+      ['upgradeRequested', 'gw-2', '2.0'],
+      ['latestVersionRequested', 'gw-3', { unexpectedBytes: 3 }],
+      ['progress', 'gw-4', report],
+    ]);
+  });
+
+  it('counts and drops what it cannot decode, and passes on that a message was not stored', async () => {
+    const { router, calls, routeOf, rejected } = setup();
+    const frame = encodeFrame(Buffer.from('{"version":"1.0"}'));
+    expect(await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', frame)).toBe(true);
+    expect(await rejected('MISSING_FIELD')).toBe(1);
+    const corrupt = Buffer.from(frame);
+    corrupt[corrupt.length - 1] ^= 0xff;
+    await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', corrupt);
+    expect(await rejected('CRC_MISMATCH')).toBe(1);
+    await router.receive(routeOf('STATUS'), `TOCLOUD/STATUS/${'x'.repeat(300)}`, frame);
+    expect(await rejected('INVALID_TOPIC')).toBe(1);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers requests only for gateways it may serve; a Status is always taken', async () => {
+    const { router, calls, routeOf } = setup({ serve: false });
+    await router.receive(routeOf('REQUEST_AVAILABLE_VERSIONS'), 'TOCLOUD/REQUEST_AVAILABLE_VERSIONS/gw-1', encodeFrame(Buffer.from(' ')));
+    await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null })));
+    expect(calls.map(([name]) => name)).toEqual(['status']);
+  });
+});

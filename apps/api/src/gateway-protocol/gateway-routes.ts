@@ -1,0 +1,77 @@
+import { isEmptyRequestPayload, parseStatusPayload, parseVersionRequestPayload, ToCloudMessageType, type StatusPayload } from '@upgrade-manager/frame-codec';
+import { decodeChunkRequest, decodeProgress, ToCloudV2MessageType } from '@upgrade-manager/protocol-v2';
+import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
+import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import type { GatewayProtocolService } from './gateway-protocol.service';
+import { gatewayRoute, type GatewayRoute } from './gateway-route';
+
+/** A request that carries no data: how many bytes it carried anyway (answered all the same). */
+export interface EmptyRequest {
+  unexpectedBytes: number;
+}
+
+/** A Status and the date of its frame, which orders Statuses of one gateway (see GatewayActivityService). */
+export interface DatedStatus {
+  status: StatusPayload;
+  timestampSeconds: number;
+}
+
+function datedStatus(payload: Buffer, timestampSeconds: number): DatedStatus {
+  return { status: parseStatusPayload(payload), timestampSeconds };
+}
+
+function emptyRequest(payload: Buffer): EmptyRequest {
+  return { unexpectedBytes: isEmptyRequestPayload(payload) ? 0 : payload.byteLength };
+}
+
+// A handler that reports no unstored message: whatever it did, the message is acknowledged.
+function acknowledged<M>(handle: (gatewayId: string, message: M) => Promise<void>): (gatewayId: string, message: M) => Promise<boolean> {
+  return async (gatewayId, message) => {
+    await handle(gatewayId, message);
+    return true;
+  };
+}
+
+export interface GatewayHandlers {
+  protocol: Pick<GatewayProtocolService, 'status' | 'latestVersionRequested' | 'availableVersionsRequested' | 'upgradeRequested'>;
+  delivery: Pick<ImageDeliveryService, 'receiveChunkRequest'>;
+  progress: Pick<DeliveryProgressService, 'receive'>;
+}
+
+/** Every gateway → cloud message (SPEC §1 and docs/protocol-v2.md): one route per topic, one handler per route. */
+export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers): GatewayRoute[] {
+  return [
+    gatewayRoute({ type: ToCloudMessageType.Status, gated: false, decode: datedStatus, handle: (id, status) => protocol.status(id, status) }),
+    gatewayRoute({
+      type: ToCloudMessageType.RequestLatestVersion,
+      gated: true,
+      decode: emptyRequest,
+      handle: (id, request) => protocol.latestVersionRequested(id, request),
+    }),
+    gatewayRoute({
+      type: ToCloudMessageType.RequestAvailableVersions,
+      gated: true,
+      decode: emptyRequest,
+      handle: (id, request) => protocol.availableVersionsRequested(id, request),
+    }),
+    gatewayRoute({
+      type: ToCloudMessageType.RequestUpgrade,
+      gated: true,
+      decode: parseVersionRequestPayload,
+      handle: (id, { version }) => protocol.upgradeRequested(id, version),
+    }),
+    // Protocol v2 serves only what it offered (an open offer per gateway): no gate.
+    gatewayRoute({
+      type: ToCloudV2MessageType.ChunkRequest,
+      gated: false,
+      decode: decodeChunkRequest,
+      handle: acknowledged((id, request) => delivery.receiveChunkRequest(id, request)),
+    }),
+    gatewayRoute({
+      type: ToCloudV2MessageType.Progress,
+      gated: false,
+      decode: decodeProgress,
+      handle: acknowledged((id, report) => progress.receive(id, report)),
+    }),
+  ];
+}
