@@ -197,6 +197,26 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
    */
   private async recount(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
     const id = rollout._id.toString();
+    // Taken like a start, so that no start moves targets while the recount rewrites them.
+    const token = `recount:${new Types.ObjectId().toString()}`;
+    const busy = rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
+    const taken = busy
+      ? null
+      : await this.rollouts.findOneAndUpdate(
+          { _id: rollout._id, startSeq: rollout.startSeq ?? null },
+          { $set: { startingId: token, startingAt: now }, $inc: { startSeq: 1 } },
+          { new: true },
+        );
+    if (!taken) return rollout;
+    try {
+      return await this.recountTaken(rollout, now);
+    } finally {
+      await this.rollouts.updateOne({ _id: rollout._id, startingId: token }, { $set: { startingId: null }, $inc: { startSeq: 1 } });
+    }
+  }
+
+  private async recountTaken(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
+    const id = rollout._id.toString();
     const targets = await this.targets.snapshot(id);
     const fixed = await this.finishInterrupted(rollout, targets, now);
     if (fixed === 0) {
