@@ -196,7 +196,6 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
    * what the targets say unless something moved meanwhile. Returns the rollout as it is now.
    */
   private async recount(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
-    const id = rollout._id.toString();
     // Taken like a start, so that no start moves targets while the recount rewrites them.
     const token = `recount:${new Types.ObjectId().toString()}`;
     const busy = rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
