@@ -196,6 +196,25 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
    * what the targets say unless something moved meanwhile. Returns the rollout as it is now.
    */
   private async recount(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
+    // Taken like a start, so that no start moves targets while the recount rewrites them.
+    const token = `recount:${new Types.ObjectId().toString()}`;
+    const busy = rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
+    const taken = busy
+      ? null
+      : await this.rollouts.findOneAndUpdate(
+          { _id: rollout._id, startSeq: rollout.startSeq ?? null },
+          { $set: { startingId: token, startingAt: now }, $inc: { startSeq: 1 } },
+          { new: true },
+        );
+    if (!taken) return rollout;
+    try {
+      return await this.recountTaken(rollout, now);
+    } finally {
+      await this.rollouts.updateOne({ _id: rollout._id, startingId: token }, { $set: { startingId: null }, $inc: { startSeq: 1 } });
+    }
+  }
+
+  private async recountTaken(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
     const id = rollout._id.toString();
     const targets = await this.targets.snapshot(id);
     const fixed = await this.finishInterrupted(rollout, targets, now);
@@ -335,6 +354,8 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     let budget = TICK_START_MAX;
     if (rollout.maxPerMinute) budget = Math.min(budget, rollout.maxPerMinute - recentStarts.reduce((sum, start) => sum + start.count, 0));
     if (budget <= 0) return;
+    // Another controller is moving its targets: counts and positions read now may be stale.
+    if (rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS) return;
 
     const ends = rollout.phases.map((phase) => phase.end);
     const currentEnd = ends[rollout.currentPhase] ?? 0;
@@ -352,11 +373,30 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const candidates = [...dueSlots, ...due];
     if (candidates.length === 0) return;
 
+    const deploymentId = new Types.ObjectId().toString();
     const won = await this.rollouts.updateOne(
       { _id: rollout._id, startSeq: rollout.startSeq ?? null, nextPosition: rollout.nextPosition ?? null },
-      { $set: { nextPosition: nextPosition + dueSlots.length, recentStarts: [...recentStarts, { at: now, count: candidates.length }] }, $inc: { startSeq: 1 } },
+      {
+        $set: {
+          nextPosition: nextPosition + dueSlots.length,
+          recentStarts: [...recentStarts, { at: now, count: candidates.length }],
+          startingId: deploymentId,
+          startingAt: now,
+        },
+        $inc: { startSeq: 1 },
+      },
     );
     if (won.modifiedCount === 0) return;
+    const ours = await this.moveToPending(rollout, candidates, dueSlots, deploymentId, now).finally(() =>
+      this.rollouts.updateOne({ _id: rollout._id, startingId: deploymentId }, { $set: { startingId: null }, $inc: { startSeq: 1 } }),
+    );
+    if (ours.length === 0) return;
+    await this.deploy(rollout, ours, deploymentId, now);
+  }
+
+  /** Skips the candidates no longer enabled and moves the others to pending on `deploymentId`; returns those it moved. */
+  private async moveToPending(rollout: StoredRollout, candidates: Candidate[], dueSlots: Candidate[], deploymentId: string, now: Date): Promise<Candidate[]> {
+    const rolloutId = rollout._id.toString();
 
     const principal = creatorOf(rollout);
     const enabled = await this.selection.enabledOf(
@@ -370,9 +410,8 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     );
     this.started.inc({ outcome: 'skipped' }, skippedCount);
     const toStart = candidates.filter((target) => enabled.has(target.gatewayId));
-    if (toStart.length === 0) return;
+    if (toStart.length === 0) return [];
 
-    const deploymentId = new Types.ObjectId().toString();
     await this.order.recordBatch({
       _id: deploymentId,
       rolloutId,
@@ -394,14 +433,17 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       moved += await this.targets.transitionRange(rollout._id, range, { phase, from: 'waiting', condition: { attempts: 0 }, ...start });
     }
     // Every target moved (the usual case); else only those now naming this deployment are ours.
-    const ours =
-      moved === toStart.length
-        ? toStart
-        : await this.targets.byIds(toStart.map((target) => target.id)).then((found) => {
-            const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
-            return toStart.filter((target) => mine.has(target.id));
-          });
-    if (ours.length === 0) return;
+    return moved === toStart.length
+      ? toStart
+      : await this.targets.byIds(toStart.map((target) => target.id)).then((found) => {
+          const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
+          return toStart.filter((target) => mine.has(target.id));
+        });
+  }
+
+  private async deploy(rollout: StoredRollout, ours: Candidate[], deploymentId: string, now: Date): Promise<void> {
+    const rolloutId = rollout._id.toString();
+    const principal = creatorOf(rollout);
     try {
       await this.deployments.create(principal, { version: rollout.version, gatewayIds: ours.map((target) => target.gatewayId) }, { id: deploymentId });
       this.started.inc({ outcome: 'started' }, ours.length);

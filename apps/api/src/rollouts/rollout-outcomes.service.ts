@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { DeploymentTracker, type TargetChange } from '../deployments/deployment-tracker.service';
@@ -22,15 +22,23 @@ export function failureReason(reason: string | null, reportedVersion: string | n
 }
 
 const RETRYING_STATES = ['running', 'scheduled', 'waiting-approval', 'paused'];
+// Calls queued before the tracker's next decisions wait for them (memory stays bounded).
+const QUEUED_MAX = 20;
 
 /**
  * Decides rollout targets when their deployment targets are decided, in whichever API process
  * decides them (the deployment tracker calls it after recording the outcome event, the first
- * insert of which is the decision): a conditional write by `_id` per target and one count update
- * per call, instead of the controller reading every target at each tick.
+ * insert of which is the decision): one conditional update of the targets and one count update
+ * per call, instead of the controller reading every target at each tick. Queued, not waited for:
+ * the tracker writes its targets and gateways without waiting for rollouts; what a process dying
+ * meanwhile leaves undone, the controller's recount applies.
  */
 @Injectable()
-export class RolloutOutcomes implements OnModuleInit {
+export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RolloutOutcomes.name);
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
@@ -39,7 +47,21 @@ export class RolloutOutcomes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.tracker.onDecisions((changes) => this.onDecisions(changes));
+    this.tracker.onDecisions((changes) => this.enqueue(changes));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queue;
+  }
+
+  private async enqueue(changes: readonly TargetChange[]): Promise<void> {
+    this.queued += 1;
+    const done = this.queue
+      .then(() => this.onDecisions(changes))
+      .catch((error: Error) => this.logger.warn(`Rollout outcomes not applied (the controller's recount will): ${error.message}`))
+      .finally(() => (this.queued -= 1));
+    this.queue = done;
+    if (this.queued > QUEUED_MAX) await done;
   }
 
   private async onDecisions(changes: readonly TargetChange[]): Promise<void> {

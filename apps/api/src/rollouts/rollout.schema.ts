@@ -96,6 +96,9 @@ export class Rollout {
   // Bumped by every start: the compare-and-set that lets one controller start targets at a time.
   @Prop({ default: 0 }) startSeq!: number;
   @Prop({ type: [SchemaTypes.Mixed], default: [] }) recentStarts!: RolloutStart[];
+  // The deployment whose targets a controller is moving to pending: no other start until it is done (or stale).
+  @Prop({ type: String, default: null }) startingId!: string | null;
+  @Prop({ type: Date, default: null }) startingAt!: Date | null;
   // Bumped before and after every change of the counts: a recount applies only if nothing moved meanwhile.
   @Prop({ default: 0 }) countsVersion!: number;
   createdAt?: Date;
