@@ -199,7 +199,8 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     // Taken like a start, so that no start moves targets while the recount rewrites them.
     const token = `recount:${new Types.ObjectId().toString()}`;
     const busy = rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
-    const taken = busy
+    const turn = !busy && (await this.order.takeTurn(rollout._id.toString(), rollout.startSeq ?? 0, now, new Date(now.getTime() - STARTING_STALE_MS)));
+    const taken = !turn
       ? null
       : await this.rollouts.findOneAndUpdate(
           { _id: rollout._id, startSeq: rollout.startSeq ?? null },
@@ -373,6 +374,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const candidates = [...dueSlots, ...due];
     if (candidates.length === 0) return;
 
+    if (!(await this.order.takeTurn(rolloutId, rollout.startSeq ?? 0, now, new Date(now.getTime() - STARTING_STALE_MS)))) return;
     const deploymentId = new Types.ObjectId().toString();
     const won = await this.rollouts.updateOne(
       { _id: rollout._id, startSeq: rollout.startSeq ?? null, nextPosition: rollout.nextPosition ?? null },

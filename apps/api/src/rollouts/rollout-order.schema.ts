@@ -37,3 +37,22 @@ export class RolloutBatch {
 }
 export const RolloutBatchSchema = SchemaFactory.createForClass(RolloutBatch);
 RolloutBatchSchema.index({ rolloutId: 1 });
+
+/** `<rolloutId>@<startSeq>`: the turn to move a rollout's targets from one read of it. */
+export function rolloutTurnId(rolloutId: string, startSeq: number): string {
+  return `${rolloutId}@${startSeq}`;
+}
+
+/**
+ * Who took a rollout's turn (a start or a recount) at a given `startSeq`. Its insert decides among
+ * controllers that read the same rollout: a unique _id holds on every database, while a
+ * conditional update does not on FerretDB, which reads the document and then writes it.
+ */
+@Schema({ collection: 'rollout_turns', versionKey: false })
+export class RolloutTurn {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) rolloutId!: string;
+  @Prop({ type: Date, required: true }) takenAt!: Date;
+}
+export const RolloutTurnSchema = SchemaFactory.createForClass(RolloutTurn);
+RolloutTurnSchema.index({ rolloutId: 1 });

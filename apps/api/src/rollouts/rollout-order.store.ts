@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { RolloutBatch, RolloutSlots, rolloutSlotsId, SLOTS_PER_CHUNK } from './rollout-order.schema';
+import { RolloutBatch, RolloutSlots, rolloutSlotsId, RolloutTurn, rolloutTurnId, SLOTS_PER_CHUNK } from './rollout-order.schema';
+
+const DUPLICATE_KEY = 11000;
 
 /** One position of a rollout's start order. */
 export interface Slot {
@@ -13,7 +15,7 @@ export interface Slot {
 // Batches remembered per process: written once, never changed, so any copy is right.
 const BATCH_CACHE_MAX = 500;
 
-/** The start order of each rollout (rollout_slots) and the targets of each of its deployments (rollout_batches), read by _id. */
+/** The start order of each rollout (rollout_slots), the targets of each of its deployments (rollout_batches), read by _id, and whose turn it is to move them (rollout_turns). */
 @Injectable()
 export class RolloutOrderStore {
   private readonly batchCache = new Map<string, RolloutBatch>();
@@ -21,7 +23,32 @@ export class RolloutOrderStore {
   constructor(
     @InjectModel(RolloutSlots.name) private readonly slots: Model<RolloutSlots>,
     @InjectModel(RolloutBatch.name) private readonly batches: Model<RolloutBatch>,
+    @InjectModel(RolloutTurn.name) private readonly turns: Model<RolloutTurn>,
   ) {}
+
+  /**
+   * Takes the rollout's turn at `startSeq` for this caller alone: false when another controller
+   * took it. A turn taken before `staleBefore` and never followed (its holder died between the
+   * insert and its update of the rollout) is given up and taken again.
+   */
+  async takeTurn(rolloutId: string, startSeq: number, now: Date, staleBefore: Date): Promise<boolean> {
+    const _id = rolloutTurnId(rolloutId, startSeq);
+    if (await this.insertTurn({ _id, rolloutId, takenAt: now })) return true;
+    const held = await this.turns.findOne({ _id }).lean<RolloutTurn>();
+    if (!held || held.takenAt.getTime() >= staleBefore.getTime()) return false;
+    await this.turns.deleteOne({ _id, takenAt: held.takenAt });
+    return this.insertTurn({ _id, rolloutId, takenAt: now });
+  }
+
+  private async insertTurn(turn: RolloutTurn): Promise<boolean> {
+    try {
+      await this.turns.create(turn);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
 
   /** Writes the order from `start` on (a new rollout: 0; gateways joining: the current number of positions). */
   async append(rolloutId: string, start: number, entries: readonly { gatewayId: string; delayMs: number }[]): Promise<void> {
@@ -76,6 +103,6 @@ export class RolloutOrderStore {
 
   /** The order and batches of a rollout that has nothing left to start or follow. */
   async forget(rolloutId: string): Promise<void> {
-    await Promise.all([this.slots.deleteMany({ rolloutId }), this.batches.deleteMany({ rolloutId })]);
+    await Promise.all([this.slots.deleteMany({ rolloutId }), this.batches.deleteMany({ rolloutId }), this.turns.deleteMany({ rolloutId })]);
   }
 }

@@ -5,6 +5,7 @@ import { call, seedAccounts, tokenOf, type TestAccounts } from '../../test/accou
 import { gatewayOptions, connectGateway, uniqueId, uniqueMajor } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { RolloutController } from './rollout-controller.service';
+import { RolloutOrderStore } from './rollout-order.store';
 
 type Who = 'super' | 'admin2' | 'admin3' | 'user2';
 
@@ -264,6 +265,20 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     await waitForState(rollout.id, ['finished']);
     expect(ids.map((gatewayId) => received.get(gatewayId)?.length ?? 0)).toEqual(ids.map(() => 1));
   }, 90_000);
+
+  it('gives a rollout turn to one of many controllers taking it at once, and again once its holder is gone', async () => {
+    const order = testApi.app.get(RolloutOrderStore);
+    const rolloutId = uniqueId('turn');
+    const now = new Date();
+    const longAgo = new Date(now.getTime() - 3_600_000);
+    const taken = await Promise.all(Array.from({ length: 12 }, () => order.takeTurn(rolloutId, 7, now, longAgo)));
+    expect(taken.filter(Boolean)).toHaveLength(1);
+    expect(await order.takeTurn(rolloutId, 8, now, longAgo)).toBe(true);
+    // A holder that never moved the rollout on: its turn is stale after a while and taken again, once.
+    const later = new Date(now.getTime() + 1);
+    expect(await order.takeTurn(rolloutId, 7, later, later)).toBe(true);
+    expect(await order.takeTurn(rolloutId, 7, later, later)).toBe(false);
+  });
 
   it('keeps admins within their company and users out', async () => {
     const { prefix } = await startFleet(2, '2');

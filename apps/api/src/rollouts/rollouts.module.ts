@@ -7,7 +7,7 @@ import { VersionsModule } from '../versions/versions.module';
 import { DeploymentRolloutsService } from './deployment-rollouts.service';
 import { PlainDeploymentsController } from './plain-deployments.controller';
 import { RolloutController } from './rollout-controller.service';
-import { RolloutBatch, RolloutBatchSchema, RolloutSlots, RolloutSlotsSchema } from './rollout-order.schema';
+import { RolloutBatch, RolloutBatchSchema, RolloutSlots, RolloutSlotsSchema, RolloutTurn, RolloutTurnSchema } from './rollout-order.schema';
 import { RolloutOrderStore } from './rollout-order.store';
 import { RolloutOutcomes } from './rollout-outcomes.service';
 import { RolloutTarget, RolloutTargetSchema } from './rollout-target.schema';
@@ -31,6 +31,7 @@ import { LiveModule } from '../live/live.module';
       { name: RolloutTarget.name, schema: RolloutTargetSchema },
       { name: RolloutSlots.name, schema: RolloutSlotsSchema },
       { name: RolloutBatch.name, schema: RolloutBatchSchema },
+      { name: RolloutTurn.name, schema: RolloutTurnSchema },
     ]),
   ],
   controllers: [RolloutsController, PlainDeploymentsController],
