@@ -485,7 +485,6 @@ export interface components {
             /** @enum {string} */
             role: "super" | "admin" | "user";
         };
-        Buffer: Record<string, never>;
         BulkTagGatewaysDto: {
             add?: string[];
             filter: components["schemas"]["GatewayFilterDto"];
