@@ -79,7 +79,7 @@ export const envSchema = z
       .number()
       .int()
       .min(1024 * 1024)
-      .default(64 * 1024 * 1024),
+      .default(32 * 1024 * 1024),
     CHUNK_STREAM_BYTES_PER_S: z.coerce
       .number()
       .int()
