@@ -198,8 +198,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   private async recount(rollout: StoredRollout, now: Date): Promise<StoredRollout> {
     // Taken like a start, so that no start moves targets while the recount rewrites them.
     const token = `recount:${new Types.ObjectId().toString()}`;
-    const busy = rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
-    const turn = !busy && (await this.order.takeTurn(rollout._id.toString(), rollout.startSeq ?? 0, now, new Date(now.getTime() - STARTING_STALE_MS)));
+    const turn = !startHeld(rollout, now) && (await this.takeTurn(rollout, now));
     const taken = !turn
       ? null
       : await this.rollouts.findOneAndUpdate(
@@ -356,7 +355,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (rollout.maxPerMinute) budget = Math.min(budget, rollout.maxPerMinute - recentStarts.reduce((sum, start) => sum + start.count, 0));
     if (budget <= 0) return;
     // Another controller is moving its targets: counts and positions read now may be stale.
-    if (rollout.startingId && rollout.startingAt && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS) return;
+    if (startHeld(rollout, now)) return;
 
     const ends = rollout.phases.map((phase) => phase.end);
     const currentEnd = ends[rollout.currentPhase] ?? 0;
@@ -374,7 +373,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const candidates = [...dueSlots, ...due];
     if (candidates.length === 0) return;
 
-    if (!(await this.order.takeTurn(rolloutId, rollout.startSeq ?? 0, now, new Date(now.getTime() - STARTING_STALE_MS)))) return;
+    if (!(await this.takeTurn(rollout, now))) return;
     const deploymentId = new Types.ObjectId().toString();
     const won = await this.rollouts.updateOne(
       { _id: rollout._id, startSeq: rollout.startSeq ?? null, nextPosition: rollout.nextPosition ?? null },
@@ -441,6 +440,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
           const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
           return toStart.filter((target) => mine.has(target.id));
         });
+  }
+
+  /** This controller's turn at the rollout as read (see RolloutOrderStore.takeTurn). */
+  private takeTurn(rollout: StoredRollout, now: Date): Promise<boolean> {
+    return this.order.takeTurn(rollout._id.toString(), rollout.startSeq ?? 0, now, new Date(now.getTime() - STARTING_STALE_MS));
   }
 
   private async deploy(rollout: StoredRollout, ours: Candidate[], deploymentId: string, now: Date): Promise<void> {
@@ -512,4 +516,9 @@ function moveFromWaiting(target: Candidate): Pick<TargetMove, 'id' | 'phase' | '
 function creatorOf(rollout: StoredRollout): Principal {
   const { userId, email, role, companyId } = rollout.createdBy;
   return { userId, email, role, companyId };
+}
+
+/** Another controller is moving the rollout's targets (a start or recount not yet stale). */
+function startHeld(rollout: StoredRollout, now: Date): boolean {
+  return Boolean(rollout.startingId) && rollout.startingAt != null && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
 }
