@@ -7,6 +7,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysStore } from './gateways.store';
 import { EventsService } from '../events/events.service';
 import { LiveEventsService } from '../live/live-events.service';
+import { readsById } from '../database/reads-by-id';
 import { gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { GatewaysService } from './gateways.service';
@@ -64,13 +65,13 @@ export class GatewaySelectionService {
   /** Which of these gateways are enabled in the scope now (a gateway may be disabled or gone by its turn). */
   async enabledOf(gatewayIds: readonly string[], scope: TenantScope): Promise<Set<string>> {
     const inScope = { enabled: { $ne: false }, ...gatewayScopeFilter(scope) };
-    if (gatewayIds.length <= ID_LIST_MAX) {
-      const found = await this.gateways.find({ _id: { $in: gatewayIds }, ...inScope }, { _id: 1 }).lean<{ _id: string }[]>();
-      return new Set(found.map((gateway) => gateway._id));
-    }
-    const wanted = new Set(gatewayIds);
-    const found = await this.gateways.find(inScope, { _id: 1 }).lean<{ _id: string }[]>();
-    return new Set(found.map((gateway) => gateway._id).filter((gatewayId) => wanted.has(gatewayId)));
+    const found = await readsById(gatewayIds, (_id) =>
+      this.gateways
+        .findOne({ _id, ...inScope }, { _id: 1 })
+        .lean<{ _id: string }>()
+        .exec(),
+    );
+    return new Set(found.map((gateway) => gateway._id));
   }
 
   /**

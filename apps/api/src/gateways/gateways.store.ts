@@ -3,14 +3,11 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, mongo } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { conditionalUpserts } from '../database/conditional-upserts';
+import { readsById } from '../database/reads-by-id';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusUpsert, type StatusWrite } from './gateway-status-writes';
 
 export type { StatusWrite } from './gateway-status-writes';
-
-// FerretDB (SQLite) matches `$in` on _id by comparing every document with every listed id: beyond
-// this many ids, reading the candidates once and picking them out here is far cheaper.
-const ID_LIST_QUERY_MAX = 100;
 
 export interface StatusWriteResult {
   /** Gateways this write created (their first Status). */
@@ -133,19 +130,18 @@ export class GatewaysStore {
   async findTargets(scope: FilterQuery<Gateway>, gatewayIds?: readonly string[]): Promise<TargetCandidate[]> {
     const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1 } as const;
     if (gatewayIds === undefined) return this.gateways.find(scope, projection).sort({ gatewayId: 1 }).lean<TargetCandidate[]>();
-    if (gatewayIds.length <= ID_LIST_QUERY_MAX) return this.gateways.find({ ...scope, _id: { $in: gatewayIds } }, projection).lean<TargetCandidate[]>();
-    const wanted = new Set(gatewayIds);
-    const all = await this.gateways.find(scope, projection).lean<TargetCandidate[]>();
-    return all.filter((gateway) => wanted.has(gateway.gatewayId));
+    return readsById([...new Set(gatewayIds)], (_id) =>
+      this.gateways
+        .findOne({ ...scope, _id }, projection)
+        .lean<TargetCandidate>()
+        .exec(),
+    );
   }
 
   /** Of these gateways, the ones whose latest Status announced protocol v2. */
   async protocolV2Among(gatewayIds: readonly string[]): Promise<Set<string>> {
-    if (gatewayIds.length === 0) return new Set();
-    const wanted = new Set(gatewayIds);
-    const filter = gatewayIds.length <= ID_LIST_QUERY_MAX ? { _id: { $in: gatewayIds }, protocol: 2 } : { protocol: 2 };
-    const speakers = await this.gateways.find(filter, { _id: 1 }).lean<{ _id: string }[]>();
-    return new Set(speakers.map((gateway) => gateway._id).filter((id) => wanted.has(id)));
+    const speakers = await readsById(gatewayIds, (_id) => this.collection.findOne<{ _id: string }>({ _id, protocol: 2 }, { projection: { _id: 1 } }));
+    return new Set(speakers.map((gateway) => gateway._id));
   }
 }
 

@@ -366,7 +366,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       const phase = phaseAt(slot.position, ends);
       const phaseStart = rollout.phases[phase]?.startedAt;
       if (phaseStart == null || phaseStart.getTime() + slot.delayMs > now.getTime()) break;
-      dueSlots.push({ id: rolloutTargetId(rolloutId, slot.gatewayId), gatewayId: slot.gatewayId, phase, attempts: 0, position: slot.position });
+      dueSlots.push({ id: rolloutTargetId(rolloutId, slot.gatewayId), gatewayId: slot.gatewayId, phase, attempts: 0 });
     }
     const outside = waiting - Math.max(0, currentEnd - nextPosition);
     const due = outside > 0 && dueSlots.length < budget ? await this.dueOutsideOrder(rollout, budget - dueSlots.length, now) : [];
@@ -388,7 +388,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       },
     );
     if (won.modifiedCount === 0) return;
-    const ours = await this.moveToPending(rollout, candidates, dueSlots, deploymentId, now).finally(() =>
+    const ours = await this.moveToPending(rollout, candidates, deploymentId, now).finally(() =>
       this.rollouts.updateOne({ _id: rollout._id, startingId: deploymentId }, { $set: { startingId: null }, $inc: { startSeq: 1 } }),
     );
     if (ours.length === 0) return;
@@ -396,7 +396,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** Skips the candidates no longer enabled and moves the others to pending on `deploymentId`; returns those it moved. */
-  private async moveToPending(rollout: StoredRollout, candidates: Candidate[], dueSlots: Candidate[], deploymentId: string, now: Date): Promise<Candidate[]> {
+  private async moveToPending(rollout: StoredRollout, candidates: Candidate[], deploymentId: string, now: Date): Promise<Candidate[]> {
     const rolloutId = rollout._id.toString();
 
     const principal = creatorOf(rollout);
@@ -421,18 +421,10 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       attempts: toStart.map((target) => target.attempts + 1),
     });
     const start = { to: 'pending' as const, set: { deploymentId, claim: deploymentId, startedAt: now, retryAt: null }, incAttempts: true };
-    const outsideOrder = toStart.filter((target) => target.position === undefined);
-    let moved = await this.targets.transition(
+    const moved = await this.targets.transition(
       rollout._id,
-      outsideOrder.map((target) => ({ ...moveFromWaiting(target), ...start })),
+      toStart.map((target) => ({ ...moveFromWaiting(target), ...start })),
     );
-    // First attempts: one update per phase over their positions (consecutive from nextPosition).
-    const except = skipped.map((target) => target.gatewayId);
-    for (const phase of new Set(dueSlots.map((slot) => slot.phase))) {
-      const positions = dueSlots.filter((slot) => slot.phase === phase).map((slot) => slot.position ?? 0);
-      const range = { from: Math.min(...positions), to: Math.max(...positions) + 1, except };
-      moved += await this.targets.transitionRange(rollout._id, range, { phase, from: 'waiting', condition: { attempts: 0 }, ...start });
-    }
     // Every target moved (the usual case); else only those now naming this deployment are ours.
     return moved === toStart.length
       ? toStart
@@ -502,8 +494,6 @@ interface Candidate {
   gatewayId: string;
   phase: number;
   attempts: number;
-  /** Its position in the start order, for a first attempt taken from it. */
-  position?: number;
 }
 
 const INTERRUPTED = 'interrupted before its deployment was recorded';

@@ -1,4 +1,4 @@
-import { evaluateTargets, missingFields, renderMarkdown, serverCpuSeconds, type BenchResult, type RolloutResult } from './bench-result';
+import { evaluateTargets, missingFields, phasedSummary, renderMarkdown, serverCpuSeconds, type BenchResult, type RolloutResult } from './bench-result';
 
 const MB = 1e6;
 
@@ -109,6 +109,27 @@ describe('missingFields', () => {
       'list.p50Ms',
       'list.p95Ms',
     ]);
+  });
+
+  it('requires the controller CPU and peak RSS of a staged rollout in rollouts.phased', () => {
+    const data = result();
+    data.stagedRollout = {
+      targets: 1000,
+      phases: 5,
+      imageBytes: 65536,
+      seconds: 20,
+      confirmed: 1000,
+      decided: 1000,
+      ticks: 15,
+      tickSeconds: 6,
+      tickCpuSeconds: 1.5,
+      error: null,
+      resources: { api: { cpuSeconds: 3, peakRssBytes: 200 * MB } },
+    };
+    expect(missingFields(data)).toEqual(['rollouts.phased.controllerCpuSeconds', 'rollouts.phased.apiPeakRssBytes']);
+    data.rollouts.phased = phasedSummary(data.stagedRollout);
+    expect(missingFields(data)).toEqual([]);
+    expect(data.rollouts.phased).toMatchObject({ controllerCpuSeconds: 1.5, apiCpuSeconds: 3, apiPeakRssBytes: 200 * MB, finished: true });
   });
 
   it('accepts no CPU ratio only when the broker measured no CPU at all', () => {

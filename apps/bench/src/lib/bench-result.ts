@@ -107,7 +107,40 @@ export interface StagedRolloutResult {
   ticks: number;
   tickSeconds: number;
   tickCpuSeconds: number;
+  /** Why it did not finish; null when it did. */
+  error: string | null;
   resources: PhaseResources;
+}
+
+/** The staged rollout's headline figures (`rollouts.phased` in the results file). */
+export interface PhasedRolloutSummary {
+  targets: number;
+  phases: number;
+  seconds: number;
+  confirmed: number;
+  decided: number;
+  finished: boolean;
+  /** The API's CPU while the controller's ticks ran (an upper bound of the controller's own). */
+  controllerCpuSeconds: number;
+  /** The API process's whole CPU during the rollout (controller, deployments, Status ingest, HTTP). */
+  apiCpuSeconds: number | null;
+  apiPeakRssBytes: number | null;
+  databaseCpuSeconds: number | null;
+}
+
+export function phasedSummary(staged: StagedRolloutResult): PhasedRolloutSummary {
+  return {
+    targets: staged.targets,
+    phases: staged.phases,
+    seconds: staged.seconds,
+    confirmed: staged.confirmed,
+    decided: staged.decided,
+    finished: staged.error === null,
+    controllerCpuSeconds: staged.tickCpuSeconds,
+    apiCpuSeconds: staged.resources.api?.cpuSeconds ?? null,
+    apiPeakRssBytes: staged.resources.api?.peakRssBytes ?? null,
+    databaseCpuSeconds: staged.resources.database?.cpuSeconds ?? null,
+  };
 }
 
 export interface ListResult {
@@ -140,7 +173,7 @@ export interface BenchResult {
   /** The run's gateways in the database before the rollouts (each registered by its own Status). */
   registered: number | null;
   ingest: IngestResult | null;
-  rollouts: Partial<Record<RolloutMode, RolloutResult>> & { v2?: V2RolloutResult };
+  rollouts: Partial<Record<RolloutMode, RolloutResult>> & { v2?: V2RolloutResult; phased?: PhasedRolloutSummary };
   stagedRollout: StagedRolloutResult | null;
   /** With --api-instances n > 1. */
   scaleOut?: ScaleOutResult | null;
@@ -304,6 +337,9 @@ export const REQUIRED_FIELDS = [
   'list.p95Ms',
 ] as const;
 
+/** Required as well when the run had a staged rollout (`--rollout-phases`). */
+export const PHASED_FIELDS = ['rollouts.phased.controllerCpuSeconds', 'rollouts.phased.apiPeakRssBytes'] as const;
+
 function valueAt(result: BenchResult, path: string): unknown {
   return path
     .split('.')
@@ -315,7 +351,8 @@ function valueAt(result: BenchResult, path: string): unknown {
  * when its denominator measured 0 (the broker used less than one clock tick in a tiny run).
  */
 export function missingFields(result: BenchResult): string[] {
-  return REQUIRED_FIELDS.filter((path) => {
+  const required: readonly string[] = result.stagedRollout ? [...REQUIRED_FIELDS, ...PHASED_FIELDS] : REQUIRED_FIELDS;
+  return required.filter((path) => {
     const value = valueAt(result, path);
     if (typeof value === 'number') return !Number.isFinite(value) || value <= 0;
     const denominator = path.endsWith('.serverCpuRatio') ? valueAt(result, path.replace(/serverCpuRatio$/, 'serverCpu.raw')) : undefined;
@@ -408,7 +445,7 @@ export function renderMarkdown(result: BenchResult): string {
     const r = result.stagedRollout;
     rows.push([
       `Staged rollout, ${r.phases} phases of ${r.targets.toLocaleString('en-US')} gateways, ${size(r.imageBytes)}`,
-      `${fixed(r.seconds)} s, ${r.confirmed.toLocaleString('en-US')} confirmed, ${r.decided.toLocaleString('en-US')} decided; controller: ${r.ticks} ticks, ${fixed(r.tickSeconds, 1)} s, ≤ ${fixed(r.tickCpuSeconds, 1)} CPU s`,
+      `${fixed(r.seconds)} s${r.error === null ? '' : ' (did not finish)'}, ${r.confirmed.toLocaleString('en-US')} confirmed, ${r.decided.toLocaleString('en-US')} decided; controller: ${r.ticks} ticks, ${fixed(r.tickSeconds, 1)} s, ≤ ${fixed(r.tickCpuSeconds, 1)} CPU s`,
       '-',
       '-',
       resources(r.resources),

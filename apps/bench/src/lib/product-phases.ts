@@ -154,9 +154,14 @@ export interface StagedRolloutMeasure {
   ticks: number;
   tickSeconds: number;
   tickCpuSeconds: number;
+  /** Why it did not finish (time limit, stall, abort); null when it finished. The figures are then those reached. */
+  error: string | null;
 }
 
-/** POST /api/rollouts in `phases` equal phases to the fleet; done when the rollout is finished. */
+/**
+ * POST /api/rollouts in `phases` equal phases to the fleet; done when the rollout is finished. A
+ * rollout that does not finish in time still reports how far it got and what the controller cost.
+ */
 export async function measureStagedRollout(
   fleet: BenchFleet,
   api: ApiClient,
@@ -179,6 +184,7 @@ export async function measureStagedRollout(
   });
   if (rollout.targets !== fleet.size) throw new Error(`rollout ${rollout.id} targets ${rollout.targets} of the ${fleet.size} gateways`);
   let current = rollout;
+  let error: string | null = null;
   const done = await pollUntil(
     async () => {
       // A poll that fails (a keep-alive socket closed under it) is tried again; a dead API stalls the phase.
@@ -195,7 +201,10 @@ export async function measureStagedRollout(
       stallMs: STALL_MS,
       progressValue: () => current.counts.confirmed,
     },
-  );
+  ).catch((failure: unknown) => {
+    error = failure instanceof Error ? failure.message : String(failure);
+    return performance.now();
+  });
   const [ticks, tickSeconds, cpu] = await Promise.all([
     api.metric('um_rollout_tick_seconds_count'),
     api.metric('um_rollout_tick_seconds_sum'),
@@ -208,6 +217,7 @@ export async function measureStagedRollout(
     ticks: ticks - ticksBefore,
     tickSeconds: tickSeconds - tickSecondsBefore,
     tickCpuSeconds: cpu - cpuBefore,
+    error,
   };
 }
 

@@ -10,7 +10,7 @@ import { BenchDatabase, gatewayIdPrefix } from './bench-database';
 import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
-import { evaluateTargets, failed, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
+import { evaluateTargets, failed, phasedSummary, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
 import { ResourceMonitors, type ResourceUsage } from './process-stats';
 import type { ScaleOutResult } from './scale-out-result';
 import {
@@ -361,6 +361,8 @@ class BenchRun {
           measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs),
         );
         result.stagedRollout = { targets: fleet.size, phases, imageBytes: options.imageBytes, ...value, resources };
+        result.rollouts.phased = phasedSummary(result.stagedRollout);
+        if (value.error !== null) throw new Error(`${value.error} (${value.decided} of ${fleet.size} decided; figures up to then kept)`);
         this.log(
           `staged rollout (${phases} phases): ${value.seconds.toFixed(2)} s, controller ${value.ticks} ticks, ≤ ${value.tickCpuSeconds.toFixed(2)} CPU s`,
         );
