@@ -23,6 +23,10 @@ export class KnownGateways {
     this.companies.set(gatewayId, companyId);
   }
 
+  forget(gatewayId: string): void {
+    this.companies.delete(gatewayId);
+  }
+
   /** Reads the gateways this process does not know yet, by _id (FerretDB scans for a list of ids). */
   async load(gatewayIds: readonly string[]): Promise<void> {
     const unknown = gatewayIds.filter((gatewayId) => !this.companies.has(gatewayId));

@@ -43,3 +43,10 @@ describe('statusUpsert', () => {
     expect(update.$setOnInsert).not.toHaveProperty('upgrade');
   });
 });
+
+describe('statusUpsert on a first write', () => {
+  it("also matches only a gateway of the claimed company, so that another company's gateway is neither updated nor created again", () => {
+    const { filter } = statusUpsert(status, {}, t(7), true).updateOne;
+    expect(filter).toEqual({ _id: 'gw-1', companyId: '2', $or: [{ statusSentAt: { $lte: t(5) } }, { statusSentAt: null }] });
+  });
+});

@@ -15,7 +15,7 @@ const ID_LIST_QUERY_MAX = 100;
 export interface StatusWriteResult {
   /** Gateways this write created (their first Status). */
   registered: Set<string>;
-  /** Statuses not written: the gateway's stored Status was sent later (another API process wrote it first). */
+  /** Statuses not written: the gateway's stored Status was sent later (another API process wrote it first), or (`sameCompany`) it is another company's. */
   stale: Set<string>;
   /** Statuses the database refused (e.g. a gateway document whose _id is not its gatewayId): retrying cannot help. */
   refused: Array<{ gatewayId: string; message: string }>;
@@ -45,13 +45,14 @@ export class GatewaysStore {
 
   /**
    * Writes a batch of Statuses, one conditional upsert per gateway (never over a Status sent
-   * later); a refused one does not hold up the others.
+   * later; with `sameCompany`, never on a gateway of another company either: `stale` then); a
+   * refused one does not hold up the others.
    */
-  async upsertStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>): Promise<StatusWriteResult> {
+  async upsertStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>, sameCompany = false): Promise<StatusWriteResult> {
     const now = new Date();
     const result = await conditionalUpserts(
       this.collection,
-      statuses.map((status) => statusUpsert(status, registrationFields, now)),
+      statuses.map((status) => statusUpsert(status, registrationFields, now, sameCompany)),
       (indices) =>
         this.existing(
           indices.map((index) => statuses[index].gatewayId),
