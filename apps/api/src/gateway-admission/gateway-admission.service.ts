@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 import { Company } from '../companies/company.schema';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { GatewaysStore, type StatusWriteResult } from '../gateways/gateways.store';
+import { GatewaysStore, type FirstStatusResult } from '../gateways/gateways.store';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedCounters, windowKey, type CounterDocument } from './bounded-counters';
 import { KnownGateways } from './known-gateways';
@@ -40,7 +40,7 @@ export interface FirstWrites<T> {
   /** Gateways the write created: registered, their Statuses stored. */
   registered: Set<string>;
   /** Statuses the database refused (written by `write`): dropped. */
-  refused: StatusWriteResult['refused'];
+  refused: FirstStatusResult['refused'];
 }
 
 const MINUTE_MS = 60_000;
@@ -101,17 +101,16 @@ export class GatewayAdmission {
   /**
    * Registers gateways by writing their first Status instead of reading each one first (FerretDB
    * answers a read by `_id` in about a millisecond, the driver costs as much again, and every
-   * gateway is unknown to a process after its start). The Statuses of gateways this process does
-   * not know take their registration slots as if all of them were new, so the bounds hold before
-   * anything is created; `write` then upserts them conditional on the claimed company, and those it
-   * did not create give their slots back: they existed (written, or not when their stored Status is
-   * newer or they belong to another company; both are left in `remaining` for the usual screening,
-   * which decides with the company read again). Refused by a bound are only those that do not exist.
-   * A write that fails keeps its slots (the batch is retried): the count may run over, never under.
+   * gateway is unknown to a process after its start). The gateways this process does not know
+   * take their registration slots as if all of them were new, so the bounds hold before anything
+   * is created; `insert` then creates them, and those that existed give their slots back and are
+   * read (their company decides, as for any known gateway, in `screen`): `remaining` holds them
+   * with the rest of the batch. Refused by a bound are only gateways that do not exist. An insert
+   * that fails keeps its slots (the batch is retried): a count may run over, never under.
    */
   async registerByWrite<T extends AdmissionCandidate>(
     batch: ReadonlyMap<string, T>,
-    write: (gatewayIds: readonly string[]) => Promise<StatusWriteResult>,
+    insert: (gatewayIds: readonly string[]) => Promise<FirstStatusResult>,
   ): Promise<FirstWrites<T>> {
     const remaining = new Map(batch);
     const candidates: Registration[] = [];
@@ -129,23 +128,18 @@ export class GatewayAdmission {
     }
     const provisional = candidates.filter(({ gatewayId }) => !refusedByBound.has(gatewayId));
     if (provisional.length === 0) return { remaining, registered: new Set(), refused: [] };
-    const result = await write(provisional.map(({ gatewayId }) => gatewayId));
-    const refusedIds = new Set(result.refused.map(({ gatewayId }) => gatewayId));
-    const existed: Registration[] = [];
-    for (const registration of provisional) {
-      const { gatewayId } = registration;
-      if (result.registered.has(gatewayId)) {
-        remaining.delete(gatewayId);
-        continue;
-      }
-      existed.push(registration);
-      if (refusedIds.has(gatewayId)) {
-        remaining.delete(gatewayId);
-        this.known.forget(gatewayId);
-      } else if (result.stale.has(gatewayId)) await this.known.reload(gatewayId);
+    const result = await insert(provisional.map(({ gatewayId }) => gatewayId));
+    for (const gatewayId of result.inserted) remaining.delete(gatewayId);
+    for (const { gatewayId } of result.refused) {
+      remaining.delete(gatewayId);
+      this.known.forget(gatewayId);
     }
-    await this.giveBack(windowKey('gateways', now, MINUTE_MS), existed);
-    return { remaining, registered: result.registered, refused: result.refused };
+    await this.known.load([...result.existing], true);
+    await this.giveBack(
+      windowKey('gateways', now, MINUTE_MS),
+      provisional.filter(({ gatewayId }) => !result.inserted.has(gatewayId)),
+    );
+    return { remaining, registered: result.inserted, refused: result.refused };
   }
 
   /**

@@ -12,14 +12,14 @@ import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-act
 import { activityWrites } from './gateway-activity-writes';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
-export const ACTIVITY_BATCH_MAX = 500;
+export const ACTIVITY_BATCH_MAX = 1000;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 5_000;
 const KNOWN_COMPANIES_MAX = 100_000;
 
 /**
  * Everything gateways tell us about themselves (Status, liveness), written in batches: one bulk
- * write per ~50 ms or 500 gateways instead of one round-trip per message. Repeated messages of
+ * write per ~50 ms or 1,000 gateways instead of one round-trip per message. Repeated messages of
  * one gateway coalesce, so a failed write is simply retried later with nothing lost.
  * A Status is acknowledged to the broker only once its batch is written (see RawFrameMqttServer),
  * so a hard kill (SIGKILL, power loss) loses nothing: the broker delivers the unwritten ones again.
@@ -46,7 +46,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     this.batchSize = metrics.histogram({
       name: 'um_gateway_activity_batch_size',
       help: 'Gateways per bulk write of gateway activity',
-      buckets: [1, 5, 20, 50, 100, 250, 500],
+      buckets: [1, 5, 20, 50, 100, 250, 500, 1000],
     });
     this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
     this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
@@ -111,9 +111,9 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     const registrationFields = this.admission.registrationFields();
     const first = await this.admission.registerByWrite(received, async (gatewayIds) => {
       const { statuses } = activityWrites(new Map(gatewayIds.map((gatewayId) => [gatewayId, received.get(gatewayId) as GatewayActivity])));
-      const result = await this.gateways.upsertStatuses(statuses, registrationFields, true);
+      const result = await this.gateways.insertFirstStatuses(statuses, registrationFields);
       // A gateway is never left without its company for longer than a crash between these two writes (its next Status creates it).
-      await this.ensureCompanies(statuses.filter(({ gatewayId }) => result.registered.has(gatewayId)).map(({ companyId }) => companyId));
+      await this.ensureCompanies(statuses.filter(({ gatewayId }) => result.inserted.has(gatewayId)).map(({ companyId }) => companyId));
       return result;
     });
     this.reportRefused(first.refused);

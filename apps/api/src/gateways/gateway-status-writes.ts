@@ -19,8 +19,6 @@ export interface StatusWrite {
 /** Matches the gateway unless its stored Status was sent later: then the upsert's insert fails with a duplicate key. */
 export interface StatusFilter {
   _id: string;
-  /** Only on a gateway's first write by this process (see GatewayAdmission.registerByWrite): another company's gateway does not match. */
-  companyId?: string;
   $or: [{ statusSentAt: { $lte: Date } }, { statusSentAt: null }];
 }
 
@@ -37,10 +35,9 @@ export interface StatusUpsert {
  * registers the gateway, with `registrationFields`.
  * Complete as it is (schema defaults and timestamps included): it goes to the driver uncast.
  * A gateway whose upgrade the Status decided exists already (it has a deployment target), so the
- * upgrade is set and has no insert default. With `sameCompany`, a gateway registered with another
- * company than the Status claims does not match either (its insert fails the same way).
+ * upgrade is set and has no insert default.
  */
-export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}, now = new Date(), sameCompany = false): StatusUpsert {
+export function statusUpsert(status: StatusWrite, registrationFields: Record<string, unknown> = {}, now = new Date()): StatusUpsert {
   const { gatewayId, lastSeenAt, upgrade } = status;
   const set: Record<string, unknown> = { version: status.version, statusSentAt: status.sentAt, lastSeenAt, protocol: status.protocol, updatedAt: now };
   const setOnInsert: Record<string, unknown> = {
@@ -61,6 +58,15 @@ export function statusUpsert(status: StatusWrite, registrationFields: Record<str
   else set['lastUpgradeAt'] = status.lastUpgradeAt;
   // Conditional on the time sent: Statuses of one gateway may be written by several API processes in any order.
   const filter: StatusFilter = { _id: gatewayId, $or: [{ statusSentAt: { $lte: status.sentAt } }, { statusSentAt: null }] };
-  if (sameCompany) filter.companyId = status.companyId;
   return { updateOne: { filter, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } };
+}
+
+/** The gateway document a gateway's first Status creates: what `statusUpsert` would insert. */
+export function statusDocument(
+  status: StatusWrite,
+  registrationFields: Record<string, unknown> = {},
+  now = new Date(),
+): { _id: string } & Record<string, unknown> {
+  const { update } = statusUpsert(status, registrationFields, now).updateOne;
+  return { _id: status.gatewayId, ...update.$setOnInsert, ...update.$set };
 }
