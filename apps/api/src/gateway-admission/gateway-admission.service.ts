@@ -33,13 +33,13 @@ export interface AdmissionCandidate {
   status: { companyId: string } | null;
 }
 
-/** What writing the first Statuses of gateways this process did not know did (see registerByWrite). */
+/** What inserting the first Statuses of gateways this process did not know did (see registerByWrite). */
 export interface FirstWrites<T> {
   /** The rest of the batch, to be screened and written as usual: every gateway with a Status in it is known now. */
   remaining: Map<string, T>;
   /** Gateways the write created: registered, their Statuses stored. */
   registered: Set<string>;
-  /** Statuses the database refused (written by `write`): dropped. */
+  /** First Statuses the database refused (not a duplicate): dropped. */
   refused: FirstStatusResult['refused'];
 }
 

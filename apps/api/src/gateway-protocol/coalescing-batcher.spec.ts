@@ -62,25 +62,6 @@ describe('CoalescingBatcher', () => {
     await batcher.close();
   });
 
-  it('starts the write of a batch due by age on the next add, while its timer cannot run', async () => {
-    const started: number[] = [];
-    const { batcher } = setup({
-      maxEntries: 100,
-      write: async (batch) => {
-        started.push(batch.size);
-      },
-    });
-    batcher.add('gw-1', { value: 1, seen: 1 });
-    // The event loop is busy (e.g. a burst of messages) past the interval of 20 ms: no timer runs.
-    const busyUntil = performance.now() + 30;
-    while (performance.now() < busyUntil);
-    batcher.add('gw-2', { value: 2, seen: 2 });
-    await Promise.resolve();
-    await Promise.resolve();
-    expect(started).toEqual([2]);
-    await batcher.close();
-  });
-
   it('counts the batch being written as unwritten until its write is done', async () => {
     let finish: () => void = () => undefined;
     const { batcher } = setup({ write: () => new Promise<void>((resolve) => (finish = resolve)), maxEntries: 100 });

@@ -28,8 +28,6 @@ export class CoalescingBatcher<K, V> {
   // Who waits for each pending key's write: resolved true when written, false when closed unwritten.
   private waiters = new Map<K, Waiter[]>();
   private timer: NodeJS.Timeout | null = null;
-  // When the oldest key waiting arrived (performance.now()); null when none waits.
-  private waitingSince: number | null = null;
   // Writes run one after another on this chain; `writing` is true while one runs.
   private queue: Promise<void> = Promise.resolve();
   private writing = false;
@@ -52,7 +50,6 @@ export class CoalescingBatcher<K, V> {
 
   /** Resolves true once the entry (merged with later ones) is written, false if the batcher closed first. */
   add(key: K, value: V): Promise<boolean> {
-    if (this.pending.size === 0) this.waitingSince = performance.now();
     const previous = this.pending.get(key);
     this.pending.set(key, previous === undefined ? value : this.options.merge(previous, value));
     const written = new Promise<boolean>((resolve) => {
@@ -61,7 +58,7 @@ export class CoalescingBatcher<K, V> {
       else this.waiters.set(key, [resolve]);
     });
     if (this.closed) return written;
-    if (this.due()) this.startNow();
+    if (this.pending.size >= this.options.maxEntries && this.failures === 0) this.schedule(0);
     else this.schedule(this.options.intervalMs);
     return written;
   }
@@ -87,21 +84,6 @@ export class CoalescingBatcher<K, V> {
     return this.pending;
   }
 
-  // Checked on every add, not only by the timer: while messages pour in, the event loop may serve
-  // the socket for hundreds of milliseconds before a timer runs, and the database waits meanwhile.
-  private due(): boolean {
-    if (this.writing || this.failures > 0) return false;
-    if (this.pending.size >= this.options.maxEntries) return true;
-    return this.waitingSince !== null && performance.now() - this.waitingSince >= this.options.intervalMs;
-  }
-
-  private startNow(): void {
-    this.clearTimer();
-    // Until writeOnce's end: later adds wait for it instead of starting another.
-    this.writing = true;
-    void this.writeNext();
-  }
-
   private schedule(delayMs: number): void {
     if (this.closed || this.writing) return;
     if (this.timer && delayMs > 0) return;
@@ -116,10 +98,8 @@ export class CoalescingBatcher<K, V> {
     if (this.pending.size === 0 || this.closed) return;
     if (this.failures > 0) {
       this.schedule(Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1)));
-    } else if (this.due()) {
-      this.startNow();
     } else {
-      this.schedule(this.options.intervalMs);
+      this.schedule(this.pending.size >= this.options.maxEntries ? 0 : this.options.intervalMs);
     }
   }
 
@@ -134,10 +114,7 @@ export class CoalescingBatcher<K, V> {
   }
 
   private async writeOnce(): Promise<boolean> {
-    if (this.pending.size === 0) {
-      this.writing = false;
-      return true;
-    }
+    if (this.pending.size === 0) return true;
     const batch = this.take(this.options.maxEntries);
     const waiting = this.takeWaiters(batch);
     this.writing = true;
@@ -163,12 +140,10 @@ export class CoalescingBatcher<K, V> {
     }
   }
 
-  // What stays behind keeps its waitingSince: it is older than anything added later.
   private take(count: number): Map<K, V> {
     if (this.pending.size <= count) {
       const all = this.pending;
       this.pending = new Map();
-      this.waitingSince = null;
       return all;
     }
     const batch = new Map<K, V>();
@@ -194,7 +169,6 @@ export class CoalescingBatcher<K, V> {
   // What arrived during the failed write is newer than the batch, so it merges on top.
   private putBack(batch: Map<K, V>, waiting: Map<K, Waiter[]>): void {
     const newer = this.pending;
-    this.waitingSince ??= performance.now();
     this.pending = batch;
     for (const [key, value] of newer) {
       const older = this.pending.get(key);
