@@ -82,7 +82,7 @@ describe('registration bounds (real broker and database)', () => {
     const [known, claiming] = [uniqueId('gw-known'), uniqueId('gw-claim')];
     // Registered by another process: this one has never heard of them.
     const stored = { version: '0.1', statusSentAt: new Date(0), enabled: true, admission: 'accepted', tags: [], upgrade: null };
-    await connection.collection<{ _id: string }>('gateways').insertMany([
+    await connection.collection<{ _id: string; gatewayId: string; companyId: string }>('gateways').insertMany([
       { _id: known, gatewayId: known, companyId: home, ...stored },
       { _id: claiming, gatewayId: claiming, companyId: home, ...stored },
     ]);
