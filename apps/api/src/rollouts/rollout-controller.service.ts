@@ -388,15 +388,23 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       },
     );
     if (won.modifiedCount === 0) return;
-    const ours = await this.moveToPending(rollout, candidates, deploymentId, now).finally(() =>
+    await this.moveToPending(rollout, candidates, deploymentId, now, (ours) => this.deploy(rollout, ours, deploymentId, now)).finally(() =>
       this.rollouts.updateOne({ _id: rollout._id, startingId: deploymentId }, { $set: { startingId: null }, $inc: { startSeq: 1 } }),
     );
-    if (ours.length === 0) return;
-    await this.deploy(rollout, ours, deploymentId, now);
   }
 
-  /** Skips the candidates no longer enabled and moves the others to pending on `deploymentId`; returns those it moved. */
-  private async moveToPending(rollout: StoredRollout, candidates: Candidate[], deploymentId: string, now: Date): Promise<Candidate[]> {
+  /**
+   * Skips the candidates no longer enabled, moves the others to pending on `deploymentId` and hands
+   * those it moved to `deploy` before counting them: a target counts as pending once its deployment
+   * exists (one left pending without it by a process that died fails as interrupted, see recount).
+   */
+  private async moveToPending(
+    rollout: StoredRollout,
+    candidates: Candidate[],
+    deploymentId: string,
+    now: Date,
+    deploy: (ours: Candidate[]) => Promise<void>,
+  ): Promise<void> {
     const rolloutId = rollout._id.toString();
 
     const principal = creatorOf(rollout);
@@ -411,7 +419,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     );
     this.started.inc({ outcome: 'skipped' }, skippedCount);
     const toStart = candidates.filter((target) => enabled.has(target.gatewayId));
-    if (toStart.length === 0) return [];
+    if (toStart.length === 0) return;
 
     await this.order.recordBatch({
       _id: deploymentId,
@@ -421,17 +429,21 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       attempts: toStart.map((target) => target.attempts + 1),
     });
     const start = { to: 'pending' as const, set: { deploymentId, claim: deploymentId, startedAt: now, retryAt: null }, incAttempts: true };
-    const moved = await this.targets.transition(
+    await this.targets.transition(
       rollout._id,
       toStart.map((target) => ({ ...moveFromWaiting(target), ...start })),
+      async (moved) => {
+        // Every target moved (the usual case); else only those now naming this deployment are ours.
+        const ours =
+          moved === toStart.length
+            ? toStart
+            : await this.targets.byIds(toStart.map((target) => target.id)).then((found) => {
+                const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
+                return toStart.filter((target) => mine.has(target.id));
+              });
+        if (ours.length > 0) await deploy(ours);
+      },
     );
-    // Every target moved (the usual case); else only those now naming this deployment are ours.
-    return moved === toStart.length
-      ? toStart
-      : await this.targets.byIds(toStart.map((target) => target.id)).then((found) => {
-          const mine = new Set(found.filter((target) => target.deploymentId === deploymentId).map((target) => target._id));
-          return toStart.filter((target) => mine.has(target.id));
-        });
   }
 
   /** This controller's turn at the rollout as read (see RolloutOrderStore.takeTurn). */

@@ -56,34 +56,41 @@ export class RolloutTargetsStore {
    * tools/services/ferretdb-source-fixes.mjs); measured on 10,000 documents at load 4-6, 250
    * updates by `_id` took 0.2-0.3 s, one `$in` or range update of the same 250 3.5 s. `countsVersion` is bumped before and with the
    * counts, so that a recount that raced with a move is refused; a process dying between the two
-   * leaves the counts behind (never ahead) until the controller's recount. Returns how many moved.
+   * leaves the counts behind (never ahead) until the controller's recount. `beforeCount` runs after
+   * the moves and before they are counted (a start makes its deployment there, so that targets
+   * count as pending once their deployment exists). Returns how many moved.
    */
-  async transition(rolloutId: RolloutKey, moves: readonly TargetMove[]): Promise<number> {
+  async transition(rolloutId: RolloutKey, moves: readonly TargetMove[], beforeCount?: (moved: number) => Promise<void>): Promise<number> {
     if (moves.length === 0) return 0;
     const groups = new Map<string, TargetMove[]>();
     for (const move of moves) {
       const key = JSON.stringify([move.phase, move.from, move.to]);
       groups.set(key, [...(groups.get(key) ?? []), move]);
     }
-    return this.counted(rolloutId, async (count) => {
-      for (const group of groups.values()) {
-        const { modifiedCount } = await chunkedBulkWrite(
-          this.targets,
-          group.map((move) => ({
-            updateOne: {
-              filter: { _id: move.id, state: move.from, ...move.condition },
-              update: { $set: { ...move.set, state: move.to }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) },
-            },
-          })),
-        );
-        count(group[0], modifiedCount);
-      }
-    });
+    return this.counted(
+      rolloutId,
+      async (count) => {
+        for (const group of groups.values()) {
+          const { modifiedCount } = await chunkedBulkWrite(
+            this.targets,
+            group.map((move) => ({
+              updateOne: {
+                filter: { _id: move.id, state: move.from, ...move.condition },
+                update: { $set: { ...move.set, state: move.to }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) },
+              },
+            })),
+          );
+          count(group[0], modifiedCount);
+        }
+      },
+      beforeCount,
+    );
   }
 
   private async counted(
     rolloutId: RolloutKey,
     work: (count: (move: Pick<TargetMove, 'phase' | 'from' | 'to'>, moved: number) => void) => Promise<void>,
+    beforeCount?: (moved: number) => Promise<void>,
   ): Promise<number> {
     await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { countsVersion: 1 } });
     const inc: Record<string, number> = {};
@@ -94,7 +101,11 @@ export class RolloutTargetsStore {
       addCount(inc, countPath(phase, from), -moved);
       addCount(inc, countPath(phase, to), moved);
     });
-    await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { ...inc, countsVersion: 1 } });
+    try {
+      await beforeCount?.(total);
+    } finally {
+      await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { ...inc, countsVersion: 1 } });
+    }
     return total;
   }
 
