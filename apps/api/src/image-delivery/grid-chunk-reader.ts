@@ -32,6 +32,11 @@ export class GridChunkReader {
     return this.cache.size;
   }
 
+  /** Reads the image's layout now (once per image: a scan of the GridFS chunks on FerretDB, about a minute for 1 GiB). */
+  async prepare(fileId: mongo.ObjectId): Promise<void> {
+    await this.layout(fileId);
+  }
+
   /** Bytes `start` (inclusive) to `end` (exclusive) of the file. */
   async read(fileId: mongo.ObjectId, start: number, end: number): Promise<Buffer> {
     const layout = await this.layout(fileId);

@@ -24,6 +24,7 @@ import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { readSigningKeyFile } from '../image-signing/signing-key-file';
 
 const MiB = 1024 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** A v2 gateway: a real MQTT client and the agent a device runs, installing into its state folder. */
@@ -48,6 +49,8 @@ describe('protocol v2 delivery (real broker and database)', () => {
   let dir: string;
   let trusted: TrustedKeys;
   const gateways: V2Gateway[] = [];
+  // Chunk messages each gateway received: on the shared topic, or on its own (asked for).
+  const chunksReceived = new Map<string, { shared: number; requested: number }>();
   const v1Clients: GatewayClient[] = [];
   const major = uniqueMajor();
   const companyId = uniqueId('co-v2');
@@ -67,7 +70,13 @@ describe('protocol v2 delivery (real broker and database)', () => {
       saveIntervalMs: 5_000,
       ...extra,
     });
-    client.on('otherMessage', (topic, bytes) => agent.handle(topic, tamper ? tamper(topic, bytes) : bytes));
+    const received = chunksReceived.get(gatewayId) ?? { shared: 0, requested: 0 };
+    chunksReceived.set(gatewayId, received);
+    client.on('otherMessage', (topic, bytes) => {
+      if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK_SHARED/')) received.shared++;
+      else if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK/')) received.requested++;
+      agent.handle(topic, tamper ? tamper(topic, bytes) : bytes);
+    });
     await agent.start();
     const gateway = { client, agent, stateDir, installed };
     gateways.push(gateway);
@@ -108,6 +117,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
       HOST: '127.0.0.1',
       SIGNING_KEY_FILE: join(dir, 'server.pem'),
       CHUNK_STREAM_BYTES_PER_S: String(16 * MiB),
+      CHUNK_SIZE_BYTES: String(CHUNK_BYTES),
     });
     baseUrl = testApi.baseUrl;
     trusted = parseTrustedKeys(trustedKeyLine(readSigningKeyFile(join(dir, 'server.pem'))));
@@ -125,7 +135,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers 64 MiB to 20 gateways: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
+  it('delivers 64 MiB to 20 gateways, mostly by the shared stream: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
     const image = randomBytes(64 * MiB);
     const version = `${major}.64`;
     const prefix = uniqueId('gw-v2');
@@ -172,6 +182,17 @@ describe('protocol v2 delivery (real broker and database)', () => {
     const dropper = gateways.find((gateway) => gateway.client.gatewayId === dropId) as V2Gateway;
     expect(dropper.agent.stats.droppedChunks).toBeGreaterThan(0);
     expect(dropper.agent.stats.requests).toBeGreaterThan(0);
+
+    // The 17 others got the image from the shared stream (paced over several windows, through the
+    // restart and the dropped chunks): what they asked for themselves is a small fraction of it.
+    const chunkCount = image.length / CHUNK_BYTES;
+    const ordinary = ids
+      .filter((id) => id !== resumeId && id !== dropId && id !== wrongKeyId)
+      .map((id) => chunksReceived.get(id) ?? { shared: 0, requested: 0 });
+    const requested = ordinary.reduce((sum, counts) => sum + counts.requested, 0);
+    const shared = ordinary.reduce((sum, counts) => sum + counts.shared, 0);
+    expect(requested).toBeLessThan(0.05 * ordinary.length * chunkCount);
+    expect(shared).toBeGreaterThan(0.95 * ordinary.length * chunkCount);
 
     const events = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${wrongKeyId}`);
     const failure = events.body.items.find((event) => event.type === 'upgrade.failed');
