@@ -35,7 +35,8 @@ export interface StreamOutcome {
  * starts once the targets said they listen (their first `downloading` report follows their
  * subscription), runs no further ahead of the slowest listening target than the pacer allows and
  * never faster than `bytesPerS`. Stops early once `stopped()` or when nobody is left to wait for;
- * the targets ask for what they miss either way.
+ * the targets ask for the chunks it passed and they lack while it flows, and for the rest once it
+ * went quiet.
  */
 export async function streamChunks(source: StreamSource, pacing: StreamPacing, stopped: () => boolean, sleep = defaultSleep): Promise<StreamOutcome> {
   const read = (index: number): Promise<Buffer> | null => {
