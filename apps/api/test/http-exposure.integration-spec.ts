@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedAccounts, tokenOf, type TestAccounts } from './accounts';
@@ -10,9 +10,10 @@ const METRICS_TOKEN = randomBytes(24).toString('hex');
 describe('what the API exposes without a login (real database)', () => {
   let api: TestApi;
   let accounts: TestAccounts;
+  let webDist: string;
 
   beforeAll(async () => {
-    const webDist = mkdtempSync(join(tmpdir(), 'um-web-'));
+    webDist = mkdtempSync(join(tmpdir(), 'um-web-'));
     writeFileSync(join(webDist, 'index.html'), '<!doctype html><html><body><div id="root"></div></body></html>');
     api = await startTestApi({ AUTH_MODE: 'jwt', JWT_SECRET: randomBytes(24).toString('hex'), METRICS_TOKEN, WEB_DIST_DIR: webDist });
     accounts = await seedAccounts(api.app);
@@ -20,6 +21,7 @@ describe('what the API exposes without a login (real database)', () => {
 
   afterAll(async () => {
     await api?.close();
+    if (webDist) rmSync(webDist, { recursive: true, force: true });
   });
 
   const get = (path: string, token?: string) => fetch(`${api.baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNode } from './subprocess';
@@ -21,10 +21,13 @@ describe('the typed API client', () => {
   it('matches the OpenAPI document of the API', async () => {
     const response = await fetch(`${testApi.baseUrl}/api/docs-json`);
     expect(response.status).toBe(200);
-    const document = join(mkdtempSync(join(tmpdir(), 'um-openapi-')), 'openapi.json');
+    const documentDir = mkdtempSync(join(tmpdir(), 'um-openapi-'));
+    const document = join(documentDir, 'openapi.json');
     writeFileSync(document, await response.text());
     const check = await runNode(['tools/scripts/api-types.mjs', '--from', document, '--check'], { cwd: ROOT });
     if (check.code !== 0) throw new Error(`${check.stderr}Or from this test's copy of the document: node tools/scripts/api-types.mjs --from ${document}`);
     expect(check.stdout + check.stderr).toBe('');
+    // Kept when the check fails: the error names it as the source to regenerate from.
+    rmSync(documentDir, { recursive: true, force: true });
   });
 });

@@ -2,7 +2,7 @@ import type { DeploymentCreatedDto, GatewayListDto, RolloutDetailDto, VersionDto
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedAccounts, type TestAccounts } from './accounts';
@@ -43,6 +43,7 @@ describe('the operator CLI against the real API', () => {
   const companyId = uniqueId('co-cli');
   const gatewayIds = [1, 2, 3].map((n) => uniqueId(`gw-cli-${n}`));
   const configHome = mkdtempSync(join(tmpdir(), 'um-cli-config-'));
+  const loggedOutHome = mkdtempSync(join(tmpdir(), 'um-cli-none-'));
   // Like the simulator's --fail-rate 1: when set, the gateways report their old version after an Upgrade.
   let gatewaysFail = false;
   let env: Record<string, string>;
@@ -72,6 +73,7 @@ describe('the operator CLI against the real API', () => {
     for (const simulator of simulators) simulator.kill('SIGTERM');
     await Promise.all(gateways.map((gateway) => gateway.close()));
     await testApi?.close();
+    for (const home of [configHome, loggedOutHome]) rmSync(home, { recursive: true, force: true });
   });
 
   it('logs in, uploads with a progress bar, deploys, and `deployment watch` gates on the outcome', async () => {
@@ -201,7 +203,7 @@ describe('the operator CLI against the real API', () => {
   }, 240_000);
 
   it('refuses without a login, and `logout` revokes the stored token', async () => {
-    const loggedOutEnv = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'um-cli-none-')), UPGRADE_MANAGER_API: testApi.baseUrl };
+    const loggedOutEnv = { XDG_CONFIG_HOME: loggedOutHome, UPGRADE_MANAGER_API: testApi.baseUrl };
     const refused = await runCli(['versions', 'list'], loggedOutEnv);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('HTTP 401');

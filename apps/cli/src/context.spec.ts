@@ -1,11 +1,18 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_API_URL, resolveApiUrl, resolveToken } from './context';
 import { configDir, readCredentials, removeCredentials, writeCredentials } from './credentials-store';
 
 describe('credentials and API resolution', () => {
-  const env = () => ({ XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'um-cli-spec-')) });
+  const configHomes: string[] = [];
+  const env = () => {
+    const home = mkdtempSync(join(tmpdir(), 'um-cli-spec-'));
+    configHomes.push(home);
+    return { XDG_CONFIG_HOME: home };
+  };
+
+  afterAll(() => configHomes.forEach((home) => rmSync(home, { recursive: true, force: true })));
 
   it('keeps the login in $XDG_CONFIG_HOME/upgrade-manager, readable by its owner only', () => {
     const e = env();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,7 +17,8 @@ describe('docker-compose.yml', () => {
   const composeBinary = ['docker-compose'].find((binary) => spawnSync(binary, ['version'], { stdio: 'ignore' }).status === 0);
   (composeBinary ? it : it.skip)('fails `docker-compose config` when a secret is empty, and passes when all are set', () => {
     // Only the variables given here: an empty env file instead of the project's .env.
-    const envFile = join(mkdtempSync(join(tmpdir(), 'um-compose-')), 'empty.env');
+    const envDir = mkdtempSync(join(tmpdir(), 'um-compose-'));
+    const envFile = join(envDir, 'empty.env');
     writeFileSync(envFile, '');
     const run = (overrides: Record<string, string>) =>
       spawnSync(composeBinary as string, ['-f', join(root, 'docker-compose.yml'), '--env-file', envFile, 'config', '-q'], {
@@ -28,5 +29,6 @@ describe('docker-compose.yml', () => {
     const empty = run({ MQTT_GATEWAY_PASSWORD: '' });
     expect(empty.status).not.toBe(0);
     expect(empty.stderr).toContain('MQTT_GATEWAY_PASSWORD');
+    rmSync(envDir, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSignature } from './versions.command';
@@ -6,6 +6,8 @@ import { readSignature } from './versions.command';
 describe('readSignature', () => {
   const dir = mkdtempSync(join(tmpdir(), 'um-cli-signature-'));
   const raw = Buffer.alloc(64, 7);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('encodes a raw 64-byte signature as base64', () => {
     writeFileSync(join(dir, 'raw.sig'), raw);
