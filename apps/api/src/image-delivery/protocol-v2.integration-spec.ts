@@ -14,6 +14,8 @@ import {
   trustedKeyLine,
   type TrustedKeys,
 } from '@upgrade-manager/protocol-v2';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -22,6 +24,9 @@ import { join } from 'node:path';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { readSigningKeyFile } from '../image-signing/signing-key-file';
+import { IMAGE_LAYOUTS } from '../versions/image-storage.service';
+import { VersionsService } from '../versions/versions.service';
+import { GridChunkReader } from './grid-chunk-reader';
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
@@ -272,6 +277,22 @@ describe('protocol v2 delivery (real broker and database)', () => {
     await eventually(async () => expect(await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' })).toBe(before + 1));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(received).toEqual([]);
+  });
+
+  it("keeps an image's list of GridFS chunks in the database, where another process reads it by _id", async () => {
+    const version = `${major}.10`;
+    const image = randomBytes(600 * 1024);
+    await uploadVersion(baseUrl, version, image);
+    const { fileId } = await testApi.app.get(VersionsService).signedImage(version);
+    const connection = testApi.app.get<Connection>(getConnectionToken());
+    const db = () => connection.db as NonNullable<Connection['db']>;
+    expect((await new GridChunkReader(db, MiB).read(fileId, 1000, 300_000)).equals(image.subarray(1000, 300_000))).toBe(true);
+    const layouts = db().collection(IMAGE_LAYOUTS);
+    const stored = await layouts.findOne({ _id: fileId });
+    expect(stored).toMatchObject({ length: image.length });
+    // Another reader (process) goes by the stored list: a length changed there is what it sees.
+    await layouts.updateOne({ _id: fileId }, { $set: { length: 1000 } });
+    await expect(new GridChunkReader(db, MiB).read(fileId, 0, 2000)).rejects.toThrow('outside the 1000-byte image');
   });
 
   it('refuses a v1 deployment of an image larger than one MQTT message, naming v2', async () => {
