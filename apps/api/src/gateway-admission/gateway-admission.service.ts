@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 import { Company } from '../companies/company.schema';
 import { AppConfigService } from '../config/app-config.service';
 import { EventsService } from '../events/events.service';
-import { GatewaysStore } from '../gateways/gateways.store';
+import { GatewaysStore, type FirstStatusResult } from '../gateways/gateways.store';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedCounters, windowKey, type CounterDocument } from './bounded-counters';
 import { KnownGateways } from './known-gateways';
@@ -31,6 +31,16 @@ function groupByCompany(registrations: readonly Registration[]): Map<string, str
 /** What a batch entry needs for admission: the company its Status claims, if it carries one. */
 export interface AdmissionCandidate {
   status: { companyId: string } | null;
+}
+
+/** What inserting the first Statuses of gateways this process did not know did (see registerByWrite). */
+export interface FirstWrites<T> {
+  /** The rest of the batch, to be screened and written as usual: every gateway with a Status in it is known now. */
+  remaining: Map<string, T>;
+  /** Gateways the write created: registered, their Statuses stored. */
+  registered: Set<string>;
+  /** First Statuses the database refused (not a duplicate): dropped. */
+  refused: FirstStatusResult['refused'];
 }
 
 const MINUTE_MS = 60_000;
@@ -89,6 +99,50 @@ export class GatewayAdmission {
   }
 
   /**
+   * Registers gateways by writing their first Status instead of reading each one first (FerretDB
+   * answers a read by `_id` in about a millisecond, the driver costs as much again, and every
+   * gateway is unknown to a process after its start). The gateways this process does not know
+   * take their registration slots as if all of them were new, so the bounds hold before anything
+   * is created; `insert` then creates them, and those that existed give their slots back and are
+   * read (their company decides, as for any known gateway, in `screen`): `remaining` holds them
+   * with the rest of the batch. Refused by a bound are only gateways that do not exist. An insert
+   * that fails keeps its slots (the batch is retried): a count may run over, never under.
+   */
+  async registerByWrite<T extends AdmissionCandidate>(
+    batch: ReadonlyMap<string, T>,
+    insert: (gatewayIds: readonly string[]) => Promise<FirstStatusResult>,
+  ): Promise<FirstWrites<T>> {
+    const remaining = new Map(batch);
+    const candidates: Registration[] = [];
+    for (const [gatewayId, { status }] of batch) {
+      if (status !== null && this.known.companyOf(gatewayId) === undefined) candidates.push({ gatewayId, companyId: status.companyId });
+    }
+    if (candidates.length === 0) return { remaining, registered: new Set(), refused: [] };
+    const now = new Date();
+    const refusedByBound = await this.registerAll(candidates, now);
+    for (const [gatewayId, { companyId, refusal }] of refusedByBound) {
+      // Only a gateway that does not exist yet can be refused registration.
+      if ((await this.known.reload(gatewayId)) !== undefined) continue;
+      remaining.delete(gatewayId);
+      this.refuse(gatewayId, companyId, refusal);
+    }
+    const provisional = candidates.filter(({ gatewayId }) => !refusedByBound.has(gatewayId));
+    if (provisional.length === 0) return { remaining, registered: new Set(), refused: [] };
+    const result = await insert(provisional.map(({ gatewayId }) => gatewayId));
+    for (const gatewayId of result.inserted) remaining.delete(gatewayId);
+    for (const { gatewayId } of result.refused) {
+      remaining.delete(gatewayId);
+      this.known.forget(gatewayId);
+    }
+    await this.known.load([...result.existing], true);
+    await this.giveBack(
+      windowKey('gateways', now, MINUTE_MS),
+      provisional.filter(({ gatewayId }) => !result.inserted.has(gatewayId)),
+    );
+    return { remaining, registered: result.inserted, refused: result.refused };
+  }
+
+  /**
    * The batch without the Statuses that must not be written: claims of another company and
    * registrations beyond a bound. Entries without a Status (liveness) pass as they are.
    */
@@ -108,12 +162,23 @@ export class GatewayAdmission {
         await this.claimOfAnotherCompany(gatewayId, registeredIn, claimed);
       }
     }
-    for (const [gatewayId, { companyId, refusal }] of await this.registerAll(unregistered)) {
+    for (const [gatewayId, { companyId, refusal }] of await this.registerAll(unregistered, new Date())) {
       admitted.delete(gatewayId);
-      this.refusedRegistrations.inc({ reason: refusal });
-      this.logger.warn(`Gateway ${gatewayId} (company ${companyId}) not registered: ${refusal} bound reached`);
+      this.refuse(gatewayId, companyId, refusal);
     }
     return admitted;
+  }
+
+  private refuse(gatewayId: string, companyId: string, refusal: RegistrationRefusal): void {
+    this.refusedRegistrations.inc({ reason: refusal });
+    this.logger.warn(`Gateway ${gatewayId} (company ${companyId}) not registered: ${refusal} bound reached`);
+  }
+
+  /** Slots taken in the minute `window` (and of their companies) by gateways that were not new after all. */
+  private async giveBack(window: string, registrations: readonly Registration[]): Promise<void> {
+    if (registrations.length === 0) return;
+    await this.counters.add(window, -registrations.length);
+    for (const [companyId, gatewayIds] of groupByCompany(registrations)) await this.counters.add(companyGatewaysKey(companyId), -gatewayIds.length);
   }
 
   /** A super user moved the gateway: the companies' counts follow, unbounded (it is a person's decision). */
@@ -128,9 +193,8 @@ export class GatewayAdmission {
    * the refused ones. While every bound has room for all of them, each bound takes its slots in
    * one write; near a bound, one gateway at a time, so that exactly the room left is used.
    */
-  private async registerAll(candidates: readonly Registration[]): Promise<Map<string, { companyId: string; refusal: RegistrationRefusal }>> {
+  private async registerAll(candidates: readonly Registration[], now: Date): Promise<Map<string, { companyId: string; refusal: RegistrationRefusal }>> {
     const refused = new Map<string, { companyId: string; refusal: RegistrationRefusal }>();
-    const now = new Date();
     const gatewaysWindow = windowKey('gateways', now, MINUTE_MS);
     const perMinute = this.config.get('REGISTRATION_GATEWAYS_PER_MINUTE');
     if (candidates.length < 2 || !(await this.takeSlots('gateways', gatewaysWindow, candidates.length, perMinute))) {

@@ -23,9 +23,13 @@ export class KnownGateways {
     this.companies.set(gatewayId, companyId);
   }
 
-  /** Reads the gateways this process does not know yet, by _id (FerretDB scans for a list of ids). */
-  async load(gatewayIds: readonly string[]): Promise<void> {
-    const unknown = gatewayIds.filter((gatewayId) => !this.companies.has(gatewayId));
+  forget(gatewayId: string): void {
+    this.companies.delete(gatewayId);
+  }
+
+  /** Reads the gateways this process does not know yet (all of them with `again`), by _id (FerretDB scans for a list of ids). */
+  async load(gatewayIds: readonly string[], again = false): Promise<void> {
+    const unknown = again ? gatewayIds : gatewayIds.filter((gatewayId) => !this.companies.has(gatewayId));
     for (let offset = 0; offset < unknown.length; offset += LOOKUP_CONCURRENCY) {
       await Promise.all(unknown.slice(offset, offset + LOOKUP_CONCURRENCY).map((gatewayId) => this.reload(gatewayId)));
     }

@@ -1,4 +1,6 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { GatewayListDto } from '@upgrade-manager/dto';
+import type { Connection } from 'mongoose';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import { api, connectGateway, metricValue, uniqueId } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
@@ -70,5 +72,34 @@ describe('registration bounds (real broker and database)', () => {
     const client = clients[0];
     await client.sendStatus({ version: '0.6' });
     await eventually(async () => expect((await api<{ version: string }>(baseUrl, `/api/gateways/${client.gatewayId}`)).body.version).toBe('0.6'));
+  });
+
+  it('gives back the slots of gateways this process did not know but that exist (first seen after a restart), and keeps their company', async () => {
+    const connection = testApi.app.get<Connection>(getConnectionToken());
+    const counters = connection.collection<{ _id: string; count: number }>('registration_counters');
+    const companyCount = async (companyId: string) => (await counters.findOne({ _id: `company-gateways:${companyId}` }))?.count ?? 0;
+    const [home, other] = [uniqueId('co-home'), uniqueId('co-other')];
+    const [known, claiming] = [uniqueId('gw-known'), uniqueId('gw-claim')];
+    // Registered by another process: this one has never heard of them.
+    const stored = { version: '0.1', statusSentAt: new Date(0), enabled: true, admission: 'accepted', tags: [], upgrade: null };
+    await connection.collection<{ _id: string; gatewayId: string; companyId: string }>('gateways').insertMany([
+      { _id: known, gatewayId: known, companyId: home, ...stored },
+      { _id: claiming, gatewayId: claiming, companyId: home, ...stored },
+    ]);
+    // Both companies exist (the hourly bound of new companies is used up by the test above).
+    await connection.collection('companies').insertMany([home, other].map((companyId) => ({ companyId, name: companyId, enabled: true })));
+    const claimsBefore = await metricValue(baseUrl, 'um_gateway_company_claims_total');
+    const activity = testApi.app.get(GatewayActivityService);
+    const now = Math.floor(Date.now() / 1000);
+    activity.recordStatus(known, { companyId: home, version: '0.7', lastUpgradeAt: null }, now);
+    activity.recordStatus(claiming, { companyId: other, version: '0.7', lastUpgradeAt: null }, now);
+    await activity.flush();
+    // Each took a slot of its claimed company as if it were new, and gave it back when its insert found it.
+    expect(await companyCount(home)).toBe(0);
+    expect((await api<{ version: string; companyId: string }>(baseUrl, `/api/gateways/${known}`)).body).toMatchObject({ version: '0.7', companyId: home });
+    // A Status claiming another company changes nothing, whoever knew the gateway.
+    expect((await api<{ version: string; companyId: string }>(baseUrl, `/api/gateways/${claiming}`)).body).toMatchObject({ version: '0.1', companyId: home });
+    expect(await metricValue(baseUrl, 'um_gateway_company_claims_total')).toBe(claimsBefore + 1);
+    expect(await companyCount(other)).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { CompaniesService } from '../companies/companies.service';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
-import { GatewaysStore } from '../gateways/gateways.store';
+import { GatewaysStore, type StatusWriteResult } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
@@ -12,13 +12,14 @@ import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-act
 import { activityWrites } from './gateway-activity-writes';
 
 export const ACTIVITY_FLUSH_INTERVAL_MS = 50;
-export const ACTIVITY_BATCH_MAX = 500;
+export const ACTIVITY_BATCH_MAX = 1000;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 5_000;
+const KNOWN_COMPANIES_MAX = 100_000;
 
 /**
  * Everything gateways tell us about themselves (Status, liveness), written in batches: one bulk
- * write per ~50 ms or 500 gateways instead of one round-trip per message. Repeated messages of
+ * write per ~50 ms or 1,000 gateways instead of one round-trip per message. Repeated messages of
  * one gateway coalesce, so a failed write is simply retried later with nothing lost.
  * A Status is acknowledged to the broker only once its batch is written (see RawFrameMqttServer),
  * so a hard kill (SIGKILL, power loss) loses nothing: the broker delivers the unwritten ones again.
@@ -32,6 +33,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   private readonly registered: Counter;
   private readonly rejectedWrites: Counter;
   private readonly staleStatuses: Counter;
+  private readonly existingCompanies = new Set<string>();
 
   constructor(
     private readonly gateways: GatewaysStore,
@@ -44,7 +46,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
     this.batchSize = metrics.histogram({
       name: 'um_gateway_activity_batch_size',
       help: 'Gateways per bulk write of gateway activity',
-      buckets: [1, 5, 20, 50, 100, 250, 500],
+      buckets: [1, 5, 20, 50, 100, 250, 500, 1000],
     });
     this.writeFailures = metrics.counter({ name: 'um_gateway_activity_write_failures_total', help: 'Failed bulk writes of gateway activity (retried)' });
     this.registered = metrics.counter({ name: 'um_gateways_registered_total', help: 'Gateways created by their first Status' });
@@ -106,9 +108,18 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
   }
 
   private async write(received: Map<string, GatewayActivity>): Promise<void> {
-    const batch = await this.admission.screen(received);
+    const registrationFields = this.admission.registrationFields();
+    const first = await this.admission.registerByWrite(received, async (gatewayIds) => {
+      const { statuses } = activityWrites(new Map(gatewayIds.map((gatewayId) => [gatewayId, received.get(gatewayId) as GatewayActivity])));
+      const result = await this.gateways.insertFirstStatuses(statuses, registrationFields);
+      // A gateway is never left without its company for longer than a crash between these two writes (its next Status creates it).
+      await this.ensureCompanies(statuses.filter(({ gatewayId }) => result.inserted.has(gatewayId)).map(({ companyId }) => companyId));
+      return result;
+    });
+    this.reportRefused(first.refused);
+    const batch = await this.admission.screen(first.remaining);
     const { companyIds, statuses, touch, statusReports } = activityWrites(batch);
-    await this.companies.ensureExist(companyIds);
+    await this.ensureCompanies(companyIds);
     // The tracker decides what the Statuses mean for pending upgrades; their copy goes into the gateways' own write.
     const decisions = await this.tracker.decideOnStatuses(statusReports);
     let registered = new Set<string>();
@@ -119,16 +130,12 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
           const upgrade = decisions.upgrades.get(status.gatewayId);
           return upgrade ? { ...status, upgrade } : status;
         }),
-        this.admission.registrationFields(),
+        registrationFields,
       );
       // The gateway's stored Status was sent later (another process wrote it first).
       stale = result.stale;
       this.staleStatuses.inc(stale.size);
-      for (const { gatewayId, message } of result.refused) {
-        // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
-        this.rejectedWrites.inc();
-        this.logger.error(`Gateway ${gatewayId}: the database refused its update, dropped: ${message}`);
-      }
+      this.reportRefused(result.refused);
       // An upgrade decided by a stale Status is still this gateway's upgrade: it is written alone.
       await this.gateways.setUpgradeOutcomes(
         [...stale].flatMap((gatewayId) => {
@@ -142,8 +149,26 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
       decisions.release();
     }
     if (touch) await this.gateways.touchLiveness(touch.gatewayIds, touch.seenAt);
-    this.batchSize.observe(batch.size);
-    this.announce(batch, registered, stale);
+    this.batchSize.observe(received.size);
+    for (const gatewayId of first.registered) batch.set(gatewayId, received.get(gatewayId) as GatewayActivity);
+    this.announce(batch, new Set([...registered, ...first.registered]), stale);
+  }
+
+  // Permanent: e.g. a gateway document whose _id is not its gatewayId (written by hand).
+  private reportRefused(refused: StatusWriteResult['refused']): void {
+    for (const { gatewayId, message } of refused) {
+      this.rejectedWrites.inc();
+      this.logger.error(`Gateway ${gatewayId}: the database refused its update, dropped: ${message}`);
+    }
+  }
+
+  // Companies are never deleted: one known to exist is not upserted again (a scan of the companies on FerretDB).
+  private async ensureCompanies(companyIds: readonly string[]): Promise<void> {
+    const unknown = companyIds.filter((companyId) => !this.existingCompanies.has(companyId));
+    if (unknown.length === 0) return;
+    await this.companies.ensureExist(unknown);
+    if (this.existingCompanies.size >= KNOWN_COMPANIES_MAX) this.existingCompanies.clear();
+    for (const companyId of unknown) this.existingCompanies.add(companyId);
   }
 
   private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>, stale: ReadonlySet<string>): void {

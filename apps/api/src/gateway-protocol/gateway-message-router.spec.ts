@@ -30,7 +30,7 @@ function setup({ serve = true } = {}) {
   const handlers = new Map<string, unknown>();
   const subscriber = {
     getHandlers: () => handlers,
-    addHandler: (pattern: string, handler: unknown) => handlers.set(pattern, handler),
+    addDirectRoute: (pattern: string, handler: unknown) => handlers.set(pattern, handler),
   } as unknown as RawFrameMqttServer;
   const metrics = new MetricsService();
   const router = new GatewayMessageRouter(subscriber, gate, new FrameClockWatch(metrics), protocol, delivery, progress, metrics);

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { MqttContext } from '@nestjs/microservices';
 import { decodeFrame, FrameDecodeError, PayloadError } from '@upgrade-manager/frame-codec';
 import { ProtocolV2Error } from '@upgrade-manager/protocol-v2';
 import type { Counter } from 'prom-client';
@@ -8,7 +7,7 @@ import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RawFrameMqttServer, withholdAck } from '../mqtt/raw-frame-mqtt.server';
+import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
 import { GatewayProtocolService } from './gateway-protocol.service';
@@ -51,11 +50,7 @@ export class GatewayMessageRouter {
   private register(): void {
     const registered = this.subscriber.getHandlers();
     for (const route of this.routes) {
-      if (registered.has(route.pattern)) continue;
-      const handler = async (data: Buffer, context: MqttContext): Promise<void> => {
-        if (!(await this.receive(route, context.getTopic(), data))) withholdAck(context);
-      };
-      this.subscriber.addHandler(route.pattern, handler, true);
+      if (!registered.has(route.pattern)) this.subscriber.addDirectRoute(route.pattern, (topic, data) => this.receive(route, topic, data));
     }
   }
 

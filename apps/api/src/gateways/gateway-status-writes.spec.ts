@@ -1,4 +1,4 @@
-import { statusUpsert, type StatusWrite } from './gateway-status-writes';
+import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
 const status: StatusWrite = { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, sentAt: t(5), lastSeenAt: t(6), lastUpgradeAt: t(1) };
@@ -41,5 +41,21 @@ describe('statusUpsert', () => {
     const { update } = statusUpsert({ ...status, upgrade }).updateOne;
     expect(update.$set).toMatchObject({ version: '1.0', upgrade });
     expect(update.$setOnInsert).not.toHaveProperty('upgrade');
+  });
+});
+
+describe('statusDocument', () => {
+  it('is the document the upsert of a first Status inserts', () => {
+    const { update } = statusUpsert(status, { admission: 'pending' }, t(7)).updateOne;
+    expect(statusDocument(status, { admission: 'pending' }, t(7))).toEqual({ _id: 'gw-1', ...update.$setOnInsert, ...update.$set });
+    expect(statusDocument(status, {}, t(7))).toMatchObject({
+      _id: 'gw-1',
+      gatewayId: 'gw-1',
+      companyId: '2',
+      version: '1.0',
+      statusSentAt: t(5),
+      upgrade: null,
+      tags: [],
+    });
   });
 });

@@ -60,3 +60,13 @@ export function statusUpsert(status: StatusWrite, registrationFields: Record<str
   const filter: StatusFilter = { _id: gatewayId, $or: [{ statusSentAt: { $lte: status.sentAt } }, { statusSentAt: null }] };
   return { updateOne: { filter, update: { $set: set, $setOnInsert: setOnInsert }, upsert: true } };
 }
+
+/** The gateway document a gateway's first Status creates: what `statusUpsert` would insert. */
+export function statusDocument(
+  status: StatusWrite,
+  registrationFields: Record<string, unknown> = {},
+  now = new Date(),
+): { _id: string } & Record<string, unknown> {
+  const { update } = statusUpsert(status, registrationFields, now).updateOne;
+  return { _id: status.gatewayId, ...update.$setOnInsert, ...update.$set };
+}
