@@ -1,14 +1,13 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto } from '@upgrade-manager/dto';
-import { UpgradeAgent, type GatewayClient } from '@upgrade-manager/gateway-client';
 import { generateSigningKey, parseTrustedKeys, trustedKeyLine } from '@upgrade-manager/protocol-v2';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildApi } from './child-api';
-import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from './protocol-helpers';
+import { api, metricValue, uniqueId, uniqueMajor, uploadVersion } from './protocol-helpers';
 import { eventually } from './test-api';
+import { startV2Gateway, type V2Gateway } from './v2-gateway';
 
 const GATEWAYS = 8;
 const CHUNK_BYTES = 64 * 1024;
@@ -27,7 +26,7 @@ describe('protocol v2 with two API processes', () => {
   const signingKey = generateSigningKey();
   const keyFile = join(dir, 'server.pem');
   const trusted = parseTrustedKeys(trustedKeyLine(signingKey));
-  const gateways: { client: GatewayClient; agent: UpgradeAgent; installed: string; received: { shared: number; requested: number } }[] = [];
+  const gateways: V2Gateway[] = [];
 
   beforeAll(async () => {
     writeFileSync(keyFile, signingKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
@@ -54,28 +53,9 @@ describe('protocol v2 with two API processes', () => {
     const prefix = uniqueId('gw-v2-scale');
     for (let i = 1; i <= GATEWAYS; i++) {
       const gatewayId = `${prefix}-${i}`;
-      const client = await connectGateway(gatewayId, companyId);
-      const stateDir = join(dir, gatewayId);
-      const installed = join(stateDir, 'installed.bin');
-      const agent = new UpgradeAgent({
-        gatewayId,
-        stateDir,
-        trustedKeys: trusted,
-        transport: client.agentTransport(),
-        installer: { install: (path) => rename(path, installed), healthCheck: async () => undefined, rollback: async () => undefined },
-        onInstalled: (installedVersion) => client.sendStatus({ version: installedVersion, timestamp: Date.now(), protocol: 2 }),
-        // One gateway loses a share of what it receives: its requests go to either process.
-        dropRate: i === 1 ? 0.2 : 0,
-        saveIntervalMs: 5_000,
-      });
-      const received = { shared: 0, requested: 0 };
-      client.on('otherMessage', (topic, bytes) => {
-        if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK_SHARED/')) received.shared++;
-        else if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK/')) received.requested++;
-        agent.handle(topic, bytes);
-      });
-      await agent.start();
-      gateways.push({ client, agent, installed, received });
+      // One gateway loses a share of what it receives: its requests go to either process.
+      const gateway = await startV2Gateway({ gatewayId, companyId, dir, trustedKeys: trusted, agent: { dropRate: i === 1 ? 0.2 : 0 } });
+      gateways.push(gateway);
     }
     await Promise.all(gateways.map(({ client }) => client.sendStatus({ version: '0.5', timestamp: Date.now(), protocol: 2 })));
     await eventually(

@@ -1,6 +1,6 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto, EventListDto, GatewayDto } from '@upgrade-manager/dto';
 import { decodeFrame, encodeFrame } from '@upgrade-manager/frame-codec';
-import { UpgradeAgent, type GatewayClient, type Installer, type UpgradeAgentOptions } from '@upgrade-manager/gateway-client';
+import type { GatewayClient, UpgradeAgentOptions } from '@upgrade-manager/gateway-client';
 import {
   decodeChunk,
   encodeChunk,
@@ -18,11 +18,11 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { startV2Gateway, type V2Gateway } from '../../test/v2-gateway';
 import { readSigningKeyFile } from '../image-signing/signing-key-file';
 import { IMAGE_LAYOUTS } from '../versions/image-storage.service';
 import { VersionsService } from '../versions/versions.service';
@@ -32,58 +32,18 @@ const MiB = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** A v2 gateway: a real MQTT client and the agent a device runs, installing into its state folder. */
-interface V2Gateway {
-  client: GatewayClient;
-  agent: UpgradeAgent;
-  stateDir: string;
-  installed: string;
-}
-
-function fileInstaller(target: string): Installer {
-  return {
-    install: (path) => rename(path, target),
-    healthCheck: async () => undefined,
-    rollback: async () => undefined,
-  };
-}
-
 describe('protocol v2 delivery (real broker and database)', () => {
   let testApi: TestApi;
   let baseUrl: string;
   let dir: string;
   let trusted: TrustedKeys;
   const gateways: V2Gateway[] = [];
-  // Chunk messages each gateway received: on the shared topic, or on its own (asked for).
-  const chunksReceived = new Map<string, { shared: number; requested: number }>();
   const v1Clients: GatewayClient[] = [];
   const major = uniqueMajor();
   const companyId = uniqueId('co-v2');
 
-  async function startV2(gatewayId: string, extra: Partial<UpgradeAgentOptions> = {}, tamper?: (topic: string, bytes: Buffer) => Buffer): Promise<V2Gateway> {
-    const client = await connectGateway(gatewayId, companyId);
-    const stateDir = join(dir, gatewayId);
-    const installed = join(stateDir, 'installed.bin');
-    const agent = new UpgradeAgent({
-      gatewayId,
-      stateDir,
-      trustedKeys: trusted,
-      transport: client.agentTransport(),
-      installer: fileInstaller(installed),
-      onInstalled: (version) => client.sendStatus({ version, timestamp: Date.now(), protocol: 2 }),
-      // Twenty agents share this process and its disk: fewer syncs than a device would do.
-      saveIntervalMs: 5_000,
-      ...extra,
-    });
-    const received = chunksReceived.get(gatewayId) ?? { shared: 0, requested: 0 };
-    chunksReceived.set(gatewayId, received);
-    client.on('otherMessage', (topic, bytes) => {
-      if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK_SHARED/')) received.shared++;
-      else if (topic.startsWith('TOGATEWAY/UPGRADE_CHUNK/')) received.requested++;
-      agent.handle(topic, tamper ? tamper(topic, bytes) : bytes);
-    });
-    await agent.start();
-    const gateway = { client, agent, stateDir, installed };
+  async function startV2(gatewayId: string, agent: Partial<UpgradeAgentOptions> = {}, tamper?: (topic: string, bytes: Buffer) => Buffer): Promise<V2Gateway> {
+    const gateway = await startV2Gateway({ gatewayId, companyId, dir, trustedKeys: trusted, agent, tamper });
     gateways.push(gateway);
     return gateway;
   }
@@ -193,7 +153,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
     const chunkCount = image.length / CHUNK_BYTES;
     const ordinary = ids
       .filter((id) => id !== resumeId && id !== dropId && id !== wrongKeyId)
-      .map((id) => chunksReceived.get(id) ?? { shared: 0, requested: 0 });
+      .map((id) => (gateways.find((gateway) => gateway.client.gatewayId === id) as V2Gateway).received);
     const requested = ordinary.reduce((sum, counts) => sum + counts.requested, 0);
     const shared = ordinary.reduce((sum, counts) => sum + counts.shared, 0);
     expect(requested).toBeLessThan(0.05 * ordinary.length * chunkCount);

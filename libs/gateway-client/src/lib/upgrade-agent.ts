@@ -258,9 +258,9 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       bytes,
       inflight: new Map(),
       writing: new Set(),
-      // A resumed download's stream may be long over, or waiting for this very target: it asks at
-      // once for what it lacks, and only for the stream's gaps once shared chunks come again.
-      lastSharedAt: resumed ? -Infinity : null,
+      // A resumed download's stream may be long over: it waits only as after a chunk. Asking at once
+      // would fetch what a stream that waits for this target re-sends once it moves on (duplicates).
+      lastSharedAt: resumed ? now : null,
       sharedPassed: 0,
       startedAt: now,
       lastReportAt: now,
