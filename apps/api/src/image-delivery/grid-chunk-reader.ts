@@ -1,5 +1,5 @@
 import { mongo } from 'mongoose';
-import { IMAGE_BUCKET } from '../versions/image-storage.service';
+import { IMAGE_BUCKET, IMAGE_LAYOUTS } from '../versions/image-storage.service';
 import { ByteBoundedCache } from './byte-bounded-cache';
 
 interface GridLayout {
@@ -11,11 +11,21 @@ interface GridLayout {
 
 // Layouts are a few bytes per GridFS chunk; keep those of the images being delivered.
 const MAX_LAYOUTS = 16;
+const OBJECT_ID_BYTES = 12;
+
+/** A layout kept in the database (IMAGE_LAYOUTS), the chunk ids packed 12 bytes each. */
+interface StoredLayout {
+  _id: mongo.ObjectId;
+  gridChunkSize: number;
+  length: number;
+  ids: mongo.Binary;
+}
 
 /**
  * Reads byte ranges of a GridFS image without reading the image: the GridFS chunks covering the
  * range are fetched by `_id` (the one lookup FerretDB indexes) and kept in a cache bounded in
- * bytes. The list of chunk ids of an image is read once.
+ * bytes. The list of chunk ids of an image is found once (a scan of the GridFS chunks on FerretDB,
+ * about a minute for 1 GiB) and kept in the database, so other API processes read it by `_id`.
  */
 export class GridChunkReader {
   private readonly cache: ByteBoundedCache<string>;
@@ -30,6 +40,11 @@ export class GridChunkReader {
 
   get cachedBytes(): number {
     return this.cache.size;
+  }
+
+  /** Reads the image's layout now (once per image: a scan of the GridFS chunks on FerretDB, about a minute for 1 GiB). */
+  async prepare(fileId: mongo.ObjectId): Promise<void> {
+    await this.layout(fileId);
   }
 
   /** Bytes `start` (inclusive) to `end` (exclusive) of the file. */
@@ -73,6 +88,9 @@ export class GridChunkReader {
 
   private async loadLayout(fileId: mongo.ObjectId): Promise<GridLayout> {
     const db = this.db();
+    const layouts = db.collection<StoredLayout>(IMAGE_LAYOUTS);
+    const stored = await layouts.findOne({ _id: fileId });
+    if (stored) return { gridChunkSize: stored.gridChunkSize, length: stored.length, ids: unpackIds(Buffer.from(stored.ids.buffer)) };
     const file = await db.collection(`${IMAGE_BUCKET}.files`).findOne({ _id: fileId });
     if (!file) throw new Error(`image ${fileId.toHexString()} not found`);
     const gridChunkSize = Number(file['chunkSize']);
@@ -82,6 +100,23 @@ export class GridChunkReader {
     const cursor = db.collection(`${IMAGE_BUCKET}.chunks`).find({ files_id: fileId }, { projection: { _id: 1, n: 1 } });
     for await (const chunk of cursor) ids[Number(chunk['n'])] = chunk['_id'] as mongo.ObjectId;
     if (ids.filter(Boolean).length !== expected) throw new Error(`image ${fileId.toHexString()} has missing GridFS chunks`);
+    // An image never changes, so neither does its layout: whoever stores it first stores the same.
+    // Not kept, it only costs the next process the scan.
+    if (ids.every((id) => id instanceof mongo.ObjectId)) {
+      await layouts.replaceOne({ _id: fileId }, { gridChunkSize, length, ids: new mongo.Binary(packIds(ids)) }, { upsert: true }).catch(() => undefined);
+    }
     return { gridChunkSize, length, ids };
   }
+}
+
+function packIds(ids: readonly mongo.ObjectId[]): Buffer {
+  return Buffer.concat(ids.map((id) => Buffer.from(id.id)));
+}
+
+function unpackIds(packed: Buffer): mongo.ObjectId[] {
+  const ids: mongo.ObjectId[] = [];
+  for (let offset = 0; offset + OBJECT_ID_BYTES <= packed.byteLength; offset += OBJECT_ID_BYTES) {
+    ids.push(new mongo.ObjectId(packed.subarray(offset, offset + OBJECT_ID_BYTES)));
+  }
+  return ids;
 }

@@ -152,6 +152,8 @@ export class ImageDeliveryService implements OnApplicationShutdown {
       })),
     );
     for (const { gatewayId } of targets) this.lookups.delete(offerId(image.sha256, gatewayId));
+    // No chunk can be served before the layout is known: the targets' waits start once it is.
+    await this.reader.prepare(image.fileId);
     const frame = encodeFrame(
       encodeOffer({
         deploymentId,
@@ -252,6 +254,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
       maxWindowBytes: SHARED_STREAM_MAX_WINDOW_BYTES,
     });
     const run = async () => {
+      const began = Date.now();
       const { sent, ended } = await streamChunks(
         {
           chunkCount,
@@ -267,7 +270,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
         { bytesPerS: this.config.get('CHUNK_STREAM_BYTES_PER_S'), pollMs: SHARED_STREAM_POLL_MS, startWaitMs: SHARED_STREAM_START_WAIT_MS, pacer },
         () => this.stopping,
       );
-      this.logger.log(`Shared stream of ${image.version}: ${sent} of ${chunkCount} chunks sent (${ended})`);
+      this.logger.log(`Shared stream of ${image.version}: ${sent} of ${chunkCount} chunks sent in ${((Date.now() - began) / 1000).toFixed(1)} s (${ended})`);
     };
     run()
       .catch((error: Error) => this.logger.error(`Shared stream of ${image.version} stopped: ${error.message}; targets request what they lack`))

@@ -1,6 +1,6 @@
 import type { DeploymentCreatedDto, DeploymentDetailDto, EventListDto, GatewayDto } from '@upgrade-manager/dto';
 import { decodeFrame, encodeFrame } from '@upgrade-manager/frame-codec';
-import { UpgradeAgent, type GatewayClient, type Installer, type UpgradeAgentOptions } from '@upgrade-manager/gateway-client';
+import type { GatewayClient, UpgradeAgentOptions } from '@upgrade-manager/gateway-client';
 import {
   decodeChunk,
   encodeChunk,
@@ -14,33 +14,23 @@ import {
   trustedKeyLine,
   type TrustedKeys,
 } from '@upgrade-manager/protocol-v2';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { startV2Gateway, type V2Gateway } from '../../test/v2-gateway';
 import { readSigningKeyFile } from '../image-signing/signing-key-file';
+import { IMAGE_LAYOUTS } from '../versions/image-storage.service';
+import { VersionsService } from '../versions/versions.service';
+import { GridChunkReader } from './grid-chunk-reader';
 
 const MiB = 1024 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** A v2 gateway: a real MQTT client and the agent a device runs, installing into its state folder. */
-interface V2Gateway {
-  client: GatewayClient;
-  agent: UpgradeAgent;
-  stateDir: string;
-  installed: string;
-}
-
-function fileInstaller(target: string): Installer {
-  return {
-    install: (path) => rename(path, target),
-    healthCheck: async () => undefined,
-    rollback: async () => undefined,
-  };
-}
 
 describe('protocol v2 delivery (real broker and database)', () => {
   let testApi: TestApi;
@@ -52,24 +42,8 @@ describe('protocol v2 delivery (real broker and database)', () => {
   const major = uniqueMajor();
   const companyId = uniqueId('co-v2');
 
-  async function startV2(gatewayId: string, extra: Partial<UpgradeAgentOptions> = {}, tamper?: (topic: string, bytes: Buffer) => Buffer): Promise<V2Gateway> {
-    const client = await connectGateway(gatewayId, companyId);
-    const stateDir = join(dir, gatewayId);
-    const installed = join(stateDir, 'installed.bin');
-    const agent = new UpgradeAgent({
-      gatewayId,
-      stateDir,
-      trustedKeys: trusted,
-      transport: client.agentTransport(),
-      installer: fileInstaller(installed),
-      onInstalled: (version) => client.sendStatus({ version, timestamp: Date.now(), protocol: 2 }),
-      // Twenty agents share this process and its disk: fewer syncs than a device would do.
-      saveIntervalMs: 5_000,
-      ...extra,
-    });
-    client.on('otherMessage', (topic, bytes) => agent.handle(topic, tamper ? tamper(topic, bytes) : bytes));
-    await agent.start();
-    const gateway = { client, agent, stateDir, installed };
+  async function startV2(gatewayId: string, agent: Partial<UpgradeAgentOptions> = {}, tamper?: (topic: string, bytes: Buffer) => Buffer): Promise<V2Gateway> {
+    const gateway = await startV2Gateway({ gatewayId, companyId, dir, trustedKeys: trusted, agent, tamper });
     gateways.push(gateway);
     return gateway;
   }
@@ -108,6 +82,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
       HOST: '127.0.0.1',
       SIGNING_KEY_FILE: join(dir, 'server.pem'),
       CHUNK_STREAM_BYTES_PER_S: String(16 * MiB),
+      CHUNK_SIZE_BYTES: String(CHUNK_BYTES),
     });
     baseUrl = testApi.baseUrl;
     trusted = parseTrustedKeys(trustedKeyLine(readSigningKeyFile(join(dir, 'server.pem'))));
@@ -125,7 +100,7 @@ describe('protocol v2 delivery (real broker and database)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers 64 MiB to 20 gateways: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
+  it('delivers 64 MiB to 20 gateways, mostly by the shared stream: one resumes after a restart, one re-requests dropped chunks, one with a wrong key rejects', async () => {
     const image = randomBytes(64 * MiB);
     const version = `${major}.64`;
     const prefix = uniqueId('gw-v2');
@@ -172,6 +147,17 @@ describe('protocol v2 delivery (real broker and database)', () => {
     const dropper = gateways.find((gateway) => gateway.client.gatewayId === dropId) as V2Gateway;
     expect(dropper.agent.stats.droppedChunks).toBeGreaterThan(0);
     expect(dropper.agent.stats.requests).toBeGreaterThan(0);
+
+    // The 17 others got the image from the shared stream (paced over several windows, through the
+    // restart and the dropped chunks): what they asked for themselves is a small fraction of it.
+    const chunkCount = image.length / CHUNK_BYTES;
+    const ordinary = ids
+      .filter((id) => id !== resumeId && id !== dropId && id !== wrongKeyId)
+      .map((id) => (gateways.find((gateway) => gateway.client.gatewayId === id) as V2Gateway).received);
+    const requested = ordinary.reduce((sum, counts) => sum + counts.requested, 0);
+    const shared = ordinary.reduce((sum, counts) => sum + counts.shared, 0);
+    expect(requested).toBeLessThan(0.05 * ordinary.length * chunkCount);
+    expect(shared).toBeGreaterThan(0.95 * ordinary.length * chunkCount);
 
     const events = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${wrongKeyId}`);
     const failure = events.body.items.find((event) => event.type === 'upgrade.failed');
@@ -251,6 +237,22 @@ describe('protocol v2 delivery (real broker and database)', () => {
     await eventually(async () => expect(await metricValue(baseUrl, 'um_v2_chunk_requests_refused_total', { reason: 'not-offered' })).toBe(before + 1));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(received).toEqual([]);
+  });
+
+  it("keeps an image's list of GridFS chunks in the database, where another process reads it by _id", async () => {
+    const version = `${major}.10`;
+    const image = randomBytes(600 * 1024);
+    await uploadVersion(baseUrl, version, image);
+    const { fileId } = await testApi.app.get(VersionsService).signedImage(version);
+    const connection = testApi.app.get<Connection>(getConnectionToken());
+    const db = () => connection.db as NonNullable<Connection['db']>;
+    expect((await new GridChunkReader(db, MiB).read(fileId, 1000, 300_000)).equals(image.subarray(1000, 300_000))).toBe(true);
+    const layouts = db().collection(IMAGE_LAYOUTS);
+    const stored = await layouts.findOne({ _id: fileId });
+    expect(stored).toMatchObject({ length: image.length });
+    // Another reader (process) goes by the stored list: a length changed there is what it sees.
+    await layouts.updateOne({ _id: fileId }, { $set: { length: 1000 } });
+    await expect(new GridChunkReader(db, MiB).read(fileId, 0, 2000)).rejects.toThrow('outside the 1000-byte image');
   });
 
   it('refuses a v1 deployment of an image larger than one MQTT message, naming v2', async () => {

@@ -40,6 +40,18 @@ describe('ReceiverPacer', () => {
     expect(pacer.waitingFor).toBe(2);
   });
 
+  it('does not count the time the stream spent on its own reads as its targets stalling', () => {
+    const pacer = new ReceiverPacer(options);
+    pacer.update([downloading('a', 0), downloading('b', 0)], 0, 0);
+    // The first chunk took a minute to read: both targets are behind only from now on.
+    expect(pacer.update([downloading('a', 0), downloading('b', 0)], 1 * KIB, 60_000)).toBe(40 * KIB);
+    expect(pacer.waitingFor).toBe(2);
+    expect(pacer.update([downloading('a', 1 * KIB), downloading('b', 0)], 1 * KIB, 65_000)).toBe(40 * KIB);
+    // b has not taken that chunk for the stall time: left to its requests.
+    expect(pacer.update([downloading('a', 1 * KIB), downloading('b', 0)], 1 * KIB, 70_000)).toBe(41 * KIB);
+    expect(pacer.waitingFor).toBe(1);
+  });
+
   it('lets a late target join only while the stream is within its window', () => {
     const pacer = new ReceiverPacer(options);
     pacer.update([downloading('a', 0)], 0, 0);

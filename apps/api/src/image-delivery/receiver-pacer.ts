@@ -19,7 +19,8 @@ export interface ReceiverPacerOptions {
 
 interface Joined {
   bytes: number;
-  movedAt: number;
+  /** Since when it holds less than was sent without moving; null while it holds all of it. */
+  behindSince: number | null;
 }
 
 /**
@@ -28,8 +29,9 @@ interface Joined {
  * QoS 0 message into every subscriber's send queue and holds it until that subscriber reads it, so
  * the bytes a target has not yet consumed are what the broker holds for it: the window bounds
  * them. A target joins when it reports `downloading` while the stream is within its window, and
- * leaves when it is done with the stream (any later state) or stalls; targets that are not waited
- * for fetch what they miss with chunk requests.
+ * leaves when it is done with the stream (any later state) or stalls: it held less than was sent
+ * and did not move for the stall time (time the stream itself spent reading is not its stall).
+ * Targets that are not waited for fetch what they miss with chunk requests.
  */
 export class ReceiverPacer {
   private readonly joined = new Map<string, Joined>();
@@ -59,12 +61,15 @@ export class ReceiverPacer {
     for (const [gatewayId, bytes] of listening) {
       if (this.left.has(gatewayId)) continue;
       const known = this.joined.get(gatewayId);
+      const behind = bytes < position;
       if (known === undefined) {
-        if (bytes + window >= position) this.joined.set(gatewayId, { bytes, movedAt: now });
-      } else if (bytes > known.bytes || bytes >= position) {
-        // Moving, or holding all that was sent: not stalled.
-        this.joined.set(gatewayId, { bytes, movedAt: now });
-      } else if (now - known.movedAt >= this.options.stallMs) {
+        if (bytes + window >= position) this.joined.set(gatewayId, { bytes, behindSince: behind ? now : null });
+      } else if (!behind || bytes > known.bytes) {
+        // Holding all that was sent, or moving: its stall clock starts again.
+        this.joined.set(gatewayId, { bytes, behindSince: behind ? now : null });
+      } else if (known.behindSince === null) {
+        known.behindSince = now;
+      } else if (now - known.behindSince >= this.options.stallMs) {
         this.leave(gatewayId);
       }
     }

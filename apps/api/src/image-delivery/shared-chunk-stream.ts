@@ -35,15 +35,10 @@ export interface StreamOutcome {
  * starts once the targets said they listen (their first `downloading` report follows their
  * subscription), runs no further ahead of the slowest listening target than the pacer allows and
  * never faster than `bytesPerS`. Stops early once `stopped()` or when nobody is left to wait for;
- * the targets ask for what they miss either way.
+ * the targets ask for the chunks it passed and they lack while it flows, and for the rest once it
+ * went quiet.
  */
 export async function streamChunks(source: StreamSource, pacing: StreamPacing, stopped: () => boolean, sleep = defaultSleep): Promise<StreamOutcome> {
-  const began = Date.now();
-  while (!stopped() && Date.now() - began < pacing.startWaitMs) {
-    const reports = await source.reports();
-    if (!reports.some((report) => report.state === 'offered')) break;
-    await sleep(pacing.pollMs);
-  }
   const read = (index: number): Promise<Buffer> | null => {
     if (index >= source.chunkCount) return null;
     const frame = source.frame(index);
@@ -51,12 +46,19 @@ export async function streamChunks(source: StreamSource, pacing: StreamPacing, s
     frame.catch(() => undefined);
     return frame;
   };
+  // The first read (the image's layout with it) overlaps the wait for the targets.
+  let next = read(0);
+  const began = Date.now();
+  while (!stopped() && Date.now() - began < pacing.startWaitMs) {
+    const reports = await source.reports();
+    if (!reports.some((report) => report.state === 'offered')) break;
+    await sleep(pacing.pollMs);
+  }
   const started = Date.now();
   let sentBytes = 0;
   let limit = 0;
   let polledAt = -Infinity;
   let index = 0;
-  let next = read(0);
   while (next !== null) {
     if (stopped()) return { sent: index, ended: 'stopped' };
     const position = index * source.chunkSize;

@@ -7,6 +7,8 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { DigestStream, type ImageDigest } from './image-digest';
 
 export const IMAGE_BUCKET = 'images';
+/** Where protocol-v2 delivery keeps each image's list of GridFS chunk ids (image-delivery/grid-chunk-reader.ts). */
+export const IMAGE_LAYOUTS = `${IMAGE_BUCKET}.layouts`;
 // GridFS chunks (255 KiB each) per database round trip when an image is read whole.
 const READ_BATCH_CHUNKS = 8;
 
@@ -62,6 +64,7 @@ export class ImageStorage {
     const db = this.db();
     await db.collection(`${IMAGE_BUCKET}.files`).deleteOne({ _id: fileId });
     await db.collection(`${IMAGE_BUCKET}.chunks`).deleteMany({ files_id: fileId });
+    await db.collection(IMAGE_LAYOUTS).deleteOne({ _id: fileId });
   }
 
   openDownload(fileId: mongo.ObjectId): Readable {

@@ -87,8 +87,10 @@ export interface V2RolloutResult {
   /** Peak resident memory of the API and of the broker during the v2 rollout. */
   apiPeakRssBytes: number | null;
   brokerPeakRssBytes: number | null;
-  /** Chunks the API published during the v2 rollout: once on the shared stream, and answering chunk requests. */
-  chunksSent?: { shared: number; gateway: number };
+  /** Chunks the API published during the v2 rollout once for the fleet on the shared stream ... */
+  sharedChunks: number | null;
+  /** ... and answering the gateways' chunk requests. */
+  requestedChunks: number | null;
   resources: { raw: PhaseResources | null; product: PhaseResources | null };
   serverCpu: ServerCpu;
   serverCpuRatio: number | null;
@@ -430,7 +432,7 @@ export function renderMarkdown(result: BenchResult): string {
     rows.push([
       `Rollout v2 (Offer and chunks) to a list of ${v2.targets.toLocaleString('en-US')} ids, ${size(v2.imageBytes)}`,
       v2.product
-        ? `${fixed(v2.product.seconds)} s (installed ${fixed(v2.product.deliveredSeconds)} s${v2.chunksSent ? `; chunks sent: ${v2.chunksSent.shared} shared, ${v2.chunksSent.gateway} on request` : ''})`
+        ? `${fixed(v2.product.seconds)} s (installed ${fixed(v2.product.deliveredSeconds)} s${v2.sharedChunks === null ? '' : `; chunks sent: ${v2.sharedChunks} shared, ${v2.requestedChunks} on request`})`
         : '-',
       v2.raw ? `${fixed(v2.raw.seconds)} s (list rollout, delivered ${fixed(v2.raw.deliveredSeconds)} s)` : '-',
       '-',

@@ -392,14 +392,15 @@ class BenchRun {
       ratio: list ? value.seconds / list.raw.seconds : null,
       apiPeakRssBytes: resources.api?.peakRssBytes ?? null,
       brokerPeakRssBytes: resources.broker?.peakRssBytes ?? null,
-      chunksSent: { shared: chunksAfter.shared - chunksBefore.shared, gateway: chunksAfter.gateway - chunksBefore.gateway },
+      sharedChunks: chunksAfter.shared - chunksBefore.shared,
+      requestedChunks: chunksAfter.gateway - chunksBefore.gateway,
       resources: { raw: list?.resources.raw ?? null, product: resources },
       serverCpu,
       serverCpuRatio: ratioOf(serverCpu.product, serverCpu.raw),
     };
     const v2 = result.rollouts.v2;
     this.log(
-      `product rollout (v2): ${value.seconds.toFixed(2)} s (ratio ${v2.ratio?.toFixed(2) ?? '-'}), API peak RSS ${v2.apiPeakRssBytes ?? '-'} bytes, broker peak RSS ${v2.brokerPeakRssBytes ?? '-'} bytes`,
+      `product rollout (v2): ${value.seconds.toFixed(2)} s (ratio ${v2.ratio?.toFixed(2) ?? '-'}), API peak RSS ${v2.apiPeakRssBytes ?? '-'} bytes, broker peak RSS ${v2.brokerPeakRssBytes ?? '-'} bytes, chunks ${v2.sharedChunks} shared and ${v2.requestedChunks} on request`,
     );
   }
 

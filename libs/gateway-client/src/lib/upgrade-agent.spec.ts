@@ -166,6 +166,30 @@ describe('UpgradeAgent', () => {
     expect(cloud.requested.length).toBe(offer.chunkCount);
   });
 
+  it('while the shared stream flows, asks only for the chunks it passed', async () => {
+    const image = randomBytes(16 * CHUNK);
+    const cloud = new FakeCloud(image);
+    const installed: string[] = [];
+    const agent = agentFor(cloud, recordingInstaller(dir), {
+      firstSharedWaitMs: 60_000,
+      idleMs: 60_000,
+      onInstalled: async (version) => void installed.push(version),
+    });
+    await agent.start();
+    const offer = offerOf(image, true);
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, encodeFrame(encodeOffer(offer)));
+    await until(() => cloud.progress.length > 0);
+    // Chunks 3 and 5 are lost on the way; the stream is at chunk 9.
+    for (let i = 0; i < 10; i++) if (i !== 3 && i !== 5) agent.handle(sharedChunkTopic(offer.sha256), cloud.chunkFrame(i));
+    await until(() => cloud.requested.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cloud.requested).toEqual([3, 5]);
+    for (let i = 10; i < offer.chunkCount; i++) agent.handle(sharedChunkTopic(offer.sha256), cloud.chunkFrame(i));
+    await until(() => installed.length === 1);
+    expect(cloud.requested).toEqual([3, 5]);
+    expect(readFileSync(join(dir, 'installed.bin')).equals(image)).toBe(true);
+  });
+
   it('reports the bytes it holds once more when the chunks stop (the shared stream waits for that figure)', async () => {
     const image = randomBytes(8 * CHUNK);
     const cloud = new FakeCloud(image);
@@ -232,6 +256,33 @@ describe('UpgradeAgent', () => {
     expect(restarted.stats.receivedBytes + before).toBeLessThan(1.2 * image.length);
     expect(second.progress[0]).toMatchObject({ state: 'downloading' });
     expect(second.progress[0]?.bytes).toBeGreaterThan(0);
+  });
+
+  it('resuming a shared download, waits only as after a shared chunk before asking for what it lacks', async () => {
+    const image = randomBytes(20 * CHUNK);
+    const offer = offerOf(image, true);
+    const first = new FakeCloud(image);
+    let exited = false;
+    const agent = agentFor(first, recordingInstaller(dir), {
+      firstSharedWaitMs: 60_000,
+      idleMs: 60_000,
+      exitAfterBytes: 6 * CHUNK,
+      onExitAfterBytes: () => (exited = true),
+    });
+    await agent.start();
+    agent.handle(`TOGATEWAY/UPGRADE_OFFER/${GW}`, encodeFrame(encodeOffer(offer)));
+    await until(() => first.progress.length > 0);
+    for (let i = 0; i < 6; i++) agent.handle(sharedChunkTopic(offer.sha256), first.chunkFrame(i));
+    await until(() => exited);
+    expect(first.requested).toEqual([]);
+
+    // The stream is over: after the quiet time (not the first wait) it fetches the rest itself.
+    const second = new FakeCloud(image);
+    const restarted = agentFor(second, recordingInstaller(dir), { firstSharedWaitMs: 60_000, idleMs: 300 });
+    await restarted.start();
+    await until(() => second.progress.some((p) => p.state === 'succeeded'));
+    expect(second.requested.length).toBeGreaterThanOrEqual(offer.chunkCount - 6);
+    expect(readFileSync(join(dir, 'installed.bin')).equals(image)).toBe(true);
   });
 
   it('rolls back and reports failed when the health check fails', async () => {

@@ -50,9 +50,12 @@ export interface UpgradeAgentOptions {
   /** Test aid: share (0..1) of received chunks dropped as if lost. */
   dropRate?: number;
   random?: () => number;
-  /** With a shared stream, requests start once no shared chunk came for this long (5000 ms) ... */
+  /**
+   * With a shared stream, the agent asks only for the chunks the stream has passed (lost on the
+   * way) while it flows; for all it lacks once no shared chunk came for this long (30000 ms) ...
+   */
   idleMs?: number;
-  /** ... or, before the first shared chunk, this long after the Offer (30000 ms: the stream waits for all targets to listen). */
+  /** ... or, before the first shared chunk, this long after the Offer (60000 ms: the stream waits for all targets to listen). */
   firstSharedWaitMs?: number;
   /** A chunk asked for and not received within this long is asked for again (5000 ms). */
   requestTimeoutMs?: number;
@@ -86,6 +89,8 @@ interface Download {
   writing: Set<number>;
   /** When the last shared chunk came; null before the first one. */
   lastSharedAt: number | null;
+  /** One past the highest chunk index the shared stream brought: below it, a missing chunk was lost. */
+  sharedPassed: number;
   startedAt: number;
   lastReportAt: number;
   /** Bytes of the last `downloading` report. */
@@ -96,9 +101,12 @@ interface Download {
 }
 
 const REPORT_INTERVAL_MS = 1_000;
-// The shared stream pauses while it waits for its slowest target's next report (a few seconds).
-const SHARED_IDLE_MS = 5_000;
-const FIRST_SHARED_WAIT_MS = 30_000;
+// The shared stream pauses while it waits for its slowest target's next report (a few seconds), and
+// up to 10 s and a report's way more for a target that stalled; meanwhile only what it passed is
+// asked for, so waiting longer costs little.
+const SHARED_IDLE_MS = 30_000;
+// The stream starts once every target said it listens (up to 20 s) and its first chunk was read.
+const FIRST_SHARED_WAIT_MS = 60_000;
 const SAVE_INTERVAL_MS = 1_000;
 const FINAL_REPORT_RETRY_MS = 1_000;
 const FINAL_REPORT_RETRY_MAX_MS = 30_000;
@@ -250,8 +258,10 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       bytes,
       inflight: new Map(),
       writing: new Set(),
-      // A resumed download's stream may be long over: it waits only as after a chunk.
+      // A resumed download's stream may be long over: it waits only as after a chunk. Asking at once
+      // would fetch what a stream that waits for this target re-sends once it moves on (duplicates).
       lastSharedAt: resumed ? now : null,
+      sharedPassed: 0,
       startedAt: now,
       lastReportAt: now,
       reportedBytes: bytes,
@@ -286,7 +296,10 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
     }
     const { offer, bitmap } = download;
     if (chunk.sha256 !== offer.sha256 || chunk.index >= offer.chunkCount) return;
-    if (shared) download.lastSharedAt = Date.now();
+    if (shared) {
+      download.lastSharedAt = Date.now();
+      download.sharedPassed = Math.max(download.sharedPassed, chunk.index + 1);
+    }
     this.stats.receivedBytes += chunk.data.byteLength;
     const exitAfter = this.options.exitAfterBytes;
     if (exitAfter !== undefined && this.stats.receivedBytes >= exitAfter) {
@@ -365,13 +378,15 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       await this.save(download).catch((error: Error) => this.emit('problem', error));
     }
     await this.reportBytes(download, now);
-    if (download.offer.shared && this.streamFlowing(download, now)) return;
+    // While the shared stream flows, what it has not reached yet is still coming.
+    const askUpTo = download.offer.shared && this.streamFlowing(download, now) ? download.sharedPassed : download.offer.chunkCount;
+    if (askUpTo === 0) return;
     const timeout = this.options.requestTimeoutMs ?? 5_000;
     for (const [index, at] of download.inflight) if (now - at >= timeout) download.inflight.delete(index);
     const window = this.options.windowChunks ?? 64;
     if (download.inflight.size > window / 2) return;
     const { bitmap, inflight, writing } = download;
-    const ranges = missingRanges(download.offer.chunkCount, (i) => bitmap.has(i) || inflight.has(i) || writing.has(i), 64, window - inflight.size);
+    const ranges = missingRanges(askUpTo, (i) => bitmap.has(i) || inflight.has(i) || writing.has(i), 64, window - inflight.size);
     if (ranges.length === 0) return;
     for (const { first, count } of ranges) for (let i = first; i < first + count; i++) inflight.set(i, now);
     this.stats.requests++;
@@ -381,7 +396,7 @@ export class UpgradeAgent extends EventEmitter<UpgradeAgentEvents> {
       .catch((error: Error) => this.emit('problem', error));
   }
 
-  /** True while the shared stream may still bring chunks: requests wait until it went quiet. */
+  /** True while the shared stream may still bring chunks: until then only its gaps are asked for. */
   private streamFlowing(download: Download, now: number): boolean {
     if (download.lastSharedAt === null) return now - download.startedAt < (this.options.firstSharedWaitMs ?? FIRST_SHARED_WAIT_MS);
     return now - download.lastSharedAt < (this.options.idleMs ?? SHARED_IDLE_MS);
