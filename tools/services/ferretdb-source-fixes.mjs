@@ -58,7 +58,35 @@ func filterID(filter *types.Document) any {
 `,
 };
 
-const FIXES = [ID_INDEX_FIX, ID_WITH_CONDITIONS_FIX, FILTER_ID_HELPER];
+/**
+ * The update command closes each statement's query only when the whole command ends (a `defer`
+ * inside its loop), and an open query holds one of the 100 pooled SQLite connections while the
+ * statement's write waits for another. Concurrent updates whose statements add up to about 100
+ * therefore wait for each other forever, and FerretDB answers nothing again until restarted:
+ * three concurrent bulk writes of 50 updates each were enough here. Closing each statement's query
+ * when the statement is done bounds a command to two connections at a time.
+ */
+export const UPDATE_STATEMENT_CLOSE_FIX = {
+  file: join('internal', 'handler', 'msg_update.go'),
+  from: `		closer := iterator.NewMultiCloser()
+		defer closer.Close()
+`,
+  to: `		closer := iterator.NewMultiCloser()
+`,
+};
+
+/** The other half of UPDATE_STATEMENT_CLOSE_FIX: the close after the statement's write. */
+export const UPDATE_STATEMENT_CLOSE_CALL = {
+  file: UPDATE_STATEMENT_CLOSE_FIX.file,
+  from: `		result, err := common.UpdateDocument(ctx, c, "update", iter, &u)
+		if err != nil {`,
+  to: `		result, err := common.UpdateDocument(ctx, c, "update", iter, &u)
+		closer.Close()
+
+		if err != nil {`,
+};
+
+const FIXES = [ID_INDEX_FIX, ID_WITH_CONDITIONS_FIX, FILTER_ID_HELPER, UPDATE_STATEMENT_CLOSE_FIX, UPDATE_STATEMENT_CLOSE_CALL];
 
 export function applyFerretdbSourceFixes(sourceDir) {
   for (const fix of FIXES) {

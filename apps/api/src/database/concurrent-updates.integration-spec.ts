@@ -1,0 +1,38 @@
+import mongoose from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { chunkedBulkWrite } from './chunked-bulk-write';
+
+// The ingest, the deployment tracker, the delivery progress and the rollout controller each write
+// in bulk on their own. FerretDB 1.24 as released held a pooled connection per update statement
+// until its command ended, so such writers adding up to about 100 statements hung it for good;
+// the project's build closes each statement's query (tools/services/ferretdb-source-fixes.mjs).
+describe('concurrent bulk updates (real database)', () => {
+  const url = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
+  url.pathname = `/um-test-concurrent-updates-${randomBytes(4).toString('hex')}`;
+  let connection: mongoose.Connection;
+  const DOCUMENTS = 400;
+
+  beforeAll(async () => {
+    connection = await mongoose.createConnection(url.toString()).asPromise();
+    await connection.collection('docs').insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `d${index}` as never, n: 0 })));
+  });
+
+  afterAll(async () => {
+    await connection?.dropDatabase();
+    await connection?.close();
+  });
+
+  it('applies four writers of 100 conditional updates each, in commands of 50, at the same time', async () => {
+    const docs = connection.collection('docs');
+    const writer = (first: number) =>
+      chunkedBulkWrite(
+        docs,
+        Array.from({ length: 100 }, (_, index) => ({
+          updateOne: { filter: { _id: `d${first + index}` as never, n: { $gte: 0 } }, update: { $inc: { n: 1 } } },
+        })),
+        50,
+      );
+    await Promise.all([0, 100, 200, 300].map(writer));
+    expect(await docs.countDocuments({ n: 1 })).toBe(DOCUMENTS);
+  });
+});
