@@ -4,11 +4,12 @@ interface BulkWritable<O> {
 }
 
 /**
- * FerretDB 1.24 with the SQLite backend holds one pooled SQLite connection per update statement
- * until its command ends (the pool has 100): one command of more than 100 statements deadlocks it,
- * and so do concurrent commands whose statements add up to that (the status ingest, the deployment
- * tracker, the rollout outcomes and the controller each write on their own). Bulk writes therefore
- * go out in chunks well below that. MongoDB is indifferent to the chunking.
+ * An unpatched FerretDB 1.24 with the SQLite backend holds one pooled SQLite connection per update
+ * statement until its command ends (the pool has 100): one command of more than 100 statements
+ * hangs it, and so do concurrent commands whose statements add up to that (the status ingest, the
+ * deployment tracker, the rollout outcomes and the controller each write on their own; the
+ * project's build closes each statement's query, see tools/services/ferretdb-source-fixes.mjs).
+ * Bulk writes therefore go out in chunks well below that. MongoDB is indifferent to the chunking.
  */
 export const MAX_STATEMENTS_PER_WRITE = 20;
 
