@@ -17,4 +17,5 @@ EXPOSE 5001
 # Where the signing-keys volume mounts: owned by the API's user, so it can create its 0600 key there.
 RUN mkdir -p /app/keys && chown node:node /app/keys && chmod 700 /app/keys
 USER node
-CMD ["node", "--enable-source-maps", "dist/apps/api/apps/api/src/main.js"]
+# --max-old-space-size: see README "API heap bound" (bounds how far V8 lets the heap grow before collecting).
+CMD ["node", "--enable-source-maps", "--max-old-space-size=512", "dist/apps/api/apps/api/src/main.js"]

@@ -8,6 +8,8 @@ import { servicesStatus, startServices, stopServices } from '../services/index.m
 
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
 const CLI_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/cli/main.js');
+// Bounds the API's old space (README "API heap bound"): V8 then grows it lazily by at most ~1.4 times the live heap.
+const API_HEAP_LIMIT = '--max-old-space-size=512';
 
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
@@ -54,7 +56,7 @@ async function main() {
       PORT: String(basePort + index),
       ...(instances > 1 ? { API_INSTANCE_ID: process.env.API_INSTANCE_ID ? `${process.env.API_INSTANCE_ID}-${index + 1}` : `local-${index + 1}` } : {}),
     };
-    return spawn(process.execPath, ['--enable-source-maps', API_ENTRY], { cwd: ROOT, stdio: 'inherit', env });
+    return spawn(process.execPath, ['--enable-source-maps', API_HEAP_LIMIT, API_ENTRY], { cwd: ROOT, stdio: 'inherit', env });
   });
   if (instances > 1) console.log(`${instances} API processes on ports ${basePort}..${basePort + instances - 1}`);
   const shutdown = async (signal) => {
