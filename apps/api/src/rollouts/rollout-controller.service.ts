@@ -275,7 +275,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const upgrades = await this.selection.upgradesOfDeployments([...new Set(pending.map((target) => target.deploymentId ?? ''))]);
     const byDeployment = new Map<string, DeploymentOutcome[]>();
     const toAsk = new Map<string, TargetSnapshot[]>();
-    const add = (deploymentId: string, outcome: DeploymentOutcome) => byDeployment.set(deploymentId, [...(byDeployment.get(deploymentId) ?? []), outcome]);
+    const add = (deploymentId: string, outcome: DeploymentOutcome) => appendTo(byDeployment, deploymentId, outcome);
     for (const target of pending) {
       const deploymentId = target.deploymentId ?? '';
       const upgrade = upgrades.get(target.gatewayId);
@@ -283,7 +283,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
         if (upgrade.status === 'confirmed') add(deploymentId, { gatewayId: target.gatewayId, status: 'confirmed', reason: null });
         continue;
       }
-      toAsk.set(deploymentId, [...(toAsk.get(deploymentId) ?? []), target]);
+      appendTo(toAsk, deploymentId, target);
     }
     const neverStarted: TargetMove[] = [];
     for (const [deploymentId, asked] of toAsk) {
@@ -523,4 +523,11 @@ function creatorOf(rollout: StoredRollout): Principal {
 /** Another controller is moving the rollout's targets (a start or recount not yet stale). */
 function startHeld(rollout: StoredRollout, now: Date): boolean {
   return Boolean(rollout.startingId) && rollout.startingAt != null && rollout.startingAt.getTime() > now.getTime() - STARTING_STALE_MS;
+}
+
+/** Appends to the list under `key` in place (a copy per append would be quadratic in a recount of 10,000 targets). */
+function appendTo<T>(lists: Map<string, T[]>, key: string, value: T): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
 }
