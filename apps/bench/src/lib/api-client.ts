@@ -55,6 +55,11 @@ export class ApiClient {
 
   /** One sample of GET /metrics (a counter or a histogram's _sum/_count), 0 when absent. */
   async metric(name: string): Promise<number> {
+    return (await this.metrics([name])).get(name) ?? 0;
+  }
+
+  /** Several samples from one GET /metrics; an absent one is missing from the map. */
+  async metrics(names: readonly string[]): Promise<Map<string, number>> {
     const text = await new Promise<string>((resolve, reject) => {
       request(new URL('/metrics', this.baseUrl), (res) => {
         const chunks: Buffer[] = [];
@@ -65,8 +70,12 @@ export class ApiClient {
         .on('error', reject)
         .end();
     });
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-    return line ? Number(line.slice(name.length + 1)) : 0;
+    const samples = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const name = names.find((candidate) => line.startsWith(`${candidate} `));
+      if (name !== undefined) samples.set(name, Number(line.slice(name.length + 1)));
+    }
+    return samples;
   }
 
   listGateways(query: string): Promise<GatewayListDto> {
