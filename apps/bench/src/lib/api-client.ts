@@ -58,10 +58,15 @@ export class ApiClient {
     return (await this.metrics([name])).get(name) ?? 0;
   }
 
-  /** Several samples from one GET /metrics; an absent one is missing from the map. */
-  async metrics(names: readonly string[]): Promise<Map<string, number>> {
+  /**
+   * Several samples from one GET /metrics; an absent one is missing from the map. With
+   * `metricNames`, only those metrics are collected (`?name=`; none counted in the database).
+   */
+  async metrics(names: readonly string[], metricNames: readonly string[] = []): Promise<Map<string, number>> {
+    const url = new URL('/metrics', this.baseUrl);
+    for (const name of metricNames) url.searchParams.append('name', name);
     const text = await new Promise<string>((resolve, reject) => {
-      request(new URL('/metrics', this.baseUrl), (res) => {
+      request(url, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);

@@ -20,6 +20,8 @@ const STALL_MS = 60_000;
 export const SETTLED_POLL_INTERVAL_MS = 50;
 const HANDLED_STATUSES = 'um_gateway_messages_total{type="STATUS"}';
 const PENDING_ACTIVITY = 'um_gateway_activity_pending';
+// Only these are collected for the check: a full scrape also counts the gateways in the database.
+const SETTLED_METRICS = ['um_gateway_messages_total', PENDING_ACTIVITY];
 export const LIST_QUERY = 'pageSize=50&sort=lastSeenAt&order=desc';
 const LIST_WARM_UP_REQUESTS = 20;
 
@@ -34,7 +36,7 @@ export type IngestSettled = () => Promise<boolean>;
 
 /** `expected` more Statuses handled than when this was called, and none waiting to be written, summed over the processes. */
 export async function apiSettled(apis: readonly ApiClient[], expected: number): Promise<IngestSettled> {
-  const read = () => Promise.all(apis.map((api) => api.metrics([HANDLED_STATUSES, PENDING_ACTIVITY])));
+  const read = () => Promise.all(apis.map((api) => api.metrics([HANDLED_STATUSES, PENDING_ACTIVITY], SETTLED_METRICS)));
   const handled = (samples: Array<Map<string, number>>) => samples.reduce((sum, sample) => sum + (sample.get(HANDLED_STATUSES) ?? 0), 0);
   const before = handled(await read());
   return async () => {
