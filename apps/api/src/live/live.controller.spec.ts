@@ -2,7 +2,7 @@ import { firstValueFrom, NEVER, Subject, Subscription, take, toArray } from 'rxj
 import type { Principal } from '../auth/principal';
 import type { ClusterBus } from '../cluster/cluster-bus.service';
 import { HEARTBEAT_INTERVAL_MS, LiveController } from './live.controller';
-import { LIVE_EVENTS_PER_MESSAGE, LiveEventsService } from './live-events.service';
+import { LIVE_EVENTS_PER_MESSAGE, LiveEventsService, type LiveEvent } from './live-events.service';
 import type { StreamLifetime } from './stream-lifetime';
 
 const admin2: Principal = { userId: 'u2', email: 'a@two.test', role: 'admin', companyId: '2' };
@@ -45,10 +45,10 @@ describe('LiveController', () => {
   });
 
   it('forwards events published together, in order, scoped like single ones, however many bus messages they take', async () => {
-    const events = Array.from({ length: LIVE_EVENTS_PER_MESSAGE + 2 }, (_, index) => ({
+    const events = Array.from({ length: LIVE_EVENTS_PER_MESSAGE + 2 }, (_, index): LiveEvent => ({
       type: 'gateway.updated',
       companyId: index % 2 === 0 ? '2' : '3',
-      data: { gatewayId: `gw-${index}` },
+      data: { gatewayId: `gw-${index}`, companyId: index % 2 === 0 ? '2' : '3', version: '1.0', lastUpgradeAt: null, lastSeenAt: '2026-12-01T00:00:00.000Z' },
     }));
     const mine = events.filter((event) => event.companyId === '2');
     const received = firstValueFrom(controller.stream(admin2).pipe(take(mine.length + 1), toArray()));

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { Gauge } from 'prom-client';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -20,7 +21,14 @@ describe('MetricsController', () => {
     controller = new MetricsController(metrics);
     metrics.counter({ name: 'um_things_total', help: 'things' }).inc(3);
     counted = jest.fn();
-    const gauge = metrics.gauge({ name: 'um_counted', help: 'counted at scrape time', collect: () => (counted(), gauge.set(7)) });
+    const gauge: Gauge = metrics.gauge({
+      name: 'um_counted',
+      help: 'counted at scrape time',
+      collect: () => {
+        counted();
+        gauge.set(7);
+      },
+    });
   });
 
   it('sends every metric without a name', async () => {
