@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './api-client';
-import { ApiProcess, postgresqlPid, servicePid } from './api-process';
+import { ApiProcess, databaseEngine, postgresqlPid, servicePid } from './api-process';
 import { BareFleet } from './bare-fleet';
 import { loadBenchEnv, serviceAddress, withDatabaseName, type BenchEnv } from './bench-env';
 import { BenchDatabase, gatewayIdPrefix } from './bench-database';
@@ -200,6 +200,7 @@ class BenchRun {
       postgresql: postgresqlPid(this.env.dataDir),
       bench: process.pid,
     };
+    this.result.services.databaseEngine = databaseEngine(this.services['database']);
     this.versions = ingestVersions(options.statuses);
     this.fleet = new BenchFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
   }
