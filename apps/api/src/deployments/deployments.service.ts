@@ -73,8 +73,16 @@ export class DeploymentsService {
     private readonly instances: ApiInstances,
   ) {}
 
-  /** `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out (rollouts). */
-  async create(principal: Principal, dto: CreateDeploymentDto, options: { id?: string } = {}): Promise<DeploymentCreatedDto> {
+  /**
+   * `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out
+   * (rollouts). `options.beforeStart`: told of the deployment and its targets once they are known and
+   * before they are written and the Upgrade goes out (a plain deployment's rollout records itself there).
+   */
+  async create(
+    principal: Principal,
+    dto: CreateDeploymentDto,
+    options: { id?: string; beforeStart?: (deployment: DeploymentCreatedDto) => Promise<void> } = {},
+  ): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
     // Protocol v2 gateways get a signed Offer and chunks (docs/protocol-v2.md); the others the v1 Upgrade.
@@ -119,6 +127,8 @@ export class DeploymentsService {
     const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
     const frame = content === null ? null : this.messenger.encodeImageFrame(content);
     const v2Targets = gateways.filter((gateway) => v2Ids.has(gateway.gatewayId));
+    const created = { id, version: dto.version, targets: targets.map(toTargetDto) };
+    await options.beforeStart?.(created);
     let copied: Promise<void> = Promise.resolve();
     await this.tracker.startDeployment(targets, { deploymentId: id }, () => {
       const v1 = frame === null ? null : { frame, gatewayIds: v1Ids, broadcast };
@@ -142,7 +152,7 @@ export class DeploymentsService {
       const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
       this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, gatewayIds: ids } });
     }
-    return { id, version: dto.version, targets: targets.map(toTargetDto) };
+    return created;
   }
 
   async list(principal: Principal, query: ListDeploymentsQueryDto): Promise<DeploymentListDto> {
@@ -196,12 +206,6 @@ export class DeploymentsService {
         return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
       }),
     };
-  }
-
-  /** The targets of one deployment decided so far (one query), for features that follow deployments (rollouts). */
-  async decidedTargets(deploymentId: string): Promise<DeploymentTargetDto[]> {
-    const found = await this.targets.find({ deploymentId, status: { $ne: 'pending' } }).lean<DeploymentTarget[]>();
-    return found.map(toTargetDto);
   }
 
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
