@@ -5,7 +5,7 @@ import { CompaniesService } from '../companies/companies.service';
 import { DeploymentTracker } from '../deployments/deployment-tracker.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import { GatewaysStore, type StatusWriteResult } from '../gateways/gateways.store';
-import { LiveEventsService } from '../live/live-events.service';
+import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
 import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
@@ -173,6 +173,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
 
   private announce(batch: Map<string, GatewayActivity>, created: ReadonlySet<string>, stale: ReadonlySet<string>): void {
     this.registered.inc(created.size);
+    const events: LiveEvent[] = [];
     for (const [gatewayId, activity] of batch) {
       const status = activity.status;
       if (status === null || stale.has(gatewayId)) continue;
@@ -184,7 +185,8 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
         lastSeenAt: activity.lastSeenAt.toISOString(),
       };
       if (created.has(gatewayId)) this.logger.log(`Gateway ${gatewayId} registered (company ${status.companyId}, version ${status.version})`);
-      this.live.publish({ type: created.has(gatewayId) ? 'gateway.registered' : 'gateway.updated', companyId: status.companyId, data });
+      events.push({ type: created.has(gatewayId) ? 'gateway.registered' : 'gateway.updated', companyId: status.companyId, data });
     }
+    this.live.publishAll(events);
   }
 }

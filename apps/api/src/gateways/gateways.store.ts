@@ -15,6 +15,14 @@ const DUPLICATE_KEY = 11000;
 // 1.3 ms a read, 0.18 ms a document scanned): a list of ids longer than the collection / this is read by one scan.
 const SCANNED_PER_READ = 5;
 
+/**
+ * Inserts per command of the first Statuses. FerretDB's limit on statements per command is on
+ * updates (each holds a pooled connection, see MAX_STATEMENTS_PER_WRITE); an insert command is one
+ * transaction, and going on past duplicate keys (ordered: false) it inserts the rest as MongoDB does.
+ * 1,000 gateways cost FerretDB 334 ms in commands of 20 and 168 ms in commands of 100 (measured here).
+ */
+export const FIRST_STATUS_INSERTS_PER_WRITE = 250;
+
 /** What inserting gateways by their first Status did (see insertFirstStatuses). */
 export interface FirstStatusResult {
   /** Gateways created: registered, their Status stored. */
@@ -88,6 +96,7 @@ export class GatewaysStore {
     const result = await tolerantBulkWrite(
       this.collection,
       statuses.map((status) => ({ insertOne: { document: statusDocument(status, registrationFields, now) } })),
+      FIRST_STATUS_INSERTS_PER_WRITE,
     );
     const outcome: FirstStatusResult = { inserted: new Set(statuses.map(({ gatewayId }) => gatewayId)), existing: new Set(), refused: [] };
     for (const { index, code, message } of result.rejected) {

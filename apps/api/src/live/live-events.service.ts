@@ -8,8 +8,12 @@ import type { LiveEvent } from '@upgrade-manager/dto';
 export type { LiveEvent } from '@upgrade-manager/dto';
 
 const LIVE_KIND = 'live';
+const LIVE_BATCH_KIND = 'live-batch';
+/** Events per bus message of `publishAll`: a batch of gateway Statuses raises one event per gateway. */
+export const LIVE_EVENTS_PER_MESSAGE = 200;
 // The bus carries what the API processes wrote; the shape is checked, the data passed on as it came.
 const liveEventSchema = z.object({ type: z.string().max(100), companyId: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
+const liveBatchSchema = z.object({ events: z.array(liveEventSchema).max(LIVE_EVENTS_PER_MESSAGE) });
 
 /**
  * The bus of live changes; the stream endpoint forwards it to browsers, scoped per tenant. An
@@ -26,10 +30,24 @@ export class LiveEventsService implements OnModuleInit {
   onModuleInit(): void {
     // The shape is checked; the data is passed on as the sending process typed it.
     this.bus.on(LIVE_KIND, liveEventSchema, (event) => this.events$.next(event as LiveEvent));
+    this.bus.on(LIVE_BATCH_KIND, liveBatchSchema, ({ events }) => {
+      for (const event of events) this.events$.next(event as LiveEvent);
+    });
   }
 
   publish(event: LiveEvent): void {
     this.bus.publish(LIVE_KIND, event, 0).catch((error: Error) => this.logger.warn(`Live event ${event.type} not sent: ${error.message}`));
+  }
+
+  /** Many events, in order, a few bus messages instead of one each (every process parses every bus message). */
+  publishAll(events: readonly LiveEvent[]): void {
+    if (events.length === 1) return this.publish(events[0]);
+    for (let start = 0; start < events.length; start += LIVE_EVENTS_PER_MESSAGE) {
+      const chunk = events.slice(start, start + LIVE_EVENTS_PER_MESSAGE);
+      this.bus
+        .publish(LIVE_BATCH_KIND, { events: chunk }, 0)
+        .catch((error: Error) => this.logger.warn(`${chunk.length} live events not sent: ${error.message}`));
+    }
   }
 
   /** Every event raised by any API process, unscoped: for the API's own followers (e.g. the deployment tracker). */

@@ -2,7 +2,7 @@ import { firstValueFrom, NEVER, Subject, Subscription, take, toArray } from 'rxj
 import type { Principal } from '../auth/principal';
 import type { ClusterBus } from '../cluster/cluster-bus.service';
 import { HEARTBEAT_INTERVAL_MS, LiveController } from './live.controller';
-import { LiveEventsService } from './live-events.service';
+import { LIVE_EVENTS_PER_MESSAGE, LiveEventsService, type LiveEvent } from './live-events.service';
 import type { StreamLifetime } from './stream-lifetime';
 
 const admin2: Principal = { userId: 'u2', email: 'a@two.test', role: 'admin', companyId: '2' };
@@ -42,6 +42,18 @@ describe('LiveController', () => {
     const received = firstValueFrom(controller.stream(superUser).pipe(take(2), toArray()));
     live.publish({ type: 'rollout.updated', companyId: '3', data: { rolloutId: 'r3', state: 'running' } });
     expect((await received)[1]).toEqual({ data: { type: 'rollout.updated', companyId: '3', data: { rolloutId: 'r3', state: 'running' } } });
+  });
+
+  it('forwards events published together, in order, scoped like single ones, however many bus messages they take', async () => {
+    const events = Array.from({ length: LIVE_EVENTS_PER_MESSAGE + 2 }, (_, index): LiveEvent => ({
+      type: 'gateway.updated',
+      companyId: index % 2 === 0 ? '2' : '3',
+      data: { gatewayId: `gw-${index}`, companyId: index % 2 === 0 ? '2' : '3', version: '1.0', lastUpgradeAt: null, lastSeenAt: '2026-12-01T00:00:00.000Z' },
+    }));
+    const mine = events.filter((event) => event.companyId === '2');
+    const received = firstValueFrom(controller.stream(admin2).pipe(take(mine.length + 1), toArray()));
+    live.publishAll(events);
+    expect(await received).toEqual([{ comment: 'connected' }, ...mine.map((event) => ({ data: event }))]);
   });
 
   it('sends a heartbeat comment on a quiet stream', () => {

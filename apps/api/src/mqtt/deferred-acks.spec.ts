@@ -1,14 +1,35 @@
-import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import { deferAcks } from './deferred-acks';
+
+interface Sent {
+  cmd: string;
+  messageId: number;
+}
+
+// A socket that reads what is written to it as MQTT 3.1.1 packets (only PUBACKs are expected).
+function fakeStream(sent: Sent[]) {
+  const writes: Buffer[] = [];
+  const write = (bytes: Buffer): boolean => {
+    writes.push(bytes);
+    for (let offset = 0; offset < bytes.length; offset += 2 + bytes[offset + 1]) {
+      sent.push({
+        cmd: bytes[offset] === 0x40 && bytes[offset + 1] === 2 ? 'puback' : `unexpected 0x${bytes[offset].toString(16)}`,
+        messageId: bytes.readUInt16BE(offset + 2),
+      });
+    }
+    return true;
+  };
+  return { writes, write };
+}
 
 // The parts of an mqtt.js client that deferAcks touches.
 function fakeClient() {
-  const sent: Packet[] = [];
-  const client = { connected: true, stream: {}, _sendPacket: (packet: Packet) => void sent.push(packet) } as unknown as MqttClient & {
+  const sent: Sent[] = [];
+  const client = { connected: true, stream: fakeStream(sent) } as unknown as Omit<MqttClient, 'stream'> & {
     connected: boolean;
-    stream: object;
+    stream: ReturnType<typeof fakeStream>;
   };
-  return { client, sent };
+  return { client: client as typeof client & MqttClient, sent };
 }
 
 const packet = (messageId: number, qos: 0 | 1 = 1): IPublishPacket => ({
@@ -20,7 +41,12 @@ const packet = (messageId: number, qos: 0 | 1 = 1): IPublishPacket => ({
   retain: false,
   messageId,
 });
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// The outcome's callbacks, then the turn of the event loop the acknowledgements are written in.
+const settle = async (): Promise<void> => {
+  await nextTurn();
+  await nextTurn();
+};
 
 describe('deferAcks', () => {
   it('acknowledges a QoS 1 message only once it is stored, and never one that was not', async () => {
@@ -43,6 +69,19 @@ describe('deferAcks', () => {
     expect(sent).toEqual([{ cmd: 'puback', messageId: 1 }]);
   });
 
+  it('writes the acknowledgements of messages stored together in one go, in the order they were stored', async () => {
+    const { client, sent } = fakeClient();
+    let store!: (stored: boolean) => void;
+    const batch = new Promise<boolean>((resolve) => (store = resolve));
+    deferAcks(client, () => batch);
+    const ids = [7, 65535, 300, 1];
+    for (const id of ids) client.handleMessage(packet(id), () => undefined);
+    store(true);
+    await settle();
+    expect(sent).toEqual(ids.map((messageId) => ({ cmd: 'puback', messageId })));
+    expect(client.stream.writes).toHaveLength(1);
+  });
+
   it('lets mqtt.js handle messages nobody waits for, and drops an acknowledgement for a connection that is gone', async () => {
     const { client, sent } = fakeClient();
     let store!: (stored: boolean) => void;
@@ -53,7 +92,7 @@ describe('deferAcks', () => {
     expect(plain).toEqual([undefined, undefined]);
     client.handleMessage(packet(3), () => undefined);
     // Reconnected meanwhile: the broker delivers the message again on the new connection.
-    client.stream = {} as typeof client.stream;
+    client.stream = fakeStream(sent) as typeof client.stream;
     store(true);
     await settle();
     expect(sent).toEqual([]);

@@ -55,8 +55,18 @@ export class ApiClient {
 
   /** One sample of GET /metrics (a counter or a histogram's _sum/_count), 0 when absent. */
   async metric(name: string): Promise<number> {
+    return (await this.metrics([name])).get(name) ?? 0;
+  }
+
+  /**
+   * Several samples from one GET /metrics; an absent one is missing from the map. With
+   * `metricNames`, only those metrics are collected (`?name=`; none counted in the database).
+   */
+  async metrics(names: readonly string[], metricNames: readonly string[] = []): Promise<Map<string, number>> {
+    const url = new URL('/metrics', this.baseUrl);
+    for (const name of metricNames) url.searchParams.append('name', name);
     const text = await new Promise<string>((resolve, reject) => {
-      request(new URL('/metrics', this.baseUrl), (res) => {
+      request(url, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -65,8 +75,12 @@ export class ApiClient {
         .on('error', reject)
         .end();
     });
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-    return line ? Number(line.slice(name.length + 1)) : 0;
+    const samples = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const name = names.find((candidate) => line.startsWith(`${candidate} `));
+      if (name !== undefined) samples.set(name, Number(line.slice(name.length + 1)));
+    }
+    return samples;
   }
 
   listGateways(query: string): Promise<GatewayListDto> {

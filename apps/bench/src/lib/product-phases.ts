@@ -16,6 +16,12 @@ export const POLL_INTERVAL_MS = 100;
 const POLL_BACKOFF = 2;
 /** A phase whose count has not moved for this long has lost messages: waiting longer is pointless. */
 const STALL_MS = 60_000;
+/** How often the API's /metrics are read while waiting for it to report the ingest written (no database query). */
+export const SETTLED_POLL_INTERVAL_MS = 50;
+const HANDLED_STATUSES = 'um_gateway_messages_total{type="STATUS"}';
+const PENDING_ACTIVITY = 'um_gateway_activity_pending';
+// Only these are collected for the check: a full scrape also counts the gateways in the database.
+const SETTLED_METRICS = ['um_gateway_messages_total', PENDING_ACTIVITY];
 export const LIST_QUERY = 'pageSize=50&sort=lastSeenAt&order=desc';
 const LIST_WARM_UP_REQUESTS = 20;
 
@@ -30,12 +36,12 @@ export type IngestSettled = () => Promise<boolean>;
 
 /** `expected` more Statuses handled than when this was called, and none waiting to be written, summed over the processes. */
 export async function apiSettled(apis: readonly ApiClient[], expected: number): Promise<IngestSettled> {
-  const handled = async () => (await Promise.all(apis.map((api) => api.metric('um_gateway_messages_total{type="STATUS"}')))).reduce((a, b) => a + b, 0);
-  const before = await handled();
+  const read = () => Promise.all(apis.map((api) => api.metrics([HANDLED_STATUSES, PENDING_ACTIVITY], SETTLED_METRICS)));
+  const handled = (samples: Array<Map<string, number>>) => samples.reduce((sum, sample) => sum + (sample.get(HANDLED_STATUSES) ?? 0), 0);
+  const before = handled(await read());
   return async () => {
-    if ((await handled()) - before < expected) return false;
-    const pending = await Promise.all(apis.map((api) => api.metric('um_gateway_activity_pending')));
-    return pending.every((count) => count === 0);
+    const samples = await read();
+    return handled(samples) - before >= expected && samples.every((sample) => sample.get(PENDING_ACTIVITY) === 0);
   };
 }
 
@@ -50,18 +56,35 @@ export interface ProductRolloutResult {
 // The API's own time of its deployment requests: the bench's round trip waits behind the fleet sharing its event loop.
 const DEPLOYMENT_REQUEST_SECONDS = 'http_request_duration_seconds_sum{method="POST",route="/api/deployments",status="201"}';
 
+async function deploymentRequestSeconds(api: ApiClient): Promise<number> {
+  // Only that metric collected: the whole /metrics also counts documents in the database.
+  return (await api.metrics([DEPLOYMENT_REQUEST_SECONDS], ['http_request_duration_seconds'])).get(DEPLOYMENT_REQUEST_SECONDS) ?? 0;
+}
+
+/** How the product ingest knows it is done (see measureProductIngest). */
+export interface IngestWaits {
+  /** Polled (cheaply, on the API) before the database is asked at all: the API processes report every Status written. */
+  written?: IngestSettled;
+  /** Also done when this holds, whatever the database's count (several processes, see below). */
+  settled?: IngestSettled;
+}
+
 /**
  * Every gateway sends its K Status frames; done when the database holds each gateway's last
  * version or, with `settled`, when the API processes have handled and written every Status (on
  * FerretDB two processes updating one gateway in the same instant can lose the order: its update
  * reads and writes in two steps; `atLast` shows how many were not affected).
+ * With `written`, the database is asked only once the API reports everything written: a count
+ * while the API still writes competes with its writes and, slowed down by them, would set the
+ * next poll far out (up to a second after the last write in a loaded run); the database still
+ * decides when the phase is done.
  */
 export async function measureProductIngest(
   fleet: BenchFleet,
   db: BenchDatabase,
   versions: readonly string[],
   timeoutMs: number,
-  settled?: IngestSettled,
+  { written, settled }: IngestWaits = {},
 ): Promise<ProductIngestResult> {
   const last = versions[versions.length - 1];
   if (last === undefined) throw new RangeError('no versions to send');
@@ -70,6 +93,7 @@ export async function measureProductIngest(
   // The database cannot be done before the last frame is out; polling only from then on keeps
   // the benchmark's own queries from slowing the database while the API writes.
   await withTimeout(fleet.sendStatuses(versions), timeoutMs, 'product ingest: acknowledgements of the Status frames');
+  if (written) await pollUntil(written, { timeoutMs, intervalMs: SETTLED_POLL_INTERVAL_MS, what: 'product ingest: the API writing every Status' });
   const done = await pollUntil(async () => (persisted = await db.countGatewaysAtVersion(fleet.idPrefix, last)) >= fleet.size || (await settled?.()) === true, {
     timeoutMs,
     intervalMs: POLL_INTERVAL_MS,
@@ -117,7 +141,7 @@ export async function measureProductRollout(
   timeoutMs: number,
 ): Promise<ProductRolloutResult> {
   const { delivered, replied } = fleet.expectImage(version, image);
-  const serverRequestBefore = await api.metric(DEPLOYMENT_REQUEST_SECONDS);
+  const serverRequestBefore = await deploymentRequestSeconds(api);
   const started = performance.now();
   const deployment = await api.createDeployment(mode === 'broadcast' ? { version, all: true } : { version, gatewayIds: [...fleet.ids] });
   const requestDone = performance.now();
@@ -143,7 +167,7 @@ export async function measureProductRollout(
     },
   );
   const lastReceipt = fleet.lastReceiptAt(version) ?? done;
-  const serverRequest = (await api.metric(DEPLOYMENT_REQUEST_SECONDS)) - serverRequestBefore;
+  const serverRequest = (await deploymentRequestSeconds(api)) - serverRequestBefore;
   return {
     seconds: (done - started) / 1000,
     deliveredSeconds: (lastReceipt - started) / 1000,

@@ -17,6 +17,7 @@ import {
   apiSettled,
   measureListLatency,
   measureProductIngest,
+  SETTLED_POLL_INTERVAL_MS,
   measureProductRollout,
   measureStagedRollout,
   POLL_INTERVAL_MS,
@@ -96,7 +97,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     phaseErrors: [],
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
-      `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow). Raw phases are done when the last reply or message arrives.`,
+      `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow); the ingest asks the database only once the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms) report every Status handled and written. Raw phases are done when the last reply or message arrives.`,
       "Each gateway's K Status frames are dated one second apart, the last one when sent (a field gateway's Statuses are seconds apart): the ingest is done when every gateway shows the Status it sent last. A v1 frame is dated in whole seconds, so two Statuses of one gateway within one second that different API processes handle may be stored in either order.",
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
@@ -297,7 +298,8 @@ class BenchRun {
     const ingest = result.ingest;
     if (ingest) {
       await this.phase('product ingest', async () => {
-        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs));
+        const written = await apiSettled([client], ingest.messages);
+        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, { written }));
         const rate = ingest.messages / value.seconds;
         ingest.product = { seconds: value.seconds, rate };
         ingest.ratio = rate / ingest.raw.rate;
@@ -484,7 +486,9 @@ class BenchRun {
       await this.phase(`product ingest (${count} processes)`, async () => {
         const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
         const settled = await apiSettled(apis, fleet.size * this.versions.length);
-        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, settled));
+        const { value, resources } = await monitored(pids, () =>
+          measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, { written: settled, settled }),
+        );
         if (!ingest) return;
         const ratio = ingest.messages / value.seconds / ingest.raw.rate;
         // Done by `settled` (everything written): counted again, as the count of the last poll may predate the last write.

@@ -84,9 +84,12 @@ function invalid(field: string, reason: string): PayloadError {
   return new PayloadError(PayloadErrorCode.InvalidField, `"${field}" ${reason}`, field);
 }
 
-/** A version given as a string, or as a JSON number taken as written (`1.0` stays "1.0"). */
-function toVersion(value: unknown, rawText: string | undefined, field: string): string {
-  const version = typeof value === 'string' ? value : typeof value === 'number' ? (rawText ?? String(value)) : null;
+/**
+ * A version given as a string, or as a JSON number taken as written (`1.0` stays "1.0"): `rawText`
+ * finds the number's text, called only for a number (scanning the text costs more than the parse).
+ */
+function toVersion(value: unknown, rawText: () => string | undefined, field: string): string {
+  const version = typeof value === 'string' ? value : typeof value === 'number' ? (rawText() ?? String(value)) : null;
   if (version === null) throw invalid(field, 'must be a string or a number');
   if (!isValidVersion(version)) throw invalid(field, `must be a dotted number, got ${JSON.stringify(version)}`);
   return version;
@@ -126,7 +129,7 @@ function jsonBuffer(value: object): Buffer {
 export function parseStatusPayload(payload: Uint8Array): StatusPayload {
   const { fields, text } = readJsonObject(payload);
   const companyId = toCompanyId(present(fields, 'companyId'));
-  const version = toVersion(present(fields, 'version'), rawMemberText(text, 'version'), 'version');
+  const version = toVersion(present(fields, 'version'), () => rawMemberText(text, 'version'), 'version');
   const lastUpgradeAt = toTimestamp(Object.hasOwn(fields, 'timestamp') ? fields['timestamp'] : undefined);
   const protocol = toProtocol(Object.hasOwn(fields, 'protocol') ? fields['protocol'] : undefined);
   return protocol === undefined ? { companyId, version, lastUpgradeAt } : { companyId, version, lastUpgradeAt, protocol };
@@ -143,7 +146,7 @@ function toProtocol(value: unknown): number | undefined {
 /** Request Upgrade (gateway → cloud): `{"version": "1.0"}`, the version as a string or a number. */
 export function parseVersionRequestPayload(payload: Uint8Array): VersionPayload {
   const { fields, text } = readJsonObject(payload);
-  return { version: toVersion(present(fields, 'version'), rawMemberText(text, 'version'), 'version') };
+  return { version: toVersion(present(fields, 'version'), () => rawMemberText(text, 'version'), 'version') };
 }
 
 /** Latest Version (cloud → gateway): same shape as a version request. */
@@ -158,7 +161,7 @@ export function parseAvailableVersionsPayload(payload: Uint8Array): AvailableVer
   if (!Array.isArray(value)) throw invalid('versions', 'must be an array');
   const rawArray = rawMemberText(text, 'versions');
   const rawElements = rawArray === undefined ? [] : rawElementTexts(rawArray);
-  const versions = value.map((element: unknown, index) => toVersion(element, rawElements[index], 'versions'));
+  const versions = value.map((element: unknown, index) => toVersion(element, () => rawElements[index], 'versions'));
   return { versions };
 }
 
