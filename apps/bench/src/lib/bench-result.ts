@@ -61,8 +61,10 @@ export interface RolloutResult {
   product: {
     seconds: number;
     deliveredSeconds: number;
-    /** The POST /api/deployments round trip alone. */
+    /** The POST /api/deployments round trip alone, as the bench saw it (its event loop also runs the fleet, so this includes the fleet's lag). */
     requestSeconds: number;
+    /** The same request as the API measured it (http_request_duration_seconds); null when the API did not report it. */
+    serverRequestSeconds?: number | null;
     confirmed: number;
   } | null;
   /** product time / raw time */
