@@ -5,15 +5,19 @@ import { chunkedBulkWrite } from './chunked-bulk-write';
 // The ingest, the deployment tracker, the delivery progress and the rollout controller each write
 // in bulk on their own. FerretDB 1.24 as released held a pooled connection per update statement
 // until its command ended, so such writers adding up to about 100 statements hung it for good;
-// the project's build closes each statement's query (tools/services/ferretdb-source-fixes.mjs).
+// the project's build closes each statement's query before it writes (tools/services/ferretdb-source-fixes.mjs).
+// On PostgreSQL (a pool of 50) single updates from 50 clients were enough once (a race; this test
+// does not reliably catch it, it checks that updates and findOneAndUpdates stay right under the fix).
 describe('concurrent bulk updates (real database)', () => {
   const url = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
   url.pathname = `/um-test-concurrent-updates-${randomBytes(4).toString('hex')}`;
   let connection: mongoose.Connection;
   const DOCUMENTS = 400;
+  // More than either backend's pool of database connections (SQLite 100, PostgreSQL 50).
+  const CONCURRENT = 150;
 
   beforeAll(async () => {
-    connection = await mongoose.createConnection(url.toString()).asPromise();
+    connection = await mongoose.createConnection(url.toString(), { maxPoolSize: CONCURRENT + 10 }).asPromise();
     await connection.collection('docs').insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `d${index}` as never, n: 0 })));
   });
 
@@ -34,5 +38,19 @@ describe('concurrent bulk updates (real database)', () => {
       );
     await Promise.all([0, 100, 200, 300].map(writer));
     expect(await docs.countDocuments({ n: 1 })).toBe(DOCUMENTS);
+  });
+
+  it('applies updates and findOneAndUpdates from 150 clients at once (more than the database has pooled connections)', async () => {
+    const docs = connection.collection('docs');
+    const ROUNDS = 10;
+    const client = async (index: number) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const filter = { _id: `d${index}` as never };
+        if (round % 2 === 0) await docs.updateOne(filter, { $inc: { n: 10 } }, { upsert: true });
+        else await docs.findOneAndUpdate(filter, { $inc: { n: 10 } });
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => client(index)));
+    expect(await docs.countDocuments({ n: 1 + 10 * ROUNDS })).toBe(CONCURRENT);
   });
 });

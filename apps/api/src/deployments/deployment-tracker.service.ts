@@ -120,11 +120,10 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
 
   /**
    * Persists the targets of a new deployment and makes them the pending ones of their gateways
-   * (earlier pending targets of those gateways fail as superseded), writes the gateways' copy of
-   * the upgrade, tells the other processes, then calls `publish` (not waited for). The copy is
-   * written before publishing: a Status of another process can then never be overwritten by it.
+   * (earlier pending targets of those gateways fail as superseded), tells the other processes,
+   * then calls `publish` (not waited for), which writes the gateways' pending copy.
    */
-  startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string; version: string }, publish: () => void): Promise<void> {
+  startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string }, publish: () => void): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
       await this.targets.insertMany(targets, { ordered: false, lean: true });
@@ -134,10 +133,6 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
       });
       await this.decide(superseded.map((target) => failure(target, 'superseded')));
       this.pending.add(targets);
-      await this.gateways.setPendingUpgrades(
-        targets.map(({ gatewayId }) => gatewayId),
-        upgrade,
-      );
       // On the connection the Upgrade goes out on, before it: every process knows the targets before any Status about them.
       this.bus
         .publish(TARGETS_ADDED, { deploymentId: upgrade.deploymentId })

@@ -21,7 +21,7 @@ import { GatewayMessenger } from '../gateway-messaging/gateway-messenger.service
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { acceptsDeployments } from '../gateway-admission/accepts-deployments';
 import { Gateway } from '../gateways/gateway.schema';
-import { GatewaysStore } from '../gateways/gateways.store';
+import { GatewaysStore, type TargetCandidate } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
 import { addToCounts, emptyCounts, toDeploymentDto, toTargetDto, type StoredDeployment } from './deployment.mapper';
@@ -37,11 +37,17 @@ interface TargetGateway {
 
 interface ResolvedTargets {
   gateways: TargetGateway[];
+  /** Of those, the ones whose latest Status announced protocol v2. */
+  v2Ids: Set<string>;
   /** Disabled gateways were left out of a deployment to a company or to all. */
   skipsDisabled: boolean;
 }
 
 const ID_LIST_QUERY_MAX = 100;
+
+function protocolV2Of(gateways: readonly TargetCandidate[]): Set<string> {
+  return new Set(gateways.filter((gateway) => gateway.protocol === 2).map((gateway) => gateway.gatewayId));
+}
 
 function scopeOf(dto: CreateDeploymentDto): DeploymentScope {
   if (dto.all) return 'all';
@@ -67,14 +73,21 @@ export class DeploymentsService {
     private readonly instances: ApiInstances,
   ) {}
 
-  /** `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out (rollouts). */
-  async create(principal: Principal, dto: CreateDeploymentDto, options: { id?: string } = {}): Promise<DeploymentCreatedDto> {
+  /**
+   * `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out
+   * (rollouts). `options.beforeStart`: told of the deployment and its targets once they are known and
+   * before they are written and the Upgrade goes out (a plain deployment's rollout records itself there).
+   */
+  async create(
+    principal: Principal,
+    dto: CreateDeploymentDto,
+    options: { id?: string; beforeStart?: (deployment: DeploymentCreatedDto) => Promise<void> } = {},
+  ): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
-    const { gateways, skipsDisabled } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
-    const gatewayIds = gateways.map((gateway) => gateway.gatewayId);
     // Protocol v2 gateways get a signed Offer and chunks (docs/protocol-v2.md); the others the v1 Upgrade.
-    const v2Ids = await this.delivery.protocolV2Gateways(gatewayIds);
+    const { gateways, skipsDisabled, v2Ids } = await this.resolveTargets(tenantScopeOf(principal), dto, scope);
+    const gatewayIds = gateways.map((gateway) => gateway.gatewayId);
     const v1Ids = gatewayIds.filter((gatewayId) => !v2Ids.has(gatewayId));
     const image = await this.versions.get(dto.version);
     this.delivery.assertFitsV1(dto.version, image.size, v1Ids);
@@ -114,12 +127,16 @@ export class DeploymentsService {
     const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
     const frame = content === null ? null : this.messenger.encodeImageFrame(content);
     const v2Targets = gateways.filter((gateway) => v2Ids.has(gateway.gatewayId));
-    await this.tracker.startDeployment(targets, { deploymentId: id, version: dto.version }, () => {
-      void this.publish(id, dto.version, frame === null ? null : { frame, gatewayIds: v1Ids, broadcast }, v2Targets);
+    const created = { id, version: dto.version, targets: targets.map(toTargetDto) };
+    await options.beforeStart?.(created);
+    let copied: Promise<void> = Promise.resolve();
+    await this.tracker.startDeployment(targets, { deploymentId: id }, () => {
+      const v1 = frame === null ? null : { frame, gatewayIds: v1Ids, broadcast };
+      ({ copied } = this.publish({ deploymentId: id, version: dto.version, startedAt: now, gatewayIds }, v1, v2Targets));
     });
     this.logger.log(`Deployment ${id}: version ${dto.version} to ${gateways.length} gateway(s) (${scope}) by ${principal.email}`);
-    await this.events.recordMany(
-      // Dated at the deployment, before any confirmation, however the writes interleave.
+    // Dated at the deployment, before any confirmation, however the writes interleave.
+    const deployed = this.events.recordMany(
       gateways.map((gateway) => ({
         type: 'software.deployed',
         at: now,
@@ -129,11 +146,13 @@ export class DeploymentsService {
         details: { deploymentId: id, version: dto.version },
       })),
     );
+    // The caller reads its gateways as pending once this returns.
+    await Promise.all([deployed, copied]);
     for (const companyId of companyIds) {
       const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
       this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, gatewayIds: ids } });
     }
-    return { id, version: dto.version, targets: targets.map(toTargetDto) };
+    return created;
   }
 
   async list(principal: Principal, query: ListDeploymentsQueryDto): Promise<DeploymentListDto> {
@@ -189,12 +208,6 @@ export class DeploymentsService {
     };
   }
 
-  /** The targets of one deployment decided so far (one query), for features that follow deployments (rollouts). */
-  async decidedTargets(deploymentId: string): Promise<DeploymentTargetDto[]> {
-    const found = await this.targets.find({ deploymentId, status: { $ne: 'pending' } }).lean<DeploymentTarget[]>();
-    return found.map(toTargetDto);
-  }
-
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
   async targetStates(deploymentId: string, gatewayIds: readonly string[]): Promise<DeploymentTargetDto[]> {
     const states: DeploymentTargetDto[] = [];
@@ -227,7 +240,7 @@ export class DeploymentsService {
           gatewayIds: disabled,
         });
       }
-      return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false };
+      return { gateways: found.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: false, v2Ids: protocolV2Of(found) };
     }
     if (kind === 'company' && scope.companyId !== null && dto.companyId !== scope.companyId) {
       throw new DomainError(DomainErrorCode.FORBIDDEN, 'Deployments only reach gateways of your own company');
@@ -236,7 +249,11 @@ export class DeploymentsService {
     const found = await this.gateways.findTargets(filter);
     const enabled = found.filter(acceptsDeployments);
     if (enabled.length === 0) throw new DomainError(DomainErrorCode.NOT_FOUND, 'No enabled gateway to deploy to');
-    return { gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })), skipsDisabled: enabled.length < found.length };
+    return {
+      gateways: enabled.map(({ gatewayId, companyId }) => ({ gatewayId, companyId })),
+      skipsDisabled: enabled.length < found.length,
+      v2Ids: protocolV2Of(enabled),
+    };
   }
 
   /**
@@ -258,7 +275,13 @@ export class DeploymentsService {
         { $set: { publisher: this.instances.processId } },
       );
       if (taken.modifiedCount !== 1) continue;
-      const pending = await this.targets.find({ deploymentId: id, status: 'pending' }, { gatewayId: 1, companyId: 1 }).lean<TargetGateway[]>();
+      const pending = await this.targets
+        .find({ deploymentId: id, status: 'pending' }, { gatewayId: 1, companyId: 1, createdAt: 1 })
+        .lean<(TargetGateway & { createdAt: Date })[]>();
+      if (pending.length === 0) {
+        await this.deployments.updateOne({ _id: deployment._id }, { $set: { published: true } });
+        continue;
+      }
       const v2Ids = await this.delivery.protocolV2Gateways(pending.map((target) => target.gatewayId));
       const v1Ids = pending.map((target) => target.gatewayId).filter((gatewayId) => !v2Ids.has(gatewayId));
       const content = v1Ids.length === 0 ? null : await this.versions.readContent(deployment.version);
@@ -266,11 +289,10 @@ export class DeploymentsService {
       if (content === null && v1Ids.length > 0) await this.tracker.failUnpublished(id, v1Ids);
       this.logger.warn(`Deployment ${id}: publishing again to ${pending.length} pending target(s), its API process (${deployment.publisher}) is gone`);
       await this.publish(
-        id,
-        deployment.version,
+        { deploymentId: id, version: deployment.version, startedAt: pending[0].createdAt, gatewayIds: pending.map((target) => target.gatewayId) },
         v1,
         pending.filter((target) => v2Ids.has(target.gatewayId)),
-      );
+      ).done;
       count += pending.length;
     }
     return count;
@@ -278,16 +300,34 @@ export class DeploymentsService {
 
   // The response does not wait for the broker: an unreachable broker would hold the request, and
   // the targets' deadline covers an Upgrade that never arrives. A failed publish fails the targets
-  // it concerned; the deployment is published once every target's Upgrade was handed over or failed.
-  private async publish(
-    deploymentId: string,
-    version: string,
+  // it concerned. The gateways' pending copy is written while the Upgrade goes out, not before it
+  // (conditional: a decision written meanwhile stays). The deployment is published once every
+  // target's Upgrade was handed over or failed and the copies were written: until then a process
+  // taking over from a dead one does both again.
+  // `copied`: the pending copies are written; `done`: the publish is recorded (or left to the sweep).
+  private publish(
+    { deploymentId, version, startedAt, gatewayIds }: { deploymentId: string; version: string; startedAt: Date; gatewayIds: string[] },
     v1: { frame: Buffer; gatewayIds: string[]; broadcast: boolean } | null,
     v2Targets: TargetGateway[],
-  ): Promise<void> {
-    const failed: string[] = [];
-    const v1Failed = v1 === null ? [] : this.messenger.sendUpgrade(v1.frame, v1.broadcast ? undefined : v1.gatewayIds);
+  ): { copied: Promise<void>; done: Promise<void> } {
+    const v1Failed = v1 === null ? Promise.resolve([]) : this.messenger.sendUpgrade(v1.frame, v1.broadcast ? undefined : v1.gatewayIds);
     const v2Offered = this.delivery.offer(deploymentId, version, v2Targets);
+    // A copy not written shows the gateway's previous upgrade until this one is decided.
+    const copied = this.gateways
+      .setPendingUpgrades(gatewayIds, { deploymentId, version, startedAt })
+      .catch((error: Error) => this.logger.error(`Deployment ${deploymentId}: the gateways' pending copy not written: ${error.message}`));
+    return { copied, done: this.recordPublished(deploymentId, version, v1, v2Targets, { v1Failed, v2Offered, copied }) };
+  }
+
+  private async recordPublished(
+    deploymentId: string,
+    version: string,
+    v1: { gatewayIds: string[] } | null,
+    v2Targets: TargetGateway[],
+    sent: { v1Failed: Promise<string[]>; v2Offered: Promise<unknown>; copied: Promise<void> },
+  ): Promise<void> {
+    const { v1Failed, v2Offered, copied } = sent;
+    const failed: string[] = [];
     try {
       failed.push(...(await v1Failed));
     } catch (error) {
@@ -300,6 +340,7 @@ export class DeploymentsService {
       this.logger.error(`Deployment ${deploymentId}: could not offer ${version} to v2 gateways: ${(error as Error).message}`);
       failed.push(...v2Targets.map((target) => target.gatewayId));
     }
+    await copied;
     try {
       if (failed.length > 0) {
         this.logger.error(`Deployment ${deploymentId}: ${failed.length} Upgrade(s) not taken by the broker; their targets fail`);

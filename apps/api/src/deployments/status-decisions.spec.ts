@@ -27,7 +27,7 @@ describe('StatusDecisions', () => {
   it('gives each decided gateway its upgrade copy, and releases the tracker once', () => {
     let releases = 0;
     const decisions = new StatusDecisions([{ target, status: 'confirmed', reason: null, reportedVersion: '2.0' }], () => (releases += 1));
-    expect([...decisions.upgrades]).toEqual([['gw-1', { version: '2.0', status: 'confirmed', deploymentId: 'dep-1' }]]);
+    expect([...decisions.upgrades]).toEqual([['gw-1', { version: '2.0', status: 'confirmed', deploymentId: 'dep-1', startedAt: target.createdAt }]]);
     decisions.release();
     decisions.release();
     expect(releases).toBe(1);

@@ -3,7 +3,7 @@ import type { TargetChange } from './target-decision';
 
 /** The gateway's copy of its upgrade that a decision sets. */
 export function upgradeOf({ target, status }: TargetChange): GatewayUpgrade {
-  return { version: target.version, status, deploymentId: target.deploymentId };
+  return { version: target.version, status, deploymentId: target.deploymentId, startedAt: target.createdAt };
 }
 
 /**

@@ -35,7 +35,8 @@ export class EventsService {
     const now = new Date();
     const documents = inputs.map((input) => toDocument(input, now));
     try {
-      await this.events.insertMany(documents, { ordered: false });
+      // The driver's insert: documents are complete as built, and Mongoose's casting of a thousand (a deployment's) cost more than the insert.
+      await this.events.collection.insertMany(documents, { ordered: false });
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }

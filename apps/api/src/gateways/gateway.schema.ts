@@ -8,6 +8,9 @@ export class GatewayUpgrade {
   @Prop({ required: true }) version!: string;
   @Prop({ type: String, required: true, enum: UPGRADE_STATUSES }) status!: UpgradeStatus;
   @Prop({ required: true }) deploymentId!: string;
+  // When the deployment's targets were created: a pending copy written after the Upgrade went out
+  // replaces only an older deployment's copy (see GatewaysStore.setPendingUpgrades). Absent on earlier copies.
+  @Prop({ type: Date }) startedAt?: Date;
 }
 const GatewayUpgradeSchema = SchemaFactory.createForClass(GatewayUpgrade);
 

@@ -11,6 +11,10 @@ import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status
 export type { StatusWrite } from './gateway-status-writes';
 
 const DUPLICATE_KEY = 11000;
+// Documents one scan reads for the cost of one read by _id (FerretDB on SQLite, 10,000 gateways:
+// 1.3 ms a read, 0.18 ms a document scanned): a list of ids longer than the collection / this is read by one scan.
+const SCANNED_PER_READ = 5;
+
 /**
  * Inserts per command of the first Statuses. FerretDB's limit on statements per command is on
  * updates (each holds a pooled connection, see MAX_STATEMENTS_PER_WRITE); an insert command is one
@@ -39,7 +43,7 @@ export interface StatusWriteResult {
 }
 
 /** What deciding whether a gateway may be a deployment target needs. */
-export type TargetCandidate = Pick<Gateway, 'gatewayId' | 'companyId' | 'enabled' | 'admission'>;
+export type TargetCandidate = Pick<Gateway, 'gatewayId' | 'companyId' | 'enabled' | 'admission' | 'protocol'>;
 
 /** What serving a gateway's request needs. */
 export type RequestState = Pick<Gateway, 'companyId' | 'enabled' | 'admission'>;
@@ -118,12 +122,21 @@ export class GatewaysStore {
     );
   }
 
-  /** The gateways' copy of the deployment just started to them: pending. */
-  async setPendingUpgrades(gatewayIds: readonly string[], upgrade: { deploymentId: string; version: string }): Promise<void> {
+  /**
+   * The gateways' copy of the deployment just started to them: pending. Written after its Upgrade
+   * went out, so only where the copy is of an older deployment (or none): a decision about this
+   * deployment, or a newer deployment's copy, written meanwhile by any API process, stays.
+   */
+  async setPendingUpgrades(gatewayIds: readonly string[], upgrade: { deploymentId: string; version: string; startedAt: Date }): Promise<void> {
     const pending: GatewayUpgrade = { ...upgrade, status: 'pending' };
+    const olderCopy = {
+      $or: [{ upgrade: null }, { 'upgrade.startedAt': { $lt: upgrade.startedAt } }, { 'upgrade.startedAt': { $exists: false } }],
+    };
     await chunkedBulkWrite(
-      this.gateways,
-      gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade: pending } } } })),
+      this.collection,
+      gatewayIds.map((gatewayId) => ({
+        updateOne: { filter: { _id: gatewayId, ...olderCopy }, update: { $set: { upgrade: pending, updatedAt: new Date() } } },
+      })),
     );
   }
 
@@ -166,18 +179,34 @@ export class GatewaysStore {
   }
 
   /**
-   * Candidates for a deployment within `scope`: the listed gateways (those found), or every
-   * gateway in the scope by gateway id.
+   * Candidates for a deployment within `scope`: the listed gateways (those found, in the list's
+   * order), or every gateway in the scope by gateway id.
    */
   async findTargets(scope: FilterQuery<Gateway>, gatewayIds?: readonly string[]): Promise<TargetCandidate[]> {
-    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1 } as const;
+    const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1, protocol: 1 } as const;
     if (gatewayIds === undefined) return this.gateways.find(scope, projection).sort({ gatewayId: 1 }).lean<TargetCandidate[]>();
-    return readsById([...new Set(gatewayIds)], (_id) =>
+    const listed = [...new Set(gatewayIds)];
+    if (listed.length * SCANNED_PER_READ >= (await this.estimatedCount())) {
+      const inScope = await this.gateways.find(scope, projection).lean<TargetCandidate[]>();
+      const byId = new Map(inScope.map((gateway) => [gateway.gatewayId, gateway]));
+      return listed.flatMap((gatewayId) => byId.get(gatewayId) ?? []);
+    }
+    return readsById(listed, (_id) =>
       this.gateways
         .findOne({ ...scope, _id }, projection)
         .lean<TargetCandidate>()
         .exec(),
     );
+  }
+
+  // From the collection's statistics (no scan); Infinity when the database cannot tell.
+  private async estimatedCount(): Promise<number> {
+    try {
+      const [stats] = await this.collection.aggregate<{ count?: number }>([{ $collStats: { count: {} } }]).toArray();
+      return typeof stats?.count === 'number' && stats.count > 0 ? stats.count : Infinity;
+    } catch {
+      return Infinity;
+    }
   }
 
   /** Of these gateways, the ones whose latest Status announced protocol v2. */

@@ -6,7 +6,6 @@ import type { Principal } from '../auth/principal';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { emptyTargetCounts } from './rollout-decision';
 import { RolloutOrderStore } from './rollout-order.store';
-import { failureReason, RolloutOutcomes } from './rollout-outcomes.service';
 import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
 import { newTarget, RolloutsService } from './rollouts.service';
@@ -23,25 +22,32 @@ export class DeploymentRolloutsService {
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
     private readonly order: RolloutOrderStore,
-    private readonly outcomes: RolloutOutcomes,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentRolloutCreatedDto> {
-    const created = await this.deployments.create(principal, dto);
-    const rolloutId = await this.follow(principal, dto, created);
-    return { ...created, rolloutId };
+    const id = new Types.ObjectId();
+    const followed: Pick<Rollout, 'companyId' | 'state'>[] = [];
+    const created = await this.deployments.create(principal, dto, {
+      beforeStart: async (deployment) => void followed.push(await this.follow(id, principal, dto, deployment)),
+    });
+    for (const rollout of followed) this.rolloutsService.publishUpdate({ _id: id, ...rollout });
+    return { ...created, rolloutId: id.toString() };
   }
 
   /**
-   * Targets and the batch first, then the rollout, as RolloutsService.create does; then the outcomes
-   * decided before the batch was there (RolloutOutcomes applies the later ones). A crash after the
-   * deployment and before the rollout leaves a deployment that still runs (and times out) on its own,
-   * without a rollout.
+   * Targets and the batch first, then the rollout, as RolloutsService.create does, all before the
+   * deployment's targets are written and its Upgrade goes out: RolloutOutcomes then finds the batch
+   * for every outcome, wherever decided. A crash after the rollout and before the deployment's
+   * targets leaves rollout targets that no deployment carries: the controller's recount fails them.
    */
-  private async follow(principal: Principal, dto: CreateDeploymentDto, created: DeploymentCreatedDto): Promise<string> {
-    const id = new Types.ObjectId();
+  private async follow(
+    id: Types.ObjectId,
+    principal: Principal,
+    dto: CreateDeploymentDto,
+    created: DeploymentCreatedDto,
+  ): Promise<Pick<Rollout, 'companyId' | 'state'>> {
     const rolloutId = id.toString();
     const now = new Date();
     await this.targets.insert(
@@ -97,17 +103,6 @@ export class DeploymentRolloutsService {
       nextPosition: created.targets.length,
       settled: false,
     });
-    const decided = await this.deployments.decidedTargets(created.id);
-    await this.outcomes.apply(
-      created.id,
-      decided.map((target) => ({
-        gatewayId: target.gatewayId,
-        status: target.status === 'confirmed' ? 'confirmed' : 'failed',
-        reason: target.status === 'confirmed' ? null : failureReason(target.reason, target.reportedVersion),
-      })),
-      now,
-    );
-    this.rolloutsService.publishUpdate({ _id: id, companyId, state: rollout.state });
-    return rolloutId;
+    return { companyId, state: rollout.state };
   }
 }

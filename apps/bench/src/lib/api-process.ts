@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { sleep } from './waiting';
 
 /**
@@ -133,6 +133,22 @@ export function postgresqlPid(dataDir: string): number | undefined {
         ?.trim(),
     );
     return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the database process runs, from its command line: the program (e.g. the FerretDB build
+ * `ferretdb-v1.24.2-um-fixes-5`) and FerretDB's backend, so runs on different backends or builds can
+ * be told apart; undefined when the process is not running.
+ */
+export function databaseEngine(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const [program = '', ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const handler = args.find((arg) => arg.startsWith('--handler='))?.slice('--handler='.length);
+    return handler ? `${basename(program)} on ${handler}` : basename(program);
   } catch {
     return undefined;
   }

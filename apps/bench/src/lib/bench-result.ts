@@ -61,8 +61,10 @@ export interface RolloutResult {
   product: {
     seconds: number;
     deliveredSeconds: number;
-    /** The POST /api/deployments round trip alone. */
+    /** The POST /api/deployments round trip alone, as the bench saw it (its event loop also runs the fleet, so this includes the fleet's lag). */
     requestSeconds: number;
+    /** The same request as the API measured it (http_request_duration_seconds); null when the API did not report it. */
+    serverRequestSeconds?: number | null;
     confirmed: number;
   } | null;
   /** product time / raw time */
@@ -169,7 +171,7 @@ export interface BenchResult {
   /** The machine's load average (1, 5, 15 min) when the run started and ended: other work on a shared machine shows here. */
   loadAverage?: { atStart: number[]; atEnd: number[] | null };
   /** Where the broker and database were (no credentials). */
-  services: { mqtt: string; database: string };
+  services: { mqtt: string; database: string; databaseEngine?: string };
   params: BenchParams;
   fleet: FleetStart;
   /** The run's gateways in the database before the rollouts (each registered by its own Status). */
@@ -479,7 +481,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     `\`${result.command}\` on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}: N=${p.gateways.toLocaleString('en-US')} gateways ` +
       `(${result.fleet.connected.toLocaleString('en-US')} connected in ${fixed(result.fleet.seconds, 1)} s), K=${p.statuses}, S=${size(p.imageBytes)}.`,
-    `Services: broker ${result.services.mqtt}, database ${result.services.database}.`,
+    `Services: broker ${result.services.mqtt}, database ${result.services.database}${result.services.databaseEngine ? ` (${result.services.databaseEngine})` : ''}.`,
     ...(result.loadAverage ? [`Load average (1, 5, 15 min): ${loadAverages(result.loadAverage)}.`] : []),
     '',
     ...table,

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './api-client';
-import { ApiProcess, postgresqlPid, servicePid } from './api-process';
+import { ApiProcess, databaseEngine, postgresqlPid, servicePid } from './api-process';
 import { BareFleet } from './bare-fleet';
 import { loadBenchEnv, serviceAddress, withDatabaseName, type BenchEnv } from './bench-env';
 import { BenchDatabase, gatewayIdPrefix } from './bench-database';
@@ -201,6 +201,7 @@ class BenchRun {
       postgresql: postgresqlPid(this.env.dataDir),
       bench: process.pid,
     };
+    this.result.services.databaseEngine = databaseEngine(this.services['database']);
     this.versions = ingestVersions(options.statuses);
     this.fleet = new BenchFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
   }
@@ -347,7 +348,8 @@ class BenchRun {
         rollout.serverCpuRatio = ratioOf(rollout.serverCpu.product, rollout.serverCpu.raw);
         const bareRatio = rollout.bareRatio === null ? '' : `, to bare ${rollout.bareRatio.toFixed(2)}`;
         this.log(
-          `product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'})`,
+          `product rollout (${mode}): ${value.seconds.toFixed(2)} s (ratio ${rollout.ratio.toFixed(2)}${bareRatio}, server CPU ratio ${rollout.serverCpuRatio?.toFixed(2) ?? '-'}; ` +
+            `request ${value.requestSeconds.toFixed(2)} s, in the API ${value.serverRequestSeconds?.toFixed(2) ?? '-'} s)`,
         );
       });
     }
