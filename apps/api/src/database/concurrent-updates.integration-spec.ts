@@ -40,17 +40,23 @@ describe('concurrent bulk updates (real database)', () => {
     expect(await docs.countDocuments({ n: 1 })).toBe(DOCUMENTS);
   });
 
-  it('applies updates and findOneAndUpdates from 150 clients at once (more than the database has pooled connections)', async () => {
-    const docs = connection.collection('docs');
+  it('applies upserts, updates and findOneAndUpdates from 150 clients at once (more than the database has pooled connections)', async () => {
+    // Its own documents: each client's first upsert inserts one.
+    const docs = connection.collection('clients');
     const ROUNDS = 10;
     const client = async (index: number) => {
-      for (let round = 0; round < ROUNDS; round++) {
-        const filter = { _id: `d${index}` as never };
-        if (round % 2 === 0) await docs.updateOne(filter, { $inc: { n: 10 } }, { upsert: true });
-        else await docs.findOneAndUpdate(filter, { $inc: { n: 10 } });
+      const filter = { _id: `c${index}` as never };
+      await docs.updateOne(filter, { $inc: { n: 10 }, $setOnInsert: { created: index } }, { upsert: true });
+      for (let round = 1; round < ROUNDS; round++) {
+        if (round % 2 === 0) {
+          await docs.updateOne(filter, { $inc: { n: 10 }, $setOnInsert: { created: -1 } }, { upsert: true });
+        } else {
+          expect(await docs.findOneAndUpdate(filter, { $inc: { n: 10 } }, { returnDocument: 'before' })).toMatchObject({ n: 10 * round });
+        }
       }
+      expect(await docs.findOneAndUpdate(filter, { $inc: { n: 1 } }, { returnDocument: 'after' })).toMatchObject({ n: 10 * ROUNDS + 1, created: index });
     };
     await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => client(index)));
-    expect(await docs.countDocuments({ n: 1 + 10 * ROUNDS })).toBe(CONCURRENT);
+    expect(await docs.countDocuments({ n: 10 * ROUNDS + 1 })).toBe(CONCURRENT);
   });
 });

@@ -46,4 +46,14 @@ describe('MetricsController', () => {
     expect(counted).not.toHaveBeenCalled();
     expect(await scrape(controller, 'um_counted')).toContain('um_counted 7');
   });
+
+  it('skips names an object has of its own (constructor, __proto__) and collects a repeated name once', async () => {
+    expect(await scrape(controller, ['constructor', '__proto__', 'toString'])).toBe('');
+    const text = await scrape(
+      controller,
+      Array.from({ length: 20 }, () => 'um_counted'),
+    );
+    expect(text.match(/^um_counted 7$/gm)).toHaveLength(1);
+    expect(counted).toHaveBeenCalledTimes(1);
+  });
 });

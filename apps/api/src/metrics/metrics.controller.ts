@@ -27,7 +27,9 @@ export class MetricsController {
       res.type(registry.contentType).send(await registry.metrics());
       return;
     }
-    const names = [name].flat().filter((one): one is string => typeof one === 'string' && registry.getSingleMetric(one) !== undefined);
+    // Looked up in a Set: the registry keeps metrics in a plain object, where `constructor` is found too.
+    const known = new Set(registry.getMetricsAsArray().map((metric) => metric.name));
+    const names = [...new Set([name].flat())].filter((one): one is string => typeof one === 'string' && known.has(one));
     const texts = await Promise.all(names.slice(0, MAX_NAMES_PER_SCRAPE).map((one) => registry.getSingleMetricAsString(one)));
     res.type(registry.contentType).send(texts.map((text) => `${text}\n`).join(''));
   }

@@ -97,4 +97,17 @@ describe('deferAcks', () => {
     await settle();
     expect(sent).toEqual([]);
   });
+
+  it('writes the acknowledgements due at once when flushed, before the connection ends', async () => {
+    const { client, sent } = fakeClient();
+    const flush = deferAcks(client, () => Promise.resolve(true));
+    client.handleMessage(packet(9), () => undefined);
+    client.handleMessage(packet(10), () => undefined);
+    await Promise.resolve();
+    await Promise.resolve();
+    flush();
+    expect(sent).toEqual([9, 10].map((messageId) => ({ cmd: 'puback', messageId })));
+    await settle();
+    expect(client.stream.writes).toHaveLength(1);
+  });
 });

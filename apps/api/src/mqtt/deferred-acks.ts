@@ -25,9 +25,10 @@ function pubacks(messageIds: readonly number[]): Buffer {
  * mqtt.js keeps reading while acknowledgements wait, so the broker's in-flight window
  * (max_inflight_messages) bounds how many messages are being stored at once.
  * A batch write stores thousands of messages at once: their PUBACKs go out as one socket write
- * in the next turn of the event loop instead of one mqtt.js packet write each.
+ * in the next turn of the event loop instead of one mqtt.js packet write each. Returns the flush:
+ * the caller runs it before ending the connection, or the DISCONNECT goes out first.
  */
-export function deferAcks(client: MqttClient, outcomeOf: (packet: IPublishPacket) => Promise<boolean> | undefined): void {
+export function deferAcks(client: MqttClient, outcomeOf: (packet: IPublishPacket) => Promise<boolean> | undefined): () => void {
   let due: number[] = [];
   let dueOn: MqttClient['stream'] | null = null;
   const flush = () => {
@@ -53,4 +54,5 @@ export function deferAcks(client: MqttClient, outcomeOf: (packet: IPublishPacket
       if (stored && client.connected && client.stream === stream) acknowledge(messageId, stream);
     });
   };
+  return flush;
 }

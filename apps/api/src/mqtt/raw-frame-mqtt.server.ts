@@ -41,6 +41,7 @@ export class RawFrameMqttServer extends ServerMqtt {
   private readonly ackLogger = new Logger(RawFrameMqttServer.name);
   private readonly handled = new WeakMap<object, Promise<boolean>>();
   private internalHandler: InternalMessageHandler | null = null;
+  private flushAcks: (() => void) | null = null;
   // Direct routes by their topic prefix (the pattern without its last level's `+`).
   private readonly directRoutes = new Map<string, DirectMessageHandler>();
 
@@ -51,8 +52,15 @@ export class RawFrameMqttServer extends ServerMqtt {
   override createMqttClient(): MqttClient {
     const client = super.createMqttClient();
     // The 'message' event (handleMessage below) runs first and registers the outcome.
-    deferAcks(client, (packet) => this.handled.get(packet));
+    this.flushAcks = deferAcks(client, (packet) => this.handled.get(packet));
     return client;
+  }
+
+  // The last batch's PUBACKs wait for the next turn of the event loop: written before DISCONNECT,
+  // or the broker delivers those stored messages again.
+  override close(): void {
+    this.flushAcks?.();
+    super.close();
   }
 
   /** Set before the server listens (e.g. in onModuleInit). */
