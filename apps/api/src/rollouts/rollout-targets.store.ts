@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
-import type { Model, Types } from 'mongoose';
+import { Types, type Model, type mongo } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { readsById } from '../database/reads-by-id';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
@@ -42,10 +42,19 @@ type RolloutKey = string | Types.ObjectId;
 /** The rollout_targets collection and the per-phase counts its writes keep in the rollout document. */
 @Injectable()
 export class RolloutTargetsStore {
+  // The driver's collections, for the writes every batch of outcomes makes: Mongoose's casting and
+  // query building cost more API CPU than the statements, which are complete as built (updatedAt included).
+  private readonly targetsCollection: mongo.Collection<{ _id: string }>;
+  private readonly rolloutsCollection: mongo.Collection<{ _id: Types.ObjectId }>;
+
   constructor(
     @InjectModel(RolloutTarget.name) private readonly targets: Model<RolloutTarget>,
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
-  ) {}
+  ) {
+    // Typed with the _id each schema declares (a string for targets, the default ObjectId for rollouts).
+    this.targetsCollection = targets.collection as unknown as mongo.Collection<{ _id: string }>;
+    this.rolloutsCollection = rollouts.collection as unknown as mongo.Collection<{ _id: Types.ObjectId }>;
+  }
 
   /**
    * Moves targets, each only where it still is in its `from` state (and `condition`), and adds what
@@ -70,13 +79,14 @@ export class RolloutTargetsStore {
     return this.counted(
       rolloutId,
       async (count) => {
+        const updatedAt = new Date();
         for (const group of groups.values()) {
           const { modifiedCount } = await chunkedBulkWrite(
-            this.targets,
+            this.targetsCollection,
             group.map((move) => ({
               updateOne: {
                 filter: { _id: move.id, state: move.from, ...move.condition },
-                update: { $set: { ...move.set, state: move.to }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) },
+                update: { $set: { ...move.set, state: move.to, updatedAt }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) },
               },
             })),
           );
@@ -92,7 +102,8 @@ export class RolloutTargetsStore {
     work: (count: (move: Pick<TargetMove, 'phase' | 'from' | 'to'>, moved: number) => void) => Promise<void>,
     beforeCount?: (moved: number) => Promise<void>,
   ): Promise<number> {
-    await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { countsVersion: 1 } });
+    const _id = typeof rolloutId === 'string' ? new Types.ObjectId(rolloutId) : rolloutId;
+    await this.rolloutsCollection.updateOne({ _id }, { $inc: { countsVersion: 1 }, $set: { updatedAt: new Date() } });
     const inc: Record<string, number> = {};
     let total = 0;
     await work(({ phase, from, to }, moved) => {
@@ -104,7 +115,7 @@ export class RolloutTargetsStore {
     try {
       await beforeCount?.(total);
     } finally {
-      await this.rollouts.updateOne({ _id: rolloutId }, { $inc: { ...inc, countsVersion: 1 } });
+      await this.rolloutsCollection.updateOne({ _id }, { $inc: { ...inc, countsVersion: 1 }, $set: { updatedAt: new Date() } });
     }
     return total;
   }
