@@ -39,6 +39,17 @@ describe('bounded counters (real database)', () => {
     expect(await counters.takeMany('other', 7, 7)).toBe(true);
   });
 
+  // Two batches (or processes) that each register a first gateway: neither is refused for the other's insert.
+  it('grants a slot to each of two takers that create the same counter at once', async () => {
+    const counters = connections.map((connection) => new BoundedCounters(connection.collection<CounterDocument>('created-at-once')));
+    for (let round = 0; round < 5; round += 1) {
+      const key = `companies:${round}`;
+      expect(await Promise.all([counters[0].take(key, 100), counters[1].takeMany(key, 2, 100)])).toEqual([true, true]);
+      const stored = await connections[0].collection<CounterDocument>('created-at-once').findOne({ _id: key });
+      expect(stored?.count).toBe(3);
+    }
+  });
+
   it('drops the windows before the current one only', async () => {
     const counters = new BoundedCounters(connections[0].collection<CounterDocument>('windows'));
     for (const key of ['gateways:000000000001', 'gateways:000000000002', 'companies:000000000001']) await counters.take(key, 10);

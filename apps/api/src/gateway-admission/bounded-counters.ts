@@ -29,22 +29,26 @@ export class BoundedCounters {
   /** True when `amount` slots were taken at once; false, with nothing taken, when fewer are left. */
   async takeMany(key: string, amount: number, limit: number): Promise<boolean> {
     if (amount > limit) return false;
-    try {
-      const taken = await this.collection.findOneAndUpdate(
-        { _id: key, count: { $lte: limit - amount } },
-        { $inc: { count: amount } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      // FerretDB (SQLite) may let concurrent conditional updates both match: the count after the
-      // increment says whether this one went past the limit; if so its slots are given back.
-      if (taken !== null && taken.count > limit) {
-        await this.add(key, -amount);
-        return false;
+    // A duplicate key means the counter is full, or that another taker created it first: the
+    // second attempt finds it and its condition decides.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const taken = await this.collection.findOneAndUpdate(
+          { _id: key, count: { $lte: limit - amount } },
+          { $inc: { count: amount } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        // FerretDB (SQLite) may let concurrent conditional updates both match: the count after the
+        // increment says whether this one went past the limit; if so its slots are given back.
+        if (taken !== null && taken.count > limit) {
+          await this.add(key, -amount);
+          return false;
+        }
+        return true;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+        if (attempt === 2) return false;
       }
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return false;
-      throw error;
     }
   }
 
