@@ -1,4 +1,6 @@
-import { multipartBody } from './api-client';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ApiClient, ApiRequestError, multipartBody } from './api-client';
 
 describe('multipartBody', () => {
   it('puts the fields before the file and keeps the bytes as they are', () => {
@@ -11,5 +13,63 @@ describe('multipartBody', () => {
     const start = body.indexOf('\r\n\r\n', body.indexOf('name="file"')) + 4;
     expect(body.subarray(start, start + content.length).equals(content)).toBe(true);
     expect(text.endsWith(`\r\n--${boundary}--\r\n`)).toBe(true);
+  });
+});
+
+describe('ApiClient', () => {
+  let server: Server;
+  let baseUrl: string;
+  // Requests seen per socket. 'reused': a second request on a kept-alive socket gets the socket
+  // closed, as a server closing idle sockets does; 'all': every request does.
+  const served = new Map<Socket, number>();
+  let closes: 'reused' | 'all' = 'reused';
+  let requests = 0;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests++;
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (closes === 'all' || count > 1) return void req.socket.destroy();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ id: 'r1' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(async () => {
+    // No kept-alive socket of an earlier test is left in Node's global agent.
+    server.closeAllConnections();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    served.clear();
+    requests = 0;
+    closes = 'reused';
+  });
+
+  it('sends a request once more on a new socket when the kept-alive one was closed under it', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.getRollout('r1');
+    await expect(api.getRollout('r1')).resolves.toMatchObject({ id: 'r1' });
+    expect(requests).toBe(3);
+  });
+
+  it('sends it only once more', async () => {
+    const api = new ApiClient(baseUrl);
+    await api.getRollout('r1');
+    closes = 'all';
+    await expect(api.getRollout('r1')).rejects.toThrow(ApiRequestError);
+    expect(requests).toBe(3);
+  });
+
+  it('does not send again a request whose socket was new', async () => {
+    closes = 'all';
+    await expect(new ApiClient(baseUrl).getRollout('r1')).rejects.toThrow(ApiRequestError);
+    expect(requests).toBe(1);
   });
 });

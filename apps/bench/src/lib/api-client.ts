@@ -87,7 +87,7 @@ export class ApiClient {
     return this.json<GatewayListDto>('GET', `/api/gateways?${query}`);
   }
 
-  private json<T>(method: string, path: string, body?: Buffer, contentType?: string): Promise<T> {
+  private json<T>(method: string, path: string, body?: Buffer, contentType?: string, resent = false): Promise<T> {
     const headers: Record<string, string | number> = body ? { 'content-type': contentType ?? 'application/octet-stream', 'content-length': body.length } : {};
     return new Promise<T>((resolve, reject) => {
       const req = request(new URL(path, this.baseUrl), { method, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
@@ -108,7 +108,13 @@ export class ApiClient {
         });
       });
       req.on('timeout', () => req.destroy(new ApiRequestError(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS / 60_000} min`)));
-      req.on('error', (error) => reject(error instanceof ApiRequestError ? error : new ApiRequestError(`${method} ${path}: ${error.message}`)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // Node's agent keeps idle sockets for 5 s and the API closes them after 5 s: a request sent on
+        // one the API was closing never reached it ("socket hang up"), so it is sent once more on a
+        // new socket, as Node's documentation of reusedSocket advises.
+        if (!resent && req.reusedSocket && error.code === 'ECONNRESET') return resolve(this.json<T>(method, path, body, contentType, true));
+        reject(error instanceof ApiRequestError ? error : new ApiRequestError(`${method} ${path}: ${error.message}`));
+      });
       req.end(body);
     });
   }
