@@ -2,18 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 as crc32Reference } from 'crc';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  CRC32_IMPLEMENTATIONS,
-  CRC_OFFSET,
-  HEADER_LENGTH,
-  LENGTH_OFFSET,
-  TIMESTAMP_OFFSET,
-  decodeFrame,
-  encodeFrame,
-  encodeFrameHeader,
-  frameParts,
-  payloadCrc32,
-} from './frame';
+import { CRC_OFFSET, HEADER_LENGTH, LENGTH_OFFSET, TIMESTAMP_OFFSET, decodeFrame, encodeFrame, encodeFrameHeader, frameParts, payloadCrc32 } from './frame';
 import { FrameDecodeError, FrameDecodeErrorReason } from './frame-decode.error';
 
 interface FrameVector {
@@ -237,16 +226,6 @@ describe('payloadCrc32 against the crc package (the reference)', () => {
       const backing = randomBytes(size + 3);
       const view = new Uint8Array(backing.buffer, backing.byteOffset + 3, size);
       expect(payloadCrc32(view)).toBe(crc32Reference(Buffer.from(view)) | 0);
-    }
-  });
-
-  it('uses the SIMD implementation here, and every available one agrees with the reference', () => {
-    expect(CRC32_IMPLEMENTATIONS.map(({ name }) => name)).toEqual(['@node-rs/crc32', 'zlib', 'crc']);
-    for (const size of [1, 3, 15, 16, 17, 63, 64, 65, 4096, 65_537, 1_048_576 + 5]) {
-      const backing = randomBytes(size + 1);
-      const view = new Uint8Array(backing.buffer, backing.byteOffset + 1, size);
-      const expected = crc32Reference(Buffer.from(view));
-      for (const { name, crc32 } of CRC32_IMPLEMENTATIONS) expect({ name, size, crc: crc32(view) >>> 0 }).toEqual({ name, size, crc: expected });
     }
   });
 });

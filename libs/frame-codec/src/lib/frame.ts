@@ -40,34 +40,16 @@ function assertInt32(name: string, value: number): void {
   }
 }
 
-// The CRC of a 1 MiB image is most of what a gateway spends on an Upgrade. @node-rs/crc32 (SIMD,
-// PCLMULQDQ/ARMv8 CRC) is ~6x faster than zlib's native CRC-32 (Node >= 20.15) on data in cache
-// and ~2x on data that is not: 0.15 CPU s instead of 0.3-0.45 s for 1 GiB of images to a fleet.
-// zlib's is the fallback where no prebuilt binary loads, the `crc` package (JavaScript, 15x slower
-// than zlib) where zlib has none; the specs check all three against each other.
-function loadSimdCrc32(): ((data: Uint8Array) => number) | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional native module: a missing binary must not break the codec
-    const simd = require('@node-rs/crc32') as typeof import('@node-rs/crc32');
-    return (data) => simd.crc32(data);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The CRC-32 implementations available here, fastest first (exported for the specs). */
-export const CRC32_IMPLEMENTATIONS: ReadonlyArray<{ name: string; crc32: (data: Uint8Array) => number }> = [
-  { name: '@node-rs/crc32', crc32: loadSimdCrc32() },
-  { name: 'zlib', crc32: typeof zlib.crc32 === 'function' ? (data: Uint8Array) => zlib.crc32(data) : undefined },
-  { name: 'crc', crc32: (data: Uint8Array) => crc32Reference(asBuffer(data)) },
-].flatMap(({ name, crc32 }) => (crc32 ? [{ name, crc32 }] : []));
-
-const fastestCrc32 = CRC32_IMPLEMENTATIONS[0]?.crc32 ?? ((data: Uint8Array) => crc32Reference(asBuffer(data)));
+// zlib's native CRC-32 (Node ≥ 20.15) is the same CRC-32/IEEE, 15× faster than the `crc` package in
+// JavaScript (3.7 GB/s against 238 MB/s here): a rollout of 1 MiB to 1,000 gateways costs the
+// fleet 0.3 CPU seconds of checks instead of 4.4. The `crc` package stays the reference (the
+// specs compare both) and the fallback where zlib has no crc32.
+const nativeCrc32: ((data: Uint8Array) => number) | undefined = typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : undefined;
 
 /** CRC-32/IEEE (zlib/PNG) of `payload` as a signed int32, as the header carries it; 0 when empty. */
 export function payloadCrc32(payload: Uint8Array): number {
   if (payload.byteLength === 0) return 0;
-  return fastestCrc32(payload) | 0;
+  return (nativeCrc32 ? nativeCrc32(payload) : crc32Reference(asBuffer(payload))) | 0;
 }
 
 /** The 12-byte header alone. Throws RangeError when a field does not fit its int32. */
