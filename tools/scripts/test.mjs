@@ -8,6 +8,7 @@ import { loadEnv, ROOT } from '../env.mjs';
 import { servicesStatus, startServices, stopServices } from '../services/index.mjs';
 import { beginFaultRun, sweepFaultRun } from '../testing/fault-run.mjs';
 import { ensureChromium } from './chromium.mjs';
+import { FailureDigest } from './failure-digest.mjs';
 
 const NX_ARGS = ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', 'integration', 'e2e', 'faults', '--parallel=1', '--outputStyle=stream'];
 const say = (line) => console.log(`[npm test] ${line}`);
@@ -28,17 +29,36 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+// One digest per stream, since a chunk of each may end mid-line.
+const failures = { stdout: new FailureDigest(), stderr: new FailureDigest() };
+
+/** Runs a command with its output passed through (and read for failures to repeat at the end). */
 function run(args) {
   return new Promise((resolve) => {
-    const child = spawn('npx', args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+    // Piped output is not a terminal: colours are asked for when this process writes to one.
+    const env = process.stdout.isTTY ? { FORCE_COLOR: '1', ...process.env } : process.env;
+    const child = spawn('npx', args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'], env });
+    for (const stream of ['stdout', 'stderr']) {
+      child[stream].on('data', (chunk) => {
+        process[stream].write(chunk);
+        failures[stream].write(chunk);
+      });
+    }
     // Ctrl-C reaches Nx through the terminal too; a signal sent to this process alone is passed on.
     forwardSignal = (signal) => child.kill(signal);
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
     child.on('error', (error) => {
       console.error(error);
       resolve(1);
     });
   });
+}
+
+function reportFailures() {
+  const lines = [...failures.stdout.lines(), ...failures.stderr.lines()];
+  if (lines.length === 0) return;
+  say('what failed, repeated from above:');
+  for (const line of lines) console.log(`  ${line}`);
 }
 
 async function main() {
@@ -56,6 +76,7 @@ async function main() {
     code = interrupted ? 130 : await run(['prettier', '--check', '--log-level', 'warn', '.']);
     if (code === 0 && !interrupted) code = await run([...NX_ARGS, ...process.argv.slice(2)]);
   } finally {
+    if (code !== 0) reportFailures();
     await sweepFaultRun(faultRun, { log: say });
     if (toStart.length > 0) {
       say(`stopping what this run started: ${toStart.join(' and ')}`);
