@@ -42,6 +42,17 @@ function ferretdbSqliteUrl(d) {
   return `${ferretdbSqliteDirUrl(d)}?_pragma=synchronous(NORMAL)`;
 }
 
+// FerretDB's live heap is about 10 MB, so Go's default (a collection each time the heap grows by
+// 100 %) collected about 130 times per 1,000-gateway rollout: 12 % of FerretDB's CPU in a profile.
+// Collecting at 400 % growth cost about 30 MB more (peak RSS 86-108 MB against 69-77 MB in
+// rollouts) and a third less FerretDB CPU, with the tracking fix (README). A GOGC set is kept.
+const FERRETDB_GOGC = '400';
+
+/** FerretDB's environment: the caller's, with FERRETDB_GOGC unless GOGC is set. */
+function ferretdbEnv(env) {
+  return env.GOGC ? env : { ...env, GOGC: FERRETDB_GOGC };
+}
+
 /** The engines, each with how to recognise its process (a string in its command line). */
 function engines(d) {
   const ferretdb = { name: 'ferretdb', pidFile: d.ferretdb.pidFile, logFile: d.ferretdb.logFile };
@@ -144,7 +155,8 @@ export async function startDatabase(cfg, { log = console.log } = {}) {
     ];
   }
 
-  const child = spawnDetached(command, args, { logFile: engine.logFile, pidFile: engine.pidFile, cwd });
+  const env = engine.name === 'ferretdb' ? ferretdbEnv(process.env) : process.env;
+  const child = spawnDetached(command, args, { logFile: engine.logFile, pidFile: engine.pidFile, cwd, env });
   const what = `${NAME} (${engine.name})`;
   let ping = { ok: false };
   try {
