@@ -1,5 +1,5 @@
 // Fixes applied to the FerretDB v1.24.2 source before it is built (see buildFerretdb in install.mjs).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServiceError } from './config.mjs';
 
@@ -174,6 +174,73 @@ export const RESOURCE_UNTRACKING_FIX = {
 `,
 };
 
+/**
+ * FerretDB writes an update as a read (the statement's query) followed by a write of the whole
+ * document it read, changed: nothing stops another update of the same document in between, and the
+ * later write undoes the earlier one. MongoDB applies each update to a document atomically. Here two
+ * clients setting different fields of the same 1,000 documents concurrently (bulk writes of 20) lost
+ * up to 6 of their updates a run; in the product, a gateway's confirming Status was undone by its
+ * deployment's pending copy written at the same moment (the gateway shown pending at its old version
+ * while its deployment target was confirmed). Update, findAndModify and delete commands now run one
+ * at a time per collection, from their read to their write: SQLite writes one at a time anyway. The
+ * lock is taken before any connection, and a holder waits for nothing but connections, which no
+ * waiter holds.
+ */
+export const COLLECTION_WRITE_LOCKS = {
+  file: join('internal', 'handler', 'um_collection_write_locks.go'),
+  create: `package handler
+
+import "sync"
+
+// collectionWriteLocks holds one mutex per "database.collection" written by update, findAndModify
+// or delete (added by the Upgrade Manager build: see tools/services/ferretdb-source-fixes.mjs).
+var collectionWriteLocks sync.Map
+
+// lockCollectionWrites waits until no other update, findAndModify or delete of the collection runs,
+// and returns the function that lets the next one run.
+func lockCollectionWrites(db, collection string) func() {
+	lock, _ := collectionWriteLocks.LoadOrStore(db+"."+collection, new(sync.Mutex))
+	mutex := lock.(*sync.Mutex)
+	mutex.Lock()
+
+	return mutex.Unlock
+}
+`,
+};
+
+/** COLLECTION_WRITE_LOCKS around the update command. */
+export const UPDATE_UNDER_LOCK = {
+  file: join('internal', 'handler', 'msg_update.go'),
+  from: `	matched, modified, upserted, err := h.updateDocument(connCtx, params)
+`,
+  to: `	unlock := lockCollectionWrites(params.DB, params.Collection)
+	matched, modified, upserted, err := h.updateDocument(connCtx, params)
+	unlock()
+`,
+};
+
+/** COLLECTION_WRITE_LOCKS around findAndModify. */
+export const FIND_AND_MODIFY_UNDER_LOCK = {
+  file: join('internal', 'handler', 'msg_findandmodify.go'),
+  from: `	res, err := h.findAndModifyDocument(connCtx, params)
+`,
+  to: `	unlock := lockCollectionWrites(params.DB, params.Collection)
+	res, err := h.findAndModifyDocument(connCtx, params)
+	unlock()
+`,
+};
+
+/** COLLECTION_WRITE_LOCKS around each delete statement (its read of what matches, then its delete). */
+export const DELETE_UNDER_LOCK = {
+  file: join('internal', 'handler', 'msg_delete.go'),
+  from: `		d, err = h.execDelete(connCtx, c, &p)
+`,
+  to: `		unlock := lockCollectionWrites(params.DB, params.Collection)
+		d, err = h.execDelete(connCtx, c, &p)
+		unlock()
+`,
+};
+
 const FIXES = [
   ID_INDEX_FIX,
   ID_WITH_CONDITIONS_FIX,
@@ -184,11 +251,20 @@ const FIXES = [
   POSTGRESQL_ID_EQUALITY_FIX,
   RESOURCE_TRACKING_FIX,
   RESOURCE_UNTRACKING_FIX,
+  COLLECTION_WRITE_LOCKS,
+  UPDATE_UNDER_LOCK,
+  FIND_AND_MODIFY_UNDER_LOCK,
+  DELETE_UNDER_LOCK,
 ];
 
 export function applyFerretdbSourceFixes(sourceDir) {
   for (const fix of FIXES) {
     const file = join(sourceDir, fix.file);
+    if (fix.create !== undefined) {
+      if (existsSync(file)) throw new ServiceError(`FerretDB source changed: ${fix.file} exists already; review tools/services/ferretdb-source-fixes.mjs.`);
+      writeFileSync(file, fix.create);
+      continue;
+    }
     const source = readFileSync(file, 'utf8');
     if (!source.includes(fix.from)) {
       throw new ServiceError(`FerretDB source changed: ${fix.file} no longer contains ${fix.from}; review tools/services/ferretdb-source-fixes.mjs.`);

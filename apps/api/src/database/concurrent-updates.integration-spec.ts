@@ -8,6 +8,9 @@ import { chunkedBulkWrite } from './chunked-bulk-write';
 // the project's build closes each statement's query before it writes (tools/services/ferretdb-source-fixes.mjs).
 // On PostgreSQL (a pool of 50) single updates from 50 clients were enough once (a race; this test
 // does not reliably catch it, it checks that updates and findOneAndUpdates stay right under the fix).
+// FerretDB as released also applied an update as a read and a later write of the whole document,
+// so a concurrent update of the same document in between was undone; the build runs each
+// collection's updates one at a time from read to write.
 describe('concurrent bulk updates (real database)', () => {
   const url = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
   url.pathname = `/um-test-concurrent-updates-${randomBytes(4).toString('hex')}`;
@@ -58,5 +61,29 @@ describe('concurrent bulk updates (real database)', () => {
     };
     await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => client(index)));
     expect(await docs.countDocuments({ n: 10 * ROUNDS + 1 })).toBe(CONCURRENT);
+  });
+
+  it('loses no update when two writers change the same documents at the same time (each update is atomic on its document)', async () => {
+    const docs = connection.collection('shared');
+    await docs.insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `s${index}` as never, n: 0, a: 0, b: 0 })));
+    const ROUNDS = 4;
+    const writer = async (field: 'a' | 'b') => {
+      for (let round = 0; round < ROUNDS; round++) {
+        await chunkedBulkWrite(
+          docs,
+          Array.from({ length: DOCUMENTS }, (_, index) => ({ updateOne: { filter: { _id: `s${index}` as never }, update: { $inc: { n: 1, [field]: 1 } } } })),
+          20,
+        );
+      }
+    };
+    // A findOneAndUpdate writer on the same documents beside the two bulk writers.
+    const single = async () => {
+      for (let index = 0; index < DOCUMENTS; index += 4) await docs.findOneAndUpdate({ _id: `s${index}` as never }, { $inc: { n: 1 } });
+    };
+    await Promise.all([writer('a'), writer('b'), single()]);
+    const wrong = await docs.find({ $or: [{ a: { $ne: ROUNDS } }, { b: { $ne: ROUNDS } }] }).toArray();
+    expect(wrong).toEqual([]);
+    expect(await docs.countDocuments({ n: 2 * ROUNDS + 1 })).toBe(DOCUMENTS / 4);
+    expect(await docs.countDocuments({ n: 2 * ROUNDS })).toBe(DOCUMENTS - DOCUMENTS / 4);
   });
 });
