@@ -63,24 +63,42 @@ export class ApiClient {
    * `metricNames`, only those metrics are collected (`?name=`; none counted in the database).
    */
   async metrics(names: readonly string[], metricNames: readonly string[] = []): Promise<Map<string, number>> {
-    const url = new URL('/metrics', this.baseUrl);
-    for (const name of metricNames) url.searchParams.append('name', name);
-    const text = await new Promise<string>((resolve, reject) => {
-      request(url, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      })
-        .on('error', reject)
-        .end();
-    });
+    const text = await this.metricsText(metricNames);
     const samples = new Map<string, number>();
     for (const line of text.split('\n')) {
       const name = names.find((candidate) => line.startsWith(`${candidate} `));
       if (name !== undefined) samples.set(name, Number(line.slice(name.length + 1)));
     }
     return samples;
+  }
+
+  /** The sum of every sample of one metric, whatever its labels (0 when it has none); only that metric is collected. */
+  async metricSum(metricName: string): Promise<number> {
+    const text = await this.metricsText([metricName]);
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${metricName}{`) || line.startsWith(`${metricName} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
+  private metricsText(metricNames: readonly string[], resent = false): Promise<string> {
+    const url = new URL('/metrics', this.baseUrl);
+    for (const name of metricNames) url.searchParams.append('name', name);
+    return new Promise<string>((resolve, reject) => {
+      const req = request(url, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A socket the API was closing, as in json() below: a deployment request can keep this one idle past 5 s.
+        if (!resent && req.reusedSocket && error.code === 'ECONNRESET') return resolve(this.metricsText(metricNames, true));
+        reject(error);
+      });
+      req.end();
+    });
   }
 
   listGateways(query: string): Promise<GatewayListDto> {

@@ -97,7 +97,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     phaseErrors: [],
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
-      `Product phases are done when the database shows it: polled from the moment the broker has acknowledged every gateway's last frame, every ${POLL_INTERVAL_MS} ms (less often while a count is slow); the ingest asks the database only once the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms) report every Status handled and written. Raw phases are done when the last reply or message arrives.`,
+      `Product phases are done when the database shows it: polled every ${POLL_INTERVAL_MS} ms (less often while a count is slow) once the broker has acknowledged every gateway's last frame and the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms) report every Status handled and written (ingest) or every deployment target decided (rollouts). Raw phases are done when the last reply or message arrives.`,
       "Each gateway's K Status frames are dated one second apart, the last one when sent (a field gateway's Statuses are seconds apart): the ingest is done when every gateway shows the Status it sent last. A v1 frame is dated in whole seconds, so two Statuses of one gateway within one second that different API processes handle may be stored in either order.",
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
@@ -512,8 +512,9 @@ class BenchRun {
         await this.phase(`product rollout (${mode}, ${count} processes)`, async () => {
           const version = SCALE_OUT_ROLLOUT_VERSION[mode];
           await client.uploadVersion(version, this.imageFor(version));
+          const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
           const { value, resources } = await monitored(pids, () =>
-            measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
+            measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs, apis),
           );
           const ratio = value.seconds / rollout.raw.seconds;
           scaleOut.rollouts[mode] = { seconds: value.seconds, ratio, oneProcessRatio: rollout.ratio, serverCpuSeconds: serverSeconds(resources) };
