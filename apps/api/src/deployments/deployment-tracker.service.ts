@@ -6,6 +6,7 @@ import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import { ClusterBus } from '../cluster/cluster-bus.service';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { driverCollection } from '../database/driver-collection';
 import { EventsService } from '../events/events.service';
 import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService } from '../live/live-events.service';
@@ -67,6 +68,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   private readonly transitions: Counter<'status' | 'reason'>;
   private readonly alreadyDecided: Counter;
   private readonly decisionListeners: TargetDecisionListener[] = [];
+  // Outcomes are written through the driver, without Mongoose's casting (see driverCollection).
+  private readonly targetsCollection: mongo.Collection<{ _id: Types.ObjectId }>;
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
@@ -76,6 +79,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     private readonly bus: ClusterBus,
     metrics: MetricsService,
   ) {
+    this.targetsCollection = driverCollection<Types.ObjectId>(targets);
     this.transitions = metrics.counter({
       name: 'um_deployment_target_transitions_total',
       help: 'Deployment targets leaving pending, by new status and reason',
@@ -293,9 +297,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     }
     for (const listener of this.decisionListeners) await listener(changes);
     const updatedAt = new Date();
-    // The driver's collection: Mongoose's casting cost more API CPU than the statements, complete as built.
     await chunkedBulkWrite(
-      this.targets.collection as unknown as mongo.Collection<{ _id: Types.ObjectId }>,
+      this.targetsCollection,
       changes.map(({ target, status, reason, reportedVersion }) => ({
         updateOne: { filter: { _id: target._id }, update: { $set: { status, reason, reportedVersion, updatedAt } } },
       })),

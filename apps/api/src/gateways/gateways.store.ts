@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, mongo } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { driverCollection } from '../database/driver-collection';
 import { conditionalUpserts } from '../database/conditional-upserts';
 import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
@@ -61,7 +62,7 @@ export class GatewaysStore {
 
   constructor(@InjectModel(Gateway.name) private readonly gateways: Model<Gateway>) {
     // Typed with the string _id the schema declares (the driver's default type assumes an ObjectId).
-    this.collection = gateways.collection as unknown as mongo.Collection<{ _id: string }>;
+    this.collection = driverCollection<string>(gateways);
   }
 
   /**

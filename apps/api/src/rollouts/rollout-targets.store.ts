@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
 import { Types, type Model, type mongo } from 'mongoose';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
+import { driverCollection } from '../database/driver-collection';
 import { readsById } from '../database/reads-by-id';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutTarget } from './rollout-target.schema';
@@ -52,8 +53,8 @@ export class RolloutTargetsStore {
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
   ) {
     // Typed with the _id each schema declares (a string for targets, the default ObjectId for rollouts).
-    this.targetsCollection = targets.collection as unknown as mongo.Collection<{ _id: string }>;
-    this.rolloutsCollection = rollouts.collection as unknown as mongo.Collection<{ _id: Types.ObjectId }>;
+    this.targetsCollection = driverCollection<string>(targets);
+    this.rolloutsCollection = driverCollection<Types.ObjectId>(rollouts);
   }
 
   /**
