@@ -9,7 +9,7 @@ import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { driverCollection } from '../database/driver-collection';
 import { EventsService } from '../events/events.service';
 import { GatewaysStore } from '../gateways/gateways.store';
-import { LiveEventsService } from '../live/live-events.service';
+import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { PendingTargets, type StoredTarget } from './pending-targets';
@@ -304,14 +304,17 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
       })),
     );
     this.pending.remove(changes.map(({ target }) => target));
+    // One bus message per LIVE_EVENTS_PER_MESSAGE targets, not one each: every process parses every bus message.
+    const events: LiveEvent[] = [];
     for (const { target, status, reason, reportedVersion, decidedHere } of changes) {
       if (decidedHere) this.transitions.inc({ status, reason: reason ?? 'none' });
-      this.live.publish({
+      events.push({
         type: TARGET_UPDATED,
         companyId: target.companyId,
         data: { deploymentId: target.deploymentId, gatewayId: target.gatewayId, version: target.version, status, reason, reportedVersion },
       });
     }
+    this.live.publishAll(events);
     return changes.filter((change) => change.decidedHere).length;
   }
 }
