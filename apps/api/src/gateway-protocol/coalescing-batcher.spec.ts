@@ -149,4 +149,38 @@ describe('CoalescingBatcher', () => {
     expect([...lost.keys()]).toEqual(['gw-2']);
     await expect(unwritten).resolves.toBe(false);
   });
+
+  describe('with a write longer than the interval', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('writes what arrived during it right after it (the interval counts from arrival), and a later arrival after the interval', async () => {
+      const batches: string[][] = [];
+      let release: () => void = () => undefined;
+      const { batcher } = setup({
+        intervalMs: 1000,
+        maxEntries: 100,
+        write: async (batch) => {
+          batches.push([...batch.keys()]);
+          await new Promise<void>((resolve) => (release = resolve));
+        },
+      });
+      batcher.add('gw-a', { value: 1, seen: 1 });
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(batches).toEqual([['gw-a']]);
+      batcher.add('gw-b', { value: 2, seen: 2 });
+      await jest.advanceTimersByTimeAsync(1500);
+      release();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([['gw-a'], ['gw-b']]);
+      release();
+      await jest.advanceTimersByTimeAsync(0);
+      batcher.add('gw-c', { value: 3, seen: 3 });
+      await jest.advanceTimersByTimeAsync(999);
+      expect(batches).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(batches).toEqual([['gw-a'], ['gw-b'], ['gw-c']]);
+      release();
+    });
+  });
 });

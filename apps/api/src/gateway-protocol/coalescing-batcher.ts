@@ -3,7 +3,7 @@ export interface CoalescingBatcherOptions<K, V> {
   write(batch: Map<K, V>): Promise<void>;
   /** Combines two entries of one key, `older` first. */
   merge(older: V, newer: V): V;
-  /** A batch is written at most this long after its first entry arrived. */
+  /** A batch is written at most this long after its first entry arrived (or at once after a longer write). */
   intervalMs: number;
   /** A batch is written at once when it holds this many keys; larger backlogs go in chunks of this size. */
   maxEntries: number;
@@ -28,6 +28,8 @@ export class CoalescingBatcher<K, V> {
   // Who waits for each pending key's write: resolved true when written, false when closed unwritten.
   private waiters = new Map<K, Waiter[]>();
   private timer: NodeJS.Timeout | null = null;
+  // When the oldest entry still waiting arrived (Date.now()); null when none waits.
+  private firstPendingAt: number | null = null;
   // Writes run one after another on this chain; `writing` is true while one runs.
   private queue: Promise<void> = Promise.resolve();
   private writing = false;
@@ -51,6 +53,7 @@ export class CoalescingBatcher<K, V> {
   /** Resolves true once the entry (merged with later ones) is written, false if the batcher closed first. */
   add(key: K, value: V): Promise<boolean> {
     const previous = this.pending.get(key);
+    if (this.pending.size === 0) this.firstPendingAt = Date.now();
     this.pending.set(key, previous === undefined ? value : this.options.merge(previous, value));
     const written = new Promise<boolean>((resolve) => {
       const list = this.waiters.get(key);
@@ -99,7 +102,9 @@ export class CoalescingBatcher<K, V> {
     if (this.failures > 0) {
       this.schedule(Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1)));
     } else {
-      this.schedule(this.pending.size >= this.options.maxEntries ? 0 : this.options.intervalMs);
+      // What arrived during the write has waited that long already: the interval counts from its arrival.
+      const waited = this.firstPendingAt === null ? 0 : Date.now() - this.firstPendingAt;
+      this.schedule(this.pending.size >= this.options.maxEntries ? 0 : Math.max(0, this.options.intervalMs - waited));
     }
   }
 
@@ -115,6 +120,7 @@ export class CoalescingBatcher<K, V> {
 
   private async writeOnce(): Promise<boolean> {
     if (this.pending.size === 0) return true;
+    const batchSince = this.firstPendingAt;
     const batch = this.take(this.options.maxEntries);
     const waiting = this.takeWaiters(batch);
     this.writing = true;
@@ -127,6 +133,7 @@ export class CoalescingBatcher<K, V> {
     } catch (error) {
       this.failures++;
       this.putBack(batch, waiting);
+      this.firstPendingAt = batchSince ?? Date.now();
       try {
         this.options.onWriteError(error, this.failures, batch.size);
       } catch {
@@ -144,6 +151,7 @@ export class CoalescingBatcher<K, V> {
     if (this.pending.size <= count) {
       const all = this.pending;
       this.pending = new Map();
+      this.firstPendingAt = null;
       return all;
     }
     const batch = new Map<K, V>();
