@@ -145,34 +145,29 @@ export const POSTGRESQL_ID_EQUALITY_FIX = {
  * pprof.(*Profile).Add). It is a development aid: tracked only in FerretDB's debug builds now, as
  * its own stack capture already is. A leak it would have turned into a panic stays a leak.
  */
-export const RESOURCE_TRACKING_FIX = {
-  file: join('internal', 'util', 'resource', 'resource.go'),
-  from: `func Track(obj any, token *Token) {
-	checkArgs(obj, token)
+const RESOURCE_FILE = join('internal', 'util', 'resource', 'resource.go');
+
+/** `func <name>(obj any, token *Token)` of the resource package returns at once outside debug builds. */
+function debugBuildsOnly(name) {
+  const start = `func ${name}(obj any, token *Token) {
+`;
+  return {
+    file: RESOURCE_FILE,
+    from: `${start}	checkArgs(obj, token)
 `,
-  to: `func Track(obj any, token *Token) {
-	if !debugbuild.Enabled {
+    to: `${start}	if !debugbuild.Enabled {
 		return
 	}
 
 	checkArgs(obj, token)
 `,
-};
+  };
+}
+
+export const RESOURCE_TRACKING_FIX = debugBuildsOnly('Track');
 
 /** The other half of RESOURCE_TRACKING_FIX: untracking what was never tracked. */
-export const RESOURCE_UNTRACKING_FIX = {
-  file: RESOURCE_TRACKING_FIX.file,
-  from: `func Untrack(obj any, token *Token) {
-	checkArgs(obj, token)
-`,
-  to: `func Untrack(obj any, token *Token) {
-	if !debugbuild.Enabled {
-		return
-	}
-
-	checkArgs(obj, token)
-`,
-};
+export const RESOURCE_UNTRACKING_FIX = debugBuildsOnly('Untrack');
 
 /**
  * FerretDB writes an update as a read (the statement's query) followed by a write of the whole
@@ -208,38 +203,28 @@ func lockCollectionWrites(db, collection string) func() {
 `,
 };
 
+/** The call line `call` (with its indentation) of `file` made under COLLECTION_WRITE_LOCKS. */
+function underCollectionLock(file, call) {
+  const indent = /^\t*/.exec(call)[0];
+  return {
+    file: join('internal', 'handler', file),
+    from: `${call}
+`,
+    to: `${indent}unlock := lockCollectionWrites(params.DB, params.Collection)
+${call}
+${indent}unlock()
+`,
+  };
+}
+
 /** COLLECTION_WRITE_LOCKS around the update command. */
-export const UPDATE_UNDER_LOCK = {
-  file: join('internal', 'handler', 'msg_update.go'),
-  from: `	matched, modified, upserted, err := h.updateDocument(connCtx, params)
-`,
-  to: `	unlock := lockCollectionWrites(params.DB, params.Collection)
-	matched, modified, upserted, err := h.updateDocument(connCtx, params)
-	unlock()
-`,
-};
+export const UPDATE_UNDER_LOCK = underCollectionLock('msg_update.go', '\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)');
 
 /** COLLECTION_WRITE_LOCKS around findAndModify. */
-export const FIND_AND_MODIFY_UNDER_LOCK = {
-  file: join('internal', 'handler', 'msg_findandmodify.go'),
-  from: `	res, err := h.findAndModifyDocument(connCtx, params)
-`,
-  to: `	unlock := lockCollectionWrites(params.DB, params.Collection)
-	res, err := h.findAndModifyDocument(connCtx, params)
-	unlock()
-`,
-};
+export const FIND_AND_MODIFY_UNDER_LOCK = underCollectionLock('msg_findandmodify.go', '\tres, err := h.findAndModifyDocument(connCtx, params)');
 
 /** COLLECTION_WRITE_LOCKS around each delete statement (its read of what matches, then its delete). */
-export const DELETE_UNDER_LOCK = {
-  file: join('internal', 'handler', 'msg_delete.go'),
-  from: `		d, err = h.execDelete(connCtx, c, &p)
-`,
-  to: `		unlock := lockCollectionWrites(params.DB, params.Collection)
-		d, err = h.execDelete(connCtx, c, &p)
-		unlock()
-`,
-};
+export const DELETE_UNDER_LOCK = underCollectionLock('msg_delete.go', '\t\td, err = h.execDelete(connCtx, c, &p)');
 
 const FIXES = [
   ID_INDEX_FIX,
