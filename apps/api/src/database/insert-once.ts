@@ -1,7 +1,6 @@
 import type { Collection, mongo } from 'mongoose';
+import { DUPLICATE_KEY, onlyDuplicateKeys } from './duplicate-key';
 import { tolerantBulkWrite } from './tolerant-bulk-write';
-
-const DUPLICATE_KEY = 11000;
 
 /**
  * Inserts documents whose `_id` says what they record, so that writing one again changes nothing:
@@ -26,10 +25,4 @@ export async function insertOnce(model: { collection: Collection }, documents: r
   );
   const refused = rejected.find(({ code }) => code !== DUPLICATE_KEY);
   if (refused) throw new Error(`Document ${refused.index} not inserted: ${refused.message}`);
-}
-
-function onlyDuplicateKeys(error: unknown): boolean {
-  const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number } | { code?: number }[] };
-  const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return errors.length > 0 ? errors.every((writeError) => writeError.code === DUPLICATE_KEY) : code === DUPLICATE_KEY;
 }
