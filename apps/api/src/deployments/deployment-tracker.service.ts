@@ -12,6 +12,7 @@ import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
+import { settleEarlierDeployments } from './earlier-deployments';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
 import { decisionDocument, undecidedTargets } from './target-decision-documents';
@@ -226,7 +227,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
    */
   async markSettled(createdBefore: Date, limit: number): Promise<number> {
     const candidates = await this.deployments
-      .find({ settled: { $ne: true }, createdAt: { $lte: createdBefore } }, { _id: 1 })
+      // Published: its targets are all written (a deployment's targets are inserted before its Upgrade goes out).
+      .find({ settled: { $ne: true }, published: true, createdAt: { $lte: createdBefore } }, { _id: 1 })
       .sort({ createdAt: 1 })
       .limit(limit)
       .lean<{ _id: Types.ObjectId }[]>();
@@ -279,6 +281,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
 
   private async ensureLoaded(): Promise<void> {
     if (this.loaded) return;
+    const settledEarlier = await settleEarlierDeployments(this.deployments, this.targets);
+    if (settledEarlier > 0) this.logger.log(`${settledEarlier} deployment(s) of an earlier version marked settled`);
     const open = await this.deployments.find({ settled: { $ne: true } }, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
     const stored = open.length === 0 ? [] : await this.undecidedOf({ deploymentId: { $in: open.map(({ _id }) => _id.toString()) } });
     this.pending.clear();

@@ -25,3 +25,4 @@ export type DeploymentDocument = HydratedDocument<Deployment>;
 export const DeploymentSchema = SchemaFactory.createForClass(Deployment);
 DeploymentSchema.index({ companyIds: 1, createdAt: -1 });
 DeploymentSchema.index({ createdAt: -1 });
+DeploymentSchema.index({ settled: 1, createdAt: 1 });
