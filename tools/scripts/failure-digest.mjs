@@ -5,15 +5,16 @@ const LINES_AFTER_HEADER = 12;
 const MAX_DETAIL_LINES = 60;
 const MAX_HEADERS = 30;
 
-/** Jest's "FAIL <spec>" and "● <suite> › <test>" lines (not "● Console"), Nx's failed tasks. */
+/** Jest's "FAIL <spec>" and "● <suite> › <test>" lines (not "● Console"). */
 function isFailureHeader(line) {
-  return / FAIL /.test(` ${line}`) || (/●\s/.test(line) && !/●\s+Console/.test(line)) || /Failed tasks:/.test(line);
+  return / FAIL /.test(` ${line}`) || (/●\s/.test(line) && !/●\s+Console/.test(line));
 }
 
 export class FailureDigest {
   #headers = [];
   #details = [];
   #detailLinesToKeep = 0;
+  #inFailedTasks = false;
   #partial = '';
 
   /** Feeds output as it arrives (a chunk may end mid-line). */
@@ -33,7 +34,11 @@ export class FailureDigest {
 
   #take(rawLine) {
     const line = rawLine.replace(ANSI, '').trimEnd();
-    if (isFailureHeader(line)) {
+    // Nx names its failed tasks on the lines after "Failed tasks:" ("- api:integration"): they belong to the list.
+    if (this.#inFailedTasks && /^\s*- \S/.test(line) && this.#headers.length < MAX_HEADERS) this.#headers.push(line.trim());
+    else if (this.#inFailedTasks && line.trim() !== '') this.#inFailedTasks = false;
+    if (/Failed tasks:/.test(line)) this.#inFailedTasks = true;
+    else if (isFailureHeader(line)) {
       this.#detailLinesToKeep = LINES_AFTER_HEADER;
       if (this.#headers.length < MAX_HEADERS) this.#headers.push(line);
     }

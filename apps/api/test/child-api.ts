@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, forgetMqttSession } from './test-api';
+import { forgetMqttSession } from './test-api';
 
 const root = join(__dirname, '../../..');
 const run = promisify(execFile);
@@ -66,6 +66,19 @@ export class ChildApi {
   }
 
   async start(env: Record<string, string> = {}): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(env);
+      } catch (error) {
+        // freePort releases the port before the child binds it: another test run may take it in between.
+        if (attempt === 3 || !this.output.includes('EADDRINUSE')) throw error;
+        this.port = await freePort();
+        this.output = '';
+      }
+    }
+  }
+
+  private async startOnce(env: Record<string, string>): Promise<void> {
     const child = spawn(process.execPath, [this.main], {
       cwd: root,
       env: {
@@ -86,14 +99,26 @@ export class ChildApi {
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    await eventually(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`API exited (${child.exitCode}):\n${this.output}`);
-        const response = await fetch(`${this.baseUrl}/api/health`);
-        if (response.status !== 200) throw new Error(`health answered ${response.status}`);
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`API exited (${child.exitCode}):\n${this.output}`);
+      const problem = await this.healthProblem();
+      if (problem === null) return;
+      if (Date.now() > deadline) throw new Error(problem);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  // Null once this child answers healthy: a process of another test run could be listening on the port.
+  private async healthProblem(): Promise<string | null> {
+    try {
+      const response = await fetch(`${this.baseUrl}/api/health`);
+      if (response.status !== 200) return `health answered ${response.status}`;
+      const answeredBy = response.headers.get('x-api-instance');
+      return answeredBy === this.instanceId ? null : `port ${this.port} answered by ${answeredBy ?? 'an unnamed process'}, not ${this.instanceId}`;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   async kill(): Promise<void> {

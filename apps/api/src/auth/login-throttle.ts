@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { AppConfigService } from '../config/app-config.service';
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
-const DUPLICATE_KEY = 11000;
 // Past the free failures an attempt holds its keys while its password is verified, so parallel
 // guesses wait their turn (within the free ones an office behind one address logs in in parallel).
 const VERIFY_HOLD_MS = 2_000;
@@ -116,7 +116,7 @@ export class LoginThrottle {
       if (taken.failures > rule.freeFailures) await this.setNextAttempt(id, new Date(now.getTime() + VERIFY_HOLD_MS));
       return taken;
     } catch (error) {
-      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const current = await collection.findOne({ _id: id });
       return Math.max(0, (current?.nextAttemptAt.getTime() ?? now.getTime()) - now.getTime());
     }

@@ -9,7 +9,7 @@ import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { clusterTopicPrefix } from './cluster-topics';
 
 // Internal messages are small (a live event, a deployment id): anything larger is refused.
-const MAX_MESSAGE_BYTES = 256 * 1024;
+export const MAX_CLUSTER_MESSAGE_BYTES = 256 * 1024;
 const KIND = /^[a-z][a-z0-9-]*$/;
 
 const envelope = z.object({ origin: z.string().max(200), body: z.unknown() });
@@ -67,7 +67,7 @@ export class ClusterBus implements OnModuleInit {
   private async receive(topic: string, payload: Buffer): Promise<boolean> {
     const kind = topic.slice(this.prefix.length + 1);
     const subscription = this.subscriptions.get(kind);
-    if (!subscription || payload.byteLength > MAX_MESSAGE_BYTES) return this.refuse(`${kind}: unknown kind or ${payload.byteLength} bytes`);
+    if (!subscription || payload.byteLength > MAX_CLUSTER_MESSAGE_BYTES) return this.refuse(`${kind}: unknown kind or ${payload.byteLength} bytes`);
     let parsed: z.infer<typeof envelope>;
     try {
       parsed = envelope.parse(JSON.parse(payload.toString('utf8')));

@@ -6,6 +6,7 @@ import { AppConfigService } from '../config/app-config.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ApiInstances } from './api-instances.service';
 import { Lease } from './lease.schema';
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
 /** A job that runs in one API process at a time. */
 export interface LeasedJob {
@@ -23,8 +24,6 @@ interface HeldLease {
   // Serialises take/renew/stop of one lease.
   chain: Promise<void>;
 }
-
-const DUPLICATE_KEY = 11000;
 
 /**
  * Leases in the database, one document per lease (`_id` = name, holder, expiry), taken and renewed
@@ -115,7 +114,7 @@ export class LeaseService implements BeforeApplicationShutdown {
       return result.matchedCount + result.upsertedCount === 1;
     } catch (error) {
       // The insert of the upsert met the document another process holds.
-      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

@@ -7,8 +7,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { assertCanManageCompanies, companyVisibilityFilter } from './companies.policy';
 import { Company, defaultCompanyName } from './company.schema';
 import { chunkedBulkWrite } from '../database/chunked-bulk-write';
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
 export function toCompanyDto(company: Company): CompanyDto {
   return {
@@ -69,7 +68,7 @@ export class CompaniesService {
       const created = await this.companies.create({ companyId: dto.companyId, name: dto.name, enabled: true });
       return created.toObject();
     } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) {
+      if (isDuplicateKeyError(error)) {
         throw new DomainError(DomainErrorCode.CONFLICT, `Company "${dto.companyId}" already exists`, { companyId: dto.companyId });
       }
       throw error;

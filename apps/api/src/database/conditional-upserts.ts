@@ -1,6 +1,5 @@
 import { tolerantBulkWrite, type BulkWritable, type TolerantWriteResult } from './tolerant-bulk-write';
-
-const DUPLICATE_KEY = 11000;
+import { DUPLICATE_KEY } from './duplicate-key';
 
 export interface ConditionalUpsertResult {
   upsertedIds: Record<number, unknown>;

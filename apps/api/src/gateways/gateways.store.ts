@@ -8,10 +8,10 @@ import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
+import { DUPLICATE_KEY } from '../database/duplicate-key';
 
 export type { StatusWrite } from './gateway-status-writes';
 
-const DUPLICATE_KEY = 11000;
 // Documents one scan reads for the cost of one read by _id (FerretDB on SQLite, 10,000 gateways:
 // 1.3 ms a read, 0.18 ms a document scanned): a list of ids longer than the collection / this is read by one scan.
 const SCANNED_PER_READ = 5;

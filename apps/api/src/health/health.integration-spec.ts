@@ -14,13 +14,14 @@ describe('GET /api/health (real broker and database)', () => {
     await api?.close();
   });
 
-  it('reports mongo and mqtt up', async () => {
-    const body = await eventually(async () => {
-      const response = await fetch(`${api.baseUrl}/api/health`);
-      expect(response.status).toBe(200);
-      return response.json();
+  it('reports mongo and mqtt up, and which API process answered', async () => {
+    const response = await eventually(async () => {
+      const answer = await fetch(`${api.baseUrl}/api/health`);
+      expect(answer.status).toBe(200);
+      return answer;
     });
-    expect(body).toEqual({ status: 'ok', mongo: 'up', mqtt: 'up' });
+    expect(await response.json()).toEqual({ status: 'ok', mongo: 'up', mqtt: 'up' });
+    expect(response.headers.get('x-api-instance')).toMatch(/^[A-Za-z0-9_.-]+$/);
   });
 
   it('serves Prometheus metrics to the scraper token', async () => {

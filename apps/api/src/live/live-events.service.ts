@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { filter, Observable, Subject } from 'rxjs';
 import { z } from 'zod';
 import type { TenantScope } from '../auth/principal';
-import { ClusterBus } from '../cluster/cluster-bus.service';
+import { ClusterBus, MAX_CLUSTER_MESSAGE_BYTES } from '../cluster/cluster-bus.service';
 import type { LiveEvent } from '@upgrade-manager/dto';
 
 export type { LiveEvent } from '@upgrade-manager/dto';
@@ -11,6 +11,8 @@ const LIVE_KIND = 'live';
 const LIVE_BATCH_KIND = 'live-batch';
 /** Events per bus message of `publishAll`: a batch of gateway Statuses raises one event per gateway. */
 export const LIVE_EVENTS_PER_MESSAGE = 200;
+/** Bytes of events' JSON per bus message of `publishAll`: half the bus's limit leaves room for the envelope and escaping. */
+export const LIVE_BATCH_BYTES = MAX_CLUSTER_MESSAGE_BYTES / 2;
 // The bus carries what the API processes wrote; the shape is checked, the data passed on as it came.
 const liveEventSchema = z.object({ type: z.string().max(100), companyId: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
 const liveBatchSchema = z.object({ events: z.array(liveEventSchema).max(LIVE_EVENTS_PER_MESSAGE) });
@@ -42,8 +44,7 @@ export class LiveEventsService implements OnModuleInit {
   /** Many events, in order, a few bus messages instead of one each (every process parses every bus message). */
   publishAll(events: readonly LiveEvent[]): void {
     if (events.length === 1) return this.publish(events[0]);
-    for (let start = 0; start < events.length; start += LIVE_EVENTS_PER_MESSAGE) {
-      const chunk = events.slice(start, start + LIVE_EVENTS_PER_MESSAGE);
+    for (const chunk of liveBatches(events)) {
       this.bus
         .publish(LIVE_BATCH_KIND, { events: chunk }, 0)
         .catch((error: Error) => this.logger.warn(`${chunk.length} live events not sent: ${error.message}`));
@@ -58,4 +59,23 @@ export class LiveEventsService implements OnModuleInit {
   streamFor(scope: TenantScope): Observable<LiveEvent> {
     return this.events$.pipe(filter((event) => scope.companyId === null || event.companyId === null || event.companyId === scope.companyId));
   }
+}
+
+/** Events in order, cut into batches of at most LIVE_EVENTS_PER_MESSAGE events and LIVE_BATCH_BYTES of JSON (one larger event goes alone). */
+export function liveBatches(events: readonly LiveEvent[]): LiveEvent[][] {
+  const batches: LiveEvent[][] = [];
+  let batch: LiveEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event)) + 1;
+    if (batch.length > 0 && (batch.length === LIVE_EVENTS_PER_MESSAGE || bytes + size > LIVE_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(event);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }

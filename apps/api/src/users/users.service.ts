@@ -9,6 +9,7 @@ import { EventsService } from '../events/events.service';
 import { PasswordHasher } from './password-hasher.service';
 import { User, type UserDocument } from './user.schema';
 import { assertCanManageUsers, removesEnabledSuper, resolveNewUser, resolveUserUpdate, userVisibilityFilter } from './users.policy';
+import { DUPLICATE_KEY } from '../database/duplicate-key';
 
 export interface NewUser {
   email: string;
@@ -29,8 +30,6 @@ interface UserUpdate {
   companyId: string;
   enabled: boolean;
 }
-
-const DUPLICATE_KEY = 11000;
 
 export function toUserDto(user: User & { _id: Types.ObjectId }): UserDto {
   return {

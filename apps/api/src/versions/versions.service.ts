@@ -19,6 +19,7 @@ import { removeResourceFiles, resolveResourcesDir } from './resources-folder';
 import { versionKey } from './version-names';
 import { Version } from './version.schema';
 import { VersionsMetrics } from './versions.metrics';
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
 export interface NewVersion {
   version: string;
@@ -57,10 +58,6 @@ function invalidVersion(version: string): DomainError {
 
 function unknownVersion(version: string): DomainError {
   return new DomainError(DomainErrorCode.NOT_FOUND, `Version ${version} does not exist`);
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
 /**

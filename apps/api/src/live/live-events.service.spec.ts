@@ -1,0 +1,28 @@
+import { LIVE_BATCH_BYTES, LIVE_EVENTS_PER_MESSAGE, liveBatches, type LiveEvent } from './live-events.service';
+
+function event(index: number, gateways = 0): LiveEvent {
+  const gatewayIds = Array.from({ length: gateways }, (_, n) => `gateway-${String(n).padStart(8, '0')}`);
+  return { type: 'deployment.created', companyId: '2', data: { deploymentId: `d-${index}`, version: '1.0', gatewayIds } };
+}
+
+describe('liveBatches', () => {
+  it('cuts small events by count, in order', () => {
+    const events = Array.from({ length: LIVE_EVENTS_PER_MESSAGE * 2 + 3 }, (_, index) => event(index));
+    const batches = liveBatches(events);
+    expect(batches.map((batch) => batch.length)).toEqual([LIVE_EVENTS_PER_MESSAGE, LIVE_EVENTS_PER_MESSAGE, 3]);
+    expect(batches.flat()).toEqual(events);
+  });
+
+  it('cuts large events by bytes, so a batch stays within the bus limit', () => {
+    const events = Array.from({ length: 100 }, (_, index) => event(index, 200));
+    const batches = liveBatches(events);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) expect(Buffer.byteLength(JSON.stringify({ events: batch }))).toBeLessThanOrEqual(LIVE_BATCH_BYTES + 100);
+    expect(batches.flat()).toEqual(events);
+  });
+
+  it('sends an event larger than a batch alone', () => {
+    const events = [event(0), event(1, LIVE_BATCH_BYTES / 10), event(2)];
+    expect(liveBatches(events).map((batch) => batch.length)).toEqual([1, 1, 1]);
+  });
+});
