@@ -46,7 +46,9 @@ describe('RawFrameMqttServer direct routes', () => {
 describe('RawFrameMqttServer acknowledgements', () => {
   // A client that never connects, and a socket that records the PUBACKs written to it (4 bytes each).
   function unconnectedServer() {
-    const server = new RawFrameMqttServer({ url: 'mqtt://127.0.0.1:1', manualConnect: true, sharedGroup: 'api' });
+    // mqtt.js's manualConnect (not in Nest's option type): the client never dials.
+    const options = { url: 'mqtt://127.0.0.1:1', manualConnect: true, sharedGroup: 'api' };
+    const server = new RawFrameMqttServer(options);
     const stored = new Map([
       ['gw-1', true],
       ['gw-2', false],
