@@ -5,7 +5,7 @@ import type { HydratedDocument } from 'mongoose';
 export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'publish-failed', 'install-failed', 'rejected'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** The state of one gateway in one deployment: pending until its Status confirms or fails it. */
+/** The state of one gateway in one deployment: pending until its Status confirms or fails it (a decision document beside it). */
 @Schema({ collection: 'deployment_targets', versionKey: false, timestamps: true })
 export class DeploymentTarget {
   @Prop({ required: true }) deploymentId!: string;
@@ -18,6 +18,11 @@ export class DeploymentTarget {
   @Prop({ required: true }) deadline!: Date;
   /** 2: delivered with protocol v2 (an Offer); absent for protocol v1. */
   @Prop({ type: Number }) protocol?: 2;
+  /**
+   * true: this document is the decision of the target of the same deployment and gateway (see
+   * target-decision-documents.ts); the target as created stays pending beside it.
+   */
+  @Prop({ type: Boolean }) decision?: true;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -6,8 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { Deployment } from './deployment.schema';
 
 // A deployment time-out of one second, so that a target nobody confirms fails quickly.
 describe('deployment time-out (real broker and database)', () => {
@@ -56,6 +59,10 @@ describe('deployment time-out (real broker and database)', () => {
     await client.sendStatus({ version });
     await eventually(async () => expect((await api<GatewayDto>(testApi.baseUrl, `/api/gateways/${client.gatewayId}`)).body.version).toBe(version));
     expect((await api<DeploymentDetailDto>(testApi.baseUrl, `/api/deployments/${created.body.id}`)).body.targets[0].status).toBe('failed');
+
+    // Every target decided and past its deadline: the sweep marks the deployment settled, so the tracker no longer loads it at start.
+    const deployments = testApi.app.get<Model<Deployment>>(getModelToken(Deployment.name));
+    await eventually(async () => expect((await deployments.findById(created.body.id).lean())?.settled).toBe(true), { timeoutMs: 20_000, intervalMs: 250 });
   });
 
   it('ends the open offer of a protocol-v2 target that timed out: its chunk requests get nothing', async () => {

@@ -9,13 +9,15 @@ import { DeploymentsService } from './deployments.service';
 const STARTUP_GRACE_MS = 5_000;
 const MIN_INTERVAL_MS = 250;
 const MAX_INTERVAL_MS = 10_000;
+// Deployments checked for being settled per round (each costs a read of its targets).
+const SETTLE_CHECKS_PER_ROUND = 5;
 
 export const DEPLOYMENT_SWEEP_LEASE = 'deployment-sweep';
 
 /**
  * In one API process at a time (the holder of the lease `deployment-sweep`): publishes again what
  * a dead process accepted but had not handed to the broker, and fails pending targets past their
- * deadline. Both are in the database, so the process that takes the lease over carries on where
+ * deadline, and marks deployments whose targets are all decided as settled. All are in the database, so the process that takes the lease over carries on where
  * the last holder stopped; each decision is taken once (see DeploymentTracker).
  */
 @Injectable()
@@ -24,6 +26,7 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly intervalMs: number;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly tracker: DeploymentTracker,
@@ -31,8 +34,8 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
     private readonly leases: LeaseService,
     config: AppConfigService,
   ) {
-    const timeoutMs = config.get('DEPLOYMENT_TIMEOUT_S') * 1000;
-    this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, timeoutMs / 4));
+    this.timeoutMs = config.get('DEPLOYMENT_TIMEOUT_S') * 1000;
+    this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, this.timeoutMs / 4));
   }
 
   onApplicationBootstrap(): void {
@@ -66,5 +69,7 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
     if (republished > 0) this.logger.log(`${republished} target(s) of unpublished deployments published again`);
     const count = await this.tracker.failOverdue();
     if (count > 0) this.logger.log(`${count} deployment target(s) timed out`);
+    // Past their deadline, so decided unless a process missed them (then the next round times them out).
+    await this.tracker.markSettled(new Date(Date.now() - this.timeoutMs), SETTLE_CHECKS_PER_ROUND);
   }
 }

@@ -1,19 +1,20 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter, Gauge } from 'prom-client';
-import type { Model, mongo, Types } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import { ClusterBus } from '../cluster/cluster-bus.service';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
-import { driverCollection } from '../database/driver-collection';
+import { insertOnce } from '../database/insert-once';
 import { EventsService } from '../events/events.service';
 import { GatewaysStore } from '../gateways/gateways.store';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
+import { Deployment } from './deployment.schema';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
+import { decisionDocument, undecidedTargets } from './target-decision-documents';
 import { StatusDecisions, upgradeOf } from './status-decisions';
 import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
 
@@ -46,10 +47,12 @@ export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promi
  *
  * A decision is the insert of the target's outcome event under an `_id` derived from the target
  * (see target-decision.ts): the first insert wins, in any process. A decision found already
- * recorded is replaced by the recorded one, and its effects (the target, the gateway's copy, the
- * live event) are written again, each idempotent by `_id`: a process that died between recording
- * a decision and writing its effects leaves nothing half done that the next Status or the sweep
- * does not finish. The happy path costs what one process did alone: the same bulk writes by `_id`.
+ * recorded is replaced by the recorded one, and its effects (the target's decision document, the
+ * gateway's copy, the live event) are written again, each idempotent by `_id`: a process that died
+ * between recording a decision and writing its effects leaves nothing half done that the next
+ * Status or the sweep does not finish. The happy path costs what one process did alone: the same
+ * bulk writes by `_id`. A target is decided by inserting its decision document beside it (see
+ * target-decision-documents.ts), not by updating it: FerretDB spends ten times as long on an update.
  *
  * Each process keeps the pending targets in memory, so the Status of a gateway with nothing
  * pending costs no query: loaded at start, completed by its own deployments and by those other
@@ -68,18 +71,16 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   private readonly transitions: Counter<'status' | 'reason'>;
   private readonly alreadyDecided: Counter;
   private readonly decisionListeners: TargetDecisionListener[] = [];
-  // Outcomes are written through the driver, without Mongoose's casting (see driverCollection).
-  private readonly targetsCollection: mongo.Collection<{ _id: Types.ObjectId }>;
 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
     private readonly gateways: GatewaysStore,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
     private readonly bus: ClusterBus,
     metrics: MetricsService,
   ) {
-    this.targetsCollection = driverCollection<Types.ObjectId>(targets);
     this.transitions = metrics.counter({
       name: 'um_deployment_target_transitions_total',
       help: 'Deployment targets leaving pending, by new status and reason',
@@ -217,6 +218,37 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     });
   }
 
+  /**
+   * Marks deployments made before `createdBefore` (so past their targets' deadline) whose targets
+   * are all decided as settled, at most `limit` a round (run by the sweep's lease holder); the
+   * others' undecided targets become pending here, for the sweep to time out. Returns how many
+   * were marked.
+   */
+  async markSettled(createdBefore: Date, limit: number): Promise<number> {
+    const candidates = await this.deployments
+      .find({ settled: { $ne: true }, createdAt: { $lte: createdBefore } }, { _id: 1 })
+      .sort({ createdAt: 1 })
+      .limit(limit)
+      .lean<{ _id: Types.ObjectId }[]>();
+    let marked = 0;
+    for (const { _id } of candidates) {
+      const undecided = await this.undecidedOf({ deploymentId: _id.toString() });
+      if (undecided.length === 0) {
+        // No decision is ever taken back: read all decided, the deployment stays so.
+        const { modifiedCount } = await this.deployments.updateOne({ _id, settled: { $ne: true } }, { $set: { settled: true } });
+        marked += modifiedCount;
+        continue;
+      }
+      // Missed by this process (one decided meanwhile is found recorded when timed out, and stays as recorded).
+      await this.exclusive(async () => {
+        await this.ensureLoaded();
+        const unknown = undecided.filter((target) => !this.pending.of(target.gatewayId)?._id.equals(target._id));
+        await this.decide(this.pending.add(unknown).map((target) => failure(target, 'superseded')));
+      });
+    }
+    return marked;
+  }
+
   /** The pending targets of one deployment that this process knows of. */
   pendingOf(deploymentId: string, gatewayIds: readonly string[]): StoredTarget[] {
     return this.pending.ofDeployment(deploymentId, gatewayIds);
@@ -247,7 +279,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
 
   private async ensureLoaded(): Promise<void> {
     if (this.loaded) return;
-    const stored = await this.targets.find({ status: 'pending' }).sort({ createdAt: 1 }).lean<StoredTarget[]>();
+    const open = await this.deployments.find({ settled: { $ne: true } }, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
+    const stored = open.length === 0 ? [] : await this.undecidedOf({ deploymentId: { $in: open.map(({ _id }) => _id.toString()) } });
     this.pending.clear();
     const superseded = this.pending.add(stored);
     this.loaded = true;
@@ -259,9 +292,14 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   // Another process's deployment: its targets become known here before its Upgrade goes out.
   private async learnDeployment(deploymentId: string): Promise<void> {
     await this.ensureLoaded();
-    const stored = await this.targets.find({ deploymentId, status: 'pending' }).lean<StoredTarget[]>();
+    const stored = await this.undecidedOf({ deploymentId });
     // The process that started it fails what it supersedes; here they only leave memory.
     this.pending.add(stored);
+  }
+
+  // Targets and decisions are read together: FerretDB scans the collection for either.
+  private async undecidedOf(filter: { deploymentId: string | { $in: string[] } }): Promise<StoredTarget[]> {
+    return undecidedTargets(await this.targets.find(filter).sort({ createdAt: 1 }).lean<StoredTarget[]>());
   }
 
   private async decide(changes: TargetChange[]): Promise<number> {
@@ -287,7 +325,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   // The effects of recorded decisions, each idempotent by `_id`: the gateway copy (a superseded
-  // target's gateway already shows the newer deployment), the target, the live event.
+  // target's gateway already shows the newer deployment), the decision document, the live event.
   private async apply(changes: readonly TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
     if (changes.length === 0) return 0;
     if (!gatewaysWritten) {
@@ -296,12 +334,10 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     for (const listener of this.decisionListeners) await listener(changes);
-    const updatedAt = new Date();
-    await chunkedBulkWrite(
-      this.targetsCollection,
-      changes.map(({ target, status, reason, reportedVersion }) => ({
-        updateOne: { filter: { _id: target._id }, update: { $set: { status, reason, reportedVersion, updatedAt } } },
-      })),
+    const decidedAt = new Date();
+    await insertOnce(
+      this.targets,
+      changes.map((change) => decisionDocument(change, decidedAt)),
     );
     this.pending.remove(changes.map(({ target }) => target));
     // One bus message per LIVE_EVENTS_PER_MESSAGE targets, not one each: every process parses every bus message.

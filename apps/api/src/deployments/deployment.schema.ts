@@ -16,6 +16,8 @@ export class Deployment {
   // API process doing it (ApiInstances.processId), so that a dead one's work is taken over.
   @Prop({ type: Boolean, default: true }) published!: boolean;
   @Prop({ type: String, default: null }) publisher!: string | null;
+  // True once every target is decided (set by the time-out sweep): the tracker loads the targets of the others at start.
+  @Prop({ type: Boolean, default: false }) settled!: boolean;
   createdAt?: Date;
 }
 

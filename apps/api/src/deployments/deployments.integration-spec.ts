@@ -83,7 +83,17 @@ describe('deployments and gateways REST (real broker and database)', () => {
     await eventually(async () => expect((await getGateway(a.gatewayId)).body.upgrade?.status).toBe('confirmed'));
     const detail = (await getDeployment(id)).body;
     expect(detail.counts).toEqual({ total: 2, pending: 1, confirmed: 1, failed: 0 });
+    // One entry per target, in gateway order, the decided one as decided.
+    expect(detail.targets.map((target) => [target.gatewayId, target.status])).toEqual(
+      [
+        [a.gatewayId, 'confirmed'],
+        [b.gatewayId, 'pending'],
+      ].sort(([x], [y]) => x.localeCompare(y)),
+    );
     expect(detail.targets.find((target) => target.gatewayId === a.gatewayId)).toMatchObject({ status: 'confirmed', reason: null });
+    // The list counts each target once, decided or not (a decision is a document beside its target).
+    const listed = (await api<DeploymentListDto>(baseUrl, '/api/deployments')).body.items.find((item) => item.id === id);
+    expect(listed?.counts).toEqual({ total: 2, pending: 1, confirmed: 1, failed: 0 });
     expect((await getGateway(a.gatewayId)).body.version).toBe(v('1'));
 
     const events = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${a.gatewayId}`);

@@ -29,6 +29,7 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
+import { currentTargets, undecidedTargets, type TargetDocument } from './target-decision-documents';
 
 interface TargetGateway {
   gatewayId: string;
@@ -168,14 +169,17 @@ export class DeploymentsService {
       this.deployments.countDocuments(filter),
     ]);
     const ids = deployments.map((deployment) => deployment._id.toString());
-    const groups = await this.targets.aggregate<{ _id: { deploymentId: string; status: UpgradeStatus }; count: number }>([
+    const groups = await this.targets.aggregate<{ _id: { deploymentId: string; status: UpgradeStatus; decision?: true | null }; count: number }>([
       { $match: { deploymentId: { $in: ids }, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) } },
-      { $group: { _id: { deploymentId: '$deploymentId', status: '$status' }, count: { $sum: 1 } } },
+      { $group: { _id: { deploymentId: '$deploymentId', status: '$status', decision: '$decision' }, count: { $sum: 1 } } },
     ]);
     const counts = new Map(ids.map((id) => [id, emptyCounts()]));
     for (const group of groups) {
       const entry = counts.get(group._id.deploymentId);
-      if (entry) addToCounts(entry, group._id.status, group.count);
+      if (!entry) continue;
+      addToCounts(entry, group._id.status, group.count);
+      // Each decision document has its target, as created, counted pending.
+      if (group._id.decision) addToCounts(entry, 'pending', -group.count);
     }
     return {
       items: deployments.map((deployment) => toDeploymentDto(deployment, counts.get(deployment._id.toString()) ?? emptyCounts())),
@@ -192,10 +196,12 @@ export class DeploymentsService {
       ? await this.deployments.findOne({ _id: id, ...(scope.companyId === null ? {} : { companyIds: scope.companyId }) }).lean<StoredDeployment>()
       : null;
     if (!deployment) throw new DomainError(DomainErrorCode.NOT_FOUND, `Deployment ${id} not found`);
-    const targets = await this.targets
-      .find({ deploymentId: id, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) })
-      .sort({ gatewayId: 1 })
-      .lean<DeploymentTarget[]>();
+    const targets = currentTargets(
+      await this.targets
+        .find({ deploymentId: id, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) })
+        .sort({ gatewayId: 1 })
+        .lean<DeploymentTarget[]>(),
+    );
     const counts = emptyCounts();
     for (const target of targets) addToCounts(counts, target.status);
     const progress = await this.delivery.progressOf(id);
@@ -215,7 +221,7 @@ export class DeploymentsService {
       const found = await this.targets
         .find({ deploymentId, gatewayId: { $in: gatewayIds.slice(offset, offset + ID_LIST_QUERY_MAX) } })
         .lean<DeploymentTarget[]>();
-      states.push(...found.map(toTargetDto));
+      states.push(...currentTargets(found).map(toTargetDto));
     }
     return states;
   }
@@ -275,9 +281,11 @@ export class DeploymentsService {
         { $set: { publisher: this.instances.processId } },
       );
       if (taken.modifiedCount !== 1) continue;
-      const pending = await this.targets
-        .find({ deploymentId: id, status: 'pending' }, { gatewayId: 1, companyId: 1, createdAt: 1 })
-        .lean<(TargetGateway & { createdAt: Date })[]>();
+      const pending = undecidedTargets(
+        await this.targets
+          .find({ deploymentId: id }, { deploymentId: 1, gatewayId: 1, companyId: 1, status: 1, decision: 1, createdAt: 1 })
+          .lean<(TargetGateway & TargetDocument & { createdAt: Date })[]>(),
+      );
       if (pending.length === 0) {
         await this.deployments.updateOne({ _id: deployment._id }, { $set: { published: true } });
         continue;

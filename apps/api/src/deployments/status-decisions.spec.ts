@@ -6,6 +6,7 @@ import type { GatewaysStore } from '../gateways/gateways.store';
 import type { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeploymentTarget } from './deployment-target.schema';
+import type { Deployment } from './deployment.schema';
 import { DeploymentTracker } from './deployment-tracker.service';
 import type { StoredTarget } from './pending-targets';
 import { StatusDecisions } from './status-decisions';
@@ -38,8 +39,9 @@ describe('DeploymentTracker with decisions handed out', () => {
   function tracker(): DeploymentTracker {
     const query = { sort: () => query, lean: async () => [] };
     const targets = { find: () => query } as unknown as Model<DeploymentTarget>;
+    const deployments = { find: () => query } as unknown as Model<Deployment>;
     const bus = { on: () => undefined, instanceId: 'test' } as unknown as ClusterBus;
-    return new DeploymentTracker(targets, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
+    return new DeploymentTracker(targets, deployments, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
   }
 
   it('waits for the caller to settle or release them before its next transition', async () => {

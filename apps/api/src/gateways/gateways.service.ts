@@ -18,6 +18,7 @@ import { ClusterBus } from '../cluster/cluster-bus.service';
 import { CompaniesService } from '../companies/companies.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTarget } from '../deployments/deployment-target.schema';
+import { currentTargets } from '../deployments/target-decision-documents';
 import { EventsService } from '../events/events.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
 import { LiveEventsService } from '../live/live-events.service';
@@ -150,7 +151,13 @@ export class GatewaysService implements OnModuleInit {
     const gateway = await this.findVisible(principal, gatewayId);
     const [events, targets] = await Promise.all([
       this.events.list(principal, { gatewayId, limit }),
-      this.targets.find({ gatewayId, companyId: gateway.companyId }).sort({ createdAt: -1 }).limit(limit).lean<DeploymentTarget[]>(),
+      // Twice as many: a decided target is two documents, read next to each other (see currentTargets).
+      this.targets
+        .find({ gatewayId, companyId: gateway.companyId })
+        .sort({ createdAt: -1, deploymentId: -1 })
+        .limit(limit * 2)
+        .lean<DeploymentTarget[]>()
+        .then((found) => currentTargets(found).slice(0, limit)),
     ]);
     return {
       events: events.items,
