@@ -150,6 +150,36 @@ describe('CoalescingBatcher', () => {
     await expect(unwritten).resolves.toBe(false);
   });
 
+  it('tells an add during a failed write of its key, and the adds of that write, once the retry has written both', async () => {
+    let release: (error?: Error) => void = () => undefined;
+    const written: Array<Map<string, Entry>> = [];
+    const { batcher } = setup({
+      maxEntries: 100,
+      write: (batch) =>
+        new Promise<void>((resolve, reject) => {
+          release = (error) => (error ? reject(error) : (written.push(new Map(batch)), resolve()));
+        }),
+    });
+    const outcomes: Array<boolean | 'waiting'> = ['waiting', 'waiting', 'waiting'];
+    const track = (index: number, promise: Promise<boolean>) => void promise.then((value) => (outcomes[index] = value));
+    track(0, batcher.add('gw-1', { value: 1, seen: 1 }));
+    // Repeated adds of a waiting key wait on its one write.
+    expect(batcher.add('gw-1', { value: 1, seen: 1 })).toBe(batcher.add('gw-1', { value: 1, seen: 1 }));
+    await until(() => batcher.unwritten === 1 && batcher.size === 0);
+    track(1, batcher.add('gw-1', { value: 2, seen: 2 }));
+    track(2, batcher.add('gw-2', { value: 3, seen: 3 }));
+    release(new Error('database down'));
+    await until(() => batcher.size === 0 && batcher.unwritten === 2);
+    expect(outcomes).toEqual(['waiting', 'waiting', 'waiting']);
+    release();
+    await until(() => !outcomes.includes('waiting'));
+    expect(outcomes).toEqual([true, true, true]);
+    expect([...written[0].entries()]).toEqual([
+      ['gw-1', { value: 2, seen: 2 }],
+      ['gw-2', { value: 3, seen: 3 }],
+    ]);
+  });
+
   describe('with a write longer than the interval', () => {
     beforeEach(() => jest.useFakeTimers());
     afterEach(() => jest.useRealTimers());

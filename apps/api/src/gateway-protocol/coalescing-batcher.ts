@@ -13,8 +13,28 @@ export interface CoalescingBatcherOptions<K, V> {
   onWriteError(error: unknown, attempt: number, size: number): void;
 }
 
-/** Told whether an added entry was written (true) or left unwritten when the batcher closed (false). */
-type Waiter = (written: boolean) => void;
+/** What the callers of `add` for one pending key wait on: true once written, false when the batcher closed first. */
+interface Ticket {
+  written: Promise<boolean>;
+  settle(written: boolean): void;
+}
+
+function ticket(): Ticket {
+  let settle: (written: boolean) => void = () => undefined;
+  const written = new Promise<boolean>((resolve) => (settle = resolve));
+  return { written, settle };
+}
+
+// Both settle together: the entry of a failed write merged with the entry added meanwhile.
+function joined(older: Ticket, newer: Ticket): Ticket {
+  return {
+    written: older.written,
+    settle: (written) => {
+      older.settle(written);
+      newer.settle(written);
+    },
+  };
+}
 
 /**
  * Collects entries in memory, one per key (later entries merge into earlier ones), and writes
@@ -25,8 +45,8 @@ type Waiter = (written: boolean) => void;
  */
 export class CoalescingBatcher<K, V> {
   private pending = new Map<K, V>();
-  // Who waits for each pending key's write: resolved true when written, false when closed unwritten.
-  private waiters = new Map<K, Waiter[]>();
+  // Who waits for each pending key's write: one ticket per key however many entries merged into it.
+  private waiters = new Map<K, Ticket>();
   private timer: NodeJS.Timeout | null = null;
   // When the oldest entry still waiting arrived (Date.now()); null when none waits.
   private firstPendingAt: number | null = null;
@@ -55,11 +75,12 @@ export class CoalescingBatcher<K, V> {
     const previous = this.pending.get(key);
     if (this.pending.size === 0) this.firstPendingAt = Date.now();
     this.pending.set(key, previous === undefined ? value : this.options.merge(previous, value));
-    const written = new Promise<boolean>((resolve) => {
-      const list = this.waiters.get(key);
-      if (list) list.push(resolve);
-      else this.waiters.set(key, [resolve]);
-    });
+    let waiting = this.waiters.get(key);
+    if (!waiting) {
+      waiting = ticket();
+      this.waiters.set(key, waiting);
+    }
+    const { written } = waiting;
     if (this.closed) return written;
     if (this.pending.size >= this.options.maxEntries && this.failures === 0) this.schedule(0);
     else this.schedule(this.options.intervalMs);
@@ -82,7 +103,7 @@ export class CoalescingBatcher<K, V> {
     this.closed = true;
     await this.flush(attempts);
     this.clearTimer();
-    for (const list of this.waiters.values()) for (const resolve of list) resolve(false);
+    for (const waiting of this.waiters.values()) waiting.settle(false);
     this.waiters.clear();
     return this.pending;
   }
@@ -128,7 +149,7 @@ export class CoalescingBatcher<K, V> {
     try {
       await this.options.write(batch);
       this.failures = 0;
-      for (const list of waiting.values()) for (const resolve of list) resolve(true);
+      for (const taken of waiting.values()) taken.settle(true);
       return true;
     } catch (error) {
       this.failures++;
@@ -163,26 +184,29 @@ export class CoalescingBatcher<K, V> {
     return batch;
   }
 
-  private takeWaiters(batch: Map<K, V>): Map<K, Waiter[]> {
-    const taken = new Map<K, Waiter[]>();
+  private takeWaiters(batch: Map<K, V>): Map<K, Ticket> {
+    const taken = new Map<K, Ticket>();
     for (const key of batch.keys()) {
-      const list = this.waiters.get(key);
-      if (!list) continue;
-      taken.set(key, list);
+      const waiting = this.waiters.get(key);
+      if (!waiting) continue;
+      taken.set(key, waiting);
       this.waiters.delete(key);
     }
     return taken;
   }
 
   // What arrived during the failed write is newer than the batch, so it merges on top.
-  private putBack(batch: Map<K, V>, waiting: Map<K, Waiter[]>): void {
+  private putBack(batch: Map<K, V>, waiting: Map<K, Ticket>): void {
     const newer = this.pending;
     this.pending = batch;
     for (const [key, value] of newer) {
       const older = this.pending.get(key);
       this.pending.set(key, older === undefined ? value : this.options.merge(older, value));
     }
-    for (const [key, list] of waiting) this.waiters.set(key, [...list, ...(this.waiters.get(key) ?? [])]);
+    for (const [key, older] of waiting) {
+      const newer = this.waiters.get(key);
+      this.waiters.set(key, newer ? joined(older, newer) : older);
+    }
   }
 
   private clearTimer(): void {

@@ -8,7 +8,7 @@ import { GatewaysStore, type StatusWriteResult } from '../gateways/gateways.stor
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CoalescingBatcher } from './coalescing-batcher';
-import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
+import { mergeActivity, receivedStatus, statusSentAt, type GatewayActivity } from './gateway-activity';
 import { activityWrites } from './gateway-activity-writes';
 
 // 100, not 50: half the batches (and bulk writes) while Statuses trickle in during a rollout; a full batch of 1,000 goes at once.
@@ -82,7 +82,7 @@ export class GatewayActivityService implements BeforeApplicationShutdown, OnAppl
    */
   recordStatus(gatewayId: string, status: StatusPayload, timestampSeconds: number, receivedAt = new Date()): Promise<boolean> {
     const sentAt = statusSentAt(timestampSeconds, receivedAt);
-    return this.batcher.add(gatewayId, { status: { ...status, receivedAt, sentAt }, lastSeenAt: receivedAt });
+    return this.batcher.add(gatewayId, { status: receivedStatus(status, receivedAt, sentAt), lastSeenAt: receivedAt });
   }
 
   /** Any other message: the gateway is alive. Unknown gateways are not created by this. */

@@ -1,5 +1,5 @@
 import { activityWrites } from './gateway-activity-writes';
-import { mergeActivity, statusSentAt, type GatewayActivity } from './gateway-activity';
+import { mergeActivity, receivedStatus, statusSentAt, type GatewayActivity } from './gateway-activity';
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
 const status = (version: string, at: Date, lastUpgradeAt: number | null = 1764190000123, sentAt = at) => ({
@@ -11,6 +11,13 @@ const status = (version: string, at: Date, lastUpgradeAt: number | null = 176419
 });
 
 describe('gateway activity', () => {
+  it('keeps every field of a received Status, and no protocol when the gateway sent none', () => {
+    const v1 = { companyId: '2', version: '1.0', lastUpgradeAt: null };
+    const v2 = { companyId: '3', version: '2.0', lastUpgradeAt: 1764190000123, protocol: 2 };
+    for (const sent of [v1, v2]) expect(receivedStatus(sent, t(2), t(1))).toStrictEqual({ ...sent, receivedAt: t(2), sentAt: t(1) });
+    expect(Object.keys(receivedStatus(v1, t(2), t(1)))).not.toContain('protocol');
+  });
+
   it('keeps the latest Status and the latest liveness when coalescing', () => {
     const first: GatewayActivity = { status: status('0.5', t(1)), lastSeenAt: t(1) };
     const request: GatewayActivity = { status: null, lastSeenAt: t(3) };

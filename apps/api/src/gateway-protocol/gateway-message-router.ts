@@ -24,7 +24,8 @@ const INVALID_TOPIC = 'INVALID_TOPIC';
 export class GatewayMessageRouter {
   private readonly logger = new Logger(GatewayMessageRouter.name);
   readonly routes: readonly GatewayRoute[];
-  private readonly received: Counter<'type'>;
+  // One child per type: a labelled `inc` hashes its labels on every message.
+  private readonly received = new Map<GatewayRoute, Counter.Internal>();
   private readonly rejected: Counter<'reason'>;
   private readonly failed: Counter<'type'>;
 
@@ -38,7 +39,8 @@ export class GatewayMessageRouter {
     metrics: MetricsService,
   ) {
     this.routes = gatewayRoutes({ protocol, delivery, progress });
-    this.received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
+    const received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
+    for (const route of this.routes) this.received.set(route, received.labels({ type: route.type }));
     this.rejected = metrics.counter({ name: 'um_frames_rejected_total', help: 'Gateway messages rejected, by reason', labelNames: ['reason'] });
     this.failed = metrics.counter({ name: 'um_gateway_message_errors_total', help: 'Gateway messages whose handling failed, by type', labelNames: ['type'] });
 
@@ -63,7 +65,7 @@ export class GatewayMessageRouter {
     }
     try {
       const { payload, timestampSeconds } = decodeFrame(data);
-      this.received.inc({ type: route.type });
+      this.received.get(route)?.inc();
       this.clock.note(timestampSeconds);
       const handle = route.decode(payload, timestampSeconds);
       if (route.gated && !(await this.gate.mayServe(gatewayId))) return true;

@@ -1,3 +1,4 @@
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import { ServerMqtt } from '@nestjs/microservices';
 import { RawFrameMqttServer } from './raw-frame-mqtt.server';
 
@@ -39,5 +40,65 @@ describe('RawFrameMqttServer direct routes', () => {
 
   it('refuses a pattern that does not end in one `+` level', () => {
     expect(() => new RawFrameMqttServer({ url: 'mqtt://127.0.0.1:1' }).addDirectRoute('TOCLOUD/#', jest.fn())).toThrow('/+');
+  });
+});
+
+describe('RawFrameMqttServer acknowledgements', () => {
+  // A client that never connects, and a socket that records the PUBACKs written to it (4 bytes each).
+  function unconnectedServer() {
+    // mqtt.js's manualConnect (not in Nest's option type): the client never dials.
+    const options = { url: 'mqtt://127.0.0.1:1', manualConnect: true, sharedGroup: 'api' };
+    const server = new RawFrameMqttServer(options);
+    const stored = new Map([
+      ['gw-1', true],
+      ['gw-2', false],
+    ]);
+    let store!: () => void;
+    const storing = new Promise<void>((resolve) => (store = resolve));
+    server.addDirectRoute('TOCLOUD/STATUS/+', async (topic) => {
+      await storing;
+      return stored.get(topic.split('/')[2]) ?? true;
+    });
+    const client = server.createMqttClient();
+    const acknowledged: number[] = [];
+    server.bindEvents(client);
+    const stream = {
+      write: (bytes: Buffer) => {
+        for (let at = 0; at < bytes.length; at += 4) if (bytes[at] === 0x40 && bytes[at + 1] === 2) acknowledged.push(bytes.readUInt16BE(at + 2));
+      },
+    };
+    Object.assign(client, { connected: true, stream });
+    return { client, acknowledged, store };
+  }
+
+  // What mqtt.js does with a QoS 1 PUBLISH: emits it, then asks handleMessage whether to acknowledge it.
+  function receive(client: MqttClient, gatewayId: string, messageId: number): unknown[] {
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: `TOCLOUD/STATUS/${gatewayId}`,
+      payload: Buffer.alloc(1),
+      qos: 1,
+      dup: false,
+      retain: false,
+      messageId,
+    };
+    client.emit('message', packet.topic, packet.payload as Buffer, packet);
+    const callbacks: unknown[] = [];
+    client.handleMessage(packet, (error) => callbacks.push(error));
+    return callbacks;
+  }
+
+  it('acknowledges each message its handler stored, once stored, and none it did not', async () => {
+    const { client, acknowledged, store } = unconnectedServer();
+    const deferred = [...receive(client, 'gw-1', 11), ...receive(client, 'gw-2', 12), ...receive(client, 'gw-3', 13)];
+    // mqtt.js is told not to acknowledge them itself.
+    expect(deferred).toHaveLength(3);
+    expect(deferred.every((error) => error instanceof Error)).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acknowledged).toEqual([]);
+    store();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acknowledged).toEqual([11, 13]);
   });
 });

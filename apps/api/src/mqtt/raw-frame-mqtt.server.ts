@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { MqttContext, ServerMqtt, type MqttOptions } from '@nestjs/microservices';
-import type { MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import { deferAcks } from './deferred-acks';
 
 type MqttPacket = ConstructorParameters<typeof MqttContext>[0][1];
@@ -39,7 +39,10 @@ export type DirectMessageHandler = (topic: string, payload: Buffer) => Promise<b
  */
 export class RawFrameMqttServer extends ServerMqtt {
   private readonly ackLogger = new Logger(RawFrameMqttServer.name);
-  private readonly handled = new WeakMap<object, Promise<boolean>>();
+  // The message being emitted and its outcome: mqtt.js emits 'message' and, in the same synchronous
+  // step, hands that packet to deferAcks, which takes its outcome from here (no map per message).
+  private emittedPacket: object | null = null;
+  private emittedOutcome: Promise<boolean> | null = null;
   private internalHandler: InternalMessageHandler | null = null;
   private flushAcks: (() => void) | null = null;
   // Direct routes by their topic prefix (the pattern without its last level's `+`).
@@ -52,8 +55,16 @@ export class RawFrameMqttServer extends ServerMqtt {
   override createMqttClient(): MqttClient {
     const client = super.createMqttClient();
     // The 'message' event (handleMessage below) runs first and registers the outcome.
-    this.flushAcks = deferAcks(client, (packet) => this.handled.get(packet));
+    this.flushAcks = deferAcks(client, (packet) => this.takeOutcome(packet));
     return client;
+  }
+
+  private takeOutcome(packet: object): Promise<boolean> | undefined {
+    if (packet !== this.emittedPacket) return undefined;
+    const outcome = this.emittedOutcome ?? undefined;
+    this.emittedPacket = null;
+    this.emittedOutcome = null;
+    return outcome;
   }
 
   // The last batch's PUBACKs wait for the next turn of the event loop: written before DISCONNECT,
@@ -91,18 +102,25 @@ export class RawFrameMqttServer extends ServerMqtt {
     const subscribeOptions = this.rawOptions.subscribeOptions ?? { qos: 1 };
     if (internalTopicPrefix !== undefined) mqttClient.subscribe(`${internalTopicPrefix}/#`, subscribeOptions);
     if (group === undefined) return super.bindEvents(mqttClient);
-    mqttClient.on('message', this.getMessageHandler(mqttClient).bind(this));
+    // Straight to dispatch: Nest's message handler adds two promises per message.
+    mqttClient.on('message', (channel: string, buffer: Buffer, packet: IPublishPacket) => this.receive(channel, buffer, packet));
     // Handlers stay registered under the plain pattern, which matches the topics that arrive.
     for (const pattern of this.messageHandlers.keys()) mqttClient.subscribe(`$share/${group}/${pattern}`, subscribeOptions);
   }
 
+  // Nest's message listener (no shared group) calls this; the outcome goes to deferAcks, not to Nest.
   override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<void> {
-    const handling = this.dispatch(channel, buffer, originalPacket);
-    if (originalPacket) this.handled.set(originalPacket, handling);
-    await handling;
+    this.receive(channel, buffer, originalPacket);
   }
 
-  private dispatch(channel: string, buffer: Buffer, originalPacket?: Record<string, unknown>): Promise<boolean> {
+  private receive(channel: string, buffer: Buffer, originalPacket?: object): void {
+    const handling = this.dispatch(channel, buffer, originalPacket);
+    if (!originalPacket) return;
+    this.emittedPacket = originalPacket;
+    this.emittedOutcome = handling;
+  }
+
+  private dispatch(channel: string, buffer: Buffer, originalPacket?: object): Promise<boolean> {
     const prefix = this.rawOptions.internalTopicPrefix;
     if (prefix !== undefined && channel.startsWith(`${prefix}/`)) {
       if (!this.internalHandler) return Promise.resolve(false);
@@ -129,7 +147,7 @@ export class RawFrameMqttServer extends ServerMqtt {
 
   /** A message taken from a dead process's session (OrphanSessionAdopter): handled like one of ours; false when not stored. */
   dispatchAdopted(topic: string, payload: Buffer, packet: object): Promise<boolean> {
-    return this.dispatch(topic, payload, packet as Record<string, unknown>);
+    return this.dispatch(topic, payload, packet);
   }
 
   /** What each process's session subscribes through the shared group. */
