@@ -12,6 +12,9 @@ describe('duplicate-key errors', () => {
     expect(onlyDuplicateKeys({ writeErrors: [{ code: 11000 }, { code: 11000 }] })).toBe(true);
     expect(onlyDuplicateKeys({ writeErrors: [{ code: 11000 }, { code: 2 }] })).toBe(false);
     expect(onlyDuplicateKeys({ writeErrors: [] })).toBe(false);
+    // The driver gives a single write error as an object.
+    expect(onlyDuplicateKeys({ code: 65, writeErrors: { index: 3, code: 11000 } })).toBe(true);
+    expect(onlyDuplicateKeys({ code: 65, writeErrors: { index: 3, code: 2 } })).toBe(false);
     expect(onlyDuplicateKeys({ code: 11000 })).toBe(true);
     expect(onlyDuplicateKeys('boom')).toBe(false);
   });

@@ -6,9 +6,19 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 }
 
+/**
+ * The write errors of a failed bulk write: the driver gives one as an object, several as an array
+ * (MongoBulkWriteError.writeErrors).
+ */
+export function bulkWriteErrors(error: unknown): { index?: number; code?: unknown }[] {
+  const writeErrors = typeof error === 'object' && error !== null ? (error as { writeErrors?: unknown }).writeErrors : undefined;
+  if (Array.isArray(writeErrors)) return writeErrors as { index?: number; code?: unknown }[];
+  return typeof writeErrors === 'object' && writeErrors !== null ? [writeErrors as { index?: number; code?: unknown }] : [];
+}
+
 /** Whether an unordered bulk write failed only for documents already there. */
 export function onlyDuplicateKeys(error: unknown): boolean {
-  if (isDuplicateKeyError(error)) return true;
-  const writeErrors = typeof error === 'object' && error !== null ? (error as { writeErrors?: { code?: unknown }[] }).writeErrors : undefined;
-  return writeErrors !== undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY);
+  const errors = bulkWriteErrors(error);
+  if (errors.length === 0) return isDuplicateKeyError(error);
+  return errors.every((writeError) => writeError.code === DUPLICATE_KEY);
 }

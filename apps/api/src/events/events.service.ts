@@ -5,9 +5,9 @@ import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
+import { bulkWriteErrors, onlyDuplicateKeys } from '../database/duplicate-key';
 
 const DEFAULT_PAGE_SIZE = 50;
-const DUPLICATE_KEY = 11000;
 
 export interface RecordEventInput {
   type: EventType;
@@ -55,10 +55,8 @@ export class EventsService {
       await this.events.collection.insertMany(documents, { ordered: false });
       return new Set();
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const errors = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as { index: number; code: number }[];
-      if (errors.length === 0 || errors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
-      return new Set(errors.map((writeError) => writeError.index));
+      if (bulkWriteErrors(error).length === 0 || !onlyDuplicateKeys(error)) throw error;
+      return new Set(bulkWriteErrors(error).map((writeError) => writeError.index ?? -1));
     }
   }
 

@@ -1,4 +1,4 @@
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
 export interface CounterDocument {
   _id: string;
@@ -46,7 +46,7 @@ export class BoundedCounters {
         }
         return true;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         if (attempt === 2) return false;
       }
     }

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { RolloutBatch, RolloutSlots, rolloutSlotsId, RolloutTurn, rolloutTurnId, SLOTS_PER_CHUNK } from './rollout-order.schema';
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKeyError } from '../database/duplicate-key';
 
 /** One position of a rollout's start order. */
 export interface Slot {
@@ -45,7 +44,7 @@ export class RolloutOrderStore {
       await this.turns.create(turn);
       return true;
     } catch (error) {
-      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import { readsById } from '../database/reads-by-id';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutTarget } from './rollout-target.schema';
 import { Rollout } from './rollout.schema';
+import { onlyDuplicateKeys } from '../database/duplicate-key';
 
 const INSERT_CHUNK = 500;
 const SNAPSHOT_FIELDS = {
@@ -207,10 +208,4 @@ export function countPath(phase: number, state: RolloutTargetState): string {
 
 function addCount(inc: Record<string, number>, path: string, value: number): void {
   inc[path] = (inc[path] ?? 0) + value;
-}
-
-/** An unordered insert that failed only for documents already there. */
-function onlyDuplicateKeys(error: unknown): boolean {
-  const { code, writeErrors } = error as { code?: number; writeErrors?: { code?: number }[] };
-  return code === 11000 || (writeErrors !== undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000));
 }
