@@ -13,7 +13,9 @@ import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysService } from '../gateways/gateways.service';
+import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import { firstValueFrom, filter } from 'rxjs';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { DeploymentsService } from './deployments.service';
 
@@ -67,8 +69,13 @@ describe('deployments and gateways REST (real broker and database)', () => {
     const [a, b] = [await registeredGateway(companyId), await registeredGateway(companyId)];
     const upgrades = [a, b].map((client) => client.waitFor(ToGatewayMessageType.Upgrade, (message) => !message.broadcast));
 
+    const announced = firstValueFrom(
+      testApi.app.get(LiveEventsService).all$.pipe(filter((event): event is LiveEvent => event.type === 'deployment.created' && event.companyId === companyId)),
+    );
     const created = await deploy({ version: v('1'), gatewayIds: [a.gatewayId, b.gatewayId] });
     expect(created.status).toBe(201);
+    // A count, not the ids: a deployment to thousands of gateways stays one small bus message.
+    expect((await announced).data).toEqual({ deploymentId: created.body.id, version: v('1'), targetCount: 2 });
     expect(created.body).toMatchObject({ version: v('1') });
     expect(created.body.targets.map((target) => [target.gatewayId, target.status])).toEqual([
       [a.gatewayId, 'pending'],

@@ -149,9 +149,11 @@ export class DeploymentsService {
     );
     // The caller reads its gateways as pending once this returns.
     await Promise.all([deployed, copied]);
-    for (const companyId of companyIds) {
-      const ids = gateways.filter((gateway) => gateway.companyId === companyId).map((gateway) => gateway.gatewayId);
-      this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, gatewayIds: ids } });
+    // A count, not the gateway ids: thousands of ids would pass the cluster bus's message limit.
+    const targetsPerCompany = new Map<string, number>();
+    for (const { companyId } of gateways) targetsPerCompany.set(companyId, (targetsPerCompany.get(companyId) ?? 0) + 1);
+    for (const [companyId, targetCount] of targetsPerCompany) {
+      this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, targetCount } });
     }
     return created;
   }

@@ -15,7 +15,8 @@ export interface GatewayActivityLiveData {
 export interface DeploymentCreatedLiveData {
   deploymentId: string;
   version: string;
-  gatewayIds: string[];
+  /** The deployment's targets in the event's company (the targets themselves: GET /api/deployments/:id). */
+  targetCount: number;
 }
 
 export interface DeploymentTargetLiveData {
