@@ -1,5 +1,4 @@
-import mongoose from 'mongoose';
-import { randomBytes } from 'node:crypto';
+import { useThrowawayDatabase } from '../../test/throwaway-database';
 import { chunkedBulkWrite } from './chunked-bulk-write';
 
 // The ingest, the deployment tracker, the delivery progress and the rollout controller each write
@@ -12,25 +11,19 @@ import { chunkedBulkWrite } from './chunked-bulk-write';
 // so a concurrent update of the same document in between was undone; the build runs each
 // collection's updates one at a time from read to write.
 describe('concurrent bulk updates (real database)', () => {
-  const url = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
-  url.pathname = `/um-test-concurrent-updates-${randomBytes(4).toString('hex')}`;
-  let connection: mongoose.Connection;
   const DOCUMENTS = 400;
   // More than either backend's pool of database connections (SQLite 100, PostgreSQL 50).
   const CONCURRENT = 150;
+  const database = useThrowawayDatabase('concurrent-updates', { maxPoolSize: CONCURRENT + 10 });
 
   beforeAll(async () => {
-    connection = await mongoose.createConnection(url.toString(), { maxPoolSize: CONCURRENT + 10 }).asPromise();
-    await connection.collection('docs').insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `d${index}` as never, n: 0 })));
-  });
-
-  afterAll(async () => {
-    await connection?.dropDatabase();
-    await connection?.close();
+    await database()
+      .collection('docs')
+      .insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `d${index}` as never, n: 0 })));
   });
 
   it('applies four writers of 100 conditional updates each, in commands of 50, at the same time', async () => {
-    const docs = connection.collection('docs');
+    const docs = database().collection('docs');
     const writer = (first: number) =>
       chunkedBulkWrite(
         docs,
@@ -45,7 +38,7 @@ describe('concurrent bulk updates (real database)', () => {
 
   it('applies upserts, updates and findOneAndUpdates from 150 clients at once (more than the database has pooled connections)', async () => {
     // Its own documents: each client's first upsert inserts one.
-    const docs = connection.collection('clients');
+    const docs = database().collection('clients');
     const ROUNDS = 10;
     const client = async (index: number) => {
       const filter = { _id: `c${index}` as never };
@@ -64,7 +57,7 @@ describe('concurrent bulk updates (real database)', () => {
   });
 
   it('loses no update when two writers change the same documents at the same time (each update is atomic on its document)', async () => {
-    const docs = connection.collection('shared');
+    const docs = database().collection('shared');
     await docs.insertMany(Array.from({ length: DOCUMENTS }, (_, index) => ({ _id: `s${index}` as never, n: 0, a: 0, b: 0 })));
     const ROUNDS = 4;
     const writer = async (field: 'a' | 'b') => {

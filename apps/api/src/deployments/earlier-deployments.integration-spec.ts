@@ -1,26 +1,15 @@
-import mongoose, { Types } from 'mongoose';
-import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
+import { useThrowawayDatabase } from '../../test/throwaway-database';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
 import { Deployment, DeploymentSchema } from './deployment.schema';
 import { settleEarlierDeployments } from './earlier-deployments';
 
 describe('settleEarlierDeployments (real database)', () => {
-  const url = new URL(process.env['MONGO_URL'] ?? 'mongodb://127.0.0.1:27017/upgrade-manager');
-  url.pathname = `/um-test-earlier-deployments-${randomBytes(4).toString('hex')}`;
-  let connection: mongoose.Connection;
-
-  beforeAll(async () => {
-    connection = await mongoose.createConnection(url.toString()).asPromise();
-  });
-
-  afterAll(async () => {
-    await connection?.dropDatabase();
-    await connection?.close();
-  });
+  const database = useThrowawayDatabase('earlier-deployments');
 
   it('settles the earlier version’s deployments with nothing pending, leaves the others to the sweep, and touches no newer one', async () => {
-    const deployments = connection.model(Deployment.name, DeploymentSchema);
-    const targets = connection.model(DeploymentTarget.name, DeploymentTargetSchema);
+    const deployments = database().model(Deployment.name, DeploymentSchema);
+    const targets = database().model(DeploymentTarget.name, DeploymentTargetSchema);
     const [done, open, newer] = [new Types.ObjectId(), new Types.ObjectId(), new Types.ObjectId()];
     // As the earlier version wrote them: no `settled`, targets decided in place.
     const earlier = { version: '1.1', scope: 'list', companyIds: ['2'], targetCount: 2 };
