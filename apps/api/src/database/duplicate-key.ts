@@ -6,14 +6,20 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
 }
 
+/** One statement's error in a failed bulk write: `index` is the statement's position. */
+export interface BulkWriteError {
+  index: number;
+  code?: unknown;
+}
+
 /**
  * The write errors of a failed bulk write: the driver gives one as an object, several as an array
  * (MongoBulkWriteError.writeErrors).
  */
-export function bulkWriteErrors(error: unknown): { index?: number; code?: unknown }[] {
+export function bulkWriteErrors(error: unknown): BulkWriteError[] {
   const writeErrors = typeof error === 'object' && error !== null ? (error as { writeErrors?: unknown }).writeErrors : undefined;
-  if (Array.isArray(writeErrors)) return writeErrors as { index?: number; code?: unknown }[];
-  return typeof writeErrors === 'object' && writeErrors !== null ? [writeErrors as { index?: number; code?: unknown }] : [];
+  if (Array.isArray(writeErrors)) return writeErrors as BulkWriteError[];
+  return typeof writeErrors === 'object' && writeErrors !== null ? [writeErrors as BulkWriteError] : [];
 }
 
 /** Whether an unordered bulk write failed only for documents already there. */

@@ -55,8 +55,9 @@ export class EventsService {
       await this.events.collection.insertMany(documents, { ordered: false });
       return new Set();
     } catch (error) {
-      if (bulkWriteErrors(error).length === 0 || !onlyDuplicateKeys(error)) throw error;
-      return new Set(bulkWriteErrors(error).map((writeError) => writeError.index ?? -1));
+      const errors = bulkWriteErrors(error);
+      if (errors.length === 0 || !onlyDuplicateKeys(error)) throw error;
+      return new Set(errors.map(({ index }) => index));
     }
   }
 
