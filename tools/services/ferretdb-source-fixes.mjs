@@ -266,6 +266,43 @@ func unmarshalDecoded(data []byte) (*types.Document, error) {
 `,
 };
 
+/**
+ * sjson.Marshal builds a buffer for every schema element and value of a document and encodes every
+ * key, string and number with json.Marshal: 7 % of FerretDB's CPU in the same rollouts (every update
+ * writes its whole document). A one-buffer encoder that writes plain strings and integers itself now
+ * answers first, byte for byte the same (its test compares the two on 20,000 random documents); it
+ * gives up on binData, regex, and what Marshal refuses (NaN), which are encoded as before.
+ */
+export const SJSON_FAST_MARSHAL = sjsonFile('um_sjson_fast_marshal.go');
+
+/** The test of SJSON_FAST_MARSHAL. */
+export const SJSON_FAST_MARSHAL_TEST = sjsonFile('um_sjson_fast_marshal_test.go');
+
+/** The other half of SJSON_FAST_MARSHAL: Marshal tries it first, then encodes as before. */
+export const SJSON_MARSHAL_FAST_FIRST = {
+  file: join('internal', 'handler', 'sjson', 'sjson.go'),
+  from: `func Marshal(d *types.Document) ([]byte, error) {
+	if d == nil {
+		panic("v is nil")
+	}
+`,
+  to: `func Marshal(d *types.Document) ([]byte, error) {
+	if d == nil {
+		panic("v is nil")
+	}
+
+	if b, ok := marshalFast(d); ok {
+		return b, nil
+	}
+
+	return marshalEncoded(d)
+}
+
+// marshalEncoded is Marshal with json.Marshal, for what marshalFast does not answer.
+func marshalEncoded(d *types.Document) ([]byte, error) {
+`,
+};
+
 const FIXES = [
   ID_INDEX_FIX,
   ID_WITH_CONDITIONS_FIX,
@@ -283,6 +320,9 @@ const FIXES = [
   SJSON_FAST_UNMARSHAL,
   SJSON_FAST_UNMARSHAL_TEST,
   SJSON_UNMARSHAL_FAST_FIRST,
+  SJSON_FAST_MARSHAL,
+  SJSON_FAST_MARSHAL_TEST,
+  SJSON_MARSHAL_FAST_FIRST,
 ];
 
 export function applyFerretdbSourceFixes(sourceDir) {
