@@ -52,24 +52,9 @@ func appendFastSchema(buf []byte, d *types.Document) ([]byte, bool) {
 
 	buf = append(buf, `{"p":{`...)
 
-	var ok bool
-
-	for i, key := range keys {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-
-		buf = appendFastString(buf, key)
-		buf = append(buf, ':')
-
-		v, err := d.Get(key)
-		if err != nil {
-			return nil, false
-		}
-
-		if buf, ok = appendFastElem(buf, v); !ok {
-			return nil, false
-		}
+	buf, ok := appendFastFields(buf, d, appendFastElem)
+	if !ok {
+		return nil, false
 	}
 
 	buf = append(buf, `},"$k":[`...)
@@ -102,19 +87,8 @@ func appendFastElem(buf []byte, v any) ([]byte, bool) {
 	case *types.Array:
 		buf = append(buf, `{"t":"array","i":[`...)
 
-		for i := 0; i < v.Len(); i++ {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			item, err := v.Get(i)
-			if err != nil {
-				return nil, false
-			}
-
-			if buf, ok = appendFastElem(buf, item); !ok {
-				return nil, false
-			}
+		if buf, ok = appendFastItems(buf, v, appendFastElem); !ok {
+			return nil, false
 		}
 
 		return append(buf, "]}"...), true
@@ -150,22 +124,8 @@ func appendFastValue(buf []byte, v any) ([]byte, bool) {
 	case *types.Document:
 		buf = append(buf, '{')
 
-		for i, key := range v.Keys() {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			buf = appendFastString(buf, key)
-			buf = append(buf, ':')
-
-			value, err := v.Get(key)
-			if err != nil {
-				return nil, false
-			}
-
-			if buf, ok = appendFastValue(buf, value); !ok {
-				return nil, false
-			}
+		if buf, ok = appendFastFields(buf, v, appendFastValue); !ok {
+			return nil, false
 		}
 
 		return append(buf, '}'), true
@@ -173,19 +133,8 @@ func appendFastValue(buf []byte, v any) ([]byte, bool) {
 	case *types.Array:
 		buf = append(buf, '[')
 
-		for i := 0; i < v.Len(); i++ {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			item, err := v.Get(i)
-			if err != nil {
-				return nil, false
-			}
-
-			if buf, ok = appendFastValue(buf, item); !ok {
-				return nil, false
-			}
+		if buf, ok = appendFastItems(buf, v, appendFastValue); !ok {
+			return nil, false
 		}
 
 		return append(buf, ']'), true
@@ -222,6 +171,54 @@ func appendFastValue(buf []byte, v any) ([]byte, bool) {
 	}
 
 	return nil, false
+}
+
+// appendFastFields appends d's fields as "key":value, comma-separated, each value by appendValue
+// (an element of the schema, or the value itself), as Marshal does for a document's fields.
+func appendFastFields(buf []byte, d *types.Document, appendValue func([]byte, any) ([]byte, bool)) ([]byte, bool) {
+	var ok bool
+
+	for i, key := range d.Keys() {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+
+		buf = appendFastString(buf, key)
+		buf = append(buf, ':')
+
+		v, err := d.Get(key)
+		if err != nil {
+			return nil, false
+		}
+
+		if buf, ok = appendValue(buf, v); !ok {
+			return nil, false
+		}
+	}
+
+	return buf, true
+}
+
+// appendFastItems appends a's items, comma-separated, each by appendItem.
+func appendFastItems(buf []byte, a *types.Array, appendItem func([]byte, any) ([]byte, bool)) ([]byte, bool) {
+	var ok bool
+
+	for i := 0; i < a.Len(); i++ {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+
+		item, err := a.Get(i)
+		if err != nil {
+			return nil, false
+		}
+
+		if buf, ok = appendItem(buf, item); !ok {
+			return nil, false
+		}
+	}
+
+	return buf, true
 }
 
 // appendFastString appends s as json.Marshal encodes it: written as it is when it holds only

@@ -158,14 +158,8 @@ func (dec *fastDecoder) value(s fastSpan, el *elem) (any, bool) {
 
 	switch el.Type {
 	case elemTypeObject:
-		if el.Schema == nil || raw[0] != '{' {
-			return nil, false
-		}
-
-		sub := fastDecoder{data: dec.data, pos: s.start, ok: true}
-		fields := sub.object()
-
-		if !sub.ok || sub.pos != s.end {
+		fields, ok := dec.objectAt(s)
+		if el.Schema == nil || !ok {
 			return nil, false
 		}
 
@@ -173,17 +167,11 @@ func (dec *fastDecoder) value(s fastSpan, el *elem) (any, bool) {
 			return types.MakeDocument(0), true
 		}
 
-		return sub.document(fields, el.Schema)
+		return dec.document(fields, el.Schema)
 
 	case elemTypeArray:
-		if raw[0] != '[' {
-			return nil, false
-		}
-
-		sub := fastDecoder{data: dec.data, pos: s.start, ok: true}
-		items := sub.array()
-
-		if !sub.ok || sub.pos != s.end || el.Items == nil || len(el.Items) != len(items) {
+		items, ok := dec.arrayAt(s)
+		if !ok || el.Items == nil || len(el.Items) != len(items) {
 			return nil, false
 		}
 
@@ -317,28 +305,20 @@ func isJSONNumber(raw []byte) bool {
 		i++
 	}
 
-	switch {
-	case i < len(raw) && raw[i] == '0':
-		i++
-	case i < len(raw) && raw[i] >= '1' && raw[i] <= '9':
-		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
-			i++
-		}
-	default:
+	// an integer part without leading zeros
+	end := skipDigits(raw, i)
+	if end == i || (raw[i] == '0' && end > i+1) {
 		return false
 	}
 
+	i = end
+
 	if i < len(raw) && raw[i] == '.' {
-		i++
-
-		start := i
-		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
-			i++
-		}
-
-		if i == start {
+		if end = skipDigits(raw, i+1); end == i+1 {
 			return false
 		}
+
+		i = end
 	}
 
 	if i < len(raw) && (raw[i] == 'e' || raw[i] == 'E') {
@@ -348,17 +328,23 @@ func isJSONNumber(raw []byte) bool {
 			i++
 		}
 
-		start := i
-		for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
-			i++
-		}
-
-		if i == start {
+		if end = skipDigits(raw, i); end == i {
 			return false
 		}
+
+		i = end
 	}
 
 	return i == len(raw)
+}
+
+// skipDigits is the index of the first byte of raw from i on that is not a decimal digit.
+func skipDigits(raw []byte, i int) int {
+	for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+		i++
+	}
+
+	return i
 }
 
 // hasDuplicateKey reports whether two fields have the same key.
@@ -435,41 +421,25 @@ func (dec *fastDecoder) peek(c byte) bool {
 
 // object reads an object's fields, their values skipped (each is checked when decoded).
 func (dec *fastDecoder) object() []fastField {
-	dec.consume('{')
-
-	if !dec.ok || dec.peek('}') {
-		dec.pos++
-		return nil
-	}
-
 	fields := make([]fastField, 0, 16)
 
-	for dec.ok {
+	dec.list('{', '}', func() {
 		dec.skipSpace()
 		start := dec.pos
 		dec.skipString()
 
-		if !dec.ok {
-			return nil
-		}
-
 		key := fastSpan{start: start, end: dec.pos}
-		if _, ok := plainString(dec.data[key.start:key.end]); !ok {
+		if _, ok := plainString(dec.data[key.start:key.end]); !dec.ok || !ok {
 			dec.fail()
-			return nil
+			return
 		}
 
 		dec.consume(':')
 		fields = append(fields, fastField{key: key, value: dec.skipValue()})
+	})
 
-		if dec.peek(',') {
-			dec.pos++
-			continue
-		}
-
-		dec.consume('}')
-
-		break
+	if !dec.ok {
+		return nil
 	}
 
 	return fields
@@ -477,29 +447,63 @@ func (dec *fastDecoder) object() []fastField {
 
 // array reads an array's items, skipped (each is checked when decoded).
 func (dec *fastDecoder) array() []fastSpan {
-	dec.consume('[')
+	items := make([]fastSpan, 0, 8)
 
-	if !dec.ok || dec.peek(']') {
-		dec.pos++
+	dec.list('[', ']', func() {
+		items = append(items, dec.skipValue())
+	})
+
+	if !dec.ok {
 		return nil
 	}
 
-	items := make([]fastSpan, 0, 8)
+	return items
+}
 
-	for dec.ok {
-		items = append(items, dec.skipValue())
-
-		if dec.peek(',') {
-			dec.pos++
-			continue
-		}
-
-		dec.consume(']')
-
-		break
+// objectAt reads the fields of the object that is exactly s; false when s is not one.
+func (dec *fastDecoder) objectAt(s fastSpan) ([]fastField, bool) {
+	sub := fastDecoder{data: dec.data, pos: s.start, ok: true}
+	if !sub.peek('{') {
+		return nil, false
 	}
 
-	return items
+	fields := sub.object()
+
+	return fields, sub.ok && sub.pos == s.end
+}
+
+// arrayAt reads the items of the array that is exactly s; false when s is not one.
+func (dec *fastDecoder) arrayAt(s fastSpan) ([]fastSpan, bool) {
+	sub := fastDecoder{data: dec.data, pos: s.start, ok: true}
+	if !sub.peek('[') {
+		return nil, false
+	}
+
+	items := sub.array()
+
+	return items, sub.ok && sub.pos == s.end
+}
+
+// list reads what is between open and close: none, or items separated by commas, each by item.
+func (dec *fastDecoder) list(open, close byte, item func()) {
+	dec.consume(open)
+
+	if !dec.ok || dec.peek(close) {
+		dec.pos++
+		return
+	}
+
+	for dec.ok {
+		item()
+
+		if !dec.ok || !dec.peek(',') {
+			break
+		}
+
+		dec.pos++
+	}
+
+	dec.consume(close)
 }
 
 // skipValue skips one value and returns it. Objects and arrays are only matched by their brackets:
@@ -595,16 +599,10 @@ func (dec *fastDecoder) schema() *schema {
 	sch := new(schema)
 
 	for _, f := range fields {
-		sub := fastDecoder{data: dec.data, pos: f.value.start, ok: true}
-
 		switch {
 		case dec.keyIs(f, "p"):
-			if !sub.peek('{') {
-				return nil
-			}
-
-			props := sub.object()
-			if !sub.ok || sub.pos != f.value.end || dec.hasDuplicateKey(props) {
+			props, ok := dec.objectAt(f.value)
+			if !ok || dec.hasDuplicateKey(props) {
 				return nil
 			}
 
@@ -618,12 +616,8 @@ func (dec *fastDecoder) schema() *schema {
 			}
 
 		case dec.keyIs(f, "$k"):
-			if !sub.peek('[') {
-				return nil
-			}
-
-			items := sub.array()
-			if !sub.ok || sub.pos != f.value.end {
+			items, ok := dec.arrayAt(f.value)
+			if !ok {
 				return nil
 			}
 
@@ -686,13 +680,8 @@ func (dec *fastDecoder) elem() *elem {
 			}
 
 		case dec.keyIs(f, "i"):
-			if !sub.peek('[') {
-				dec.fail()
-				return nil
-			}
-
-			items := sub.array()
-			if !sub.ok || sub.pos != f.value.end {
+			items, ok := dec.arrayAt(f.value)
+			if !ok {
 				dec.fail()
 				return nil
 			}
