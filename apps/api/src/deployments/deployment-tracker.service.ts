@@ -28,6 +28,7 @@ export interface StatusReport {
   gatewayId: string;
   version: string;
   receivedAt: Date;
+  sentAt: Date;
 }
 
 // Other processes hear of a new deployment's targets on the cluster bus, before its Upgrade goes out.
