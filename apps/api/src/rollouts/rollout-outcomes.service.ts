@@ -22,22 +22,28 @@ export function failureReason(reason: string | null, reportedVersion: string | n
 }
 
 const RETRYING_STATES = ['running', 'scheduled', 'waiting-approval', 'paused'];
-// Calls queued before the tracker's next decisions wait for them (memory stays bounded).
-const QUEUED_MAX = 20;
+/**
+ * Decisions are gathered this long before they are applied: the tracker decides a few Statuses
+ * every 100 ms during a rollout, and each apply costs four statements whatever its size.
+ */
+export const OUTCOMES_COALESCE_MS = 250;
+// Gathered decisions beyond which the caller waits until they are applied (memory stays bounded).
+const GATHERED_MAX = 10_000;
 
 /**
  * Decides rollout targets when their deployment targets are decided, in whichever API process
  * decides them (the deployment tracker calls it after recording the outcome event, the first
  * insert of which is the decision): one conditional update of the targets and one count update
- * per call, instead of the controller reading every target at each tick. Queued, not waited for:
- * the tracker writes its targets and gateways without waiting for rollouts; what a process dying
- * meanwhile leaves undone, the controller's recount applies.
+ * per deployment and quarter second, instead of the controller reading every target at each tick.
+ * Gathered, not waited for: the tracker writes its targets and gateways without waiting for
+ * rollouts; what a process dying meanwhile leaves undone, the controller's recount applies.
  */
 @Injectable()
 export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RolloutOutcomes.name);
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private gathered: TargetChange[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> | null = null;
 
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
@@ -47,21 +53,38 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.tracker.onDecisions((changes) => this.enqueue(changes));
+    this.tracker.onDecisions((changes) => this.gather(changes));
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.queue;
+    await this.drain();
   }
 
-  private async enqueue(changes: readonly TargetChange[]): Promise<void> {
-    this.queued += 1;
-    const done = this.queue
-      .then(() => this.onDecisions(changes))
-      .catch((error: Error) => this.logger.warn(`Rollout outcomes not applied (the controller's recount will): ${error.message}`))
-      .finally(() => (this.queued -= 1));
-    this.queue = done;
-    if (this.queued > QUEUED_MAX) await done;
+  private gather(changes: readonly TargetChange[]): Promise<void> {
+    this.gathered.push(...changes);
+    if (this.gathered.length >= GATHERED_MAX) return this.drain();
+    this.timer ??= setTimeout(() => void this.drain(), OUTCOMES_COALESCE_MS);
+    return Promise.resolve();
+  }
+
+  // Applies what is gathered, one apply at a time, until nothing is left.
+  private drain(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.draining ??= (async () => {
+      try {
+        while (this.gathered.length > 0) {
+          const changes = this.gathered;
+          this.gathered = [];
+          await this.onDecisions(changes).catch((error: Error) =>
+            this.logger.warn(`Rollout outcomes not applied (the controller's recount will): ${error.message}`),
+          );
+        }
+      } finally {
+        this.draining = null;
+      }
+    })();
+    return this.draining;
   }
 
   private async onDecisions(changes: readonly TargetChange[]): Promise<void> {

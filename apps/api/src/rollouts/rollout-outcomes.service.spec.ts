@@ -1,0 +1,76 @@
+import { Types, type Model } from 'mongoose';
+import type { DeploymentTracker, TargetChange, TargetDecisionListener } from '../deployments/deployment-tracker.service';
+import type { RolloutBatch } from './rollout-order.schema';
+import type { RolloutOrderStore } from './rollout-order.store';
+import { OUTCOMES_COALESCE_MS, RolloutOutcomes } from './rollout-outcomes.service';
+import type { RolloutTargetsStore, TargetMove } from './rollout-targets.store';
+import type { Rollout } from './rollout.schema';
+
+const rolloutId = new Types.ObjectId().toHexString();
+const deploymentId = new Types.ObjectId().toHexString();
+const gatewayIds = Array.from({ length: 12_000 }, (_, index) => `gw-${index}`);
+
+function change(gatewayId: string): TargetChange {
+  const target = {
+    _id: new Types.ObjectId(),
+    deploymentId,
+    gatewayId,
+    companyId: 'acme',
+    version: '2.0',
+    status: 'pending',
+    reason: null,
+    reportedVersion: null,
+    deadline: new Date(),
+    createdAt: new Date(),
+  } as TargetChange['target'];
+  return { target, status: 'confirmed', reason: null, reportedVersion: '2.0' };
+}
+
+function setUp() {
+  let listener: TargetDecisionListener = async () => undefined;
+  const transitions: TargetMove[][] = [];
+  const batch: RolloutBatch = { _id: deploymentId, rolloutId, gatewayIds, phases: gatewayIds.map(() => 0), attempts: gatewayIds.map(() => 1) };
+  const outcomes = new RolloutOutcomes(
+    { findOne: () => ({ lean: async () => ({ state: 'running', retries: null }) }) } as unknown as Model<Rollout>,
+    {
+      transition: async (_rolloutId: string, moves: readonly TargetMove[]) => {
+        transitions.push([...moves]);
+        return moves.length;
+      },
+    } as unknown as RolloutTargetsStore,
+    { batchOf: async () => batch } as unknown as RolloutOrderStore,
+    { onDecisions: (added: TargetDecisionListener) => (listener = added) } as unknown as DeploymentTracker,
+  );
+  outcomes.onModuleInit();
+  return { outcomes, transitions, decide: (changes: TargetChange[]) => listener(changes) };
+}
+
+describe('RolloutOutcomes', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('applies the decisions of one gathering period together, once the period is over', async () => {
+    const { transitions, decide } = setUp();
+    await decide([change('gw-1'), change('gw-2')]);
+    await decide([change('gw-3')]);
+    expect(transitions).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
+    expect(transitions.map((moves) => moves.map(({ id }) => id))).toEqual([[`${rolloutId}:gw-1`, `${rolloutId}:gw-2`, `${rolloutId}:gw-3`]]);
+    await decide([change('gw-4')]);
+    await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
+    expect(transitions).toHaveLength(2);
+  });
+
+  it('makes the tracker wait once many decisions are gathered, and applies them at once', async () => {
+    const { transitions, decide } = setUp();
+    await decide(gatewayIds.slice(0, 10_000).map(change));
+    expect(transitions.map((moves) => moves.length)).toEqual([10_000]);
+  });
+
+  it('applies what is gathered when the module stops', async () => {
+    const { outcomes, transitions, decide } = setUp();
+    await decide([change('gw-5')]);
+    await outcomes.onModuleDestroy();
+    expect(transitions).toHaveLength(1);
+  });
+});
