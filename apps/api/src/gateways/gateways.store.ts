@@ -6,6 +6,7 @@ import { driverCollection } from '../database/driver-collection';
 import { conditionalUpserts } from '../database/conditional-upserts';
 import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
+import { groupsOfEqual, updateListed } from '../database/updates-by-id-list';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
 import { DUPLICATE_KEY } from '../database/duplicate-key';
@@ -51,8 +52,8 @@ export type RequestState = Pick<Gateway, 'companyId' | 'enabled' | 'admission'>;
 
 /**
  * The one owner of the gateways collection's writes (and of the reads by gateway that decide
- * them). Every write goes by `_id`, the only lookup FerretDB does not scan for, in bulk writes
- * chunked below what FerretDB can take in one command.
+ * them). Every write goes by `_id` (or a list of `_id`s), the only lookups the project's FerretDB
+ * build does not scan for, in bulk writes chunked below what FerretDB can take in one command.
  */
 @Injectable()
 export class GatewaysStore {
@@ -117,10 +118,8 @@ export class GatewaysStore {
 
   /** Gateways heard from (without a Status) at `seenAt` or later; never moves liveness back, never creates a gateway. */
   async touchLiveness(gatewayIds: readonly string[], seenAt: Date): Promise<void> {
-    await chunkedBulkWrite(
-      this.collection,
-      gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: seenAt }, $set: { updatedAt: new Date() } } } })),
-    );
+    const update = { $max: { lastSeenAt: seenAt }, $set: { updatedAt: new Date() } };
+    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids } }, update));
   }
 
   /**
@@ -133,20 +132,23 @@ export class GatewaysStore {
     const olderCopy = {
       $or: [{ upgrade: null }, { 'upgrade.startedAt': { $lt: upgrade.startedAt } }, { 'upgrade.startedAt': { $exists: false } }],
     };
-    await chunkedBulkWrite(
-      this.collection,
-      gatewayIds.map((gatewayId) => ({
-        updateOne: { filter: { _id: gatewayId, ...olderCopy }, update: { $set: { upgrade: pending, updatedAt: new Date() } } },
-      })),
-    );
+    const update = { $set: { upgrade: pending, updatedAt: new Date() } };
+    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids }, ...olderCopy }, update));
   }
 
-  /** The gateways' copy of their decided upgrades (confirmed or failed). */
+  /**
+   * The gateways' copy of their decided upgrades (confirmed or failed), one updateMany per equal
+   * upgrade; a gateway listed twice gets its last.
+   */
   async setUpgradeOutcomes(outcomes: ReadonlyArray<{ gatewayId: string; upgrade: GatewayUpgrade }>): Promise<void> {
-    await chunkedBulkWrite(
-      this.gateways,
-      outcomes.map(({ gatewayId, upgrade }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } })),
-    );
+    const last = new Map(outcomes.map((outcome) => [outcome.gatewayId, outcome]));
+    for (const group of groupsOfEqual([...last.values()], ({ upgrade }) => upgrade)) {
+      const update = { $set: { upgrade: group[0].upgrade } };
+      await updateListed(
+        group.map(({ gatewayId }) => gatewayId),
+        (ids) => this.gateways.updateMany({ _id: { $in: ids } }, update).exec(),
+      );
+    }
   }
 
   /** An operator's edit, conditional on the company read before (a concurrent move is not undone); null when that no longer holds. */
