@@ -141,9 +141,17 @@ export class RolloutTargetsStore {
     return this.targets.find({ rolloutId }, SNAPSHOT_FIELDS).lean<TargetSnapshot[]>().exec();
   }
 
-  /** Targets by `_id`, one read each (FerretDB looks an `_id` up in its index only for equality). */
+  /** Targets by `_id`. */
   byIds(ids: readonly string[]): Promise<TargetSnapshot[]> {
-    return readsById(ids, (_id) => this.targets.findOne({ _id }, SNAPSHOT_FIELDS).lean<TargetSnapshot>().exec());
+    return readsById(
+      ids,
+      (listed) =>
+        this.targets
+          .find({ _id: { $in: listed } }, SNAPSHOT_FIELDS)
+          .lean<TargetSnapshot[]>()
+          .exec(),
+      (target) => target._id,
+    );
   }
 
   /** Inserts targets; ones already there (same rollout and gateway) are left as they are. Returns how many were new. */
