@@ -3,6 +3,7 @@ import { LeaseService } from '../cluster/lease.service';
 import { AppConfigService } from '../config/app-config.service';
 import { DeploymentTracker } from './deployment-tracker.service';
 import { DeploymentsService } from './deployments.service';
+import type { SettleCursor } from './settle-candidates';
 
 // After a restart, Status messages queued by the broker while the API was down confirm their
 // targets first; sweeping at once could fail targets whose confirmation is already waiting.
@@ -17,14 +18,17 @@ export const DEPLOYMENT_SWEEP_LEASE = 'deployment-sweep';
 /**
  * In one API process at a time (the holder of the lease `deployment-sweep`): publishes again what
  * a dead process accepted but had not handed to the broker, and fails pending targets past their
- * deadline, and marks deployments whose targets are all decided as settled. All are in the database, so the process that takes the lease over carries on where
- * the last holder stopped; each decision is taken once (see DeploymentTracker).
+ * deadline, and marks deployments whose targets are all decided as settled. All are in the
+ * database, so the process that takes the lease over carries on where the last holder stopped;
+ * each decision is taken once (see DeploymentTracker).
  */
 @Injectable()
 export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeploymentTimeoutSweeper.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  // Where the last round's settle checks stopped. A hint only: the next lease holder starts from the oldest.
+  private settleCursor: SettleCursor | null = null;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
 
@@ -70,6 +74,7 @@ export class DeploymentTimeoutSweeper implements OnApplicationBootstrap {
     const count = await this.tracker.failOverdue();
     if (count > 0) this.logger.log(`${count} deployment target(s) timed out`);
     // Past their deadline, so decided unless a process missed them (then the next round times them out).
-    await this.tracker.markSettled(new Date(Date.now() - this.timeoutMs), SETTLE_CHECKS_PER_ROUND);
+    const { next } = await this.tracker.markSettled(new Date(Date.now() - this.timeoutMs), SETTLE_CHECKS_PER_ROUND, this.settleCursor);
+    this.settleCursor = next;
   }
 }

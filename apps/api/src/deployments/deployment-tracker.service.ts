@@ -14,6 +14,7 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { settleEarlierDeployments } from './earlier-deployments';
 import { PendingTargets, type StoredTarget } from './pending-targets';
+import { settleCandidates, type SettleCursor } from './settle-candidates';
 import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
 import { decisionDocument, undecidedTargets } from './target-decision-documents';
 import { StatusDecisions, upgradeOf } from './status-decisions';
@@ -28,6 +29,7 @@ export interface StatusReport {
   gatewayId: string;
   version: string;
   receivedAt: Date;
+  sentAt: Date;
 }
 
 // Other processes hear of a new deployment's targets on the cluster bus, before its Upgrade goes out.
@@ -222,16 +224,12 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   /**
    * Marks deployments made before `createdBefore` (so past their targets' deadline) whose targets
    * are all decided as settled, at most `limit` a round (run by the sweep's lease holder); the
-   * others' undecided targets become pending here, for the sweep to time out. Returns how many
-   * were marked.
+   * others' undecided targets become pending here, for the sweep to time out. Checks the
+   * candidates after `after` (see settleCandidates); returns how many were marked and where the
+   * next round goes on.
    */
-  async markSettled(createdBefore: Date, limit: number): Promise<number> {
-    const candidates = await this.deployments
-      // Published: its targets are all written (a deployment's targets are inserted before its Upgrade goes out).
-      .find({ settled: { $ne: true }, published: true, createdAt: { $lte: createdBefore } }, { _id: 1 })
-      .sort({ createdAt: 1 })
-      .limit(limit)
-      .lean<{ _id: Types.ObjectId }[]>();
+  async markSettled(createdBefore: Date, limit: number, after: SettleCursor | null = null): Promise<{ marked: number; next: SettleCursor | null }> {
+    const { candidates, next } = await settleCandidates(this.deployments, createdBefore, limit, after);
     let marked = 0;
     for (const { _id } of candidates) {
       const undecided = await this.undecidedOf({ deploymentId: _id.toString() });
@@ -248,7 +246,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
         await this.decide(this.pending.add(unknown).map((target) => failure(target, 'superseded')));
       });
     }
-    return marked;
+    return { marked, next };
   }
 
   /** The pending targets of one deployment that this process knows of. */

@@ -130,6 +130,27 @@ describe('deployments and gateways REST (real broker and database)', () => {
     expect(failed.body.total).toBe(2);
   });
 
+  it('ignores another version sent before the deployment and received after it; the deployed version then confirms', async () => {
+    const companyId = uniqueId('co');
+    const client = await connectGateway(uniqueId('gw-dep-late'), companyId);
+    clients.push(client);
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    await client.sendStatus({ version: '0.5' }, nowSeconds() - 60);
+    await eventually(async () => expect((await getGateway(client.gatewayId)).status).toBe(200));
+    const registeredSeenAt = (await getGateway(client.gatewayId)).body.lastSeenAt;
+    const deployment = await deploy({ version: v('1'), gatewayIds: [client.gatewayId] });
+
+    // Sent (as its frame says) seconds before the deployment, on its way meanwhile.
+    await client.sendStatus({ version: '0.5' }, nowSeconds() - 5);
+    await eventually(async () => expect((await getGateway(client.gatewayId)).body.lastSeenAt).not.toBe(registeredSeenAt));
+    expect((await getDeployment(deployment.body.id)).body.targets[0]).toMatchObject({ status: 'pending' });
+
+    await client.sendStatus({ version: v('1') }, nowSeconds());
+    await eventually(async () => expect((await getDeployment(deployment.body.id)).body.targets[0]).toMatchObject({ status: 'confirmed' }));
+    const failed = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=upgrade.failed`);
+    expect(failed.body.total).toBe(0);
+  });
+
   it('deploys to a company: its enabled gateways only; "all" skips disabled gateways and then avoids the broadcast topic', async () => {
     const companyId = uniqueId('co');
     const [on, off] = [await registeredGateway(companyId), await registeredGateway(companyId)];

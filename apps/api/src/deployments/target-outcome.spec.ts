@@ -23,6 +23,15 @@ describe('deployment target transitions', () => {
     expect(transitionOnStatus(target, { version: '0.5', receivedAt: new Date('2026-01-01T09:59:59Z') })).toBeNull();
   });
 
+  it('ignores another version sent in an earlier second than the deployment, received after it', () => {
+    const late = { version: '0.5', receivedAt: after };
+    expect(transitionOnStatus(target, { ...late, sentAt: new Date('2026-01-01T09:59:59Z') })).toBeNull();
+    // The deployment's own second may be after it: the Status still fails the target.
+    expect(transitionOnStatus(target, { ...late, sentAt: createdAt })?.reason).toBe('reported-version');
+    // The deployed version confirms whenever it was sent.
+    expect(transitionOnStatus(target, { version: '1.10', receivedAt: after, sentAt: new Date('2026-01-01T09:00:00Z') })?.status).toBe('confirmed');
+  });
+
   it('fails by time-out at the deadline, not before', () => {
     expect(transitionOnTime(target, new Date('2026-01-01T10:09:59Z'))).toBeNull();
     expect(transitionOnTime(target, deadline)).toEqual({ status: 'failed', reason: 'timeout', reportedVersion: null });

@@ -34,7 +34,7 @@ export function activityWrites(batch: ReadonlyMap<string, GatewayActivity>): Act
       continue;
     }
     companyIds.add(status.companyId);
-    statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt });
+    statusReports.push({ gatewayId, version: status.version, receivedAt: status.receivedAt, sentAt: status.sentAt });
     statuses.push({
       gatewayId,
       companyId: status.companyId,

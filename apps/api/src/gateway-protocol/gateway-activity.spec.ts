@@ -54,8 +54,8 @@ describe('gateway activity', () => {
     );
     expect(writes.companyIds).toEqual(['2', '3']);
     expect(writes.statusReports).toEqual([
-      { gatewayId: 'gw-1', version: '1.0', receivedAt: t(5) },
-      { gatewayId: 'gw-3', version: '0.5', receivedAt: t(8) },
+      { gatewayId: 'gw-1', version: '1.0', receivedAt: t(5), sentAt: t(4) },
+      { gatewayId: 'gw-3', version: '0.5', receivedAt: t(8), sentAt: t(8) },
     ]);
     expect(writes.statuses).toEqual([
       { gatewayId: 'gw-1', companyId: '2', version: '1.0', protocol: null, sentAt: t(4), lastSeenAt: t(6), lastUpgradeAt: new Date(1764190000123) },
