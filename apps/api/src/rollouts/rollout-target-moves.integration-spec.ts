@@ -4,6 +4,7 @@ import { useThrowawayDatabase } from '../../test/throwaway-database';
 import { RolloutTarget, RolloutTargetSchema, rolloutTargetId } from './rollout-target.schema';
 import { RolloutTargetsStore, type TargetMove } from './rollout-targets.store';
 import { Rollout, RolloutSchema } from './rollout.schema';
+import { newTarget } from './rollouts.service';
 
 // Target moves are updateMany statements of `_id` lists: each target still moves only from its own
 // state and condition, and the rollout's counts change by exactly what moved.
@@ -26,23 +27,7 @@ describe('RolloutTargetsStore.transition (real database)', () => {
     for (const state of states) counts[state] += 1;
     await rollouts().insertOne({ _id: rolloutId, phases: [{ end: states.length, counts }], countsVersion: 0 });
     await targets().insertMany(
-      states.map((state, index) => ({
-        _id: ids[index],
-        rolloutId: rolloutId.toString(),
-        gatewayId: `gw${index}`,
-        companyId: 'c',
-        phase: 0,
-        order: index,
-        delayMs: 0,
-        state,
-        attempts: 0,
-        claim: null,
-        deploymentId: null,
-        startedAt: null,
-        retryAt: null,
-        decidedAt: null,
-        reason: null,
-      })),
+      states.map((state, index) => ({ ...newTarget(rolloutId.toString(), { gatewayId: `gw${index}`, companyId: 'c' }, 0, index, 0), state })),
     );
     return { rolloutId, ids };
   }
