@@ -23,7 +23,7 @@ import { applyFerretdbSourceFixes } from './ferretdb-source-fixes.mjs';
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-8`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-10`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** True when `file` is an executable regular file. */
@@ -208,13 +208,14 @@ function makeWritable(dir) {
 }
 
 /**
- * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-8.
+ * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-10.
  *
  * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` produces a binary that
  * panics at start ("Invalid build/version/version.txt file content"): the module archive lacks the
  * generated build/version/version.txt. So the module source is copied to a temporary directory,
- * version.txt is written, the fixes of ferretdb-source-fixes.mjs are applied, and the binary is
- * built there, named so that it is not confused with an unfixed FerretDB.
+ * version.txt is written, the fixes of ferretdb-source-fixes.mjs are applied, the document
+ * encoding's tests run, and the binary is built there, named so that it is not confused with an
+ * unfixed FerretDB.
  */
 function buildFerretdb(go, { log }) {
   const binDir = goBinDir(go);
@@ -236,6 +237,7 @@ function buildFerretdb(go, { log }) {
     makeWritable(src);
     writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     applyFerretdbSourceFixes(src);
+    testSjsonPackage(go, src, log);
     mkdirSync(binDir, { recursive: true });
     const tmpTarget = join(binDir, `.ferretdb.build-${process.pid}`);
     run(go, ['build', '-trimpath', '-buildvcs=false', '-o', tmpTarget, './cmd/ferretdb'], {
@@ -253,6 +255,18 @@ function buildFerretdb(go, { log }) {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs FerretDB's tests of its document encoding in the fixed source: its own and the fixes'
+ * (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and decoder with FerretDB's on
+ * random documents). A binary whose stored documents could differ is never built. FerretDB's test
+ * helpers look for the repository root by its `.git` directory, which the module source lacks.
+ */
+function testSjsonPackage(go, src, log) {
+  log('Testing the fixed document encoding (go test ./internal/handler/sjson/)...');
+  mkdirSync(join(src, '.git'), { recursive: true });
+  run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: { ...process.env, GO111MODULE: 'on' } });
 }
 
 /** Returns { bin, version } of a working FerretDB 1.x, building it with Go when needed. */
