@@ -226,6 +226,151 @@ export const FIND_AND_MODIFY_UNDER_LOCK = underCollectionLock('msg_findandmodify
 /** COLLECTION_WRITE_LOCKS around each delete statement (its read of what matches, then its delete). */
 export const DELETE_UNDER_LOCK = underCollectionLock('msg_delete.go', '\t\td, err = h.execDelete(connCtx, c, &p)');
 
+/**
+ * The SQLite backend scans the whole table for `_id: {$in: [...]}`: it looks up nothing but a
+ * single `_id`. One updateMany of 100 listed ids with a condition took 530 ms at 10,000 documents
+ * (100 updates by `_id` in bulk writes: 45 ms; measured here). A filter whose `_id` is `{$in: [...]}`
+ * of strings and ObjectIds (with or without further conditions) is now narrowed to
+ * `_ferretdb_sjson->'_id' IN (...)`, answered from the `_id` index; the handlers apply the whole
+ * filter again to what it returns (see ID_WITH_CONDITIONS_FIX). Another `_id` operator, a listed
+ * value of another type or a list of more than MaxIDsInList keeps the scan. The PostgreSQL
+ * backend still scans for `$in` (its equality fix is POSTGRESQL_ID_EQUALITY_FIX).
+ */
+export const ID_IN_LIST_FIX = {
+  file: ID_WITH_CONDITIONS_FIX.file,
+  from: `	q += whereClause
+	q += prepareOrderByClause(params.Sort)
+`,
+  to: `	if whereClause == "" {
+		whereClause, args = filterIDInList(params.Filter)
+	}
+
+	q += whereClause
+	q += prepareOrderByClause(params.Sort)
+`,
+};
+
+/** The explanation's half of ID_IN_LIST_FIX. */
+export const ID_IN_LIST_EXPLAIN = {
+  file: ID_WITH_CONDITIONS_FIX.file,
+  from: `	orderByClause := prepareOrderByClause(params.Sort)
+	sortPushdown := orderByClause != ""
+`,
+  to: `	if whereClause == "" {
+		whereClause, args = filterIDInList(params.Filter)
+		filterPushdown = whereClause != ""
+	}
+
+	orderByClause := prepareOrderByClause(params.Sort)
+	sortPushdown := orderByClause != ""
+`,
+};
+
+/** The helper of ID_IN_LIST_FIX (it uses FILTER_ID_HELPER's filterID), before the collection type. */
+export const ID_IN_LIST_HELPER = {
+  file: ID_WITH_CONDITIONS_FIX.file,
+  from: `// collection implements backends.Collection interface.
+type collection struct {`,
+  to: `// MaxIDsInList bounds the ids filterIDInList binds, far below SQLite's limit on parameters (32766).
+const MaxIDsInList = 10000
+
+// filterIDInList returns the WHERE clause and arguments selecting the filter's \`_id: {$in: [...]}\`
+// through the _id index, when every listed value is a string or an ObjectId; else "" and nil.
+func filterIDInList(filter *types.Document) (string, []any) {
+	condition, ok := filterID(filter).(*types.Document)
+	if !ok || condition.Len() != 1 {
+		return "", nil
+	}
+
+	v, err := condition.Get("$in")
+	if err != nil {
+		return "", nil
+	}
+
+	list, ok := v.(*types.Array)
+	if !ok || list.Len() == 0 || list.Len() > MaxIDsInList {
+		return "", nil
+	}
+
+	placeholders := make([]string, list.Len())
+	args := make([]any, list.Len())
+
+	for i := 0; i < list.Len(); i++ {
+		id := must.NotFail(list.Get(i))
+		switch id.(type) {
+		case string, types.ObjectID:
+		default:
+			return "", nil
+		}
+
+		placeholders[i] = "?"
+		args[i] = string(must.NotFail(sjson.MarshalSingleValue(id)))
+	}
+
+	return fmt.Sprintf(\` WHERE %s IN (%s)\`, metadata.IDColumn, strings.Join(placeholders, ", ")), args
+}
+
+// collection implements backends.Collection interface.
+type collection struct {`,
+};
+
+/**
+ * An update statement that modifies many documents (updateMany) writes each in a transaction of
+ * its own. The modified documents of a statement (or of a findAndModify) are now written together
+ * when the statement has applied its update to every matched document, in one transaction, as
+ * they were read before under the collection's write lock (COLLECTION_WRITE_LOCKS). Documents
+ * modified before a document the update fails on are still written, as MongoDB does. FerretDB's CPU
+ * per document in updateMany statements of 100 ids (2,000 documents, load 6-11): 0.12-0.22 ms
+ * before, 0.09-0.16 ms after (alternating builds; wall time too noisy to tell).
+ */
+export const UPDATE_WRITES_TOGETHER = {
+  file: join('internal', 'handler', 'common', 'update.go'),
+  from: `func UpdateDocument(ctx context.Context, c backends.Collection, cmd string, iter types.DocumentsIterator, param *Update) (*UpdateResult, error) {`,
+  to: `func updateDocumentOneByOne(ctx context.Context, c backends.Collection, cmd string, iter types.DocumentsIterator, param *Update) (*UpdateResult, error) {`,
+};
+
+/** The writer of UPDATE_WRITES_TOGETHER, in a file of its own. */
+export const UPDATE_WRITES_TOGETHER_WRITER = {
+  file: join('internal', 'handler', 'common', 'um_update_writes_together.go'),
+  create: `package common
+
+import (
+	"context"
+
+	"github.com/FerretDB/FerretDB/internal/backends"
+	"github.com/FerretDB/FerretDB/internal/types"
+	"github.com/FerretDB/FerretDB/internal/util/lazyerrors"
+)
+
+// UpdateDocument applies the update to the documents of iter and writes the modified ones in one
+// UpdateAll (added by the Upgrade Manager build: see tools/services/ferretdb-source-fixes.mjs).
+func UpdateDocument(ctx context.Context, c backends.Collection, cmd string, iter types.DocumentsIterator, param *Update) (*UpdateResult, error) { //nolint:lll // for readability
+	together := &updatesTogether{Collection: c}
+	result, err := updateDocumentOneByOne(ctx, together, cmd, iter, param)
+
+	if len(together.docs) > 0 {
+		if _, writeErr := c.UpdateAll(ctx, &backends.UpdateAllParams{Docs: together.docs}); writeErr != nil {
+			return nil, lazyerrors.Error(writeErr)
+		}
+	}
+
+	return result, err
+}
+
+// updatesTogether is the collection, except that UpdateAll keeps the documents for one write.
+type updatesTogether struct {
+	backends.Collection
+	docs []*types.Document
+}
+
+// UpdateAll implements backends.Collection interface.
+func (u *updatesTogether) UpdateAll(_ context.Context, params *backends.UpdateAllParams) (*backends.UpdateAllResult, error) {
+	u.docs = append(u.docs, params.Docs...)
+	return &backends.UpdateAllResult{Updated: int32(len(params.Docs))}, nil
+}
+`,
+};
+
 /** Go files of the fixes below, kept as files so that they can be read, linted and tested as Go. */
 const GO_FILES_DIR = new URL('./ferretdb-fixes/', import.meta.url);
 
@@ -323,6 +468,11 @@ const FIXES = [
   SJSON_FAST_MARSHAL,
   SJSON_FAST_MARSHAL_TEST,
   SJSON_MARSHAL_FAST_FIRST,
+  ID_IN_LIST_FIX,
+  ID_IN_LIST_EXPLAIN,
+  ID_IN_LIST_HELPER,
+  UPDATE_WRITES_TOGETHER,
+  UPDATE_WRITES_TOGETHER_WRITER,
 ];
 
 export function applyFerretdbSourceFixes(sourceDir) {

@@ -65,11 +65,14 @@ export class GatewaySelectionService {
   /** Which of these gateways are enabled in the scope now (a gateway may be disabled or gone by its turn). */
   async enabledOf(gatewayIds: readonly string[], scope: TenantScope): Promise<Set<string>> {
     const inScope = { enabled: { $ne: false }, ...gatewayScopeFilter(scope) };
-    const found = await readsById(gatewayIds, (_id) =>
-      this.gateways
-        .findOne({ _id, ...inScope }, { _id: 1 })
-        .lean<{ _id: string }>()
-        .exec(),
+    const found = await readsById(
+      gatewayIds,
+      (ids) =>
+        this.gateways
+          .find({ _id: { $in: ids }, ...inScope }, { _id: 1 })
+          .lean<Array<{ _id: string }>>()
+          .exec(),
+      (gateway) => gateway._id,
     );
     return new Set(found.map((gateway) => gateway._id));
   }

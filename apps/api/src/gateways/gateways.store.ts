@@ -6,15 +6,12 @@ import { driverCollection } from '../database/driver-collection';
 import { conditionalUpserts } from '../database/conditional-upserts';
 import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
+import { groupsOfEqual, updateListed } from '../database/updates-by-id-list';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
 import { DUPLICATE_KEY } from '../database/duplicate-key';
 
 export type { StatusWrite } from './gateway-status-writes';
-
-// Documents one scan reads for the cost of one read by _id (FerretDB on SQLite, 10,000 gateways:
-// 1.3 ms a read, 0.18 ms a document scanned): a list of ids longer than the collection / this is read by one scan.
-const SCANNED_PER_READ = 5;
 
 /**
  * Inserts per command of the first Statuses. FerretDB's limit on statements per command is on
@@ -51,8 +48,8 @@ export type RequestState = Pick<Gateway, 'companyId' | 'enabled' | 'admission'>;
 
 /**
  * The one owner of the gateways collection's writes (and of the reads by gateway that decide
- * them). Every write goes by `_id`, the only lookup FerretDB does not scan for, in bulk writes
- * chunked below what FerretDB can take in one command.
+ * them). Every write goes by `_id` (or a list of `_id`s), the only lookups the project's FerretDB
+ * build does not scan for, in bulk writes chunked below what FerretDB can take in one command.
  */
 @Injectable()
 export class GatewaysStore {
@@ -109,18 +106,21 @@ export class GatewaysStore {
     return outcome;
   }
 
-  // One read by _id each: a filter on a list of ids costs a scan in FerretDB. Rare: only Statuses refused twice.
+  // Rare: only Statuses refused twice.
   private async existing(gatewayIds: readonly string[], indices: readonly number[]): Promise<Set<number>> {
-    const found = await Promise.all(gatewayIds.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
-    return new Set(indices.filter((_, position) => found[position] !== null));
+    const found = await readsById(
+      gatewayIds,
+      (ids) => this.collection.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray(),
+      (gateway) => gateway._id,
+    );
+    const foundIds = new Set(found.map((gateway) => gateway._id));
+    return new Set(indices.filter((_, position) => foundIds.has(gatewayIds[position])));
   }
 
   /** Gateways heard from (without a Status) at `seenAt` or later; never moves liveness back, never creates a gateway. */
   async touchLiveness(gatewayIds: readonly string[], seenAt: Date): Promise<void> {
-    await chunkedBulkWrite(
-      this.collection,
-      gatewayIds.map((gatewayId) => ({ updateOne: { filter: { _id: gatewayId }, update: { $max: { lastSeenAt: seenAt }, $set: { updatedAt: new Date() } } } })),
-    );
+    const update = { $max: { lastSeenAt: seenAt }, $set: { updatedAt: new Date() } };
+    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids } }, update));
   }
 
   /**
@@ -133,20 +133,23 @@ export class GatewaysStore {
     const olderCopy = {
       $or: [{ upgrade: null }, { 'upgrade.startedAt': { $lt: upgrade.startedAt } }, { 'upgrade.startedAt': { $exists: false } }],
     };
-    await chunkedBulkWrite(
-      this.collection,
-      gatewayIds.map((gatewayId) => ({
-        updateOne: { filter: { _id: gatewayId, ...olderCopy }, update: { $set: { upgrade: pending, updatedAt: new Date() } } },
-      })),
-    );
+    const update = { $set: { upgrade: pending, updatedAt: new Date() } };
+    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids }, ...olderCopy }, update));
   }
 
-  /** The gateways' copy of their decided upgrades (confirmed or failed). */
+  /**
+   * The gateways' copy of their decided upgrades (confirmed or failed), one updateMany per equal
+   * upgrade; a gateway listed twice gets its last.
+   */
   async setUpgradeOutcomes(outcomes: ReadonlyArray<{ gatewayId: string; upgrade: GatewayUpgrade }>): Promise<void> {
-    await chunkedBulkWrite(
-      this.gateways,
-      outcomes.map(({ gatewayId, upgrade }) => ({ updateOne: { filter: { _id: gatewayId }, update: { $set: { upgrade } } } })),
-    );
+    const last = new Map(outcomes.map((outcome) => [outcome.gatewayId, outcome]));
+    for (const group of groupsOfEqual([...last.values()], ({ upgrade }) => upgrade)) {
+      const update = { $set: { upgrade: group[0].upgrade } };
+      await updateListed(
+        group.map(({ gatewayId }) => gatewayId),
+        (ids) => this.gateways.updateMany({ _id: { $in: ids } }, update).exec(),
+      );
+    }
   }
 
   /** An operator's edit, conditional on the company read before (a concurrent move is not undone); null when that no longer holds. */
@@ -186,33 +189,24 @@ export class GatewaysStore {
   async findTargets(scope: FilterQuery<Gateway>, gatewayIds?: readonly string[]): Promise<TargetCandidate[]> {
     const projection = { _id: 0, gatewayId: 1, companyId: 1, enabled: 1, admission: 1, protocol: 1 } as const;
     if (gatewayIds === undefined) return this.gateways.find(scope, projection).sort({ gatewayId: 1 }).lean<TargetCandidate[]>();
-    const listed = [...new Set(gatewayIds)];
-    if (listed.length * SCANNED_PER_READ >= (await this.estimatedCount())) {
-      const inScope = await this.gateways.find(scope, projection).lean<TargetCandidate[]>();
-      const byId = new Map(inScope.map((gateway) => [gateway.gatewayId, gateway]));
-      return listed.flatMap((gatewayId) => byId.get(gatewayId) ?? []);
-    }
-    return readsById(listed, (_id) =>
-      this.gateways
-        .findOne({ ...scope, _id }, projection)
-        .lean<TargetCandidate>()
-        .exec(),
+    return readsById(
+      gatewayIds,
+      (ids) =>
+        this.gateways
+          .find({ ...scope, _id: { $in: ids } }, projection)
+          .lean<TargetCandidate[]>()
+          .exec(),
+      (gateway) => gateway.gatewayId,
     );
-  }
-
-  // From the collection's statistics (no scan); Infinity when the database cannot tell.
-  private async estimatedCount(): Promise<number> {
-    try {
-      const [stats] = await this.collection.aggregate<{ count?: number }>([{ $collStats: { count: {} } }]).toArray();
-      return typeof stats?.count === 'number' && stats.count > 0 ? stats.count : Infinity;
-    } catch {
-      return Infinity;
-    }
   }
 
   /** Of these gateways, the ones whose latest Status announced protocol v2. */
   async protocolV2Among(gatewayIds: readonly string[]): Promise<Set<string>> {
-    const speakers = await readsById(gatewayIds, (_id) => this.collection.findOne<{ _id: string }>({ _id, protocol: 2 }, { projection: { _id: 1 } }));
+    const speakers = await readsById(
+      gatewayIds,
+      (ids) => this.collection.find<{ _id: string }>({ _id: { $in: ids }, protocol: 2 }, { projection: { _id: 1 } }).toArray(),
+      (gateway) => gateway._id,
+    );
     return new Set(speakers.map((gateway) => gateway._id));
   }
 }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { RolloutTargetState } from '@upgrade-manager/dto';
 import { Types, type Model, type mongo } from 'mongoose';
-import { chunkedBulkWrite } from '../database/chunked-bulk-write';
 import { driverCollection } from '../database/driver-collection';
 import { readsById } from '../database/reads-by-id';
+import { groupsOfEqual, updateListed } from '../database/updates-by-id-list';
 import { emptyTargetCounts, type TargetCounts } from './rollout-decision';
 import { RolloutTarget } from './rollout-target.schema';
 import { Rollout } from './rollout.schema';
@@ -61,38 +61,30 @@ export class RolloutTargetsStore {
   /**
    * Moves targets, each only where it still is in its `from` state (and `condition`), and adds what
    * moved to the rollout's counts: the counts change by the writes that happened, whoever makes
-   * them. One conditional update by `_id` per target, in bulk writes per group of like moves:
-   * FerretDB (SQLite) looks up nothing but `_id` without reading the whole collection (the
-   * project's build does so for a filter on `_id` with conditions, see
-   * tools/services/ferretdb-source-fixes.mjs); measured on 10,000 documents at load 4-6, 250
-   * updates by `_id` took 0.2-0.3 s, one `$in` or range update of the same 250 3.5 s. `countsVersion` is bumped before and with the
-   * counts, so that a recount that raced with a move is refused; a process dying between the two
-   * leaves the counts behind (never ahead) until the controller's recount. `beforeCount` runs after
-   * the moves and before they are counted (a start makes its deployment there, so that targets
-   * count as pending once their deployment exists). Returns how many moved.
+   * them. Like moves (same phase, states, condition and changes) are one `updateMany` of their
+   * `_id`s, whose modified count is what moved: each target is matched and moved on its own, as an
+   * update by its `_id` would be. The project's FerretDB build answers `_id: {$in}` from its index
+   * (see updates-by-id-list.ts). `countsVersion` is bumped before and with the counts, so that a
+   * recount that raced with a move is refused; a process dying between the two leaves the counts
+   * behind (never ahead) until the controller's recount. `beforeCount` runs after the moves and
+   * before they are counted (a start makes its deployment there, so that targets count as pending
+   * once their deployment exists). Returns how many moved.
    */
   async transition(rolloutId: RolloutKey, moves: readonly TargetMove[], beforeCount?: (moved: number) => Promise<void>): Promise<number> {
     if (moves.length === 0) return 0;
-    const groups = new Map<string, TargetMove[]>();
-    for (const move of moves) {
-      const key = JSON.stringify([move.phase, move.from, move.to]);
-      groups.set(key, [...(groups.get(key) ?? []), move]);
-    }
+    const groups = groupsOfEqual(moves, ({ phase, from, to, condition, set, incAttempts }) => [phase, from, to, condition, set, Boolean(incAttempts)]);
     return this.counted(
       rolloutId,
       async (count) => {
         const updatedAt = new Date();
-        for (const group of groups.values()) {
-          const { modifiedCount } = await chunkedBulkWrite(
-            this.targetsCollection,
-            group.map((move) => ({
-              updateOne: {
-                filter: { _id: move.id, state: move.from, ...move.condition },
-                update: { $set: { ...move.set, state: move.to, updatedAt }, ...(move.incAttempts ? { $inc: { attempts: 1 } } : {}) },
-              },
-            })),
+        for (const group of groups) {
+          const { from, to, condition, set, incAttempts } = group[0];
+          const update = { $set: { ...set, state: to, updatedAt }, ...(incAttempts ? { $inc: { attempts: 1 } } : {}) };
+          const moved = await updateListed(
+            group.map(({ id }) => id),
+            (ids) => this.targetsCollection.updateMany({ _id: { $in: ids }, state: from, ...condition }, update),
           );
-          count(group[0], modifiedCount);
+          count(group[0], moved);
         }
       },
       beforeCount,
@@ -149,9 +141,17 @@ export class RolloutTargetsStore {
     return this.targets.find({ rolloutId }, SNAPSHOT_FIELDS).lean<TargetSnapshot[]>().exec();
   }
 
-  /** Targets by `_id`, one read each (FerretDB looks an `_id` up in its index only for equality). */
+  /** Targets by `_id`. */
   byIds(ids: readonly string[]): Promise<TargetSnapshot[]> {
-    return readsById(ids, (_id) => this.targets.findOne({ _id }, SNAPSHOT_FIELDS).lean<TargetSnapshot>().exec());
+    return readsById(
+      ids,
+      (listed) =>
+        this.targets
+          .find({ _id: { $in: listed } }, SNAPSHOT_FIELDS)
+          .lean<TargetSnapshot[]>()
+          .exec(),
+      (target) => target._id,
+    );
   }
 
   /** Inserts targets; ones already there (same rollout and gateway) are left as they are. Returns how many were new. */
@@ -194,10 +194,7 @@ export class RolloutTargetsStore {
 
   /** Sets fields of targets by `_id` where they match `condition`; counts untouched (no state change). */
   async setWhere(ids: readonly string[], condition: Record<string, unknown>, set: Record<string, unknown>): Promise<void> {
-    await chunkedBulkWrite(
-      this.targets,
-      ids.map((_id) => ({ updateOne: { filter: { _id, ...condition }, update: { $set: set } } })),
-    );
+    await updateListed(ids, (listed) => this.targets.updateMany({ _id: { $in: listed }, ...condition }, { $set: set }).exec());
   }
 }
 
