@@ -622,6 +622,7 @@ func (dec *fastDecoder) schema() *schema {
 			}
 
 			sch.Keys = make([]string, len(items))
+			seen := make(map[string]struct{}, len(items))
 
 			for i, item := range items {
 				key, ok := plainString(dec.data[item.start:item.end])
@@ -629,6 +630,12 @@ func (dec *fastDecoder) schema() *schema {
 					return nil
 				}
 
+				// A key listed twice would leave a field unchecked: the original decoder answers.
+				if _, dup := seen[string(key)]; dup {
+					return nil
+				}
+
+				seen[string(key)] = struct{}{}
 				sch.Keys[i] = string(key)
 			}
 

@@ -132,6 +132,8 @@ func TestUnmarshalFastSpacesAndOrder(t *testing.T) {
 		`{"$s":{"p":{"a":{"t":"string"}},"$k":["a"]},"a":"x"} `,
 		`{"$s":{"p":{"a":{"t":"double"}},"$k":["a"]},"a":01}`,
 		`{"$s":{"p":{"a":{"t":"objectId"}},"$k":["a"]},"a":"` + strings.Repeat("g", 24) + `"}`,
+		`{"$s":{"p":{"a":{"t":"int"}},"$k":["a","a"]},"a":1,"b":tru}`,
+		`{"$s":{"p":{"o":{"t":"object","$s":{"p":{"a":{"t":"int"}},"$k":["a","a"]}}},"$k":["o"]},"o":{"a":1,"b":[1,,2]}}`,
 	} {
 		_, ok := unmarshalFast([]byte(data))
 		assert.False(t, ok, data)

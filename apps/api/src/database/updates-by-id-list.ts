@@ -23,10 +23,25 @@ export async function updateListed(ids: readonly string[], update: UpdateListed)
   const unique = [...new Set(ids)];
   let modified = 0;
   for (let offset = 0; offset < unique.length; offset += IDS_PER_UPDATE) {
-    const result = await update(unique.slice(offset, offset + IDS_PER_UPDATE));
+    const ids = unique.slice(offset, offset + IDS_PER_UPDATE);
+    const result = await Promise.resolve(update(ids)).catch((error: unknown) => {
+      if (isRetryableWriteError(error)) return update(ids);
+      throw error;
+    });
     modified += result.modifiedCount;
   }
   return modified;
+}
+
+/**
+ * MongoDB's driver retries a single-document update once when a replica set's primary steps down,
+ * never an updateMany: the statement is retried once here instead. Each caller's update leaves a
+ * document it already changed as it is (its condition no longer matches, or it sets the same
+ * value), so a retry after a partial write only misses the count of what the first try changed:
+ * rollout counts then stay behind, never ahead, until the controller's recount.
+ */
+function isRetryableWriteError(error: unknown): boolean {
+  return error instanceof mongo.MongoError && error.hasErrorLabel('RetryableWriteError');
 }
 
 /**

@@ -72,5 +72,8 @@ describe('RolloutOutcomes', () => {
     await decide([change('gw-5')]);
     await outcomes.onModuleDestroy();
     expect(transitions).toHaveLength(1);
+    // The last Statuses are written after the modules are destroyed: their decisions are applied at once, not after a timer.
+    await decide([change('gw-6')]);
+    expect(transitions).toHaveLength(2);
   });
 });

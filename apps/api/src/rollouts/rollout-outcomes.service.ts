@@ -44,6 +44,7 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   private gathered: TargetChange[] = [];
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
+  private stopping = false;
 
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
@@ -57,12 +58,14 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     await this.drain();
   }
 
   private gather(changes: readonly TargetChange[]): Promise<void> {
-    this.gathered.push(...changes);
-    if (this.gathered.length >= GATHERED_MAX) return this.drain();
+    for (const change of changes) this.gathered.push(change);
+    // Stopping: the last Statuses' decisions are applied at once, while the database connection is still open.
+    if (this.stopping || this.gathered.length >= GATHERED_MAX) return this.drain();
     this.timer ??= setTimeout(() => void this.drain(), OUTCOMES_COALESCE_MS);
     return Promise.resolve();
   }
@@ -76,9 +79,7 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
         while (this.gathered.length > 0) {
           const changes = this.gathered;
           this.gathered = [];
-          await this.onDecisions(changes).catch((error: Error) =>
-            this.logger.warn(`Rollout outcomes not applied (the controller's recount will): ${error.message}`),
-          );
+          await this.onDecisions(changes);
         }
       } finally {
         this.draining = null;
@@ -94,7 +95,12 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
       outcomes.push({ gatewayId: target.gatewayId, status, reason: status === 'failed' ? failureReason(reason, reportedVersion) : null });
       byDeployment.set(target.deploymentId, outcomes);
     }
-    for (const [deploymentId, outcomes] of byDeployment) await this.apply(deploymentId, outcomes);
+    // One deployment's failed apply costs no other deployment its outcomes.
+    for (const [deploymentId, outcomes] of byDeployment) {
+      await this.apply(deploymentId, outcomes).catch((error: Error) =>
+        this.logger.warn(`Rollout outcomes of deployment ${deploymentId} not applied (the controller's recount will): ${error.message}`),
+      );
+    }
   }
 
   /** Decides the pending rollout targets these outcomes of one deployment are about; idempotent. */
