@@ -26,7 +26,7 @@ function change(gatewayId: string): TargetChange {
   return { target, status: 'confirmed', reason: null, reportedVersion: '2.0' };
 }
 
-function setUp() {
+function setUp(gate: () => Promise<void> = async () => undefined) {
   let listener: TargetDecisionListener = async () => undefined;
   const transitions: TargetMove[][] = [];
   const batch: RolloutBatch = { _id: deploymentId, rolloutId, gatewayIds, phases: gatewayIds.map(() => 0), attempts: gatewayIds.map(() => 1) };
@@ -34,6 +34,7 @@ function setUp() {
     { findOne: () => ({ lean: async () => ({ state: 'running', retries: null }) }) } as unknown as Model<Rollout>,
     {
       transition: async (_rolloutId: string, moves: readonly TargetMove[]) => {
+        await gate();
         transitions.push([...moves]);
         return moves.length;
       },
@@ -59,6 +60,23 @@ describe('RolloutOutcomes', () => {
     await decide([change('gw-4')]);
     await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
     expect(transitions).toHaveLength(2);
+  });
+
+  it('goes on applying after a period whose decisions an apply still running took', async () => {
+    let release = (): void => undefined;
+    let blocked = true;
+    const { transitions, decide } = setUp(() => (blocked ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()));
+    await decide([change('gw-1')]);
+    await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
+    // Gathered while gw-1's apply runs: that apply's loop takes it, and its own timer later finds nothing.
+    await decide([change('gw-2')]);
+    blocked = false;
+    release();
+    await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
+    expect(transitions).toHaveLength(2);
+    await decide([change('gw-3')]);
+    await jest.advanceTimersByTimeAsync(OUTCOMES_COALESCE_MS);
+    expect(transitions.map((moves) => moves.map(({ id }) => id))).toEqual([[`${rolloutId}:gw-1`], [`${rolloutId}:gw-2`], [`${rolloutId}:gw-3`]]);
   });
 
   it('makes the tracker wait once many decisions are gathered, and applies them at once', async () => {

@@ -74,18 +74,17 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   private drain(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.draining ??= (async () => {
-      try {
-        while (this.gathered.length > 0) {
-          const changes = this.gathered;
-          this.gathered = [];
-          await this.onDecisions(changes);
-        }
-      } finally {
-        this.draining = null;
-      }
-    })();
-    return this.draining;
+    // `finally` runs after the assignment even when nothing was gathered (an async function run to its end at once would not).
+    if (this.draining === null && this.gathered.length > 0) this.draining = this.applyGathered().finally(() => (this.draining = null));
+    return this.draining ?? Promise.resolve();
+  }
+
+  private async applyGathered(): Promise<void> {
+    while (this.gathered.length > 0) {
+      const changes = this.gathered;
+      this.gathered = [];
+      await this.onDecisions(changes);
+    }
   }
 
   private async onDecisions(changes: readonly TargetChange[]): Promise<void> {
