@@ -26,6 +26,11 @@ export const FERRETDB_VERSION = 'v1.24.2';
 const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-11`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
+/** Go's environment for building FerretDB from its module source. */
+function goModuleEnv() {
+  return { ...process.env, GO111MODULE: 'on' };
+}
+
 /** True when `file` is an executable regular file. */
 export function isExecutable(file) {
   try {
@@ -228,7 +233,7 @@ function buildFerretdb(go, { log }) {
       cwd: work,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, GO111MODULE: 'on' },
+      env: goModuleEnv(),
     });
     const moduleDir = JSON.parse(download).Dir;
     if (!moduleDir || !existsSync(moduleDir)) throw new ServiceError(`go mod download did not return the FerretDB source:\n${download}`);
@@ -242,7 +247,7 @@ function buildFerretdb(go, { log }) {
     const tmpTarget = join(binDir, `.ferretdb.build-${process.pid}`);
     run(go, ['build', '-trimpath', '-buildvcs=false', '-o', tmpTarget, './cmd/ferretdb'], {
       cwd: src,
-      env: { ...process.env, GO111MODULE: 'on' },
+      env: goModuleEnv(),
     });
     const version = ferretdbVersion(tmpTarget);
     if (!version) {
@@ -266,7 +271,7 @@ function buildFerretdb(go, { log }) {
 function testSjsonPackage(go, src, log) {
   log('Testing the fixed document encoding (go test ./internal/handler/sjson/)...');
   mkdirSync(join(src, '.git'), { recursive: true });
-  run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: { ...process.env, GO111MODULE: 'on' } });
+  run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: goModuleEnv() });
 }
 
 /** Returns { bin, version } of a working FerretDB 1.x, building it with Go when needed. */

@@ -1,3 +1,5 @@
+import { idLists } from './id-lists';
+
 /** What reading the documents of a list of `_id`s needs: a Mongoose model or a driver collection behind a callback. */
 export type ReadListed<T> = (ids: string[]) => PromiseLike<T[]>;
 
@@ -10,12 +12,12 @@ export const IDS_PER_READ = 100;
 
 /** Documents by `_id`, in lists of IDS_PER_READ, in the order of `ids` (each once); those not found are left out. */
 export async function readsById<T>(ids: readonly string[], readListed: ReadListed<T>, idOf: (document: T) => string): Promise<T[]> {
-  const unique = [...new Set(ids)];
+  const lists = idLists(ids, IDS_PER_READ);
   const byId = new Map<string, T>();
-  for (let offset = 0; offset < unique.length; offset += IDS_PER_READ) {
-    for (const document of await readListed(unique.slice(offset, offset + IDS_PER_READ))) byId.set(idOf(document), document);
+  for (const listed of lists) {
+    for (const document of await readListed(listed)) byId.set(idOf(document), document);
   }
-  return unique.flatMap((id) => {
+  return lists.flat().flatMap((id) => {
     const document = byId.get(id);
     return document === undefined ? [] : [document];
   });

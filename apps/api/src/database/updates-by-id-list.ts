@@ -1,4 +1,5 @@
 import { mongo } from 'mongoose';
+import { idLists } from './id-lists';
 
 /**
  * Ids per `updateMany({ _id: { $in: ids }, ... })`. The project's FerretDB build looks the listed
@@ -20,12 +21,10 @@ export type UpdateListed = (ids: string[]) => PromiseLike<{ modifiedCount: numbe
  * many documents were modified.
  */
 export async function updateListed(ids: readonly string[], update: UpdateListed): Promise<number> {
-  const unique = [...new Set(ids)];
   let modified = 0;
-  for (let offset = 0; offset < unique.length; offset += IDS_PER_UPDATE) {
-    const ids = unique.slice(offset, offset + IDS_PER_UPDATE);
-    const result = await Promise.resolve(update(ids)).catch((error: unknown) => {
-      if (isRetryableWriteError(error)) return update(ids);
+  for (const listed of idLists(ids, IDS_PER_UPDATE)) {
+    const result = await Promise.resolve(update(listed)).catch((error: unknown) => {
+      if (isRetryableWriteError(error)) return update(listed);
       throw error;
     });
     modified += result.modifiedCount;
