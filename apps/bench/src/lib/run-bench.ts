@@ -11,6 +11,7 @@ import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
 import { evaluateTargets, failed, phasedSummary, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
+import { brokerSavesNote, lastBrokerSave, savedDuring, type PhaseSave } from './broker-saves';
 import { ResourceMonitors, type ResourceUsage } from './process-stats';
 import type { ScaleOutResult } from './scale-out-result';
 import {
@@ -146,6 +147,7 @@ export async function runBench(options: BenchOptions, argv: readonly string[], l
   } finally {
     await run.cleanUp();
   }
+  run.noteBrokerSaves();
   run.result.finishedAt = new Date().toISOString();
   if (run.result.loadAverage) run.result.loadAverage.atEnd = loadavg();
   run.result.targets = evaluateTargets(run.result);
@@ -174,6 +176,9 @@ class BenchRun {
   readonly v1Rollouts: boolean;
   private readonly signingKey: ReturnType<typeof benchSigningKey> | null;
   private v2Agents: BenchV2Agents | undefined;
+  // The local broker's persistence database, and the measured phases during which it was written.
+  private readonly brokerDbFile: string;
+  private readonly brokerSaves: PhaseSave[] = [];
 
   constructor(
     private readonly options: BenchOptions,
@@ -203,6 +208,7 @@ class BenchRun {
     };
     this.result.services.databaseEngine = databaseEngine(this.services['database']);
     this.versions = ingestVersions(options.statuses);
+    this.brokerDbFile = join(this.env.dataDir, 'mosquitto', 'mosquitto.db');
     this.fleet = new BenchFleet(this.env, this.runId, options.gateways, options.connectConcurrency);
   }
 
@@ -219,7 +225,7 @@ class BenchRun {
       for (const mode of MODES) {
         const publisher = cloud;
         // The bare subscribers count bytes only: the image is any S bytes.
-        const measured = await monitored(pids, () =>
+        const measured = await this.measured(`bare fan-out (${mode})`, pids, () =>
           measureBareRollout(bare, publisher, mode, this.imageFor(`bare-${mode}`), this.workDir, this.timeouts.rolloutMs),
         );
         this.bareRollouts.set(mode, measured);
@@ -230,6 +236,25 @@ class BenchRun {
       await cloud?.close();
       await bare.close();
     }
+  }
+
+  /** `monitored`, and whether the broker saved its database meanwhile (for noteBrokerSaves). */
+  private async measured<T>(label: string, pids: Record<string, number | undefined>, work: () => Promise<T>): Promise<{ value: T; resources: PhaseResources }> {
+    const startedAt = Date.now();
+    try {
+      return await monitored(pids, work);
+    } finally {
+      const savedAt = lastBrokerSave(this.brokerDbFile);
+      if (savedDuring(savedAt, startedAt, Date.now())) this.brokerSaves.push({ label, savedAt });
+    }
+  }
+
+  /** Names the measured phases during which the local broker wrote its persistence database. */
+  noteBrokerSaves(): void {
+    const note = brokerSavesNote(this.brokerSaves);
+    if (note === null) return;
+    this.result.notes.push(note);
+    this.log(note);
   }
 
   async connectFleet(): Promise<void> {
@@ -247,7 +272,7 @@ class BenchRun {
     const pids = { cloud: cloud.pid, ...this.services };
     try {
       if (!options.skipIngest) {
-        const { value, resources } = await monitored(pids, () => measureRawIngest(fleet, cloud, this.versions, this.timeouts.ingestMs));
+        const { value, resources } = await this.measured('raw ingest', pids, () => measureRawIngest(fleet, cloud, this.versions, this.timeouts.ingestMs));
         this.result.ingest = {
           messages: value.messages,
           raw: { seconds: value.seconds, rate: value.messages / value.seconds },
@@ -262,7 +287,7 @@ class BenchRun {
       if (this.v1Rollouts) {
         for (const mode of MODES) {
           const version = RAW_ROLLOUT_VERSION[mode];
-          const { value, resources } = await monitored(pids, () =>
+          const { value, resources } = await this.measured(`raw rollout (${mode})`, pids, () =>
             measureRawRollout(fleet, cloud, mode, version, this.imageFor(version), this.workDir, this.timeouts.rolloutMs),
           );
           const bare = this.bareRollouts.get(mode);
@@ -300,7 +325,9 @@ class BenchRun {
     if (ingest) {
       await this.phase('product ingest', async () => {
         const written = await apiSettled([client], ingest.messages);
-        const { value, resources } = await monitored(pids, () => measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, { written }));
+        const { value, resources } = await this.measured('product ingest', pids, () =>
+          measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, { written }),
+        );
         const rate = ingest.messages / value.seconds;
         ingest.product = { seconds: value.seconds, rate };
         ingest.ratio = rate / ingest.raw.rate;
@@ -337,7 +364,7 @@ class BenchRun {
       await this.phase(`product rollout (${mode})`, async () => {
         const version = PRODUCT_ROLLOUT_VERSION[mode];
         await client.uploadVersion(version, this.imageFor(version));
-        const { value, resources } = await monitored(pids, () =>
+        const { value, resources } = await this.measured(`product rollout (${mode})`, pids, () =>
           measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
         );
         rollout.product = value;
@@ -361,7 +388,7 @@ class BenchRun {
       await this.phase('staged rollout', async () => {
         const version = STAGED_ROLLOUT_VERSION;
         await client.uploadVersion(version, this.imageFor(version));
-        const { value, resources } = await monitored(pids, () =>
+        const { value, resources } = await this.measured('staged rollout', pids, () =>
           measureStagedRollout(fleet, client, phases, version, this.imageFor(version), this.timeouts.rolloutMs),
         );
         result.stagedRollout = { targets: fleet.size, phases, imageBytes: options.imageBytes, ...value, resources };
@@ -384,7 +411,9 @@ class BenchRun {
     await client.uploadVersion(V2_ROLLOUT_VERSION, this.imageFor(V2_ROLLOUT_VERSION));
     this.images.delete(V2_ROLLOUT_VERSION);
     const chunksBefore = await chunksSent(client);
-    const { value, resources } = await monitored(pids, () => measureV2Rollout(fleet, agents, client, db, V2_ROLLOUT_VERSION, this.timeouts.rolloutMs));
+    const { value, resources } = await this.measured('v2 rollout', pids, () =>
+      measureV2Rollout(fleet, agents, client, db, V2_ROLLOUT_VERSION, this.timeouts.rolloutMs),
+    );
     const chunksAfter = await chunksSent(client);
     const list = result.rollouts.list;
     const serverCpu = { raw: list?.serverCpu.raw ?? null, product: serverCpuSeconds(resources, 'product') };
@@ -487,7 +516,7 @@ class BenchRun {
       await this.phase(`product ingest (${count} processes)`, async () => {
         const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
         const settled = await apiSettled(apis, fleet.size * this.versions.length);
-        const { value, resources } = await monitored(pids, () =>
+        const { value, resources } = await this.measured(`product ingest (${count} processes)`, pids, () =>
           measureProductIngest(fleet, db, this.versions, this.timeouts.ingestMs, { written: settled, settled }),
         );
         if (!ingest) return;
@@ -513,7 +542,7 @@ class BenchRun {
           const version = SCALE_OUT_ROLLOUT_VERSION[mode];
           await client.uploadVersion(version, this.imageFor(version));
           const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
-          const { value, resources } = await monitored(pids, () =>
+          const { value, resources } = await this.measured(`product rollout (${mode}, ${count} processes)`, pids, () =>
             measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs, apis),
           );
           const ratio = value.seconds / rollout.raw.seconds;
