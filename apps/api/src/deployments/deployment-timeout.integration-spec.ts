@@ -10,6 +10,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { api, connectGateway, metricValue, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { Gateway } from '../gateways/gateway.schema';
 import { Deployment } from './deployment.schema';
 
 // A deployment time-out of one second, so that a target nobody confirms fails quickly.
@@ -63,6 +64,36 @@ describe('deployment time-out (real broker and database)', () => {
     // Every target decided and past its deadline: the sweep marks the deployment settled, so the tracker no longer loads it at start.
     const deployments = testApi.app.get<Model<Deployment>>(getModelToken(Deployment.name));
     await eventually(async () => expect((await deployments.findById(created.body.id).lean())?.settled).toBe(true), { timeoutMs: 20_000, intervalMs: 250 });
+  });
+
+  it('confirms at the deadline the targets whose gateway’s stored Status shows the version, and fails the others', async () => {
+    const sweepVersion = `${major}.3`;
+    await uploadVersion(testApi.baseUrl, sweepVersion, sweepVersion);
+    const silent = await Promise.all([0, 1, 2].map(() => connectGateway(uniqueId('gw-sweep'), uniqueId('co'))));
+    clients.push(...silent);
+    await Promise.all(silent.map((gateway) => gateway.sendStatus({ version: '0.5' })));
+    for (const gateway of silent) {
+      await eventually(async () => expect((await api(testApi.baseUrl, `/api/gateways/${gateway.gatewayId}`)).status).toBe(200));
+    }
+    const gatewayIds = silent.map((gateway) => gateway.gatewayId);
+    const created = await api<DeploymentCreatedDto>(testApi.baseUrl, '/api/deployments', { method: 'POST', body: { version: sweepVersion, gatewayIds } });
+    expect(created.status).toBe(201);
+    // As a Status another API process handled without knowing the target would have left it: the version stored, nothing decided.
+    const gateways = testApi.app.get<Model<Gateway>>(getModelToken(Gateway.name));
+    await gateways.updateMany({ _id: { $in: gatewayIds.slice(0, 2) } }, { $set: { version: sweepVersion, lastSeenAt: new Date() } });
+
+    const targets = await eventually(
+      async () => {
+        const { body } = await api<DeploymentDetailDto>(testApi.baseUrl, `/api/deployments/${created.body.id}`);
+        expect(body.targets.every((target) => target.status !== 'pending')).toBe(true);
+        return body.targets;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    const byGateway = new Map(targets.map((target) => [target.gatewayId, target]));
+    expect(byGateway.get(gatewayIds[0])).toMatchObject({ status: 'confirmed', reportedVersion: sweepVersion });
+    expect(byGateway.get(gatewayIds[1])).toMatchObject({ status: 'confirmed', reportedVersion: sweepVersion });
+    expect(byGateway.get(gatewayIds[2])).toMatchObject({ status: 'failed', reason: 'timeout' });
   });
 
   it('ends the open offer of a protocol-v2 target that timed out: its chunk requests get nothing', async () => {

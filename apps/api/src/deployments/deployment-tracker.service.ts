@@ -191,8 +191,12 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     return this.exclusive(async () => {
       await this.ensureLoaded();
       const changes: TargetChange[] = [];
-      for (const target of this.pending.overdue(now)) {
-        const gateway = await this.gateways.reportedStatus(target.gatewayId);
+      const overdue = this.pending.overdue(now);
+      if (overdue.length === 0) return 0;
+      // One read of the overdue gateways' Statuses (lists of ids), not one each.
+      const statuses = await this.gateways.reportedStatuses(overdue.map((target) => target.gatewayId));
+      for (const target of overdue) {
+        const gateway = statuses.get(target.gatewayId);
         const reported =
           gateway?.version && gateway.lastSeenAt ? transitionOnStatus(target, { version: gateway.version, receivedAt: gateway.lastSeenAt }) : null;
         const timedOut = transitionOnTime(target, now);

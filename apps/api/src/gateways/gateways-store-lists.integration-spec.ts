@@ -85,4 +85,14 @@ describe('GatewaysStore list writes (real database)', () => {
     expect(await gateways().countDocuments({ lastSeenAt: seenAt })).toBe(GATEWAYS / 2);
     expect(await gateways().countDocuments({})).toBe(GATEWAYS);
   });
+
+  it('reads the reported version and liveness of listed gateways in lists of ids, leaving out those not registered', async () => {
+    const seenAt = new Date('2026-12-02T09:00:00Z');
+    await gateways().insertMany(ids.map((_id, index) => ({ _id, upgrade: null, version: `1.${index}`, lastSeenAt: index % 2 === 0 ? seenAt : null })));
+    const statuses = await store.reportedStatuses([...ids, 'unknown', ids[0]]);
+    expect(statuses.size).toBe(GATEWAYS);
+    expect(statuses.get('gw0')).toEqual({ version: '1.0', lastSeenAt: seenAt });
+    expect(statuses.get(`gw${GATEWAYS - 1}`)).toEqual({ version: `1.${GATEWAYS - 1}`, lastSeenAt: null });
+    expect(statuses.has('unknown')).toBe(false);
+  });
 });

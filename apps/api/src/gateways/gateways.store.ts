@@ -46,6 +46,9 @@ export type TargetCandidate = Pick<Gateway, 'gatewayId' | 'companyId' | 'enabled
 /** What serving a gateway's request needs. */
 export type RequestState = Pick<Gateway, 'companyId' | 'enabled' | 'admission'>;
 
+/** What a gateway's latest Status left: its version and when it was last heard from. */
+export type ReportedStatus = Pick<Gateway, 'version' | 'lastSeenAt'>;
+
 /**
  * The one owner of the gateways collection's writes (and of the reads by gateway that decide
  * them). Every write goes by `_id` (or a list of `_id`s), the only lookups the project's FerretDB
@@ -177,9 +180,14 @@ export class GatewaysStore {
     return this.gateways.findOne({ _id: gatewayId }, { _id: 0, companyId: 1, enabled: 1, admission: 1 }).lean<RequestState>().exec();
   }
 
-  /** The version and liveness the gateway's latest Status left; null when it is not registered. */
-  reportedStatus(gatewayId: string): Promise<Pick<Gateway, 'version' | 'lastSeenAt'> | null> {
-    return this.gateways.findOne({ _id: gatewayId }, { _id: 0, version: 1, lastSeenAt: 1 }).lean<Pick<Gateway, 'version' | 'lastSeenAt'>>().exec();
+  /** The version and liveness each gateway's latest Status left, by gateway id; those not registered are left out. */
+  async reportedStatuses(gatewayIds: readonly string[]): Promise<Map<string, ReportedStatus>> {
+    const found = await readsById(
+      gatewayIds,
+      (ids) => this.collection.find<ReportedStatus & { _id: string }>({ _id: { $in: ids } }, { projection: { _id: 1, version: 1, lastSeenAt: 1 } }).toArray(),
+      (gateway) => gateway._id,
+    );
+    return new Map(found.map(({ _id, version, lastSeenAt }) => [_id, { version, lastSeenAt }]));
   }
 
   /**

@@ -1,10 +1,9 @@
-import { Types, type Model } from 'mongoose';
+import { Types } from 'mongoose';
 import type { DeploymentTracker, TargetChange, TargetDecisionListener } from '../deployments/deployment-tracker.service';
 import type { RolloutBatch } from './rollout-order.schema';
 import type { RolloutOrderStore } from './rollout-order.store';
 import { OUTCOMES_COALESCE_MS, RolloutOutcomes } from './rollout-outcomes.service';
-import type { RolloutTargetsStore, TargetMove } from './rollout-targets.store';
-import type { Rollout } from './rollout.schema';
+import type { RolloutMoveBasis, RolloutTargetsStore, TargetMove } from './rollout-targets.store';
 
 const rolloutId = new Types.ObjectId().toHexString();
 const deploymentId = new Types.ObjectId().toHexString();
@@ -26,15 +25,17 @@ function change(gatewayId: string): TargetChange {
   return { target, status: 'confirmed', reason: null, reportedVersion: '2.0' };
 }
 
-function setUp(gate: () => Promise<void> = async () => undefined) {
+function setUp(gate: () => Promise<void> = async () => undefined, rollout: RolloutMoveBasis | null = { state: 'running', retries: null }) {
   let listener: TargetDecisionListener = async () => undefined;
   const transitions: TargetMove[][] = [];
   const batch: RolloutBatch = { _id: deploymentId, rolloutId, gatewayIds, phases: gatewayIds.map(() => 0), attempts: gatewayIds.map(() => 1) };
   const outcomes = new RolloutOutcomes(
-    { findOne: () => ({ lean: async () => ({ state: 'running', retries: null }) }) } as unknown as Model<Rollout>,
     {
-      transition: async (_rolloutId: string, moves: readonly TargetMove[]) => {
+      // As the store does: the moves are built from the rollout its countsVersion bump returned; none when it is gone.
+      transitionOf: async (_rolloutId: string, movesOf: (basis: RolloutMoveBasis) => readonly TargetMove[]) => {
         await gate();
+        if (rollout === null) return 0;
+        const moves = movesOf(rollout);
         transitions.push([...moves]);
         return moves.length;
       },
@@ -62,6 +63,17 @@ describe('RolloutOutcomes', () => {
     expect(transitions).toHaveLength(2);
   });
 
+  it('gathers for a second: decisions of Statuses a few hundred milliseconds apart are one apply', async () => {
+    const { transitions, decide } = setUp();
+    await decide([change('gw-1')]);
+    await jest.advanceTimersByTimeAsync(600);
+    await decide([change('gw-2')]);
+    await jest.advanceTimersByTimeAsync(399);
+    expect(transitions).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(transitions.map((moves) => moves.map(({ id }) => id))).toEqual([[`${rolloutId}:gw-1`, `${rolloutId}:gw-2`]]);
+  });
+
   it('goes on applying after a period whose decisions an apply still running took', async () => {
     let release = (): void => undefined;
     let blocked = true;
@@ -83,6 +95,24 @@ describe('RolloutOutcomes', () => {
     const { transitions, decide } = setUp();
     await decide(gatewayIds.slice(0, 10_000).map(change));
     expect(transitions.map((moves) => moves.length)).toEqual([10_000]);
+  });
+
+  it('retries a failed target only while its rollout, as the store read it with the counts bump, is in a retrying state', async () => {
+    const retries = { max: 2, backoffSeconds: 10 };
+    const running = setUp(undefined, { state: 'running', retries });
+    await running.outcomes.apply(deploymentId, [{ gatewayId: 'gw-1', status: 'failed', reason: 'timeout' }]);
+    const finished = setUp(undefined, { state: 'finished', retries });
+    await finished.outcomes.apply(deploymentId, [{ gatewayId: 'gw-1', status: 'failed', reason: 'timeout' }]);
+    expect(running.transitions[0]?.map(({ to }) => to)).toEqual(['waiting']);
+    expect(finished.transitions[0]?.map(({ to }) => to)).toEqual(['failed']);
+  });
+
+  it('moves nothing for outcomes of gateways outside the batch, nor when the rollout is gone', async () => {
+    const { outcomes, transitions } = setUp();
+    expect(await outcomes.apply(deploymentId, [{ gatewayId: 'not-in-batch', status: 'confirmed', reason: null }])).toBe(0);
+    expect(transitions).toHaveLength(0);
+    const gone = setUp(undefined, null);
+    expect(await gone.outcomes.apply(deploymentId, [{ gatewayId: 'gw-1', status: 'confirmed', reason: null }])).toBe(0);
   });
 
   it('applies what is gathered when the module stops', async () => {

@@ -111,4 +111,45 @@ describe('RolloutTargetsStore.transition (real database)', () => {
     expect(await targets().countDocuments({ rolloutId: rolloutId.toString(), state: 'failed', deploymentId: 'dep-odd', reason: 'failed' })).toBe(TARGETS / 2);
     expect(await targets().countDocuments({ rolloutId: rolloutId.toString(), state: 'confirmed', deploymentId: 'dep-even', decidedAt })).toBe(TARGETS / 2);
   });
+
+  describe('transitionOf (moves built from the rollout its countsVersion bump reads)', () => {
+    const decide = (ids: readonly string[], to: 'confirmed' | 'failed', deploymentId: string): TargetMove[] =>
+      ids.map((id) => ({ id, phase: 0, from: 'pending', to, condition: { deploymentId }, set: { reason: null } }));
+
+    it('hands the moves the rollout as stored, bumps countsVersion before and with the counts, and counts what moved', async () => {
+      const { rolloutId, ids } = await rolloutWith(Array.from({ length: TARGETS }, () => 'pending'));
+      await targets().updateMany({ rolloutId: rolloutId.toString() }, { $set: { deploymentId: 'dep-a' } });
+      await rollouts().updateOne({ _id: rolloutId }, { $set: { state: 'running', retries: { max: 1, backoffSeconds: 5 }, countsVersion: 7 } });
+      const seen: unknown[] = [];
+      const moved = await store.transitionOf(rolloutId.toString(), (rollout) => {
+        seen.push({ state: rollout.state, retries: rollout.retries });
+        return decide(ids.slice(0, 100), 'confirmed', 'dep-a');
+      });
+      expect(moved).toBe(100);
+      expect(seen).toEqual([{ state: 'running', retries: { max: 1, backoffSeconds: 5 } }]);
+      expect(await countsOf(rolloutId)).toMatchObject({ pending: TARGETS - 100, confirmed: 100 });
+      expect((await rollouts().findOne({ _id: rolloutId }))?.['countsVersion']).toBe(9);
+    });
+
+    it('moves each target once when two processes apply the same outcomes at the same time', async () => {
+      const { rolloutId, ids } = await rolloutWith(Array.from({ length: TARGETS }, () => 'pending'));
+      await targets().updateMany({ rolloutId: rolloutId.toString() }, { $set: { deploymentId: 'dep-a' } });
+      const [a, b] = await Promise.all([
+        store.transitionOf(rolloutId, () => decide(ids, 'confirmed', 'dep-a')),
+        store.transitionOf(rolloutId, () => decide([...ids].reverse(), 'confirmed', 'dep-a')),
+      ]);
+      expect(a + b).toBe(TARGETS);
+      expect(await countsOf(rolloutId)).toMatchObject({ pending: 0, confirmed: TARGETS });
+    });
+
+    it('writes nothing for a rollout that is gone', async () => {
+      const { rolloutId, ids } = await rolloutWith(Array.from({ length: 3 }, () => 'pending'));
+      await rollouts().deleteOne({ _id: rolloutId });
+      const movesOf = jest.fn(() => decide(ids, 'confirmed', 'dep-a'));
+      expect(await store.transitionOf(rolloutId, movesOf)).toBe(0);
+      expect(movesOf).not.toHaveBeenCalled();
+      expect(await rollouts().countDocuments({ _id: rolloutId })).toBe(0);
+      expect(await targets().countDocuments({ rolloutId: rolloutId.toString(), state: 'pending' })).toBe(3);
+    });
+  });
 });

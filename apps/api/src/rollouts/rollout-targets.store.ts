@@ -41,6 +41,9 @@ export interface TargetMove {
 
 type RolloutKey = string | Types.ObjectId;
 
+/** What of the rollout `transitionOf`'s moves are built from. */
+export type RolloutMoveBasis = Pick<Rollout, 'state' | 'retries'>;
+
 /** The rollout_targets collection and the per-phase counts its writes keep in the rollout document. */
 @Injectable()
 export class RolloutTargetsStore {
@@ -72,32 +75,45 @@ export class RolloutTargetsStore {
    */
   async transition(rolloutId: RolloutKey, moves: readonly TargetMove[], beforeCount?: (moved: number) => Promise<void>): Promise<number> {
     if (moves.length === 0) return 0;
+    return this.counted(rolloutId, (count) => this.move(moves, count), beforeCount);
+  }
+
+  private async move(moves: readonly TargetMove[], count: (move: TargetMove, moved: number) => void): Promise<void> {
     const groups = groupsOfEqual(moves, ({ phase, from, to, condition, set, incAttempts }) => [phase, from, to, condition, set, Boolean(incAttempts)]);
-    return this.counted(
-      rolloutId,
-      async (count) => {
-        const updatedAt = new Date();
-        for (const group of groups) {
-          const { from, to, condition, set, incAttempts } = group[0];
-          const update = { $set: { ...set, state: to, updatedAt }, ...(incAttempts ? { $inc: { attempts: 1 } } : {}) };
-          const moved = await updateListed(
-            group.map(({ id }) => id),
-            (ids) => this.targetsCollection.updateMany({ _id: { $in: ids }, state: from, ...condition }, update),
-          );
-          count(group[0], moved);
-        }
-      },
-      beforeCount,
-    );
+    const updatedAt = new Date();
+    for (const group of groups) {
+      const { from, to, condition, set, incAttempts } = group[0];
+      const update = { $set: { ...set, state: to, updatedAt }, ...(incAttempts ? { $inc: { attempts: 1 } } : {}) };
+      const moved = await updateListed(
+        group.map(({ id }) => id),
+        (ids) => this.targetsCollection.updateMany({ _id: { $in: ids }, state: from, ...condition }, update),
+      );
+      count(group[0], moved);
+    }
+  }
+
+  /**
+   * `transition` of moves that depend on the rollout as it is (its state, its retries): the rollout
+   * is read by the statement that bumps `countsVersion` (one findAndModify, not a read and then the
+   * bump). Nothing is written when the rollout is gone. Returns how many moved.
+   */
+  async transitionOf(rolloutId: RolloutKey, movesOf: (rollout: RolloutMoveBasis) => readonly TargetMove[]): Promise<number> {
+    const _id = objectIdOf(rolloutId);
+    // The whole document: FerretDB 1.24 refuses findAndModify's projection.
+    const rollout = await this.rolloutsCollection.findOneAndUpdate({ _id }, countsVersionBump());
+    if (!rollout) return 0;
+    const moves = movesOf(rollout as unknown as RolloutMoveBasis);
+    return this.counted(_id, (count) => this.move(moves, count), undefined, { bumped: true });
   }
 
   private async counted(
     rolloutId: RolloutKey,
     work: (count: (move: Pick<TargetMove, 'phase' | 'from' | 'to'>, moved: number) => void) => Promise<void>,
     beforeCount?: (moved: number) => Promise<void>,
+    { bumped = false } = {},
   ): Promise<number> {
-    const _id = typeof rolloutId === 'string' ? new Types.ObjectId(rolloutId) : rolloutId;
-    await this.rolloutsCollection.updateOne({ _id }, { $inc: { countsVersion: 1 }, $set: { updatedAt: new Date() } });
+    const _id = objectIdOf(rolloutId);
+    if (!bumped) await this.rolloutsCollection.updateOne({ _id }, countsVersionBump());
     const inc: Record<string, number> = {};
     let total = 0;
     await work(({ phase, from, to }, moved) => {
@@ -196,6 +212,15 @@ export class RolloutTargetsStore {
   async setWhere(ids: readonly string[], condition: Record<string, unknown>, set: Record<string, unknown>): Promise<void> {
     await updateListed(ids, (listed) => this.targets.updateMany({ _id: { $in: listed }, ...condition }, { $set: set }).exec());
   }
+}
+
+function objectIdOf(rolloutId: RolloutKey): Types.ObjectId {
+  return typeof rolloutId === 'string' ? new Types.ObjectId(rolloutId) : rolloutId;
+}
+
+// Bumped before the moves and again with their counts: a recount that raced with them is refused.
+function countsVersionBump(): { $inc: { countsVersion: number }; $set: { updatedAt: Date } } {
+  return { $inc: { countsVersion: 1 }, $set: { updatedAt: new Date() } };
 }
 
 /** The counts field of one phase and state in the rollout document. */
