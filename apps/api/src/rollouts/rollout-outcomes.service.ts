@@ -73,16 +73,21 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
   private drain(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    // `finally` runs after the assignment even when nothing was gathered (an async function run to its end at once would not).
-    if (this.draining === null && this.gathered.length > 0) this.draining = this.applyGathered().finally(() => (this.draining = null));
+    if (this.draining === null && this.gathered.length > 0) this.draining = this.applyGathered();
     return this.draining ?? Promise.resolve();
   }
 
+  // Awaits before it clears `draining` (so after drain's assignment), and clears it in the same step
+  // as it finds nothing left: a gather in between would wait for a drain that has already finished.
   private async applyGathered(): Promise<void> {
-    while (this.gathered.length > 0) {
-      const changes = this.gathered;
-      this.gathered = [];
-      await this.onDecisions(changes);
+    try {
+      do {
+        const changes = this.gathered;
+        this.gathered = [];
+        await this.onDecisions(changes);
+      } while (this.gathered.length > 0);
+    } finally {
+      this.draining = null;
     }
   }
 
