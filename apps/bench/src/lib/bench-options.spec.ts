@@ -61,6 +61,12 @@ describe('parseBenchOptions', () => {
     expect(options.resultsDir).not.toBe('bench/results');
   });
 
+  it('warms the API up with small rollouts before the measured ones unless --no-warm-up', () => {
+    expect(parse().warmUp).toBe(true);
+    expect(parse('--smoke').warmUp).toBe(true);
+    expect(parse('--no-warm-up').warmUp).toBe(false);
+  });
+
   it('rejects a bad number', () => {
     expect(() => parse('--gateways', '0')).toThrow(/positive integer/);
   });

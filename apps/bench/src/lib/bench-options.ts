@@ -17,6 +17,8 @@ export interface BenchOptions {
   skipList: boolean;
   /** Skip the bare fan-out (the rollouts' second denominator). */
   skipBare: boolean;
+  /** One small rollout per mode through the API before the measured ones (see WARM_UP_IMAGE_BYTES). */
+  warmUp: boolean;
   /** Only the raw-broker phases: no API, no database. */
   rawOnly: boolean;
   /** Where `<date>.json` and `<date>.md` go; null: write nothing. */
@@ -86,6 +88,7 @@ export function benchCommand(): Command {
     .option('--skip-rollout', 'skip both rollouts')
     .option('--skip-list', 'skip the list latency phase')
     .option('--skip-bare', 'skip the bare fan-out (plain subscribers that only count bytes)')
+    .option('--no-warm-up', 'measure the first rollouts of a freshly started API (no small warm-up rollout per mode before them)')
     .option('--raw-only', 'only the raw-broker phases (no API, no database)')
     .option('--results-dir <dir>', 'where <date>.json and <date>.md are written', DEFAULT_RESULTS_DIR)
     .option('--no-save', 'print the table only')
@@ -115,6 +118,7 @@ interface RawOptions {
   skipRollout?: boolean;
   skipList?: boolean;
   skipBare?: boolean;
+  warmUp: boolean;
   rawOnly?: boolean;
   resultsDir: string;
   save: boolean;
@@ -146,6 +150,7 @@ export function parseBenchOptions(argv: readonly string[], command: Command = be
     skipRollout: raw.skipRollout === true,
     skipList: raw.skipList === true,
     skipBare: raw.skipBare === true,
+    warmUp: raw.warmUp,
     rawOnly: raw.rawOnly === true,
     resultsDir: !raw.save ? null : smoke && raw.resultsDir === DEFAULT_RESULTS_DIR ? join(tmpdir(), 'upgrade-manager-bench-smoke') : raw.resultsDir,
     profile: raw.profile === true,

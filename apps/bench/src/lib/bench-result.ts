@@ -163,6 +163,16 @@ export interface BenchParams {
   listRequests: number;
 }
 
+export interface WarmUpRollout {
+  mode: RolloutMode;
+  targets: number;
+  imageBytes: number;
+  seconds: number;
+  confirmed: number;
+  resources: PhaseResources;
+  serverCpu: number | null;
+}
+
 export interface BenchResult {
   startedAt: string;
   finishedAt: string;
@@ -179,6 +189,8 @@ export interface BenchResult {
   ingest: IngestResult | null;
   rollouts: Partial<Record<RolloutMode, RolloutResult>> & { v2?: V2RolloutResult; phased?: PhasedRolloutSummary };
   stagedRollout: StagedRolloutResult | null;
+  /** The small rollouts run before the measured ones, in a freshly started API (not in any ratio). */
+  warmUp?: WarmUpRollout[];
   /** With --api-instances n > 1. */
   scaleOut?: ScaleOutResult | null;
   list: ListResult | null;
@@ -443,6 +455,19 @@ export function renderMarkdown(result: BenchResult): string {
       serverCpu(v2.serverCpu, v2.serverCpuRatio),
       fleetCpu([v2.resources.product, v2.resources.raw]),
       resources(v2.resources.product),
+    ]);
+  }
+  for (const w of result.warmUp ?? []) {
+    rows.push([
+      `Warm-up rollout (${w.mode}) before the measured ones, ${w.targets.toLocaleString('en-US')} gateways, ${size(w.imageBytes)} (in no ratio)`,
+      `${fixed(w.seconds)} s, ${w.confirmed.toLocaleString('en-US')} confirmed`,
+      '-',
+      '-',
+      '-',
+      '-',
+      w.serverCpu === null ? '-' : `${fixed(w.serverCpu, 1)} (API + database + broker)`,
+      '-',
+      resources(w.resources),
     ]);
   }
   if (result.stagedRollout) {

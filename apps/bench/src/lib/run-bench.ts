@@ -38,6 +38,14 @@ const PRODUCT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '2.0',
 // The rollouts again through several API processes (--api-instances): versions the gateways do not run yet.
 const SCALE_OUT_ROLLOUT_VERSION: Record<RolloutMode, string> = { broadcast: '6.0', list: '7.0' };
 const STAGED_ROLLOUT_VERSION = '4.0';
+const WARM_UP_VERSION: Record<RolloutMode, string> = { broadcast: '1.8', list: '1.9' };
+/**
+ * The warm-up rollouts' image: small, since what they are for is the code path, not the bytes. An
+ * API runs for weeks; its first rollouts also pay V8 compiling the rollout path (the compiler was
+ * about a quarter of the API's CPU in a fresh API's first rollout, profiled), which the raw side,
+ * a broker already warmed by the bare fan-out, does not.
+ */
+const WARM_UP_IMAGE_BYTES = 64 * 1024;
 // Measured last: newer than every version before it.
 const V2_ROLLOUT_VERSION = '8.0';
 const DEFAULT_MAX_IMAGE_BYTES = 256 * 1024 * 1024;
@@ -358,6 +366,8 @@ class BenchRun {
       });
     }
 
+    if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) await this.phase('warm-up rollouts', () => this.warmUp(client, db, pids));
+
     for (const mode of MODES) {
       const rollout = result.rollouts[mode];
       if (!rollout) continue;
@@ -476,6 +486,28 @@ class BenchRun {
       ],
       ['remove the work folder', async () => (failed(this.result) ? this.log(`kept ${this.workDir}`) : rmSync(this.workDir, { recursive: true, force: true }))],
     ]);
+  }
+
+  // Recorded (with their resources) but in no ratio: see WARM_UP_IMAGE_BYTES.
+  private async warmUp(client: ApiClient, db: BenchDatabase, pids: Record<string, number | undefined>): Promise<void> {
+    const { fleet, result } = this;
+    result.warmUp = [];
+    result.notes.push(
+      `The measured product rollouts follow one warm-up rollout per mode through the same API process (the same gateways, a ${WARM_UP_IMAGE_BYTES / 1024} KiB image; \`warmUp\` in the results, in no ratio): an API runs for weeks, and only its first rollouts pay V8 compiling their code. --no-warm-up measures a fresh API's first rollouts.`,
+    );
+    for (const mode of MODES) {
+      if (!result.rollouts[mode]) continue;
+      const version = WARM_UP_VERSION[mode];
+      const imageBytes = Math.min(WARM_UP_IMAGE_BYTES, this.options.imageBytes);
+      const image = buildBenchImage(this.runId, version, imageBytes);
+      await client.uploadVersion(version, image);
+      const { value, resources } = await this.measured(`warm-up rollout (${mode})`, pids, () =>
+        measureProductRollout(fleet, client, db, mode, version, image, this.timeouts.rolloutMs),
+      );
+      const serverCpu = serverCpuSeconds(resources, 'product');
+      result.warmUp.push({ mode, targets: fleet.size, imageBytes, seconds: value.seconds, confirmed: value.confirmed, resources, serverCpu });
+      this.log(`warm-up rollout (${mode}, ${imageBytes} bytes): ${value.seconds.toFixed(2)} s, server CPU ${serverCpu?.toFixed(2) ?? '-'} s`);
+    }
   }
 
   private imageFor(version: string): Buffer {
