@@ -47,6 +47,10 @@ function setUp(gate: () => Promise<void> = async () => undefined, rollout: Rollo
   return { outcomes, transitions, decide: (changes: TargetChange[]) => listener(changes) };
 }
 
+async function afterMicrotasks(count: number): Promise<void> {
+  for (let index = 0; index < count; index++) await Promise.resolve();
+}
+
 describe('RolloutOutcomes', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -112,6 +116,34 @@ describe('RolloutOutcomes', () => {
     const { outcomes, transitions } = setUp();
     expect(await outcomes.apply(deploymentId, [{ gatewayId: 'not-in-batch', status: 'confirmed', reason: null }])).toBe(0);
     expect(transitions).toHaveLength(0);
+  });
+
+  it('applies a decision gathered while stopping, however soon after the last apply it comes', async () => {
+    jest.useRealTimers();
+    for (let depth = 0; depth < 12; depth++) {
+      let second: Promise<void> | null = null;
+      let calls = 0;
+      const { outcomes, transitions, decide } = setUp(async () => {
+        // After the first apply, the next decision arrives `depth` microtasks later (the race with the drain's end).
+        if (calls++ === 0) void afterMicrotasks(depth).then(() => (second = decide([change('gw-8')])));
+      });
+      await outcomes.onModuleDestroy();
+      await decide([change('gw-7')]);
+      while (second === null) await Promise.resolve();
+      await second;
+      expect(transitions.flat().map(({ id }) => id)).toEqual([`${rolloutId}:gw-7`, `${rolloutId}:gw-8`]);
+    }
+  });
+
+  it('never rejects a drain, even for a failure that is not an Error, and applies what comes next', async () => {
+    let calls = 0;
+    const { outcomes, transitions, decide } = setUp(async () => {
+      if (calls++ === 0) throw undefined;
+    });
+    await outcomes.onModuleDestroy();
+    await expect(decide([change('gw-9')])).resolves.toBeUndefined();
+    await decide([change('gw-10')]);
+    expect(transitions.flat().map(({ id }) => id)).toEqual([`${rolloutId}:gw-10`]);
   });
 
   it('applies what is gathered when the module stops', async () => {

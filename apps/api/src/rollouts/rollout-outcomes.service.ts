@@ -84,7 +84,10 @@ export class RolloutOutcomes implements OnModuleInit, OnModuleDestroy {
       do {
         const changes = this.gathered;
         this.gathered = [];
-        await this.onDecisions(changes);
+        // Never rejects: a drain's caller may be the timer (nobody awaits it) or a Status batch's write.
+        await this.onDecisions(changes).catch((error: unknown) =>
+          this.logger.error(`Rollout outcomes not applied (the controller's recount will): ${error instanceof Error ? error.message : String(error)}`),
+        );
       } while (this.gathered.length > 0);
     } finally {
       this.draining = null;
