@@ -10,7 +10,7 @@ import { BenchDatabase, gatewayIdPrefix } from './bench-database';
 import { BenchFleet } from './bench-fleet';
 import { buildBenchImage } from './bench-image';
 import type { BenchOptions } from './bench-options';
-import { evaluateTargets, failed, phasedSummary, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources } from './bench-result';
+import { evaluateTargets, failed, phasedSummary, ratioOf, serverCpuSeconds, type BenchResult, type PhaseResources, type WarmUpRollout } from './bench-result';
 import { brokerSavesNote, lastBrokerSave, savedDuring, type PhaseSave } from './broker-saves';
 import { ResourceMonitors, type ResourceUsage } from './process-stats';
 import type { ScaleOutResult } from './scale-out-result';
@@ -366,7 +366,14 @@ class BenchRun {
       });
     }
 
-    if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) await this.phase('warm-up rollouts', () => this.warmUp(client, db, pids));
+    if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) {
+      result.notes.push(
+        `The measured v1 product rollouts (with one API process and with several) follow one warm-up rollout per mode through the same API processes (the same gateways, a ${WARM_UP_IMAGE_BYTES / 1024} KiB image; \`warmUp\` in the results, in no ratio): an API runs for weeks, and only its first rollouts pay V8 compiling their code. The ingest and a v2 rollout are still a fresh API's. --no-warm-up measures a fresh API's first rollouts.`,
+      );
+      await this.phase('warm-up rollouts', async () => {
+        result.warmUp = await this.warmUp(client, db, pids);
+      });
+    }
 
     for (const mode of MODES) {
       const rollout = result.rollouts[mode];
@@ -488,26 +495,30 @@ class BenchRun {
     ]);
   }
 
-  // Recorded (with their resources) but in no ratio: see WARM_UP_IMAGE_BYTES.
-  private async warmUp(client: ApiClient, db: BenchDatabase, pids: Record<string, number | undefined>): Promise<void> {
-    const { fleet, result } = this;
-    result.warmUp = [];
-    result.notes.push(
-      `The measured product rollouts follow one warm-up rollout per mode through the same API process (the same gateways, a ${WARM_UP_IMAGE_BYTES / 1024} KiB image; \`warmUp\` in the results, in no ratio): an API runs for weeks, and only its first rollouts pay V8 compiling their code. --no-warm-up measures a fresh API's first rollouts.`,
-    );
+  // Recorded (with their resources) but in no ratio: see WARM_UP_IMAGE_BYTES. `apis`: every API process that decides targets.
+  private async warmUp(
+    client: ApiClient,
+    db: BenchDatabase,
+    pids: Record<string, number | undefined>,
+    apis: readonly ApiClient[] = [client],
+  ): Promise<WarmUpRollout[]> {
+    const warmUps: WarmUpRollout[] = [];
+    const processes = apis.length === 1 ? '' : `, ${apis.length} processes`;
     for (const mode of MODES) {
-      if (!result.rollouts[mode]) continue;
+      if (!this.result.rollouts[mode]) continue;
       const version = WARM_UP_VERSION[mode];
       const imageBytes = Math.min(WARM_UP_IMAGE_BYTES, this.options.imageBytes);
-      const image = buildBenchImage(this.runId, version, imageBytes);
+      const image = this.images.get(version) ?? buildBenchImage(this.runId, version, imageBytes);
+      this.images.set(version, image);
       await client.uploadVersion(version, image);
-      const { value, resources } = await this.measured(`warm-up rollout (${mode})`, pids, () =>
-        measureProductRollout(fleet, client, db, mode, version, image, this.timeouts.rolloutMs),
+      const { value, resources } = await this.measured(`warm-up rollout (${mode}${processes})`, pids, () =>
+        measureProductRollout(this.fleet, client, db, mode, version, image, this.timeouts.rolloutMs, apis),
       );
       const serverCpu = serverCpuSeconds(resources, 'product');
-      result.warmUp.push({ mode, targets: fleet.size, imageBytes, seconds: value.seconds, confirmed: value.confirmed, resources, serverCpu });
-      this.log(`warm-up rollout (${mode}, ${imageBytes} bytes): ${value.seconds.toFixed(2)} s, server CPU ${serverCpu?.toFixed(2) ?? '-'} s`);
+      warmUps.push({ mode, targets: this.fleet.size, imageBytes, seconds: value.seconds, confirmed: value.confirmed, resources, serverCpu });
+      this.log(`warm-up rollout (${mode}${processes}, ${imageBytes} bytes): ${value.seconds.toFixed(2)} s, server CPU ${serverCpu?.toFixed(2) ?? '-'} s`);
     }
+    return warmUps;
   }
 
   private imageFor(version: string): Buffer {
@@ -567,6 +578,16 @@ class BenchRun {
           `product ingest, ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${ingest.ratio?.toFixed(2) ?? '-'}), ${atLast} of ${fleet.size} gateways at their last Status`,
         );
       });
+      if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) {
+        await this.phase(`warm-up rollouts (${count} processes)`, async () => {
+          scaleOut.warmUp = await this.warmUp(
+            client,
+            db,
+            pids,
+            this.scaleOutApis.map((api) => new ApiClient(api.baseUrl)),
+          );
+        });
+      }
       for (const mode of MODES) {
         const rollout = result.rollouts[mode];
         if (!rollout) continue;

@@ -1,3 +1,4 @@
+import type { WarmUpRollout } from './bench-result';
 import type { RolloutMode } from './raw-broker';
 
 /** One measure taken with several API processes, next to the same with one. */
@@ -16,6 +17,8 @@ export interface ScaleOutResult {
   apiInstances: number;
   ingest: (ScaleOutMeasure & { gateways: number; atLast: number }) | null;
   rollouts: Partial<Record<RolloutMode, ScaleOutMeasure>>;
+  /** The warm-up rollouts through these processes before their measured ones (see BenchResult.warmUp). */
+  warmUp?: WarmUpRollout[];
 }
 
 const fixed = (value: number): string => value.toFixed(2);
