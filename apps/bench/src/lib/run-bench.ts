@@ -366,7 +366,7 @@ class BenchRun {
       });
     }
 
-    if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) {
+    if (this.warmsUp) {
       result.notes.push(
         `The measured v1 product rollouts (with one API process and with several) follow one warm-up rollout per mode through the same API processes (the same gateways, a ${WARM_UP_IMAGE_BYTES / 1024} KiB image; \`warmUp\` in the results, in no ratio): an API runs for weeks, and only its first rollouts pay V8 compiling their code. The ingest and a v2 rollout are still a fresh API's. --no-warm-up measures a fresh API's first rollouts.`,
       );
@@ -495,6 +495,11 @@ class BenchRun {
     ]);
   }
 
+  // Whether the measured v1 rollouts get warm-up rollouts before them (with one API process and with several).
+  private get warmsUp(): boolean {
+    return this.options.warmUp && MODES.some((mode) => this.result.rollouts[mode]);
+  }
+
   // Recorded (with their resources) but in no ratio: see WARM_UP_IMAGE_BYTES. `apis`: every API process that decides targets.
   private async warmUp(
     client: ApiClient,
@@ -508,8 +513,7 @@ class BenchRun {
       if (!this.result.rollouts[mode]) continue;
       const version = WARM_UP_VERSION[mode];
       const imageBytes = Math.min(WARM_UP_IMAGE_BYTES, this.options.imageBytes);
-      const image = this.images.get(version) ?? buildBenchImage(this.runId, version, imageBytes);
-      this.images.set(version, image);
+      const image = this.imageFor(version, imageBytes);
       await client.uploadVersion(version, image);
       const { value, resources } = await this.measured(`warm-up rollout (${mode}${processes})`, pids, () =>
         measureProductRollout(this.fleet, client, db, mode, version, image, this.timeouts.rolloutMs, apis),
@@ -521,8 +525,8 @@ class BenchRun {
     return warmUps;
   }
 
-  private imageFor(version: string): Buffer {
-    const image = this.images.get(version) ?? buildBenchImage(this.runId, version, this.options.imageBytes);
+  private imageFor(version: string, imageBytes = this.options.imageBytes): Buffer {
+    const image = this.images.get(version) ?? buildBenchImage(this.runId, version, imageBytes);
     this.images.set(version, image);
     return image;
   }
@@ -578,7 +582,7 @@ class BenchRun {
           `product ingest, ${count} processes: ${value.seconds.toFixed(2)} s (ratio ${ratio.toFixed(2)}, one process ${ingest.ratio?.toFixed(2) ?? '-'}), ${atLast} of ${fleet.size} gateways at their last Status`,
         );
       });
-      if (options.warmUp && MODES.some((mode) => result.rollouts[mode])) {
+      if (this.warmsUp) {
         await this.phase(`warm-up rollouts (${count} processes)`, async () => {
           scaleOut.warmUp = await this.warmUp(
             client,
