@@ -100,8 +100,8 @@ func TestUMStmtCacheRepeatedWrites(t *testing.T) {
 		t.Fatalf("sum %d, want %d", sum, want)
 	}
 
-	if n := umKept(t, db); n != 2 {
-		t.Fatalf("%d statements kept, want 2 (the insert and the update)", n)
+	if n := umKept(t, db); n != 3 {
+		t.Fatalf("%d statements kept, want 3 (the insert, the update and the sum)", n)
 	}
 
 	// an insert's result carries its row id, as without the cache
@@ -216,6 +216,137 @@ func TestUMStmtCacheBoundAndFallbacks(t *testing.T) {
 	}
 
 	c.Close()
+}
+
+func TestUMStmtCacheQueries(t *testing.T) {
+	db := umOpen(t)
+	byID := `SELECT _ferretdb_sjson FROM t WHERE _ferretdb_sjson->'_id' = ?`
+
+	for i := 0; i < 10; i++ {
+		umExec(t, db, `INSERT INTO t (_ferretdb_sjson) VALUES (?)`, umDoc(i, i))
+	}
+
+	// the same query again and again, found or not, read to the end or not
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 12; i++ {
+			var doc string
+
+			err := db.QueryRow(byID, fmt.Sprintf(`"%d"`, i)).Scan(&doc)
+
+			switch {
+			case i < 10 && (err != nil || doc != umDoc(i, i)):
+				t.Fatalf("document %d: %q, %v", i, doc, err)
+			case i >= 10 && !errors.Is(err, sql.ErrNoRows):
+				t.Fatalf("document %d: %v, want no rows", i, err)
+			}
+		}
+	}
+
+	all := `SELECT _ferretdb_sjson FROM t ORDER BY _ferretdb_sjson->'_id'`
+
+	// two rows of the same query open at once on one connection: the second compiles its own
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first, err := tx.Query(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if !first.Next() {
+		t.Fatal("no first row")
+	}
+
+	second, err := tx.Query(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n := 0
+	for second.Next() {
+		n++
+	}
+
+	if err = second.Close(); err != nil || n != 10 {
+		t.Fatalf("second rows: %d, %v", n, err)
+	}
+
+	n = 1
+	for first.Next() {
+		n++
+	}
+
+	if err = first.Close(); err != nil || n != 10 {
+		t.Fatalf("first rows: %d, %v", n, err)
+	}
+
+	if err = tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	// a write is not blocked by a kept query's statement, closed half-read
+	rows, err := db.Query(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rows.Next()
+	rows.Close()
+
+	umExec(t, db, umUpdate, umDoc(3, 33), `"3"`)
+
+	var doc string
+	if err = db.QueryRow(byID, `"3"`).Scan(&doc); err != nil || doc != umDoc(3, 33) {
+		t.Fatalf("updated document: %q, %v", doc, err)
+	}
+
+	// a failing query (no such table) is thrown away, and the connection goes on
+	if _, err = db.Query(`SELECT _ferretdb_sjson FROM missing`); err == nil {
+		t.Fatal("query of a missing table succeeded")
+	}
+
+	if n := umKept(t, db); n != 4 {
+		t.Fatalf("%d statements kept, want 4 (insert, byID, all, update)", n)
+	}
+}
+
+func TestUMStmtCacheInUseNotEvicted(t *testing.T) {
+	db := umOpen(t)
+
+	umExec(t, db, `INSERT INTO t (_ferretdb_sjson) VALUES (?)`, umDoc(1, 1))
+
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	open, err := tx.Query(`SELECT _ferretdb_sjson FROM t`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// far more other statements than the cache holds while the first rows stay open
+	for i := 0; i < 3*stmtCacheSize; i++ {
+		var n int
+		if err = tx.QueryRow(fmt.Sprintf(`SELECT %d + count(*) FROM t`, i)).Scan(&n); err != nil || n != i+1 {
+			t.Fatalf("query %d: %d, %v", i, n, err)
+		}
+	}
+
+	var doc string
+	if !open.Next() || open.Scan(&doc) != nil || doc != umDoc(1, 1) {
+		t.Fatalf("the open rows lost their statement: %q", doc)
+	}
+
+	if err = open.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err = tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func repeatPlaceholder(n int) string {
