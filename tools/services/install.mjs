@@ -18,12 +18,12 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ServiceError } from './config.mjs';
-import { applyFerretdbSourceFixes } from './ferretdb-source-fixes.mjs';
+import { applyFerretdbSourceFixes, SQLITE_DRIVER_DIR } from './ferretdb-source-fixes.mjs';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-12-stmtx`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-12`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Go's environment for building FerretDB from its module source. */
@@ -213,14 +213,14 @@ function makeWritable(dir) {
 }
 
 /**
- * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-11.
+ * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-12.
  *
  * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` produces a binary that
  * panics at start ("Invalid build/version/version.txt file content"): the module archive lacks the
  * generated build/version/version.txt. So the module source is copied to a temporary directory,
- * version.txt is written, the fixes of ferretdb-source-fixes.mjs are applied, the document
- * encoding's tests run, and the binary is built there, named so that it is not confused with an
- * unfixed FerretDB.
+ * with the SQLite driver's module source beside it (copySqliteDriver), version.txt is written, the
+ * fixes of ferretdb-source-fixes.mjs are applied, the tests of the fixed packages run, and the
+ * binary is built there, named so that it is not confused with an unfixed FerretDB.
  */
 function buildFerretdb(go, { log }) {
   const binDir = goBinDir(go);
@@ -241,6 +241,7 @@ function buildFerretdb(go, { log }) {
     cpSync(moduleDir, src, { recursive: true });
     makeWritable(src);
     writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    copySqliteDriver(go, src);
     applyFerretdbSourceFixes(src);
     testFixedPackages(go, src, log);
     mkdirSync(binDir, { recursive: true });
@@ -263,18 +264,41 @@ function buildFerretdb(go, { log }) {
 }
 
 /**
- * Runs FerretDB's tests of its document encoding in the fixed source, its own and the fixes'
- * (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and decoder with FerretDB's on
- * random documents), and the fixes' tests of the update command (TestUpdateStatements*, on SQLite in
- * a temporary directory). A binary whose stored documents or update replies could differ is never
- * built. FerretDB's test helpers look for the repository root by its `.git` directory, which the
- * module source lacks.
+ * Copies the source of the SQLite driver module FerretDB requires (modernc.org/sqlite, the version of
+ * its go.mod) into the FerretDB source as SQLITE_DRIVER_DIR, where the fixes change it; without its
+ * tests, test data and examples (the build tests only what the fixes add).
+ */
+function copySqliteDriver(go, src) {
+  const download = execFileSync(go, ['mod', 'download', '-json', 'modernc.org/sqlite'], {
+    cwd: src,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: goModuleEnv(),
+  });
+  const driverDir = JSON.parse(download).Dir;
+  if (!driverDir || !existsSync(driverDir)) throw new ServiceError(`go mod download did not return the SQLite driver's source:\n${download}`);
+  const target = join(src, SQLITE_DRIVER_DIR);
+  cpSync(driverDir, target, {
+    recursive: true,
+    filter: (from) => !/_test\.go$/.test(from) && !/[/\\](testdata|examples)$/.test(from),
+  });
+  makeWritable(target);
+}
+
+/**
+ * Runs the tests of the fixed packages in the fixed source: FerretDB's document encoding, its own
+ * tests and the fixes' (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and
+ * decoder with FerretDB's on random documents), the fixes' tests of the update command
+ * (TestUpdateStatements*, on SQLite in a temporary directory) and the SQLite driver's kept
+ * statements. A binary whose stored documents or update replies could differ is never built. FerretDB's test helpers look for the
+ * repository root by its `.git` directory, which the module source lacks.
  */
 function testFixedPackages(go, src, log) {
-  log('Testing the fixed document encoding and update command (go test ./internal/handler/sjson/ ./internal/handler/)...');
+  log('Testing the fixed packages (go test ./internal/handler/sjson/ ./internal/handler/ modernc.org/sqlite)...');
   mkdirSync(join(src, '.git'), { recursive: true });
   run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: goModuleEnv() });
   run(go, ['test', '-count=1', '-run', '^TestUpdateStatements', './internal/handler/'], { cwd: src, env: goModuleEnv() });
+  run(go, ['test', '-count=1', '-run', 'UMStmtCache', 'modernc.org/sqlite'], { cwd: src, env: goModuleEnv() });
 }
 
 /** Returns { bin, version } of a working FerretDB 1.x, building it with Go when needed. */
