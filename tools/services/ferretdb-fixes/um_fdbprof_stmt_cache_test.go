@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -356,4 +357,137 @@ func repeatPlaceholder(n int) string {
 	}
 
 	return s
+}
+
+// umSelectByID reads the document of _id id (a JSON string) with a kept SELECT.
+func umSelectByID(t *testing.T, db *sql.DB, id string) string {
+	t.Helper()
+
+	var s string
+	if err := db.QueryRow(`SELECT _ferretdb_sjson FROM t WHERE _ferretdb_sjson->'_id' = ?`, id).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+
+	return s
+}
+
+func TestUMStmtCacheRollback(t *testing.T) {
+	db := umOpen(t)
+	umExec(t, db, `INSERT INTO t (_ferretdb_sjson) VALUES (?)`, umDoc(1, 0))
+
+	for round := 0; round < 3; round++ {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err = tx.Exec(umUpdate, umDoc(1, 9), `"1"`); err != nil {
+			t.Fatal(err)
+		}
+
+		// rows of a kept SELECT still open when the transaction rolls back
+		rows, err := tx.Query(`SELECT _ferretdb_sjson FROM t WHERE _ferretdb_sjson->'_id' = ?`, `"1"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		rows.Next()
+
+		if err = tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+
+		rows.Close()
+
+		if s := umSelectByID(t, db, `"1"`); s != umDoc(1, 0) {
+			t.Fatalf("round %d, after the rollback: %s", round, s)
+		}
+	}
+}
+
+// umSlowQuery counts to its argument.
+const umSlowQuery = `SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?) SELECT x FROM c)`
+
+func TestUMStmtCacheInterruptEndsWithItsStatement(t *testing.T) {
+	db := umOpen(t)
+	umExec(t, db, `INSERT INTO t (_ferretdb_sjson) VALUES (?)`, umDoc(1, 0))
+
+	for round := 1; round <= 5; round++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(round)*time.Millisecond)
+
+		var n int
+		err := db.QueryRowContext(ctx, umSlowQuery, 100_000_000).Scan(&n)
+		cancel()
+
+		if err == nil {
+			t.Fatalf("round %d: not interrupted (%d)", round, n)
+		}
+
+		// the connection's next statements, kept ones included, run to their end
+		for i := 0; i < 10; i++ {
+			if err = db.QueryRow(umSlowQuery, 1000).Scan(&n); err != nil || n != 1000 {
+				t.Fatalf("round %d, after the interrupt: %d, %v", round, n, err)
+			}
+
+			if _, err = db.Exec(umUpdate, umDoc(1, i), `"1"`); err != nil {
+				t.Fatalf("round %d, write after the interrupt: %v", round, err)
+			}
+		}
+	}
+}
+
+func TestUMStmtCacheCancelWhileRowsOpen(t *testing.T) {
+	db := umOpen(t)
+
+	for i := 0; i < 100; i++ {
+		umExec(t, db, `INSERT INTO t (_ferretdb_sjson) VALUES (?)`, umDoc(i, i))
+	}
+
+	q := `SELECT _ferretdb_sjson FROM t WHERE _ferretdb_sjson->>'v' >= ?`
+
+	for round := 0; round < 20; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+
+		rows, err := db.QueryContext(ctx, q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		rows.Next()
+		cancel() // database/sql closes the rows
+
+		for rows.Next() {
+		}
+
+		rows.Close()
+
+		// the statement, reset, reads again from the start with the new value bound
+		n := 0
+
+		if rows, err = db.Query(q, 50); err != nil {
+			t.Fatal(err)
+		}
+
+		for rows.Next() {
+			n++
+		}
+
+		if err = rows.Err(); err != nil || n != 50 {
+			t.Fatalf("round %d: %d rows, %v", round, n, err)
+		}
+
+		rows.Close()
+	}
+}
+
+func TestUMStmtCacheNullAfterValue(t *testing.T) {
+	db := umOpen(t)
+	insert := `INSERT INTO t (_ferretdb_sjson) VALUES (?)`
+	umExec(t, db, insert, umDoc(1, 0))
+	umExec(t, db, insert, nil) // no value left bound from the previous run
+
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM t WHERE _ferretdb_sjson IS NULL`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d, %v", n, err)
+	}
 }
