@@ -1,3 +1,4 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type {
   DeploymentCreatedDto,
   DeploymentDetailDto,
@@ -15,6 +16,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysService } from '../gateways/gateways.service';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import type { Connection } from 'mongoose';
 import { firstValueFrom, filter } from 'rxjs';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { DeploymentsService } from './deployments.service';
@@ -98,7 +100,13 @@ describe('deployments and gateways REST (real broker and database)', () => {
       ].sort(([x], [y]) => x.localeCompare(y)),
     );
     expect(detail.targets.find((target) => target.gatewayId === a.gatewayId)).toMatchObject({ status: 'confirmed', reason: null });
-    // The list counts each target once, decided or not (a decision is a document beside its target).
+    // The targets are listed (one document per 1,000); a decided target is one document, a pending one none.
+    const database = testApi.app.get<Connection>(getConnectionToken());
+    expect(await database.collection('deployment_target_lists').countDocuments({ deploymentId: id })).toBe(1);
+    expect(await database.collection('deployment_targets').find({ deploymentId: id }).toArray()).toEqual([
+      expect.objectContaining({ gatewayId: a.gatewayId, status: 'confirmed' }),
+    ]);
+    // The list counts each target once, decided or not.
     const listed = (await api<DeploymentListDto>(baseUrl, '/api/deployments')).body.items.find((item) => item.id === id);
     expect(listed?.counts).toEqual({ total: 2, pending: 1, confirmed: 1, failed: 0 });
     expect((await getGateway(a.gatewayId)).body.version).toBe(v('1'));
@@ -110,6 +118,9 @@ describe('deployments and gateways REST (real broker and database)', () => {
     const history = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${a.gatewayId}/history`);
     expect(history.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'confirmed', version: v('1') })]);
     expect(history.body.events).toHaveLength(2);
+    // A pending target (no document yet) is in its gateway's history too.
+    const pendingHistory = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${b.gatewayId}/history`);
+    expect(pendingHistory.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'pending', version: v('1') })]);
   });
 
   it('fails a target whose Status reports another version, and a newer deployment supersedes a pending one', async () => {
