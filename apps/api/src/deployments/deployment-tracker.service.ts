@@ -130,14 +130,13 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Persists the targets of a new deployment and makes them the pending ones of their gateways
+   * Makes the targets of a new deployment (listed by its creator, see DeploymentTargetsStore.insert) the pending ones of their gateways
    * (earlier pending targets of those gateways fail as superseded), tells the other processes,
    * then calls `publish` (not waited for), which writes the gateways' pending copy.
    */
   startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string }, publish: () => void): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
-      await this.targetsStore.insert(upgrade.deploymentId, targets);
       const superseded = targets.flatMap(({ gatewayId }) => {
         const earlier = this.pending.of(gatewayId);
         return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];

@@ -19,6 +19,7 @@ import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../..
 import type { Connection } from 'mongoose';
 import { firstValueFrom, filter } from 'rxjs';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { DeploymentTracker } from './deployment-tracker.service';
 import { DeploymentsService } from './deployments.service';
 
 describe('deployments and gateways REST (real broker and database)', () => {
@@ -139,6 +140,22 @@ describe('deployments and gateways REST (real broker and database)', () => {
     );
     const failed = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=upgrade.failed`);
     expect(failed.body.total).toBe(2);
+  });
+
+  it('never lists targets a deployment does not have: a process that stops right after the deployment document leaves its targets listed', async () => {
+    const companyId = uniqueId('co');
+    const client = await registeredGateway(companyId);
+    // The process stops (or the database fails) between the deployment document and the tracker.
+    const start = jest.spyOn(testApi.app.get(DeploymentTracker), 'startDeployment').mockRejectedValueOnce(new Error('process stopped'));
+    const failed = await deploy({ version: v('1'), gatewayIds: [client.gatewayId] });
+    start.mockRestore();
+    expect(failed.status).toBe(500);
+    const listed = (await api<DeploymentListDto>(baseUrl, `/api/deployments?companyId=${companyId}`)).body.items;
+    expect(listed).toHaveLength(1);
+    const detail = await getDeployment(listed[0].id);
+    // The list's counts are the detail's: the target is listed, pending, for republishOrphans to publish.
+    expect(detail.body.targets.map((target) => [target.gatewayId, target.status])).toEqual([[client.gatewayId, 'pending']]);
+    expect(listed[0].counts).toEqual({ total: 1, pending: 1, confirmed: 0, failed: 0 });
   });
 
   it('ignores another version sent before the deployment and received after it; the deployed version then confirms', async () => {

@@ -101,18 +101,7 @@ export class DeploymentsService {
     const now = new Date();
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
     const actor = { userId: principal.userId, email: principal.email };
-    const deployment = await this.deployments.create({
-      ...(options.id ? { _id: new Types.ObjectId(options.id) } : {}),
-      version: dto.version,
-      scope,
-      companyIds,
-      targetCount: gateways.length,
-      companyTargetCounts: companyIds.map((companyId) => targetsPerCompany.get(companyId) ?? 0),
-      createdBy: actor,
-      published: false,
-      publisher: this.instances.processId,
-    });
-    const id = deployment._id.toString();
+    const id = options.id ?? new Types.ObjectId().toString();
     // createdAt is set here because a Status counts for a target only when received after it.
     const targets: StoredTarget[] = gateways.map((gateway) => ({
       _id: targetId(id, gateway.gatewayId),
@@ -127,6 +116,20 @@ export class DeploymentsService {
       createdAt: now,
       updatedAt: now,
     }));
+    // Listed before the deployment document that counts them: a process stopping in between leaves
+    // lists no deployment names, never a deployment whose targets are not listed.
+    await this.targetsStore.insert(id, targets);
+    await this.deployments.create({
+      _id: new Types.ObjectId(id),
+      version: dto.version,
+      scope,
+      companyIds,
+      targetCount: gateways.length,
+      companyTargetCounts: companyIds.map((companyId) => targetsPerCompany.get(companyId) ?? 0),
+      createdBy: actor,
+      published: false,
+      publisher: this.instances.processId,
+    });
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
     const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
     const frame = content === null ? null : this.messenger.encodeImageFrame(content);
