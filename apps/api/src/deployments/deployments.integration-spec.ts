@@ -16,7 +16,7 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysService } from '../gateways/gateways.service';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { firstValueFrom, filter } from 'rxjs';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
 import { DeploymentTracker } from './deployment-tracker.service';
@@ -156,6 +156,13 @@ describe('deployments and gateways REST (real broker and database)', () => {
     // The list's counts are the detail's: the target is listed, pending, for republishOrphans to publish.
     expect(detail.body.targets.map((target) => [target.gatewayId, target.status])).toEqual([[client.gatewayId, 'pending']]);
     expect(listed[0].counts).toEqual({ total: 1, pending: 1, confirmed: 0, failed: 0 });
+
+    // Once its process is gone, another publishes the listed target.
+    const upgrade = client.waitFor(ToGatewayMessageType.Upgrade, (message) => message.content.toString() === v('1'));
+    const database = testApi.app.get<Connection>(getConnectionToken());
+    await database.collection('deployments').updateOne({ _id: new Types.ObjectId(listed[0].id) }, { $set: { publisher: 'a-stopped-process' } });
+    expect(await testApi.app.get(DeploymentsService).republishOrphans()).toBe(1);
+    await upgrade;
   });
 
   it('ignores another version sent before the deployment and received after it; the deployed version then confirms', async () => {
