@@ -23,7 +23,7 @@ import { applyFerretdbSourceFixes } from './ferretdb-source-fixes.mjs';
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-11`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-12-stmtx`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Go's environment for building FerretDB from its module source. */
@@ -242,7 +242,7 @@ function buildFerretdb(go, { log }) {
     makeWritable(src);
     writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     applyFerretdbSourceFixes(src);
-    testSjsonPackage(go, src, log);
+    testFixedPackages(go, src, log);
     mkdirSync(binDir, { recursive: true });
     const tmpTarget = join(binDir, `.ferretdb.build-${process.pid}`);
     run(go, ['build', '-trimpath', '-buildvcs=false', '-o', tmpTarget, './cmd/ferretdb'], {
@@ -263,15 +263,18 @@ function buildFerretdb(go, { log }) {
 }
 
 /**
- * Runs FerretDB's tests of its document encoding in the fixed source: its own and the fixes'
+ * Runs FerretDB's tests of its document encoding in the fixed source, its own and the fixes'
  * (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and decoder with FerretDB's on
- * random documents). A binary whose stored documents could differ is never built. FerretDB's test
- * helpers look for the repository root by its `.git` directory, which the module source lacks.
+ * random documents), and the fixes' tests of the update command (TestUpdateStatements*, on SQLite in
+ * a temporary directory). A binary whose stored documents or update replies could differ is never
+ * built. FerretDB's test helpers look for the repository root by its `.git` directory, which the
+ * module source lacks.
  */
-function testSjsonPackage(go, src, log) {
-  log('Testing the fixed document encoding (go test ./internal/handler/sjson/)...');
+function testFixedPackages(go, src, log) {
+  log('Testing the fixed document encoding and update command (go test ./internal/handler/sjson/ ./internal/handler/)...');
   mkdirSync(join(src, '.git'), { recursive: true });
   run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: goModuleEnv() });
+  run(go, ['test', '-count=1', '-run', '^TestUpdateStatements', './internal/handler/'], { cwd: src, env: goModuleEnv() });
 }
 
 /** Returns { bin, version } of a working FerretDB 1.x, building it with Go when needed. */

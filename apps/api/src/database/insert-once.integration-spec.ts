@@ -10,7 +10,7 @@ describe('insertOnce (real database)', () => {
       { _id: 'b', n: 1 },
       { _id: 'd', n: 1 },
     ]);
-    // Duplicates first, between and last: FerretDB stops an unordered insert at its first duplicate.
+    // Duplicates between others: an unordered insert goes on past each.
     await insertOnce(
       model,
       ['a', 'b', 'c', 'd', 'e'].map((_id) => ({ _id, n: 2 })),

@@ -28,9 +28,9 @@ function isBulkWriteError(error: unknown): error is BulkWriteErrorLike {
 /**
  * Unordered bulk write in chunks (see MAX_STATEMENTS_PER_WRITE) that goes on past documents the
  * database refuses and reports them, so one bad document never holds up the others. Anything
- * else (connection lost, timeout) throws, and the caller retries the whole batch. The operations
- * must be idempotent: FerretDB stops a chunk at its first refused document, so the rest of the
- * chunk is sent again.
+ * else (connection lost, timeout) throws, and the caller retries the whole batch, so the operations
+ * must be idempotent. MongoDB and our FerretDB build write every other statement of an unordered
+ * chunk and name the refused ones by their index, so a chunk is sent once.
  */
 export async function tolerantBulkWrite<O>(
   model: BulkWritable<NoInfer<O>>,
@@ -39,36 +39,24 @@ export async function tolerantBulkWrite<O>(
 ): Promise<TolerantWriteResult> {
   const result: TolerantWriteResult = { upsertedIds: {}, rejected: [] };
   for (let offset = 0; offset < operations.length; offset += chunkSize) {
-    // Indexes into `operations` still to write in this chunk.
-    let remaining = operations.slice(offset, offset + chunkSize).map((_, i) => offset + i);
-    while (remaining.length > 0) {
-      const sent = remaining;
-      let upserted: Record<number, unknown> | undefined;
-      try {
-        upserted = (
-          await model.bulkWrite(
-            sent.map((index) => operations[index]),
-            { ordered: false },
-          )
-        ).upsertedIds;
-        remaining = [];
-      } catch (error) {
-        if (!isBulkWriteError(error)) throw error;
-        upserted = error.result?.upsertedIds;
-        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-        if (writeErrors.length === 0 || writeErrors.some((writeError) => sent[writeError.index] === undefined)) throw error;
-        const refused = new Set(writeErrors.map((writeError) => sent[writeError.index]));
-        for (const writeError of writeErrors) {
-          result.rejected.push({
-            index: sent[writeError.index],
-            message: writeError.errmsg ?? `code ${writeError.code ?? 'unknown'}`,
-            code: writeError.code ?? null,
-          });
-        }
-        remaining = sent.filter((index) => !refused.has(index));
+    const chunk = operations.slice(offset, offset + chunkSize);
+    let upserted: Record<number, unknown> | undefined;
+    try {
+      upserted = (await model.bulkWrite(chunk, { ordered: false })).upsertedIds;
+    } catch (error) {
+      if (!isBulkWriteError(error)) throw error;
+      upserted = error.result?.upsertedIds;
+      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (writeErrors.length === 0 || writeErrors.some((writeError) => chunk[writeError.index] === undefined)) throw error;
+      for (const writeError of writeErrors) {
+        result.rejected.push({
+          index: offset + writeError.index,
+          message: writeError.errmsg ?? `code ${writeError.code ?? 'unknown'}`,
+          code: writeError.code ?? null,
+        });
       }
-      for (const [position, id] of Object.entries(upserted ?? {})) result.upsertedIds[sent[Number(position)]] = id;
     }
+    for (const [position, id] of Object.entries(upserted ?? {})) result.upsertedIds[offset + Number(position)] = id;
   }
   return result;
 }

@@ -1,0 +1,49 @@
+import type { mongo } from 'mongoose';
+import { useThrowawayDatabase } from '../../test/throwaway-database';
+import { DUPLICATE_KEY } from './duplicate-key';
+import { tolerantBulkWrite } from './tolerant-bulk-write';
+
+describe('tolerantBulkWrite (real database)', () => {
+  const database = useThrowawayDatabase('tolerant-bulk-write');
+  let collection = 0;
+  let docs: () => mongo.Collection<{ _id: string; n?: number }>;
+  beforeEach(() => {
+    const name = `docs-${++collection}`;
+    docs = () => database().collection(name);
+  });
+
+  it('reports only the refused inserts; the others of their chunk are written once', async () => {
+    await docs().insertMany([{ _id: 'b' }, { _id: 'd' }]);
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const result = await tolerantBulkWrite(
+      docs(),
+      ids.map((_id) => ({ insertOne: { document: { _id, n: 2 } } })),
+      4,
+    );
+    expect(result.rejected.map(({ index, code }) => [ids[index], code])).toEqual([
+      ['b', DUPLICATE_KEY],
+      ['d', DUPLICATE_KEY],
+    ]);
+    const stored = await docs().find({}).sort({ _id: 1 }).toArray();
+    expect(stored.map(({ _id, n }) => [_id, n ?? null])).toEqual([
+      ['a', 2],
+      ['b', null],
+      ['c', 2],
+      ['d', null],
+      ['e', 2],
+    ]);
+  });
+
+  it('names the upserts by their index in the whole list, past a refused statement', async () => {
+    await docs().insertOne({ _id: 'b', n: 1 });
+    const ids = ['a', 'b', 'c', 'd'];
+    // b exists and does not match: its upsert's insert is a duplicate key.
+    const result = await tolerantBulkWrite(
+      docs(),
+      ids.map((_id) => ({ updateOne: { filter: { _id, n: { $ne: 1 } }, update: { $set: { n: 3 } }, upsert: true } })),
+      3,
+    );
+    expect(result.rejected.map(({ index, code }) => [ids[index], code])).toEqual([['b', DUPLICATE_KEY]]);
+    expect(Object.keys(result.upsertedIds).map((index) => ids[Number(index)])).toEqual(['a', 'c', 'd']);
+  });
+});
