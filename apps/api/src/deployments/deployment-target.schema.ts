@@ -5,7 +5,11 @@ import type { HydratedDocument } from 'mongoose';
 export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'publish-failed', 'install-failed', 'rejected'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** The state of one gateway in one deployment: pending until its Status confirms or fails it (a decision document beside it). */
+/**
+ * The decision about one gateway in one deployment (see target-decision-documents.ts); until then
+ * the target is only listed (DeploymentTargetList). Deployments of earlier versions also have a
+ * document per target as created, which stays pending beside its decision.
+ */
 @Schema({ collection: 'deployment_targets', versionKey: false, timestamps: true })
 export class DeploymentTarget {
   @Prop({ required: true }) deploymentId!: string;
@@ -20,7 +24,7 @@ export class DeploymentTarget {
   @Prop({ type: Number }) protocol?: 2;
   /**
    * true: this document is the decision of the target of the same deployment and gateway (see
-   * target-decision-documents.ts); the target as created stays pending beside it.
+   * target-decision-documents.ts); absent on the targets as created of earlier versions.
    */
   @Prop({ type: Boolean }) decision?: true;
   createdAt?: Date;

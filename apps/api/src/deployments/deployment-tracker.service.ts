@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Counter, Gauge } from 'prom-client';
-import type { Model, Types } from 'mongoose';
+import type { Model } from 'mongoose';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import { ClusterBus } from '../cluster/cluster-bus.service';
@@ -12,11 +12,12 @@ import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
+import { DeploymentTargetsStore, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
 import { settleEarlierDeployments } from './earlier-deployments';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 import { settleCandidates, type SettleCursor } from './settle-candidates';
 import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
-import { decisionDocument, undecidedTargets } from './target-decision-documents';
+import { decisionDocument } from './target-decision-documents';
 import { StatusDecisions, upgradeOf } from './status-decisions';
 import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
 
@@ -54,8 +55,9 @@ export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promi
  * gateway's copy, the live event) are written again, each idempotent by `_id`: a process that died
  * between recording a decision and writing its effects leaves nothing half done that the next
  * Status or the sweep does not finish. The happy path costs what one process did alone: the same
- * bulk writes by `_id`. A target is decided by inserting its decision document beside it (see
- * target-decision-documents.ts), not by updating it: FerretDB spends ten times as long on an update.
+ * bulk writes by `_id`. A deployment's targets are listed (one document per 1,000, see
+ * DeploymentTargetsStore), and a target is decided by inserting its decision document (see
+ * target-decision-documents.ts), not by updating a document: FerretDB spends ten times as long on an update.
  *
  * Each process keeps the pending targets in memory, so the Status of a gateway with nothing
  * pending costs no query: loaded at start, completed by its own deployments and by those other
@@ -78,6 +80,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   constructor(
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
+    private readonly targetsStore: DeploymentTargetsStore,
     private readonly gateways: GatewaysStore,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
@@ -127,14 +130,13 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Persists the targets of a new deployment and makes them the pending ones of their gateways
+   * Makes the targets of a new deployment (listed by its creator, see DeploymentTargetsStore.insert) the pending ones of their gateways
    * (earlier pending targets of those gateways fail as superseded), tells the other processes,
    * then calls `publish` (not waited for), which writes the gateways' pending copy.
    */
   startDeployment(targets: readonly StoredTarget[], upgrade: { deploymentId: string }, publish: () => void): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureLoaded();
-      await this.targets.insertMany(targets, { ordered: false, lean: true });
       const superseded = targets.flatMap(({ gatewayId }) => {
         const earlier = this.pending.of(gatewayId);
         return earlier && earlier.deploymentId !== upgrade.deploymentId ? [earlier] : [];
@@ -236,7 +238,7 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     const { candidates, next } = await settleCandidates(this.deployments, createdBefore, limit, after);
     let marked = 0;
     for (const { _id } of candidates) {
-      const undecided = await this.undecidedOf({ deploymentId: _id.toString() });
+      const undecided = await this.targetsStore.undecidedOf([_id.toString()]);
       if (undecided.length === 0) {
         // No decision is ever taken back: read all decided, the deployment stays so.
         const { modifiedCount } = await this.deployments.updateOne({ _id, settled: { $ne: true } }, { $set: { settled: true } });
@@ -285,8 +287,8 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     if (this.loaded) return;
     const settledEarlier = await settleEarlierDeployments(this.deployments, this.targets);
     if (settledEarlier > 0) this.logger.log(`${settledEarlier} deployment(s) of an earlier version marked settled`);
-    const open = await this.deployments.find({ settled: { $ne: true } }, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
-    const stored = open.length === 0 ? [] : await this.undecidedOf({ deploymentId: { $in: open.map(({ _id }) => _id.toString()) } });
+    const open = await this.deployments.find({ settled: { $ne: true } }, TARGETS_SHAPE_FIELDS).lean<TargetsShape[]>();
+    const stored = await this.targetsStore.undecided(open);
     this.pending.clear();
     const superseded = this.pending.add(stored);
     this.loaded = true;
@@ -298,14 +300,9 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
   // Another process's deployment: its targets become known here before its Upgrade goes out.
   private async learnDeployment(deploymentId: string): Promise<void> {
     await this.ensureLoaded();
-    const stored = await this.undecidedOf({ deploymentId });
+    const stored = await this.targetsStore.undecidedOf([deploymentId]);
     // The process that started it fails what it supersedes; here they only leave memory.
     this.pending.add(stored);
-  }
-
-  // Targets and decisions are read together: FerretDB scans the collection for either.
-  private async undecidedOf(filter: { deploymentId: string | { $in: string[] } }): Promise<StoredTarget[]> {
-    return undecidedTargets(await this.targets.find(filter).sort({ createdAt: 1 }).lean<StoredTarget[]>());
   }
 
   private async decide(changes: TargetChange[]): Promise<number> {

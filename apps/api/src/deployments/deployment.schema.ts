@@ -3,7 +3,7 @@ import { DEPLOYMENT_SCOPES, type DeploymentScope } from '@upgrade-manager/dto';
 import type { HydratedDocument } from 'mongoose';
 import { EventActor } from '../events/event.schema';
 
-/** One "deploy this version to these gateways" action; per-gateway state lives in DeploymentTarget. */
+/** One "deploy this version to these gateways" action; its targets are listed in DeploymentTargetList, each decision is a DeploymentTarget. */
 @Schema({ collection: 'deployments', versionKey: false, timestamps: { createdAt: true, updatedAt: false } })
 export class Deployment {
   @Prop({ required: true }) version!: string;
@@ -11,6 +11,9 @@ export class Deployment {
   // Companies of the targets, so that tenant-scoped lists filter in the query.
   @Prop({ type: [String], required: true }) companyIds!: string[];
   @Prop({ required: true }) targetCount!: number;
+  // Targets per company, in the order of companyIds. Set when the targets are listed in
+  // deployment_target_lists (see DeploymentTargetsStore); absent on deployments of earlier versions.
+  @Prop({ type: [Number], default: undefined }) companyTargetCounts?: number[];
   @Prop({ type: EventActor, default: null }) createdBy!: EventActor | null;
   // False until every Upgrade (or v2 Offer) was handed to the broker or failed its target; with the
   // API process doing it (ApiInstances.processId), so that a dead one's work is taken over.

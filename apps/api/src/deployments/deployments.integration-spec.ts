@@ -1,3 +1,4 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type {
   DeploymentCreatedDto,
   DeploymentDetailDto,
@@ -15,8 +16,10 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysService } from '../gateways/gateways.service';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
+import { Types, type Connection } from 'mongoose';
 import { firstValueFrom, filter } from 'rxjs';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { DeploymentTracker } from './deployment-tracker.service';
 import { DeploymentsService } from './deployments.service';
 
 describe('deployments and gateways REST (real broker and database)', () => {
@@ -98,7 +101,13 @@ describe('deployments and gateways REST (real broker and database)', () => {
       ].sort(([x], [y]) => x.localeCompare(y)),
     );
     expect(detail.targets.find((target) => target.gatewayId === a.gatewayId)).toMatchObject({ status: 'confirmed', reason: null });
-    // The list counts each target once, decided or not (a decision is a document beside its target).
+    // The targets are listed (one document per 1,000); a decided target is one document, a pending one none.
+    const database = testApi.app.get<Connection>(getConnectionToken());
+    expect(await database.collection('deployment_target_lists').countDocuments({ deploymentId: id })).toBe(1);
+    expect(await database.collection('deployment_targets').find({ deploymentId: id }).toArray()).toEqual([
+      expect.objectContaining({ gatewayId: a.gatewayId, status: 'confirmed' }),
+    ]);
+    // The list counts each target once, decided or not.
     const listed = (await api<DeploymentListDto>(baseUrl, '/api/deployments')).body.items.find((item) => item.id === id);
     expect(listed?.counts).toEqual({ total: 2, pending: 1, confirmed: 1, failed: 0 });
     expect((await getGateway(a.gatewayId)).body.version).toBe(v('1'));
@@ -110,6 +119,9 @@ describe('deployments and gateways REST (real broker and database)', () => {
     const history = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${a.gatewayId}/history`);
     expect(history.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'confirmed', version: v('1') })]);
     expect(history.body.events).toHaveLength(2);
+    // A pending target (no document yet) is in its gateway's history too.
+    const pendingHistory = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${b.gatewayId}/history`);
+    expect(pendingHistory.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'pending', version: v('1') })]);
   });
 
   it('fails a target whose Status reports another version, and a newer deployment supersedes a pending one', async () => {
@@ -128,6 +140,29 @@ describe('deployments and gateways REST (real broker and database)', () => {
     );
     const failed = await api<EventListDto>(baseUrl, `/api/events?gatewayId=${client.gatewayId}&type=upgrade.failed`);
     expect(failed.body.total).toBe(2);
+  });
+
+  it('never lists targets a deployment does not have: a process that stops right after the deployment document leaves its targets listed', async () => {
+    const companyId = uniqueId('co');
+    const client = await registeredGateway(companyId);
+    // The process stops (or the database fails) between the deployment document and the tracker.
+    const start = jest.spyOn(testApi.app.get(DeploymentTracker), 'startDeployment').mockRejectedValueOnce(new Error('process stopped'));
+    const failed = await deploy({ version: v('1'), gatewayIds: [client.gatewayId] });
+    start.mockRestore();
+    expect(failed.status).toBe(500);
+    const listed = (await api<DeploymentListDto>(baseUrl, `/api/deployments?companyId=${companyId}`)).body.items;
+    expect(listed).toHaveLength(1);
+    const detail = await getDeployment(listed[0].id);
+    // The list's counts are the detail's: the target is listed, pending, for republishOrphans to publish.
+    expect(detail.body.targets.map((target) => [target.gatewayId, target.status])).toEqual([[client.gatewayId, 'pending']]);
+    expect(listed[0].counts).toEqual({ total: 1, pending: 1, confirmed: 0, failed: 0 });
+
+    // Once its process is gone, another publishes the listed target.
+    const upgrade = client.waitFor(ToGatewayMessageType.Upgrade, (message) => message.content.toString() === v('1'));
+    const database = testApi.app.get<Connection>(getConnectionToken());
+    await database.collection('deployments').updateOne({ _id: new Types.ObjectId(listed[0].id) }, { $set: { publisher: 'a-stopped-process' } });
+    expect(await testApi.app.get(DeploymentsService).republishOrphans()).toBe(1);
+    await upgrade;
   });
 
   it('ignores another version sent before the deployment and received after it; the deployed version then confirms', async () => {

@@ -5,7 +5,9 @@ import { GatewaysModule } from '../gateways/gateways.module';
 import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { ImageDeliveryModule } from '../image-delivery/image-delivery.module';
 import { VersionsModule } from '../versions/versions.module';
+import { DeploymentTargetList, DeploymentTargetListSchema } from './deployment-target-list.schema';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
+import { DeploymentTargetsStore } from './deployment-targets.store';
 import { Deployment, DeploymentSchema } from './deployment.schema';
 import { DeploymentTimeoutSweeper } from './deployment-timeout.sweeper';
 import { DeploymentTracker } from './deployment-tracker.service';
@@ -28,10 +30,11 @@ import { LiveModule } from '../live/live.module';
     MongooseModule.forFeature([
       { name: Deployment.name, schema: DeploymentSchema },
       { name: DeploymentTarget.name, schema: DeploymentTargetSchema },
+      { name: DeploymentTargetList.name, schema: DeploymentTargetListSchema },
     ]),
   ],
   controllers: [DeploymentsController],
-  providers: [DeploymentsService, DeploymentTracker, DeploymentTimeoutSweeper],
+  providers: [DeploymentsService, DeploymentTracker, DeploymentTimeoutSweeper, DeploymentTargetsStore],
   exports: [DeploymentTracker, DeploymentsService],
 })
 export class DeploymentsModule {}

@@ -29,7 +29,8 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
-import { currentTargets, undecidedTargets, type TargetDocument } from './target-decision-documents';
+import { DeploymentTargetsStore, listsTargets, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
+import { targetId } from './target-lists';
 
 interface TargetGateway {
   gatewayId: string;
@@ -43,8 +44,6 @@ interface ResolvedTargets {
   /** Disabled gateways were left out of a deployment to a company or to all. */
   skipsDisabled: boolean;
 }
-
-const ID_LIST_QUERY_MAX = 100;
 
 function protocolV2Of(gateways: readonly TargetCandidate[]): Set<string> {
   return new Set(gateways.filter((gateway) => gateway.protocol === 2).map((gateway) => gateway.gatewayId));
@@ -63,6 +62,7 @@ export class DeploymentsService {
   constructor(
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    private readonly targetsStore: DeploymentTargetsStore,
     private readonly gateways: GatewaysStore,
     private readonly versions: VersionsService,
     private readonly messenger: GatewayMessenger,
@@ -95,24 +95,16 @@ export class DeploymentsService {
     const content = v1Ids.length === 0 ? null : await this.versions.readContent(dto.version);
     if (v1Ids.length > 0 && content === null) throw new DomainError(DomainErrorCode.NOT_FOUND, `Version ${dto.version} does not exist`);
 
-    const companyIds = [...new Set(gateways.map((gateway) => gateway.companyId))].sort();
+    const targetsPerCompany = new Map<string, number>();
+    for (const { companyId } of gateways) targetsPerCompany.set(companyId, (targetsPerCompany.get(companyId) ?? 0) + 1);
+    const companyIds = [...targetsPerCompany.keys()].sort();
     const now = new Date();
     const deadline = new Date(now.getTime() + this.config.get('DEPLOYMENT_TIMEOUT_S') * 1000);
     const actor = { userId: principal.userId, email: principal.email };
-    const deployment = await this.deployments.create({
-      ...(options.id ? { _id: new Types.ObjectId(options.id) } : {}),
-      version: dto.version,
-      scope,
-      companyIds,
-      targetCount: gateways.length,
-      createdBy: actor,
-      published: false,
-      publisher: this.instances.processId,
-    });
-    const id = deployment._id.toString();
+    const id = options.id ?? new Types.ObjectId().toString();
     // createdAt is set here because a Status counts for a target only when received after it.
     const targets: StoredTarget[] = gateways.map((gateway) => ({
-      _id: new Types.ObjectId(),
+      _id: targetId(id, gateway.gatewayId),
       deploymentId: id,
       ...gateway,
       version: dto.version,
@@ -124,6 +116,20 @@ export class DeploymentsService {
       createdAt: now,
       updatedAt: now,
     }));
+    // Listed before the deployment document that counts them: a process stopping in between leaves
+    // lists no deployment names, never a deployment whose targets are not listed.
+    await this.targetsStore.insert(id, targets);
+    await this.deployments.create({
+      _id: new Types.ObjectId(id),
+      version: dto.version,
+      scope,
+      companyIds,
+      targetCount: gateways.length,
+      companyTargetCounts: companyIds.map((companyId) => targetsPerCompany.get(companyId) ?? 0),
+      createdBy: actor,
+      published: false,
+      publisher: this.instances.processId,
+    });
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
     const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
     const frame = content === null ? null : this.messenger.encodeImageFrame(content);
@@ -150,8 +156,6 @@ export class DeploymentsService {
     // The caller reads its gateways as pending once this returns.
     await Promise.all([deployed, copied]);
     // A count, not the gateway ids: thousands of ids would pass the cluster bus's message limit.
-    const targetsPerCompany = new Map<string, number>();
-    for (const { companyId } of gateways) targetsPerCompany.set(companyId, (targetsPerCompany.get(companyId) ?? 0) + 1);
     for (const [companyId, targetCount] of targetsPerCompany) {
       this.live.publish({ type: 'deployment.created', companyId, data: { deploymentId: id, version: dto.version, targetCount } });
     }
@@ -176,11 +180,15 @@ export class DeploymentsService {
       { $group: { _id: { deploymentId: '$deploymentId', status: '$status', decision: '$decision' }, count: { $sum: 1 } } },
     ]);
     const counts = new Map(ids.map((id) => [id, emptyCounts()]));
+    for (const deployment of deployments) {
+      // Listed targets have no document until decided: each is pending until then.
+      if (listsTargets(deployment)) addToCounts(counts.get(deployment._id.toString())!, 'pending', targetsInScope(deployment, scope.companyId));
+    }
     for (const group of groups) {
       const entry = counts.get(group._id.deploymentId);
       if (!entry) continue;
       addToCounts(entry, group._id.status, group.count);
-      // Each decision document has its target, as created, counted pending.
+      // Each decision document has its target, as created or listed, counted pending.
       if (group._id.decision) addToCounts(entry, 'pending', -group.count);
     }
     return {
@@ -198,11 +206,8 @@ export class DeploymentsService {
       ? await this.deployments.findOne({ _id: id, ...(scope.companyId === null ? {} : { companyIds: scope.companyId }) }).lean<StoredDeployment>()
       : null;
     if (!deployment) throw new DomainError(DomainErrorCode.NOT_FOUND, `Deployment ${id} not found`);
-    const targets = currentTargets(
-      await this.targets
-        .find({ deploymentId: id, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) })
-        .sort({ gatewayId: 1 })
-        .lean<DeploymentTarget[]>(),
+    const targets = (await this.targetsStore.current(deployment, { companyId: scope.companyId })).sort((a, b) =>
+      a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : 0,
     );
     const counts = emptyCounts();
     for (const target of targets) addToCounts(counts, target.status);
@@ -218,14 +223,9 @@ export class DeploymentsService {
 
   /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
   async targetStates(deploymentId: string, gatewayIds: readonly string[]): Promise<DeploymentTargetDto[]> {
-    const states: DeploymentTargetDto[] = [];
-    for (let offset = 0; offset < gatewayIds.length; offset += ID_LIST_QUERY_MAX) {
-      const found = await this.targets
-        .find({ deploymentId, gatewayId: { $in: gatewayIds.slice(offset, offset + ID_LIST_QUERY_MAX) } })
-        .lean<DeploymentTarget[]>();
-      states.push(...currentTargets(found).map(toTargetDto));
-    }
-    return states;
+    if (!isValidObjectId(deploymentId)) return [];
+    const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
+    return deployment ? (await this.targetsStore.current(deployment, { gatewayIds })).map(toTargetDto) : [];
   }
 
   /**
@@ -271,7 +271,9 @@ export class DeploymentsService {
    * which installs the same version again; none is left waiting for its time-out.
    */
   async republishOrphans(): Promise<number> {
-    const unpublished = await this.deployments.find({ published: false }, { version: 1, scope: 1, publisher: 1 }).lean<StoredDeployment[]>();
+    const unpublished = await this.deployments
+      .find({ published: false }, { version: 1, scope: 1, publisher: 1, ...TARGETS_SHAPE_FIELDS })
+      .lean<(StoredDeployment & TargetsShape)[]>();
     if (unpublished.length === 0) return 0;
     const { liveProcesses } = await this.instances.census();
     let count = 0;
@@ -283,11 +285,7 @@ export class DeploymentsService {
         { $set: { publisher: this.instances.processId } },
       );
       if (taken.modifiedCount !== 1) continue;
-      const pending = undecidedTargets(
-        await this.targets
-          .find({ deploymentId: id }, { deploymentId: 1, gatewayId: 1, companyId: 1, status: 1, decision: 1, createdAt: 1 })
-          .lean<(TargetGateway & TargetDocument & { createdAt: Date })[]>(),
-      );
+      const pending = await this.targetsStore.undecided([deployment]);
       if (pending.length === 0) {
         await this.deployments.updateOne({ _id: deployment._id }, { $set: { published: true } });
         continue;
@@ -362,4 +360,10 @@ export class DeploymentsService {
       this.logger.error(`Deployment ${deploymentId}: publishing not recorded: ${(error as Error).message}`);
     }
   }
+}
+
+/** The targets of a deployment that listed them, in one company (null: all). */
+function targetsInScope(deployment: Pick<StoredDeployment, 'companyIds' | 'targetCount' | 'companyTargetCounts'>, companyId: string | null): number {
+  if (companyId === null) return deployment.targetCount;
+  return deployment.companyTargetCounts?.[deployment.companyIds.indexOf(companyId)] ?? 0;
 }

@@ -7,6 +7,7 @@ import type { LiveEventsService } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeploymentTarget } from './deployment-target.schema';
 import type { Deployment } from './deployment.schema';
+import type { DeploymentTargetsStore } from './deployment-targets.store';
 import { DeploymentTracker } from './deployment-tracker.service';
 import type { StoredTarget } from './pending-targets';
 import { StatusDecisions } from './status-decisions';
@@ -41,7 +42,8 @@ describe('DeploymentTracker with decisions handed out', () => {
     const targets = { find: () => query } as unknown as Model<DeploymentTarget>;
     const deployments = { find: () => query } as unknown as Model<Deployment>;
     const bus = { on: () => undefined, instanceId: 'test' } as unknown as ClusterBus;
-    return new DeploymentTracker(targets, deployments, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
+    const store = { undecided: async () => [] } as unknown as DeploymentTargetsStore;
+    return new DeploymentTracker(targets, deployments, store, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
   }
 
   it('waits for the caller to settle or release them before its next transition', async () => {

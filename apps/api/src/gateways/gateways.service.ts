@@ -157,7 +157,7 @@ export class GatewaysService implements OnModuleInit {
         .sort({ createdAt: -1, deploymentId: -1 })
         .limit(limit * 2)
         .lean<DeploymentTarget[]>()
-        .then((found) => currentTargets(found).slice(0, limit)),
+        .then((found) => withPendingCopy(currentTargets(found), gateway).slice(0, limit)),
     ]);
     return {
       events: events.items,
@@ -179,6 +179,29 @@ export class GatewaysService implements OnModuleInit {
     if (!gateway) throw notFound(gatewayId);
     return gateway;
   }
+}
+
+/**
+ * A deployment's target has no document until it is decided (its targets are listed, see
+ * DeploymentTargetsStore): the gateway's pending copy of its upgrade stands for it, newest first.
+ */
+function withPendingCopy(targets: DeploymentTarget[], gateway: Gateway): DeploymentTarget[] {
+  const upgrade = gateway.upgrade;
+  if (upgrade?.status !== 'pending' || targets.some((target) => target.deploymentId === upgrade.deploymentId)) return targets;
+  const startedAt = upgrade.startedAt ?? new Date(0);
+  const pending: DeploymentTarget = {
+    deploymentId: upgrade.deploymentId,
+    gatewayId: gateway.gatewayId,
+    companyId: gateway.companyId,
+    version: upgrade.version,
+    status: 'pending',
+    reason: null,
+    reportedVersion: null,
+    deadline: startedAt,
+    createdAt: startedAt,
+    updatedAt: startedAt,
+  };
+  return [pending, ...targets];
 }
 
 function notFound(gatewayId: string): DomainError {

@@ -1,0 +1,106 @@
+import { Types } from 'mongoose';
+import { insertOnce } from '../database/insert-once';
+import { useThrowawayDatabase } from '../../test/throwaway-database';
+import { DeploymentTargetList, DeploymentTargetListSchema } from './deployment-target-list.schema';
+import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
+import { DeploymentTargetsStore } from './deployment-targets.store';
+import { Deployment, DeploymentSchema } from './deployment.schema';
+import type { StoredTarget } from './pending-targets';
+import { decisionDocument } from './target-decision-documents';
+import { targetId, TARGETS_PER_LIST } from './target-lists';
+
+describe('DeploymentTargetsStore (real database)', () => {
+  const database = useThrowawayDatabase('deployment-targets');
+  const createdAt = new Date('2026-01-01T00:00:00Z');
+  const deadline = new Date('2026-01-01T00:10:00Z');
+
+  function models() {
+    const connection = database();
+    const deployments = connection.model(Deployment.name, DeploymentSchema);
+    const targets = connection.model(DeploymentTarget.name, DeploymentTargetSchema);
+    const lists = connection.model(DeploymentTargetList.name, DeploymentTargetListSchema);
+    return { deployments, targets, lists, store: new DeploymentTargetsStore(targets, lists, deployments) };
+  }
+
+  function target(deploymentId: string, gatewayId: string, companyId: string, _id = targetId(deploymentId, gatewayId)): StoredTarget {
+    return {
+      _id,
+      deploymentId,
+      gatewayId,
+      companyId,
+      version: '1.2',
+      status: 'pending',
+      reason: null,
+      reportedVersion: null,
+      deadline,
+      createdAt,
+      updatedAt: createdAt,
+    };
+  }
+
+  it('lists a deployment’s targets by the thousand and reads a decided target from its one document, all by _id', async () => {
+    const { deployments, targets, lists, store } = models();
+    const id = new Types.ObjectId();
+    const deploymentId = id.toString();
+    const count = 2 * TARGETS_PER_LIST + 500;
+    const created = Array.from({ length: count }, (_, index) => target(deploymentId, `gw-${index}`, index % 2 === 0 ? 'co-a' : 'co-b'));
+    created[7] = { ...created[7], protocol: 2 };
+    await deployments.collection.insertOne({
+      _id: id,
+      version: '1.2',
+      scope: 'gateways',
+      companyIds: ['co-a', 'co-b'],
+      targetCount: count,
+      companyTargetCounts: [count / 2, count / 2],
+      settled: false,
+    });
+    await store.insert(deploymentId, created);
+    const decidedAt = new Date('2026-01-01T00:01:00Z');
+    await insertOnce(targets, [
+      decisionDocument({ target: created[3], status: 'confirmed', reason: null, reportedVersion: null }, decidedAt),
+      decisionDocument({ target: created[TARGETS_PER_LIST + 4], status: 'failed', reason: 'reported-version', reportedVersion: '1.1' }, decidedAt),
+    ]);
+
+    // One document per 1,000 targets, one per decided target: none per target as created.
+    expect(await lists.countDocuments({})).toBe(3);
+    expect(await targets.countDocuments({ deploymentId })).toBe(2);
+    const [shape] = await store.shapesOf([deploymentId]);
+    const current = await store.current(shape);
+    expect(current).toHaveLength(count);
+    expect(current.map((found) => found.gatewayId)).toEqual(created.map((each) => each.gatewayId));
+    expect(current[3]).toMatchObject({ gatewayId: 'gw-3', status: 'confirmed', decision: true, updatedAt: decidedAt });
+    expect(current[TARGETS_PER_LIST + 4]).toMatchObject({ status: 'failed', reason: 'reported-version', reportedVersion: '1.1' });
+    // As created: the same _id, company, deadline and protocol.
+    expect(current[7]).toEqual(created[7]);
+    expect(current[8]).toEqual(created[8]);
+
+    expect((await store.current(shape, { companyId: 'co-b' })).every((found) => found.companyId === 'co-b')).toBe(true);
+    expect((await store.current(shape, { companyId: 'co-b' })).length).toBe(count / 2);
+    const some = await store.current(shape, { gatewayIds: ['gw-3', 'gw-9', 'gw-unknown'] });
+    expect(some.map((found) => [found.gatewayId, found.status])).toEqual([
+      ['gw-3', 'confirmed'],
+      ['gw-9', 'pending'],
+    ]);
+    const undecided = await store.undecidedOf([deploymentId]);
+    expect(undecided).toHaveLength(count - 2);
+    expect(undecided.find((found) => found.gatewayId === 'gw-3')).toBeUndefined();
+  });
+
+  it('reads a deployment of an earlier version (a document per target as created, decisions beside them) as before', async () => {
+    const { deployments, targets, store } = models();
+    const id = new Types.ObjectId();
+    const deploymentId = id.toString();
+    await deployments.collection.insertOne({ _id: id, version: '1.2', scope: 'gateways', companyIds: ['co-a'], targetCount: 3, settled: false });
+    const created = ['gw-1', 'gw-2', 'gw-3'].map((gatewayId) => target(deploymentId, gatewayId, 'co-a', new Types.ObjectId()));
+    await insertOnce(targets, [...created, decisionDocument({ target: created[0], status: 'confirmed', reason: null, reportedVersion: null }, new Date())]);
+
+    const [shape] = await store.shapesOf([deploymentId]);
+    expect((await store.current(shape)).map((found) => [found.gatewayId, found.status])).toEqual([
+      ['gw-2', 'pending'],
+      ['gw-3', 'pending'],
+      ['gw-1', 'confirmed'],
+    ]);
+    expect((await store.current(shape, { gatewayIds: ['gw-1'] })).map((found) => found.status)).toEqual(['confirmed']);
+    expect((await store.undecidedOf([deploymentId])).map((found) => found._id.toString())).toEqual([created[1], created[2]].map((each) => each._id.toString()));
+  });
+});

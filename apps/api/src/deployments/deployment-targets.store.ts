@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { driverCollection } from '../database/driver-collection';
+import { idLists } from '../database/id-lists';
+import { readsById } from '../database/reads-by-id';
+import type { StoredDeployment } from './deployment.mapper';
+import { DeploymentTargetList } from './deployment-target-list.schema';
+import { DeploymentTarget } from './deployment-target.schema';
+import { Deployment } from './deployment.schema';
+import type { StoredTarget } from './pending-targets';
+import { outcomeEventId } from './target-decision';
+import { currentTargets } from './target-decision-documents';
+import { listedTargets, listIds, targetLists } from './target-lists';
+
+/** What of a deployment says where its targets are. */
+export type TargetsShape = Pick<StoredDeployment, '_id' | 'targetCount' | 'companyTargetCounts'>;
+export const TARGETS_SHAPE_FIELDS = { targetCount: 1, companyTargetCounts: 1 } as const;
+
+/** Which targets of a deployment to read: one company's, some gateways'. */
+export interface TargetsWanted {
+  companyId?: string | null;
+  gatewayIds?: readonly string[];
+}
+
+// Gateway ids per query of a deployment written by an earlier version (a scan on FerretDB).
+const GATEWAYS_PER_SCAN = 100;
+
+/**
+ * Deployments list their targets (deployment_target_lists, by `_id`) and record a decided target
+ * as one document in `deployment_targets`, under its outcome event's `_id`: a target costs no
+ * document until it is decided, and every read goes by `_id`, whatever the collection's history.
+ * Deployments written before (no `companyTargetCounts`) have a document per target as created
+ * beside the decision documents, read as they were (target-decision-documents.ts).
+ */
+@Injectable()
+export class DeploymentTargetsStore {
+  constructor(
+    @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    @InjectModel(DeploymentTargetList.name) private readonly lists: Model<DeploymentTargetList>,
+    @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
+  ) {}
+
+  /** Records the targets of a new deployment as created (pending). */
+  async insert(deploymentId: string, targets: readonly StoredTarget[]): Promise<void> {
+    if (targets.length === 0) return;
+    // The driver's insert: the documents are complete as built.
+    await driverCollection<string>(this.lists).insertMany(targetLists(deploymentId, targets), { ordered: false });
+  }
+
+  /** The targets of one deployment, each as decided where a decision is recorded, in the order created. */
+  async current(deployment: TargetsShape, wanted: TargetsWanted = {}): Promise<StoredTarget[]> {
+    const deploymentId = deployment._id.toString();
+    if (!listsTargets(deployment)) return this.documentsOf(deploymentId, wanted);
+    const lists = await readsById(
+      listIds(deploymentId, deployment.targetCount),
+      (ids) =>
+        this.lists
+          .find({ _id: { $in: ids } })
+          .lean<DeploymentTargetList[]>()
+          .exec(),
+      (list) => list._id,
+    );
+    const gatewayIds = wanted.gatewayIds ? new Set(wanted.gatewayIds) : null;
+    const listed = listedTargets(lists).filter(
+      (target) => (!wanted.companyId || target.companyId === wanted.companyId) && (!gatewayIds || gatewayIds.has(target.gatewayId)),
+    );
+    const decisions = await readsById(
+      listed.map((target) => outcomeEventId(target).toHexString()),
+      (ids) =>
+        this.targets
+          .find({ _id: { $in: ids } })
+          .lean<StoredTarget[]>()
+          .exec(),
+      (decision) => decision._id.toHexString(),
+    );
+    const byId = new Map(decisions.map((decision) => [decision._id.toHexString(), decision]));
+    return listed.map((target) => byId.get(outcomeEventId(target).toHexString()) ?? target);
+  }
+
+  /** The targets still pending of these deployments, oldest first. */
+  async undecided(deployments: readonly TargetsShape[]): Promise<StoredTarget[]> {
+    const earlier = deployments.filter((deployment) => !listsTargets(deployment)).map((deployment) => deployment._id.toString());
+    // Earlier deployments together: one scan for all of them.
+    const found = earlier.length === 0 ? [] : currentTargets(await this.targets.find({ deploymentId: { $in: earlier } }).lean<StoredTarget[]>());
+    for (const deployment of deployments.filter(listsTargets)) found.push(...(await this.current(deployment)));
+    return found.filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** `undecided` of deployments by id (those not found have none). */
+  async undecidedOf(deploymentIds: readonly string[]): Promise<StoredTarget[]> {
+    if (deploymentIds.length === 0) return [];
+    return this.undecided(await this.shapesOf(deploymentIds));
+  }
+
+  /** What `current` needs of these deployments. */
+  shapesOf(deploymentIds: readonly string[]): Promise<TargetsShape[]> {
+    return this.deployments
+      .find({ _id: { $in: deploymentIds } }, TARGETS_SHAPE_FIELDS)
+      .lean<TargetsShape[]>()
+      .exec();
+  }
+
+  // A deployment of an earlier version: its targets and their decisions are documents.
+  private async documentsOf(deploymentId: string, { companyId, gatewayIds }: TargetsWanted): Promise<StoredTarget[]> {
+    const scope = { deploymentId, ...(companyId ? { companyId } : {}) };
+    const read = (filter: Record<string, unknown>) =>
+      this.targets
+        .find({ ...scope, ...filter })
+        .sort({ createdAt: 1 })
+        .lean<StoredTarget[]>()
+        .exec();
+    if (!gatewayIds) return currentTargets(await read({}));
+    const found: StoredTarget[] = [];
+    for (const listed of idLists(gatewayIds, GATEWAYS_PER_SCAN)) found.push(...currentTargets(await read({ gatewayId: { $in: listed } })));
+    return found;
+  }
+}
+
+/** True for deployments whose targets are in deployment_target_lists (see DeploymentTargetsStore). */
+export function listsTargets(deployment: Pick<TargetsShape, 'companyTargetCounts'>): boolean {
+  return Array.isArray(deployment.companyTargetCounts);
+}
