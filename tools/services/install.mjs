@@ -290,8 +290,9 @@ function copySqliteDriver(go, src) {
  * tests and the fixes' (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and
  * decoder with FerretDB's on random documents), the fixes' tests of the update command
  * (TestUpdateStatements*, on SQLite in a temporary directory) and the SQLite driver's kept
- * statements. A binary whose stored documents or update replies could differ is never built. FerretDB's test helpers look for the
- * repository root by its `.git` directory, which the module source lacks.
+ * statements. A binary whose stored documents or update replies could differ is never built.
+ * FerretDB's test helpers look for the repository root by its `.git` directory, which the module
+ * source lacks.
  */
 function testFixedPackages(go, src, log) {
   log('Testing the fixed packages (go test ./internal/handler/sjson/ ./internal/handler/ modernc.org/sqlite)...');
