@@ -9,10 +9,13 @@ describe('conditionalUpserts', () => {
       // First round: b lost an insert race, c did not match, d is refused for good.
       () =>
         Promise.reject(
-          Object.assign(new Error('E11000'), { writeErrors: [refusal(1, 11000), refusal(2, 11000), refusal(3, 121)], result: { upsertedIds: { 0: 'a' } } }),
+          Object.assign(new Error('E11000'), {
+            writeErrors: [refusal(1, 11000), refusal(2, 11000), refusal(3, 121)],
+            result: { upsertedIds: { 0: 'a' }, upsertedCount: 1 },
+          }),
         ),
       // Second round, [b, c]: c still does not match.
-      () => Promise.reject(Object.assign(new Error('E11000'), { writeErrors: [refusal(1, 11000)], result: { upsertedIds: {} } })),
+      () => Promise.reject(Object.assign(new Error('E11000'), { writeErrors: [refusal(1, 11000)], result: { upsertedIds: {}, matchedCount: 1 } })),
     ];
     const model = {
       bulkWrite(operations: string[]) {
