@@ -374,10 +374,12 @@ func (u *updatesTogether) UpdateAll(_ context.Context, params *backends.UpdateAl
 /** Go files of the fixes below, kept as files so that they can be read, linted and tested as Go. */
 const GO_FILES_DIR = new URL('./ferretdb-fixes/', import.meta.url);
 
-/** A new file of the sjson package, from GO_FILES_DIR. */
-function sjsonFile(name) {
-  return { file: join('internal', 'handler', 'sjson', name), create: readFileSync(new URL(name, GO_FILES_DIR), 'utf8') };
+/** A fix that adds the Go file `name` of GO_FILES_DIR to the folder `dir` of the FerretDB source. */
+function goFile(dir, name) {
+  return { file: join(dir, name), create: readFileSync(new URL(name, GO_FILES_DIR), 'utf8') };
 }
+
+const SJSON_PACKAGE_DIR = join('internal', 'handler', 'sjson');
 
 /**
  * sjson.Unmarshal decodes every stored document with encoding/json: once as a map of raw values,
@@ -388,10 +390,10 @@ function sjsonFile(name) {
  * strings, duplicated keys, malformed input), which is decoded as before. Its test compares the
  * two on 20,000 random documents and on damaged copies of them.
  */
-export const SJSON_FAST_UNMARSHAL = sjsonFile('um_sjson_fast_unmarshal.go');
+export const SJSON_FAST_UNMARSHAL = goFile(SJSON_PACKAGE_DIR, 'um_sjson_fast_unmarshal.go');
 
 /** The test of SJSON_FAST_UNMARSHAL (`go test ./internal/handler/sjson/` in a patched source). */
-export const SJSON_FAST_UNMARSHAL_TEST = sjsonFile('um_sjson_fast_unmarshal_test.go');
+export const SJSON_FAST_UNMARSHAL_TEST = goFile(SJSON_PACKAGE_DIR, 'um_sjson_fast_unmarshal_test.go');
 
 /** The other half of SJSON_FAST_UNMARSHAL: Unmarshal tries it first, then decodes as before. */
 export const SJSON_UNMARSHAL_FAST_FIRST = {
@@ -418,10 +420,10 @@ func unmarshalDecoded(data []byte) (*types.Document, error) {
  * answers first, byte for byte the same (its test compares the two on 20,000 random documents); it
  * gives up on binData, regex, and what Marshal refuses (NaN), which are encoded as before.
  */
-export const SJSON_FAST_MARSHAL = sjsonFile('um_sjson_fast_marshal.go');
+export const SJSON_FAST_MARSHAL = goFile(SJSON_PACKAGE_DIR, 'um_sjson_fast_marshal.go');
 
 /** The test of SJSON_FAST_MARSHAL. */
-export const SJSON_FAST_MARSHAL_TEST = sjsonFile('um_sjson_fast_marshal_test.go');
+export const SJSON_FAST_MARSHAL_TEST = goFile(SJSON_PACKAGE_DIR, 'um_sjson_fast_marshal_test.go');
 
 /** The other half of SJSON_FAST_MARSHAL: Marshal tries it first, then encodes as before. */
 export const SJSON_MARSHAL_FAST_FIRST = {
@@ -448,10 +450,7 @@ func marshalEncoded(d *types.Document) ([]byte, error) {
 `,
 };
 
-/** A new file of the handler package, from GO_FILES_DIR. */
-function handlerFile(name) {
-  return { file: join('internal', 'handler', name), create: readFileSync(new URL(name, GO_FILES_DIR), 'utf8') };
-}
+const HANDLER_PACKAGE_DIR = join('internal', 'handler');
 
 /**
  * An update command of many single-document statements (the API's gateway Status upserts: bulk
@@ -476,10 +475,10 @@ function handlerFile(name) {
  * together without the read ahead: 0.19-0.24 ms).
  * Its test: \`go test -run TestUpdateStatements ./internal/handler/\` in a patched source.
  */
-export const UPDATE_STATEMENTS_TOGETHER = handlerFile('um_stmtx_update_statements.go');
+export const UPDATE_STATEMENTS_TOGETHER = goFile(HANDLER_PACKAGE_DIR, 'um_stmtx_update_statements.go');
 
 /** The test of UPDATE_STATEMENTS_TOGETHER. */
-export const UPDATE_STATEMENTS_TOGETHER_TEST = handlerFile('um_stmtx_update_statements_test.go');
+export const UPDATE_STATEMENTS_TOGETHER_TEST = goFile(HANDLER_PACKAGE_DIR, 'um_stmtx_update_statements_test.go');
 
 /** The update command runs its statements through UPDATE_STATEMENTS_TOGETHER (after UPDATE_UNDER_LOCK). */
 export const UPDATE_STATEMENTS_TOGETHER_CALL = {
@@ -546,11 +545,6 @@ export const UPDATE_ORDERED_DEFAULT = {
  */
 export const SQLITE_DRIVER_DIR = 'um-modernc-sqlite';
 
-/** Go files of the driver fixes, added to its package. */
-function sqliteDriverFile(name) {
-  return { file: join(SQLITE_DRIVER_DIR, name), create: readFileSync(new URL(name, GO_FILES_DIR), 'utf8') };
-}
-
 /** The FerretDB module builds with the copied driver (a nested module: not part of FerretDB's packages). */
 export const SQLITE_DRIVER_REPLACE = {
   file: 'go.mod',
@@ -563,10 +557,10 @@ replace modernc.org/sqlite => ./${SQLITE_DRIVER_DIR}
 `,
 };
 
-export const SQLITE_STMT_CACHE = sqliteDriverFile('um_fdbprof_stmt_cache.go');
+export const SQLITE_STMT_CACHE = goFile(SQLITE_DRIVER_DIR, 'um_fdbprof_stmt_cache.go');
 
 /** The test of SQLITE_STMT_CACHE (`go test -run UMStmtCache modernc.org/sqlite` in the fixed source). */
-export const SQLITE_STMT_CACHE_TEST = sqliteDriverFile('um_fdbprof_stmt_cache_test.go');
+export const SQLITE_STMT_CACHE_TEST = goFile(SQLITE_DRIVER_DIR, 'um_fdbprof_stmt_cache_test.go');
 
 const SQLITE_DRIVER_FILE = join(SQLITE_DRIVER_DIR, 'sqlite.go');
 
