@@ -36,7 +36,8 @@ export interface StatusReport {
 // Other processes hear of a new deployment's targets on the cluster bus, before its Upgrade goes out.
 const TARGETS_ADDED = 'deployment-targets-added';
 const targetsAddedSchema = z.object({ deploymentId: z.string().regex(/^[0-9a-f]{24}$/) });
-const TARGET_UPDATED = 'deployment.target-updated';
+// Raised (by whichever process decides) once a target's decision document is written.
+export const TARGET_UPDATED = 'deployment.target-updated';
 
 /**
  * Told of decided targets once their decisions (outcome events) are recorded and before the targets

@@ -221,11 +221,11 @@ export class DeploymentsService {
     };
   }
 
-  /** Some targets of one deployment, for features that start deployments of their own and follow them (rollouts). */
-  async targetStates(deploymentId: string, gatewayIds: readonly string[]): Promise<DeploymentTargetDto[]> {
+  /** Some targets of one deployment (every target without `gatewayIds`), for features that start deployments of their own and follow them (rollouts). */
+  async targetStates(deploymentId: string, gatewayIds?: readonly string[]): Promise<DeploymentTargetDto[]> {
     if (!isValidObjectId(deploymentId)) return [];
     const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
-    return deployment ? (await this.targetsStore.current(deployment, { gatewayIds })).map(toTargetDto) : [];
+    return deployment ? (await this.targetsStore.current(deployment, gatewayIds ? { gatewayIds } : {})).map(toTargetDto) : [];
   }
 
   /**

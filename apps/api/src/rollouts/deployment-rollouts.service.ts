@@ -5,10 +5,8 @@ import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { emptyTargetCounts } from './rollout-decision';
-import { RolloutOrderStore } from './rollout-order.store';
-import { RolloutTargetsStore } from './rollout-targets.store';
 import { Rollout } from './rollout.schema';
-import { newTarget, RolloutsService } from './rollouts.service';
+import { RolloutsService } from './rollouts.service';
 
 /**
  * A plain deployment is a rollout of one phase of 100 % (SPEC §5): the deployment is made at once as
@@ -20,8 +18,6 @@ import { newTarget, RolloutsService } from './rollouts.service';
 export class DeploymentRolloutsService {
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
-    private readonly targets: RolloutTargetsStore,
-    private readonly order: RolloutOrderStore,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
   ) {}
@@ -37,10 +33,10 @@ export class DeploymentRolloutsService {
   }
 
   /**
-   * Targets and the batch first, then the rollout, as RolloutsService.create does, all before the
-   * deployment's targets are written and its Upgrade goes out: RolloutOutcomes then finds the batch
-   * for every outcome, wherever decided. A crash after the rollout and before the deployment's
-   * targets leaves rollout targets that no deployment carries: the controller's recount fails them.
+   * The rollout, before the deployment's Upgrade goes out. Its targets are the deployment's (see
+   * DeploymentRolloutTargets): no rollout target or batch is written, and the controller counts
+   * the targets from the deployment's decisions. The deployment and its listed targets are written
+   * before: a crash after the rollout leaves a deployment that the sweep publishes again and decides.
    */
   private async follow(
     id: Types.ObjectId,
@@ -48,24 +44,7 @@ export class DeploymentRolloutsService {
     dto: CreateDeploymentDto,
     created: DeploymentCreatedDto,
   ): Promise<Pick<Rollout, 'companyId' | 'state'>> {
-    const rolloutId = id.toString();
     const now = new Date();
-    await this.targets.insert(
-      created.targets.map((target, index) => ({
-        ...newTarget(rolloutId, target, 0, index, 0),
-        state: 'pending' as const,
-        attempts: 1,
-        deploymentId: created.id,
-        startedAt: now,
-      })),
-    );
-    await this.order.recordBatch({
-      _id: created.id,
-      rolloutId,
-      gatewayIds: created.targets.map((target) => target.gatewayId),
-      phases: created.targets.map(() => 0),
-      attempts: created.targets.map(() => 1),
-    });
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
     const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
     const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};
@@ -94,6 +73,7 @@ export class DeploymentRolloutsService {
       retries: null,
       continuous: false,
       deploymentId: created.id,
+      targetsOfDeployment: true,
       state: 'running',
       stateReason: null,
       currentPhase: 0,

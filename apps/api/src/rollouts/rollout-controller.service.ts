@@ -8,6 +8,7 @@ import { DeploymentsService } from '../deployments/deployments.service';
 import { GatewaySelectionService } from '../gateways/gateway-selection.service';
 import { LeaseService } from '../cluster/lease.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { DeploymentRolloutTargets } from './deployment-rollout-targets';
 import { isWindowOpen } from './maintenance-window';
 import { countTargets, decideRollout, openCount, storedCounts, sumCounts, type RolloutDecision } from './rollout-decision';
 import type { StoredRollout } from './rollout.mapper';
@@ -36,8 +37,8 @@ export const ROLLOUT_CONTROLLER_LEASE = 'rollout-controller';
 /**
  * Moves rollouts on, one tick at a time: evaluates abort criteria and phase thresholds on the
  * counts kept in each rollout (RolloutOutcomes decides the targets as their deployments decide
- * them), lets new gateways join continuous rollouts, and starts the next targets within pace and
- * window. Everything it knows is read from the database at each tick and every change is
+ * them; a plain deployment's rollout is counted from its deployment, see DeploymentRolloutTargets),
+ * lets new gateways join continuous rollouts, and starts the next targets within pace and window. Everything it knows is read from the database at each tick and every change is
  * conditional on what it read, so ticks of several processes (or one restarted mid-way) never
  * start a target twice.
  */
@@ -58,6 +59,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     private readonly targets: RolloutTargetsStore,
     private readonly order: RolloutOrderStore,
     private readonly outcomes: RolloutOutcomes,
+    private readonly deploymentTargets: DeploymentRolloutTargets,
     private readonly selection: GatewaySelectionService,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
@@ -126,7 +128,10 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const id = stored._id.toString();
     let rollout = stored;
     let phaseCounts = storedCounts(rollout.phases);
-    if (phaseCounts === null || this.recounts.due(id, rollout.countsVersion ?? 0, openCount(sumCounts(phaseCounts)), now.getTime())) {
+    if (rollout.targetsOfDeployment) {
+      // Counted from its deployment's decisions: nothing to recount.
+      phaseCounts = await this.deploymentTargets.counts(rollout, now);
+    } else if (phaseCounts === null || this.recounts.due(id, rollout.countsVersion ?? 0, openCount(sumCounts(phaseCounts)), now.getTime())) {
       rollout = await this.recount(rollout, now);
       phaseCounts = storedCounts(rollout.phases) ?? (await this.targets.countsByPhase(id, rollout.phases.length));
       this.recounts.done(id, rollout.countsVersion ?? 0, now.getTime());
@@ -136,7 +141,9 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       const total = sumCounts(phaseCounts);
       if (total.starting + total.pending === 0) {
         await this.rollouts.updateOne({ _id: rollout._id, state: rollout.state }, { $set: { settled: true } });
-        await this.order.forget(id);
+        // A rollout of its deployment's targets has no start order, batches or turns.
+        if (rollout.targetsOfDeployment) this.deploymentTargets.forget(rollout);
+        else await this.order.forget(id);
         this.recounts.forget(id);
       }
       return;

@@ -11,13 +11,13 @@ export interface Slot {
   delayMs: number;
 }
 
-// Batches remembered per process: written once, never changed, so any copy is right.
+// Batches (and their absence) remembered per process: written once, never changed, so any copy is right.
 const BATCH_CACHE_MAX = 500;
 
 /** The start order of each rollout (rollout_slots), the targets of each of its deployments (rollout_batches), read by _id, and whose turn it is to move them (rollout_turns). */
 @Injectable()
 export class RolloutOrderStore {
-  private readonly batchCache = new Map<string, RolloutBatch>();
+  private readonly batchCache = new Map<string, RolloutBatch | null>();
 
   constructor(
     @InjectModel(RolloutSlots.name) private readonly slots: Model<RolloutSlots>,
@@ -89,12 +89,16 @@ export class RolloutOrderStore {
     await this.batches.create(batch);
   }
 
-  /** The rollout batch a deployment carries; null for a deployment of no rollout (or not recorded yet). */
+  /**
+   * The rollout batch a deployment carries; null for a deployment of no rollout batch (a plain
+   * deployment's, see DeploymentRolloutTargets) or of a rollout settled since. Asked about decided
+   * targets only, so after the deployment's targets were written, which its batch precedes: a
+   * deployment found without one never gets one, and is remembered as such too.
+   */
   async batchOf(deploymentId: string): Promise<RolloutBatch | null> {
     const cached = this.batchCache.get(deploymentId);
-    if (cached) return cached;
-    const found = await this.batches.findOne({ _id: deploymentId }).lean<RolloutBatch>();
-    if (!found) return null;
+    if (cached !== undefined) return cached;
+    const found = (await this.batches.findOne({ _id: deploymentId }).lean<RolloutBatch>()) ?? null;
     if (this.batchCache.size >= BATCH_CACHE_MAX) this.batchCache.delete(this.batchCache.keys().next().value ?? '');
     this.batchCache.set(deploymentId, found);
     return found;

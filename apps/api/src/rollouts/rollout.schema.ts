@@ -81,6 +81,9 @@ export class Rollout {
   @Prop({ default: false }) continuous!: boolean;
   // The plain deployment this one-phase rollout follows (POST /api/deployments); null: a staged rollout.
   @Prop({ type: String, default: null }) deploymentId!: string | null;
+  // true: its targets are the deployment's, none in rollout_targets (see DeploymentRolloutTargets);
+  // absent on staged rollouts and on plain deployments' rollouts of earlier versions.
+  @Prop({ type: Boolean }) targetsOfDeployment?: true;
   @Prop({ type: String, required: true, enum: ROLLOUT_STATES }) state!: RolloutState;
   @Prop({ type: String, default: null }) stateReason!: string | null;
   @Prop({ default: 0 }) currentPhase!: number;

@@ -4,8 +4,16 @@ import { fleetGatewayIds, forEachConcurrently, GatewayFleet, type GatewayClient 
 import { call, seedAccounts, tokenOf, type TestAccounts } from '../../test/accounts';
 import { gatewayOptions, connectGateway, uniqueId, uniqueMajor } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
+import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
+import { SUPER_COMPANY_ID } from '@upgrade-manager/dto';
+import { Types, type Connection, type Model } from 'mongoose';
+import type { Principal } from '../auth/principal';
+import { DeploymentsService } from '../deployments/deployments.service';
 import { RolloutController } from './rollout-controller.service';
 import { RolloutOrderStore } from './rollout-order.store';
+import { RolloutTargetsStore } from './rollout-targets.store';
+import { Rollout } from './rollout.schema';
+import { newTarget } from './rollouts.service';
 
 type Who = 'super' | 'admin2' | 'admin3' | 'user2';
 
@@ -156,7 +164,17 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     // The deployment itself answers as before, with the same outcome; each gateway got one Upgrade.
     expect((await as('admin2', 'GET', `/api/deployments/${created.id}`)).body).toMatchObject({ counts: { total: 6, confirmed: 4, failed: 2, pending: 0 } });
     expect(ids.map((gatewayId) => received.get(gatewayId)?.length)).toEqual(ids.map(() => 1));
-    expect((await targetsOf(created.rolloutId)).every((target) => target.deploymentId === created.id && target.attempts === 1)).toBe(true);
+    const targets = await targetsOf(created.rolloutId);
+    expect(targets.map((target) => target.gatewayId)).toEqual(created.targets.map((target) => target.gatewayId));
+    expect(targets.every((target) => target.deploymentId === created.id && target.attempts === 1 && target.phase === 0)).toBe(true);
+    expect(targets.filter((target) => target.state === 'failed').map((target) => target.gatewayId)).toEqual(ids.slice(0, 2));
+    expect(targets.every((target) => target.decidedAt !== null)).toBe(true);
+    const failedPage = (await as('super', 'GET', `/api/rollouts/${created.rolloutId}/targets?state=failed&limit=1&offset=1`)).body as RolloutTargetListDto;
+    expect(failedPage).toMatchObject({ total: 2, items: [expect.objectContaining({ state: 'failed', reason: 'reported-version 0.5' })] });
+    // Its targets are the deployment's: no rollout target or batch is written for them.
+    const db = testApi.app.get<Connection>(getConnectionToken()).db!;
+    expect(await db.collection('rollout_targets').countDocuments({ rolloutId: created.rolloutId })).toBe(0);
+    expect(await db.collection('rollout_batches').countDocuments({ rolloutId: created.rolloutId })).toBe(0);
     const events = (await as('admin2', 'GET', '/api/events?type=rollout.finished')).body as EventListDto;
     expect(events.items.some((event) => event.details['rolloutId'] === created.rolloutId)).toBe(true);
     // Within its company, like the deployment.
@@ -171,6 +189,62 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     expect([200, 409]).toContain(cancelled.status);
     await eventually(async () => expect((await getRollout(created.rolloutId)).counts).toMatchObject({ failed: 3, pending: 0 }), { timeoutMs: 30_000 });
     expect(['cancelled', 'finished']).toContain((await getRollout(created.rolloutId)).state);
+  }, 60_000);
+
+  it("a plain deployment's rollout of the previous version (rollout targets and a batch) is still followed to its end", async () => {
+    const { ids } = await startFleet(4, '2', (index) => index === 0);
+    const principal: Principal = { userId: 'previous-version', email: 'previous@example.com', role: 'super', companyId: SUPER_COMPANY_ID };
+    const rolloutId = new Types.ObjectId();
+    const id = rolloutId.toString();
+    // What DeploymentRolloutsService wrote before the rollout's targets were its deployment's.
+    const created = await testApi.app.get(DeploymentsService).create(
+      principal,
+      { version, gatewayIds: ids },
+      {
+        beforeStart: async (deployment) => {
+          const now = new Date();
+          await testApi.app.get(RolloutTargetsStore).insert(
+            deployment.targets.map((target, index) => ({
+              ...newTarget(id, target, 0, index, 0),
+              state: 'pending' as const,
+              attempts: 1,
+              deploymentId: deployment.id,
+              startedAt: now,
+            })),
+          );
+          await testApi.app.get(RolloutOrderStore).recordBatch({
+            _id: deployment.id,
+            rolloutId: id,
+            gatewayIds: deployment.targets.map((target) => target.gatewayId),
+            phases: deployment.targets.map(() => 0),
+            attempts: deployment.targets.map(() => 1),
+          });
+          const counts = { waiting: 0, starting: 0, pending: deployment.targets.length, confirmed: 0, failed: 0, skipped: 0 };
+          await testApi.app.get<Model<Rollout>>(getModelToken(Rollout.name)).create({
+            _id: rolloutId,
+            version,
+            companyId: '2',
+            filter: {},
+            phases: [{ percent: 100, count: null, end: deployment.targets.length, startedAt: now, finishedAt: null, counts }],
+            successThreshold: 0,
+            autoAdvance: true,
+            deploymentId: deployment.id,
+            state: 'running',
+            currentPhase: 0,
+            targetCount: deployment.targets.length,
+            createdBy: { userId: principal.userId, email: principal.email, role: principal.role, companyId: principal.companyId },
+            startedAt: now,
+            nextPosition: deployment.targets.length,
+          });
+        },
+      },
+    );
+    const finished = await waitForState(id, ['finished']);
+    expect(finished.counts).toMatchObject({ confirmed: 3, failed: 1, pending: 0 });
+    expect(finished.failures).toEqual([expect.objectContaining({ gatewayId: ids[0], reason: 'reported-version 0.5' })]);
+    const targets = await targetsOf(id);
+    expect(targets.map((target) => [target.gatewayId, target.state])).toEqual(ids.map((gatewayId, index) => [gatewayId, index === 0 ? 'failed' : 'confirmed']));
+    expect(targets.every((target) => target.deploymentId === created.id)).toBe(true);
   }, 60_000);
 
   it('starts at most maxPerMinute targets in a minute, as the gateways receive them', async () => {

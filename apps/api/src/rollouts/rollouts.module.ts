@@ -4,6 +4,7 @@ import { ClusterModule } from '../cluster/cluster.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { GatewaysModule } from '../gateways/gateways.module';
 import { VersionsModule } from '../versions/versions.module';
+import { DeploymentRolloutTargets } from './deployment-rollout-targets';
 import { DeploymentRolloutsService } from './deployment-rollouts.service';
 import { PlainDeploymentsController } from './plain-deployments.controller';
 import { RolloutController } from './rollout-controller.service';
@@ -35,7 +36,7 @@ import { LiveModule } from '../live/live.module';
     ]),
   ],
   controllers: [RolloutsController, PlainDeploymentsController],
-  providers: [RolloutsService, RolloutTargetsStore, RolloutOrderStore, RolloutOutcomes, RolloutController, DeploymentRolloutsService],
+  providers: [RolloutsService, RolloutTargetsStore, RolloutOrderStore, RolloutOutcomes, RolloutController, DeploymentRolloutsService, DeploymentRolloutTargets],
   exports: [RolloutsService],
 })
 export class RolloutsModule {}

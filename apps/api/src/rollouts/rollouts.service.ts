@@ -22,6 +22,7 @@ import { EventsService } from '../events/events.service';
 import { GatewaySelectionService } from '../gateways/gateway-selection.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { VersionsService } from '../versions/versions.service';
+import { DeploymentRolloutTargets } from './deployment-rollout-targets';
 import { emptyTargetCounts, openCount, storedCounts, sumCounts, type TargetCounts } from './rollout-decision';
 import { toPhaseDtos, toRolloutDto, type StoredRollout } from './rollout.mapper';
 import { RolloutOrderStore } from './rollout-order.store';
@@ -48,6 +49,7 @@ export class RolloutsService {
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targets: RolloutTargetsStore,
+    private readonly deploymentTargets: DeploymentRolloutTargets,
     private readonly order: RolloutOrderStore,
     private readonly selection: GatewaySelectionService,
     private readonly versions: VersionsService,
@@ -146,8 +148,7 @@ export class RolloutsService {
     const phaseCounts = await this.countsOf(rollout);
     const counts = sumCounts(phaseCounts);
     // Only looked for when there are some: FerretDB scans the targets for it.
-    const failures =
-      counts.failed === 0 ? [] : await this.targets.find({ rolloutId: id, state: 'failed' }, undefined, { sort: { decidedAt: -1 }, limit: FAILURES_SHOWN });
+    const failures = counts.failed === 0 ? [] : await this.failuresOf(rollout);
     const secondsLeft =
       rollout.maxPerMinute && ['scheduled', 'running'].includes(rollout.state) ? Math.ceil((openCount(counts) / rollout.maxPerMinute) * 60) : null;
     return {
@@ -164,11 +165,17 @@ export class RolloutsService {
   }
 
   async listTargets(principal: Principal, id: string, query: ListRolloutTargetsQueryDto): Promise<RolloutTargetListDto> {
-    await this.findVisible(principal, id);
+    const rollout = await this.findVisible(principal, id);
+    const { offset, limit } = pageWindow(query);
+    if (rollout.targetsOfDeployment) {
+      const listed = (await this.deploymentTargets.targets(rollout)).filter(
+        (target) => (query.phase === undefined || target.phase === query.phase) && (query.state === undefined || target.state === query.state),
+      );
+      return { items: listed.slice(offset, offset + limit), total: listed.length, offset, limit };
+    }
     const filter: Record<string, unknown> = { rolloutId: id };
     if (query.phase !== undefined) filter['phase'] = query.phase;
     if (query.state !== undefined) filter['state'] = query.state;
-    const { offset, limit } = pageWindow(query);
     const [targets, total] = await Promise.all([this.targets.find(filter, undefined, { sort: { order: 1 }, skip: offset, limit }), this.targets.count(filter)]);
     return {
       items: targets.map((target) => ({
@@ -213,6 +220,15 @@ export class RolloutsService {
     details: Record<string, unknown>,
   ): Promise<void> {
     await this.events.record({ type, companyId: rolloutEventCompany(rollout), actor, details: { rolloutId, ...details } });
+  }
+
+  /** The failed targets shown, the last decided first. */
+  private async failuresOf(rollout: StoredRollout): Promise<Pick<RolloutTarget, 'gatewayId' | 'companyId' | 'reason' | 'attempts'>[]> {
+    if (!rollout.targetsOfDeployment) {
+      return this.targets.find({ rolloutId: rollout._id.toString(), state: 'failed' }, undefined, { sort: { decidedAt: -1 }, limit: FAILURES_SHOWN });
+    }
+    const failed = (await this.deploymentTargets.targets(rollout)).filter((target) => target.state === 'failed');
+    return failed.sort((a, b) => (b.decidedAt ?? '').localeCompare(a.decidedAt ?? '')).slice(0, FAILURES_SHOWN);
   }
 
   /** Per phase and state: kept in the rollout document; counted from its targets for rollouts made before that. */

@@ -1,4 +1,4 @@
-import { decidedTargets, decisionEventsPerGateway, deployToAll, InstallingFleet, useRolloutFault } from './rollout-fault';
+import { decidedTargets, decisionEventsPerGateway, deployToAll, followingRollout, InstallingFleet, useRolloutFault } from './rollout-fault';
 
 const GATEWAYS = 200;
 const TIMEOUT_S = 30;
@@ -24,6 +24,13 @@ describe('fault: the API is SIGKILLed between recording a rollout and publishing
     const targets = await decidedTargets(api, deploymentId, (TIMEOUT_S + 60) * 1000);
     expect(targets).toHaveLength(GATEWAYS);
     expect(targets.filter((target) => target.status === 'pending')).toEqual([]);
+
+    // The deployment's rollout counts what the deployment decided, and finishes.
+    const confirmedTargets = targets.filter((target) => target.status === 'confirmed').length;
+    expect(await followingRollout(api, deploymentId, 30_000)).toMatchObject({
+      state: 'finished',
+      counts: { pending: 0, confirmed: confirmedTargets, failed: GATEWAYS - confirmedTargets },
+    });
 
     // Never twice: at most one confirmed-or-failed event per gateway.
     const perGateway = await decisionEventsPerGateway(services.env(fault.name)['MONGO_URL'], deploymentId);

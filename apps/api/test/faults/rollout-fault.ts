@@ -1,4 +1,4 @@
-import type { DeploymentCreatedDto, DeploymentDetailDto } from '@upgrade-manager/dto';
+import type { DeploymentCreatedDto, DeploymentDetailDto, RolloutDto, RolloutListDto } from '@upgrade-manager/dto';
 import { fleetGatewayIds, GatewayFleet } from '@upgrade-manager/gateway-client';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
@@ -139,6 +139,17 @@ export async function decidedTargets(api: BuiltApi, deploymentId: string, within
   for (;;) {
     const detail = (await json<DeploymentDetailDto>(fetch(`${api.baseUrl}/api/deployments/${deploymentId}`))).body;
     if (detail.targets.every((target) => target.status !== 'pending') || Date.now() > deadline) return detail.targets;
+    await sleep(1_000);
+  }
+}
+
+/** The rollout that follows a plain deployment, once it has settled its counts (none pending), or as it is at the deadline. */
+export async function followingRollout(api: BuiltApi, deploymentId: string, withinMs: number): Promise<RolloutDto | undefined> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const rollouts = (await json<RolloutListDto>(fetch(`${api.baseUrl}/api/rollouts?limit=100`))).body.items;
+    const rollout = rollouts.find((candidate) => candidate.deploymentId === deploymentId);
+    if ((rollout?.state === 'finished' && rollout.counts.pending === 0) || Date.now() > deadline) return rollout;
     await sleep(1_000);
   }
 }
