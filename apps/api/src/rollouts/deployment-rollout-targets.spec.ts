@@ -72,6 +72,19 @@ describe('DeploymentRolloutTargets', () => {
     expect(writes).toHaveLength(2);
   });
 
+  it('follows a deployment from the process that makes it without reading it, and reads the undecided ones after a quiet while', async () => {
+    const { followed, rollout, reads, decide } = setUp();
+    // Live events are dated by the clock.
+    const start = Date.now();
+    followed.follow(DEPLOYMENT, GATEWAYS, new Date(start));
+    decide('a', 'confirmed');
+    decide('d', 'confirmed', { announced: false });
+    expect(await followed.counts(rollout, new Date(start + 1000))).toEqual([expect.objectContaining({ pending: 3, confirmed: 1 })]);
+    expect(reads).toEqual([]);
+    expect(await followed.counts(rollout, new Date(start + 11_000))).toEqual([expect.objectContaining({ pending: 2, confirmed: 2 })]);
+    expect(reads).toEqual([['b', 'c', 'd']]);
+  });
+
   it('reads the undecided targets again when no decision was heard of for a while (a lost live event)', async () => {
     const { followed, rollout, reads, decide } = setUp();
     const start = Date.parse('2026-12-03T00:00:00Z');

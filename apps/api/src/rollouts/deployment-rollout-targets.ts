@@ -40,7 +40,8 @@ interface Followed {
  * decisions at each tick: read once from the database, then learnt from the live events the
  * deciding processes raise once a decision is written (the undecided targets are read again when
  * none was heard of for a while: an event may be lost, a process may die before raising it). What
- * a process remembers is only what the database says; the counts it writes only move on. The API
+ * a process remembers is only what the database says; the counts it writes only move on. The
+ * process that makes the deployment follows it from the start (no read where it also ticks). The API
  * reads the targets from the deployment. Rollouts of earlier versions keep their rollout_targets.
  */
 @Injectable()
@@ -69,6 +70,16 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Follows a new deployment from the process that makes it, before its Upgrade goes out: a
+   * controller ticking here learns every decision from the live events, without reading its targets.
+   */
+  follow(deploymentId: string, gatewayIds: readonly string[], now = new Date()): void {
+    const nowMs = now.getTime();
+    this.forgetIdle(nowMs);
+    this.add(deploymentId, { gatewayIds: [...gatewayIds], decided: new Map(), quietSinceMs: nowMs, waitMs: FIRST_READ_WAIT_MS, askedMs: nowMs });
+  }
+
+  /**
    * The rollout's counts (one phase) as its deployment's decisions say, written into the rollout
    * when they moved on: only fewer pending is written, so a slower writer never takes back what a
    * later one wrote. Left as stored while the deployment's targets are not found.
@@ -81,10 +92,8 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
     this.forgetIdle(nowMs);
     let entry = this.followed.get(deploymentId);
     if (!entry) {
-      if (this.followed.size >= FOLLOWED_MAX) this.followed.delete(this.followed.keys().next().value ?? '');
       // Followed before the read: a decision raised meanwhile is learnt either way.
-      entry = { gatewayIds: null, decided: new Map(), quietSinceMs: nowMs, waitMs: FIRST_READ_WAIT_MS, askedMs: nowMs };
-      this.followed.set(deploymentId, entry);
+      entry = this.add(deploymentId, { gatewayIds: null, decided: new Map(), quietSinceMs: nowMs, waitMs: FIRST_READ_WAIT_MS, askedMs: nowMs });
     }
     entry.askedMs = nowMs;
     if (entry.gatewayIds === null) {
@@ -123,6 +132,12 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
   /** Stops following a settled rollout's deployment. */
   forget(rollout: Pick<StoredRollout, 'deploymentId'>): void {
     if (rollout.deploymentId) this.followed.delete(rollout.deploymentId);
+  }
+
+  private add(deploymentId: string, entry: Followed): Followed {
+    if (this.followed.size >= FOLLOWED_MAX) this.followed.delete(this.followed.keys().next().value ?? '');
+    this.followed.set(deploymentId, entry);
+    return entry;
   }
 
   private forgetIdle(nowMs: number): void {

@@ -4,6 +4,7 @@ import type { CreateDeploymentDto, DeploymentCreatedDto, DeploymentRolloutCreate
 import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { DeploymentsService } from '../deployments/deployments.service';
+import { DeploymentRolloutTargets } from './deployment-rollout-targets';
 import { emptyTargetCounts } from './rollout-decision';
 import { Rollout } from './rollout.schema';
 import { RolloutsService } from './rollouts.service';
@@ -20,6 +21,7 @@ export class DeploymentRolloutsService {
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
+    private readonly deploymentTargets: DeploymentRolloutTargets,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentRolloutCreatedDto> {
@@ -34,8 +36,8 @@ export class DeploymentRolloutsService {
 
   /**
    * The rollout, before the deployment's Upgrade goes out. Its targets are the deployment's (see
-   * DeploymentRolloutTargets): no rollout target or batch is written, and the controller counts
-   * the targets from the deployment's decisions. The deployment and its listed targets are written
+   * DeploymentRolloutTargets, which follows the deployment from here on): no rollout target or
+   * batch is written, and the controller counts the targets from the deployment's decisions. The deployment and its listed targets are written
    * before: a crash after the rollout leaves a deployment that the sweep publishes again and decides.
    */
   private async follow(
@@ -45,6 +47,11 @@ export class DeploymentRolloutsService {
     created: DeploymentCreatedDto,
   ): Promise<Pick<Rollout, 'companyId' | 'state'>> {
     const now = new Date();
+    this.deploymentTargets.follow(
+      created.id,
+      created.targets.map((target) => target.gatewayId),
+      now,
+    );
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
     const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
     const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};
