@@ -514,6 +514,34 @@ export const UPDATE_STATEMENTS_TOGETHER_CALL = {
 `,
 };
 
+/**
+ * The insert command wrote its documents in a transaction per 100 (the handler's batch size), so
+ * each insert of 1,000 documents (events, rollout targets and deployment targets in a rollout)
+ * committed ten times; the commits were a fifth of FerretDB's CPU in its insert commands in a profile
+ * of 1,000-gateway rollouts. The valid documents of a command are now inserted in one InsertAll (one
+ * transaction, still 100 rows per INSERT statement); when that fails, in chunks of 100 as before, and
+ * a failing chunk one document at a time, so a duplicate \`_id\` is still that document's write
+ * error. The reply now follows MongoDB where FerretDB did not: an ordered command stops at its
+ * first write error and reports only it (FerretDB went on with the next 100 documents after a
+ * duplicate, and reported an invalid document after it too).
+ * Its test: \`go test -run TestInsertTogether ./internal/handler/\` in a patched source.
+ */
+export const INSERT_TOGETHER = goFile(HANDLER_PACKAGE_DIR, 'um_fdbins_insert_together.go');
+
+/** The test of INSERT_TOGETHER. */
+export const INSERT_TOGETHER_TEST = goFile(HANDLER_PACKAGE_DIR, 'um_fdbins_insert_together_test.go');
+
+/** FerretDB's insert command keeps its code under another name; INSERT_TOGETHER's MsgInsert replaces it. */
+export const INSERT_TOGETHER_RENAME = {
+  file: join('internal', 'handler', 'msg_insert.go'),
+  from: `// MsgInsert implements \`insert\` command.
+//
+// The passed context is canceled when the client connection is closed.
+func (h *Handler) MsgInsert(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {`,
+  to: `// msgInsertBatchByBatch was MsgInsert (replaced by um_fdbins_insert_together.go's, INSERT_TOGETHER).
+func (h *Handler) msgInsertBatchByBatch(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {`,
+};
+
 /** The update command's \`ordered\` (true unless false), which FerretDB ignored, for UPDATE_STATEMENTS_TOGETHER. */
 export const UPDATE_ORDERED_PARAM = {
   file: join('internal', 'handler', 'common', 'update_params.go'),
@@ -756,6 +784,9 @@ const FIXES = [
   UPDATE_STATEMENTS_TOGETHER_CALL,
   UPDATE_ORDERED_PARAM,
   UPDATE_ORDERED_DEFAULT,
+  INSERT_TOGETHER,
+  INSERT_TOGETHER_TEST,
+  INSERT_TOGETHER_RENAME,
   SQLITE_DRIVER_REPLACE,
   SQLITE_STMT_CACHE,
   SQLITE_STMT_CACHE_TEST,
