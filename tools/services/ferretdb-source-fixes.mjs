@@ -724,6 +724,27 @@ export const SQLITE_INTERRUPT_AFTER_FUNC = {
 };
 
 /**
+ * The SQLite library compares memory with libc.Xmemcmp, a byte-at-a-time loop: the JSON functions'
+ * cache compares each new document with the documents parsed before it in the statement (the same
+ * length and, with FerretDB's schema first, a long common start), and index lookups compare keys.
+ * On Linux (amd64, arm64) the library calls UMMemcmp instead, which skips equal 64-byte blocks and
+ * words and returns what libc.Xmemcmp returns (its test compares the two on 200,000 random pairs).
+ * FerretDB's CPU inserting 2,000 documents in two collections with the API's indexes (16 rounds
+ * alternating with a build without it, twice): 1.80-1.91 s before, 1.46-1.50 s after.
+ */
+export const SQLITE_FAST_MEMCMP = goFile(join(SQLITE_DRIVER_DIR, 'lib'), 'um_fdbins_memcmp.go');
+
+/** The test of SQLITE_FAST_MEMCMP (`go test -run UMMemcmp modernc.org/sqlite` in the fixed source). */
+export const SQLITE_FAST_MEMCMP_TEST = goFile(SQLITE_DRIVER_DIR, 'um_fdbins_memcmp_test.go');
+
+/** The library's memcmp calls on Linux amd64 and arm64 (SQLITE_FAST_MEMCMP). */
+export const SQLITE_FAST_MEMCMP_CALLS = ['linux_amd64', 'linux_arm64'].map((platform) => ({
+  file: join(SQLITE_DRIVER_DIR, 'lib', `sqlite_${platform}.go`),
+  from: 'libc.Xmemcmp(tls, ',
+  to: 'UMMemcmp(tls, ',
+}));
+
+/**
  * Before handing a command to its handler, FerretDB converted the whole command document to its
  * own types only to read its `comment` (a tracing context), and the handler converted it again:
  * the first conversion was 3 % of FerretDB's CPU in a profile of 1,000-gateway rollouts (a bulk
@@ -801,6 +822,9 @@ const FIXES = [
   SQLITE_STMT_CACHE_ROWS_CLOSE,
   SQLITE_STMT_CACHE_CLOSE,
   SQLITE_INTERRUPT_AFTER_FUNC,
+  SQLITE_FAST_MEMCMP,
+  SQLITE_FAST_MEMCMP_TEST,
+  ...SQLITE_FAST_MEMCMP_CALLS,
   ROUTE_COMMENT_ONLY,
   ...ROUTE_COMMENT_ONLY_UNUSED,
 ];
