@@ -19,10 +19,13 @@ import {
   measureListLatency,
   measureProductIngest,
   SETTLED_POLL_INTERVAL_MS,
+  confirmProductRollout,
   measureProductRollout,
   measureStagedRollout,
   POLL_INTERVAL_MS,
   registerMissing,
+  type ProductRolloutResult,
+  type TimedProductRollout,
 } from './product-phases';
 import { connectCloud, measureBareRollout, measureRawIngest, measureRawRollout, type RawRolloutResult, type RolloutMode } from './raw-broker';
 import { RawCloudProcess } from './raw-cloud-process';
@@ -106,7 +109,7 @@ function emptyResult(options: BenchOptions, argv: readonly string[], env: BenchE
     phaseErrors: [],
     notes: [
       'Raw-broker phases run before the API is started, so no API of this run consumes their traffic.',
-      `The product ingest is done when the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms once the broker has acknowledged every gateway's last frame) report every Status handled and its write acknowledged by the database; the database's count of gateways at their last version is checked after that, untimed, and fails the phase when short. Product rollouts are done when the database shows every target confirmed: polled every ${POLL_INTERVAL_MS} ms (less often while a count is slow) once the API's /metrics report every deployment target decided. Raw phases are done when the last reply or message arrives.`,
+      `The product ingest is done when the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms once the broker has acknowledged every gateway's last frame) report every Status handled and its write acknowledged by the database; the database's count of gateways at their last version is checked after that, untimed, and fails the phase when short. Product rollouts are done when the API's /metrics (read every ${SETTLED_POLL_INTERVAL_MS} ms once every gateway has replied) report every deployment target decided, which the API counts once the decision is written; the database's count of the targets confirmed is checked after that, untimed and outside the CPU figures (polled every ${POLL_INTERVAL_MS} ms until it shows every target, less often while a count is slow), and fails the phase when a target failed. Raw phases are done when the last reply or message arrives.`,
       "Each gateway's K Status frames are dated one second apart, the last one when sent (a field gateway's Statuses are seconds apart): the ingest is done when every gateway shows the Status it sent last. A v1 frame is dated in whole seconds, so two Statuses of one gateway within one second that different API processes handle may be stored in either order.",
       'The raw cloud side is a plain mqtt.js client in its own process (MQTT 5, Receive Maximum 65535, per-gateway publishes 64 at a time).',
       'The bare fan-out runs first, before the simulated gateways connect: the same publisher, N plain mqtt.js subscribers (MQTT 3.1.1, QoS 1) that only count the bytes of the image and publish one short reply; no frame, no decoding, no checks.',
@@ -257,6 +260,20 @@ class BenchRun {
     }
   }
 
+  /** A measured product rollout, then (unmeasured) the database's confirmation of every target. */
+  private async measuredRollout(
+    label: string,
+    pids: Record<string, number | undefined>,
+    db: BenchDatabase,
+    mode: RolloutMode,
+    run: () => Promise<TimedProductRollout>,
+  ): Promise<{ value: ProductRolloutResult; resources: PhaseResources }> {
+    const { value, resources } = await this.measured(label, pids, run);
+    const { deploymentId, ...timed } = value;
+    const confirmed = await confirmProductRollout(db, this.fleet, deploymentId, mode, this.timeouts.rolloutMs);
+    return { value: { ...timed, confirmed }, resources };
+  }
+
   /** Names the measured phases during which the local broker wrote its persistence database. */
   noteBrokerSaves(): void {
     const note = brokerSavesNote(this.brokerSaves);
@@ -381,8 +398,8 @@ class BenchRun {
       await this.phase(`product rollout (${mode})`, async () => {
         const version = PRODUCT_ROLLOUT_VERSION[mode];
         await client.uploadVersion(version, this.imageFor(version));
-        const { value, resources } = await this.measured(`product rollout (${mode})`, pids, () =>
-          measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
+        const { value, resources } = await this.measuredRollout(`product rollout (${mode})`, pids, db, mode, () =>
+          measureProductRollout(fleet, client, mode, version, this.imageFor(version), this.timeouts.rolloutMs),
         );
         rollout.product = value;
         rollout.ratio = value.seconds / rollout.raw.seconds;
@@ -515,8 +532,8 @@ class BenchRun {
       const imageBytes = Math.min(WARM_UP_IMAGE_BYTES, this.options.imageBytes);
       const image = this.imageFor(version, imageBytes);
       await client.uploadVersion(version, image);
-      const { value, resources } = await this.measured(`warm-up rollout (${mode}${processes})`, pids, () =>
-        measureProductRollout(this.fleet, client, db, mode, version, image, this.timeouts.rolloutMs, apis),
+      const { value, resources } = await this.measuredRollout(`warm-up rollout (${mode}${processes})`, pids, db, mode, () =>
+        measureProductRollout(this.fleet, client, mode, version, image, this.timeouts.rolloutMs, apis),
       );
       const serverCpu = serverCpuSeconds(resources, 'product');
       warmUps.push({ mode, targets: this.fleet.size, imageBytes, seconds: value.seconds, confirmed: value.confirmed, resources, serverCpu });
@@ -599,8 +616,8 @@ class BenchRun {
           const version = SCALE_OUT_ROLLOUT_VERSION[mode];
           await client.uploadVersion(version, this.imageFor(version));
           const apis = this.scaleOutApis.map((api) => new ApiClient(api.baseUrl));
-          const { value, resources } = await this.measured(`product rollout (${mode}, ${count} processes)`, pids, () =>
-            measureProductRollout(fleet, client, db, mode, version, this.imageFor(version), this.timeouts.rolloutMs, apis),
+          const { value, resources } = await this.measuredRollout(`product rollout (${mode}, ${count} processes)`, pids, db, mode, () =>
+            measureProductRollout(fleet, client, mode, version, this.imageFor(version), this.timeouts.rolloutMs, apis),
           );
           const ratio = value.seconds / rollout.raw.seconds;
           scaleOut.rollouts[mode] = { seconds: value.seconds, ratio, oneProcessRatio: rollout.ratio, serverCpuSeconds: serverSeconds(resources) };
