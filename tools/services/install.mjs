@@ -23,7 +23,7 @@ import { applyFerretdbSourceFixes, SQLITE_DRIVER_DIR } from './ferretdb-source-f
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-12`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-13-fdbins`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Go's environment for building FerretDB from its module source. */
@@ -288,9 +288,10 @@ function copySqliteDriver(go, src) {
 /**
  * Runs the tests of the fixed packages in the fixed source: FerretDB's document encoding, its own
  * tests and the fixes' (tools/services/ferretdb-fixes/*_test.go compare the fast encoder and
- * decoder with FerretDB's on random documents), the fixes' tests of the update command
- * (TestUpdateStatements*, on SQLite in a temporary directory) and the SQLite driver's kept
- * statements. A binary whose stored documents or update replies could differ is never built.
+ * decoder with FerretDB's on random documents), the fixes' tests of the update and insert commands
+ * (TestUpdateStatements*, TestInsertTogether*, on SQLite in a temporary directory) and the SQLite
+ * driver's kept statements and memcmp. A binary whose stored documents or replies could differ is
+ * never built.
  * FerretDB's test helpers look for the repository root by its `.git` directory, which the module
  * source lacks.
  */
@@ -298,8 +299,8 @@ function testFixedPackages(go, src, log) {
   log('Testing the fixed packages (go test ./internal/handler/sjson/ ./internal/handler/ modernc.org/sqlite)...');
   mkdirSync(join(src, '.git'), { recursive: true });
   run(go, ['test', '-count=1', './internal/handler/sjson/'], { cwd: src, env: goModuleEnv() });
-  run(go, ['test', '-count=1', '-run', '^TestUpdateStatements', './internal/handler/'], { cwd: src, env: goModuleEnv() });
-  run(go, ['test', '-count=1', '-run', 'UMStmtCache', 'modernc.org/sqlite'], { cwd: src, env: goModuleEnv() });
+  run(go, ['test', '-count=1', '-run', '^(TestUpdateStatements|TestInsertTogether)', './internal/handler/'], { cwd: src, env: goModuleEnv() });
+  run(go, ['test', '-count=1', '-run', 'UMStmtCache|UMMemcmp', 'modernc.org/sqlite'], { cwd: src, env: goModuleEnv() });
 }
 
 /** Returns { bin, version } of a working FerretDB 1.x, building it with Go when needed. */

@@ -46,7 +46,11 @@ func randomValue(r *rand.Rand, depth int) any {
 	case 7:
 		return types.Null
 	case 8:
-		return []any{types.Timestamp(r.Uint64()), types.Binary{Subtype: types.BinaryGeneric, B: []byte{1, 2}}, types.Regex{Pattern: "^a", Options: "i"}}[r.Intn(3)]
+		b := make([]byte, r.Intn(70))
+		r.Read(b)
+		bin := types.Binary{Subtype: []types.BinarySubtype{types.BinaryGeneric, types.BinaryUser, 4}[r.Intn(3)], B: b}
+
+		return []any{types.Timestamp(r.Uint64()), bin, types.Regex{Pattern: "^a", Options: "i"}}[r.Intn(3)]
 	case 9:
 		return randomDocument(r, depth+1)
 	default:
@@ -101,7 +105,7 @@ func TestUnmarshalFastMatchesDecoded(t *testing.T) {
 		}
 	}
 
-	// Binary, regex and escaped strings are left to encoding/json; the rest is answered.
+	// Regex and escaped strings are left to encoding/json; the rest is answered.
 	assert.Greater(t, answered, 5000)
 }
 
@@ -112,6 +116,8 @@ func TestUnmarshalFastSpacesAndOrder(t *testing.T) {
 		`{"$s":{"p":{"a":{"t":"int"},"b":{"t":"object","$s":{"p":{"c":{"t":"array","i":[{"t":"string"},{"t":"null"}]}},"$k":["c"]}}},"$k":["b","a"]},"a":1,"b":{"c":["x",null]}}`,
 		` { "b" : { "c" : [ "x" , null ] } , "$s" : { "$k" : [ "b" , "a" ] , "p" : { "b" : { "$s" : { "p" : { "c" : { "t" : "array" , "i" : [ { "t" : "string" } , { "t" : "null" } ] } } , "$k" : [ "c" ] } , "t" : "object" } , "a" : { "t" : "int" } } } , "a" : 1 }`,
 		`{"$s":{"p":{"a":{"t":"array","i":[]},"e":{"t":"object","$s":{}}},"$k":["a","e"]},"a":[],"e":{}}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":0},"b":{"t":"binData","s":128},"c":{"s":3,"t":"binData"}},"$k":["a","b","c"]},"a":"AQI=","b":"","c":"/+8A"}`,
+		`{"$s":{"p":{"a":{"t":"string","s":7}},"$k":["a"]},"a":"x"}`,
 	} {
 		expected, err := unmarshalDecoded([]byte(data))
 		require.NoError(t, err)
@@ -134,6 +140,14 @@ func TestUnmarshalFastSpacesAndOrder(t *testing.T) {
 		`{"$s":{"p":{"a":{"t":"objectId"}},"$k":["a"]},"a":"` + strings.Repeat("g", 24) + `"}`,
 		`{"$s":{"p":{"a":{"t":"int"}},"$k":["a","a"]},"a":1,"b":tru}`,
 		`{"$s":{"p":{"o":{"t":"object","$s":{"p":{"a":{"t":"int"}},"$k":["a","a"]}}},"$k":["o"]},"o":{"a":1,"b":[1,,2]}}`,
+		`{"$s":{"p":{"a":{"t":"binData"}},"$k":["a"]},"a":"AQI="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":256}},"$k":["a"]},"a":"AQI="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":-0}},"$k":["a"]},"a":"AQI="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":1.0}},"$k":["a"]},"a":"AQI="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":null}},"$k":["a"]},"a":"AQI="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":0}},"$k":["a"]},"a":"AQI"}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":0}},"$k":["a"]},"a":"A\u0051I="}`,
+		`{"$s":{"p":{"a":{"t":"binData","s":0}},"$k":["a"]},"a":[1]}`,
 	} {
 		_, ok := unmarshalFast([]byte(data))
 		assert.False(t, ok, data)
