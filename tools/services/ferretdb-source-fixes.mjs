@@ -527,7 +527,11 @@ export const UPDATE_STATEMENTS_TOGETHER_CALL = {
  * a failing chunk one document at a time, so a duplicate \`_id\` is still that document's write
  * error. The reply now follows MongoDB where FerretDB did not: an ordered command stops at its
  * first write error and reports only it (FerretDB went on with the next 100 documents after a
- * duplicate, and reported an invalid document after it too).
+ * duplicate, and reported an invalid document after it too). A document that passes validation
+ * but that sjson cannot encode (an infinity inside an array) is that document's write error too
+ * (BadValue), not the command's: the command error hid from the client the documents written before
+ * it, and an unordered command stopped there, so the documents after it were never written however
+ * often the client retried. A failure of the database itself is still the command's (since um-fixes-14).
  * Its test: \`go test -run TestInsertTogether ./internal/handler/\` in a patched source.
  */
 export const INSERT_TOGETHER = goFile(HANDLER_PACKAGE_DIR, 'um_fdbins_insert_together.go');

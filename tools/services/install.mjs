@@ -23,7 +23,7 @@ import { applyFerretdbSourceFixes, SQLITE_DRIVER_DIR } from './ferretdb-source-f
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-13`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-14-revfdb`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Go's environment for building FerretDB from its module source. */

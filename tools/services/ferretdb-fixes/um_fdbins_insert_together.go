@@ -13,6 +13,7 @@ import (
 	"github.com/FerretDB/FerretDB/internal/backends"
 	"github.com/FerretDB/FerretDB/internal/handler/common"
 	"github.com/FerretDB/FerretDB/internal/handler/handlererrors"
+	"github.com/FerretDB/FerretDB/internal/handler/sjson"
 	"github.com/FerretDB/FerretDB/internal/types"
 	"github.com/FerretDB/FerretDB/internal/util/iterator"
 	"github.com/FerretDB/FerretDB/internal/util/lazyerrors"
@@ -84,9 +85,11 @@ func (h *Handler) MsgInsert(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 // insertDocuments validates the command's documents (giving those without an _id a new ObjectID),
 // inserts the valid ones together, and returns how many it inserted and the write errors by index.
 // When the documents cannot be inserted together, they are inserted again in chunks of chunk
-// documents, and a chunk that fails one document at a time: a duplicate _id is that document's
-// write error, any other failure the command's. An ordered command stops at its first write error
-// (only that one is reported, as MongoDB does); an unordered one goes on.
+// documents, and a chunk that fails one document at a time: a duplicate key is that document's
+// write error, and so is a document the backends cannot store (sjson cannot encode it, e.g. an
+// infinity inside an array), as MongoDB reports a document it refuses; any other failure (the
+// database's, which a retry may not meet) is the command's. An ordered command stops at its first
+// write error (only that one is reported, as MongoDB does); an unordered one goes on.
 func insertDocuments(ctx context.Context, c backends.Collection, params *common.InsertParams, chunk int) (int32, []*mongo.WriteError, error) { //nolint:lll // for readability
 	docsIter := params.Docs.Iterator()
 	defer docsIter.Close()
@@ -141,17 +144,17 @@ func insertDocuments(ctx context.Context, c backends.Collection, params *common.
 		}
 	}
 
-	inserted, duplicates, err := insertTogether(ctx, c, params, docs, indexes, chunk)
+	inserted, failed, err := insertTogether(ctx, c, params, docs, indexes, chunk)
 	if err != nil {
 		return 0, nil, err
 	}
 
-	if params.Ordered && len(duplicates) > 0 {
-		// the documents after the first duplicate were not inserted, nor validated as far as MongoDB knows
-		return inserted, duplicates[:1], nil
+	if params.Ordered && len(failed) > 0 {
+		// the documents after the first failed one were not inserted, nor validated as far as MongoDB knows
+		return inserted, failed[:1], nil
 	}
 
-	writeErrors = append(writeErrors, duplicates...)
+	writeErrors = append(writeErrors, failed...)
 	slices.SortFunc(writeErrors, func(a, b *mongo.WriteError) int {
 		return cmp.Compare(a.Index, b.Index)
 	})
@@ -160,7 +163,7 @@ func insertDocuments(ctx context.Context, c backends.Collection, params *common.
 }
 
 // insertTogether inserts docs (of the command's indexes) in one InsertAll, else as insertDocuments says.
-// It returns the number inserted and the duplicate key errors (an ordered command's first one only).
+// It returns the number inserted and the documents' write errors (an ordered command's first one only).
 func insertTogether(ctx context.Context, c backends.Collection, params *common.InsertParams, docs []*types.Document, indexes []int, chunk int) (int32, []*mongo.WriteError, error) { //nolint:lll // for readability
 	// called with no documents too: InsertAll creates the collection, as the command did before
 	if _, err := c.InsertAll(ctx, &backends.InsertAllParams{Docs: docs}); err == nil {
@@ -170,7 +173,7 @@ func insertTogether(ctx context.Context, c backends.Collection, params *common.I
 	chunk = max(chunk, 1)
 
 	var inserted int32
-	var duplicates []*mongo.WriteError
+	var failed []*mongo.WriteError
 
 	for start := 0; start < len(docs); start += chunk {
 		end := min(start+chunk, len(docs))
@@ -187,21 +190,31 @@ func insertTogether(ctx context.Context, c backends.Collection, params *common.I
 				continue
 			}
 
-			if !backends.ErrorCodeIs(err, backends.ErrorCodeInsertDuplicateID) {
-				return 0, nil, lazyerrors.Error(err)
-			}
-
-			duplicates = append(duplicates, &mongo.WriteError{
+			we := &mongo.WriteError{
 				Index:   indexes[j],
 				Code:    int(handlererrors.ErrDuplicateKeyInsert),
 				Message: fmt.Sprintf(`E11000 duplicate key error collection: %s.%s`, params.DB, params.Collection),
-			})
+			}
+
+			if !backends.ErrorCodeIs(err, backends.ErrorCodeInsertDuplicateID) {
+				// A document that can never be stored is its own error: as a command error it hid
+				// from the client the documents written before it (n), and an unordered command
+				// stopped there, so the documents after it were never written however often sent.
+				_, encErr := sjson.Marshal(docs[j])
+				if encErr == nil {
+					return 0, nil, lazyerrors.Error(err)
+				}
+
+				we.Code, we.Message = int(handlererrors.ErrBadValue), fmt.Sprintf("invalid document: %v", encErr)
+			}
+
+			failed = append(failed, we)
 
 			if params.Ordered {
-				return inserted, duplicates, nil
+				return inserted, failed, nil
 			}
 		}
 	}
 
-	return inserted, duplicates, nil
+	return inserted, failed, nil
 }

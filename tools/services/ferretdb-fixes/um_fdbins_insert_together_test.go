@@ -2,7 +2,9 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -173,5 +175,80 @@ func TestInsertTogetherGivesAnObjectID(t *testing.T) {
 		_, d, err := q.Iter.Next()
 		require.NoError(t, err)
 		assert.IsType(t, types.ObjectID{}, must.NotFail(d.Get("_id")))
+	}
+}
+
+// unstorable is a document that passes validation but that the SQLite backend cannot write (sjson
+// refuses an infinity inside an array; MongoDB stores it): its failure is the document's, not the command's.
+func unstorable(id string) *types.Document {
+	return tDoc("_id", id, "a", tArr(math.Inf(1)))
+}
+
+func TestInsertTogetherUnorderedUnstorableDocumentIsItsWriteError(t *testing.T) {
+	t.Parallel()
+
+	h := newStatementsHandler(t)
+
+	res := sendInsert(t, h, false, insertDocs(300, map[int]*types.Document{150: unstorable("bad")}))
+
+	assert.Equal(t, int32(299), must.NotFail(res.Get("n")), "%v", res)
+	errs := writeErrorIndexes(res)
+	assert.ElementsMatch(t, []int32{150}, sortedKeys(errs), "%v", res)
+	assert.Equal(t, int32(2), errs[150]) // BadValue, as FerretDB's refusal of an infinity outside arrays
+
+	stored := storedDocs(t, h)
+	assert.Len(t, stored, 299)
+	assert.Contains(t, stored, "d149")
+	assert.Contains(t, stored, "d151")
+	assert.NotContains(t, stored, "bad")
+}
+
+func TestInsertTogetherOrderedStopsAtAnUnstorableDocument(t *testing.T) {
+	t.Parallel()
+
+	h := newStatementsHandler(t)
+
+	// the reply says what was written: the 150 documents before it (and only them)
+	res := sendInsert(t, h, true, insertDocs(300, map[int]*types.Document{150: unstorable("bad")}))
+
+	assert.Equal(t, int32(150), must.NotFail(res.Get("n")), "%v", res)
+	errs := writeErrorIndexes(res)
+	assert.ElementsMatch(t, []int32{150}, sortedKeys(errs), "%v", res)
+	assert.Equal(t, int32(2), errs[150]) // BadValue, as FerretDB's refusal of an infinity outside arrays
+
+	stored := storedDocs(t, h)
+	assert.Len(t, stored, 150)
+	assert.Contains(t, stored, "d149")
+	assert.NotContains(t, stored, "d151")
+}
+
+// failingCollection fails every InsertAll given the document with _id failID, as the database might.
+type failingCollection struct {
+	backends.Collection
+	failID string
+}
+
+func (c *failingCollection) InsertAll(ctx context.Context, params *backends.InsertAllParams) (*backends.InsertAllResult, error) {
+	for _, d := range params.Docs {
+		if must.NotFail(d.Get("_id")) == c.failID {
+			return nil, errors.New("disk I/O error")
+		}
+	}
+
+	return c.Collection.InsertAll(ctx, params)
+}
+
+func TestInsertTogetherDatabaseFailureIsTheCommands(t *testing.T) {
+	t.Parallel()
+
+	// the document could be stored: the failure is the database's, and a client retries a failed command
+	// (the API retries an insert that throws, and gives up on a document with a write error)
+	for _, ordered := range []bool{true, false} {
+		h := newStatementsHandler(t)
+		c := &failingCollection{Collection: must.NotFail(must.NotFail(h.b.Database("test")).Collection("c")), failID: "d150"}
+
+		params := &common.InsertParams{Docs: insertDocs(300, nil), DB: "test", Collection: "c", Ordered: ordered}
+		_, _, err := insertDocuments(context.Background(), c, params, h.BatchSize)
+		require.Error(t, err, "ordered %v", ordered)
 	}
 }
