@@ -34,6 +34,20 @@ describe('tolerantBulkWrite (real database)', () => {
     ]);
   });
 
+  it('writes the documents after one the database cannot store', async () => {
+    // MongoDB stores an infinity inside an array; FerretDB's storage cannot, and refuses that document alone.
+    const ids = ['a', 'b', 'c'];
+    const collection = docs() as unknown as mongo.Collection<{ _id: string; values?: number[] }>;
+    const result = await tolerantBulkWrite(
+      collection,
+      ids.map((_id) => ({ insertOne: { document: _id === 'b' ? { _id, values: [Infinity] } : { _id } } })),
+    );
+    const stored = (await collection.find({}).sort({ _id: 1 }).toArray()).map(({ _id }) => _id);
+    const refused = result.rejected.map(({ index }) => ids[index]);
+    expect([...stored, ...refused].sort()).toEqual(ids);
+    expect(stored).toEqual(expect.arrayContaining(['a', 'c']));
+  });
+
   it('names the upserts by their index in the whole list, past a refused statement', async () => {
     await docs().insertOne({ _id: 'b', n: 1 });
     const ids = ['a', 'b', 'c', 'd'];
