@@ -3,7 +3,7 @@ import { Types, type Model } from 'mongoose';
 import { Subject } from 'rxjs';
 import type { DeploymentsService } from '../deployments/deployments.service';
 import type { LiveEventsService } from '../live/live-events.service';
-import { DeploymentRolloutTargets } from './deployment-rollout-targets';
+import { DeploymentRolloutTargets, FIRST_READS_PER_TICK_MAX, QUIET_READS_PER_TICK_MAX } from './deployment-rollout-targets';
 import type { StoredRollout } from './rollout.mapper';
 import type { Rollout } from './rollout.schema';
 
@@ -121,5 +121,78 @@ describe('DeploymentRolloutTargets', () => {
     decide('a', 'confirmed');
     expect(await followed.counts(rollout, new Date())).toEqual([expect.objectContaining({ pending: 3, confirmed: 1 })]);
     expect(reads).toEqual([undefined, undefined]);
+  });
+  it('with more open plain deployments than a tick reads, reads a bounded number per tick and keeps every one followed', async () => {
+    // 1,200 open one-gateway deployments (a script deploying one gateway at a time), more than the
+    // 500 entries kept before: every tick then missed every one and read each again (~3 queries each).
+    const count = 1200;
+    const ids = Array.from({ length: count }, () => new Types.ObjectId().toString());
+    const statuses = new Map<string, DeploymentTargetDto['status']>(ids.map((id) => [id, 'pending']));
+    // Reads of a whole deployment, and of its undecided targets (after a quiet while).
+    const reads = { first: 0, quiet: 0 };
+    const deployments = {
+      targetStates: async (deploymentId: string, gatewayIds?: readonly string[]) => {
+        reads[gatewayIds ? 'quiet' : 'first'] += 1;
+        return [target(`g-${deploymentId}`, statuses.get(deploymentId) ?? 'pending')];
+      },
+    } as unknown as DeploymentsService;
+    const events = new Subject<LiveEvent>();
+    const rollouts = { updateOne: async () => undefined } as unknown as Model<Rollout>;
+    const stubbedLive = { all$: events.asObservable() } as unknown as LiveEventsService;
+    const open = ids.map(
+      (deploymentId) =>
+        ({
+          _id: new Types.ObjectId(),
+          deploymentId,
+          targetCount: 1,
+          phases: [{ counts: { waiting: 0, starting: 0, pending: 1, confirmed: 0, failed: 0, skipped: 0 } }],
+        }) as unknown as StoredRollout,
+    );
+    const start = Date.now();
+    // One tick at `second`: every open rollout in the same order, as the controller does; the reads it made.
+    const tick = async (followed: DeploymentRolloutTargets, second: number) => {
+      const before = { ...reads };
+      const counts = [];
+      for (const rollout of open) counts.push((await followed.counts(rollout, new Date(start + second * 1000)))[0]);
+      return { first: reads.first - before.first, quiet: reads.quiet - before.quiet, counts };
+    };
+    const sum = (numbers: number[]) => numbers.reduce((total, n) => total + n, 0);
+
+    // The lease holder made them (followed from the start): nothing read until a quiet while, then a bounded number per tick.
+    const holder = new DeploymentRolloutTargets(rollouts, deployments, stubbedLive);
+    holder.onModuleInit();
+    for (const id of ids) holder.follow(id, [`g-${id}`], new Date(start));
+    const ticks = [];
+    for (let second = 1; second <= 180; second += 1) ticks.push(await tick(holder, second));
+    expect(sum(ticks.map((one) => one.first))).toBe(0);
+    expect(sum(ticks.slice(0, 9).map((one) => one.quiet))).toBe(0);
+    expect(Math.max(...ticks.map((one) => one.quiet))).toBeLessThanOrEqual(QUIET_READS_PER_TICK_MAX);
+    // Every one was read again after a quiet while (a lost event), none at every tick.
+    expect(sum(ticks.map((one) => one.quiet))).toBeGreaterThanOrEqual(count);
+    expect(sum(ticks.map((one) => one.quiet))).toBeLessThan(2 * count);
+
+    // A new lease holder reads each one once, spread over ticks, then follows each by its live events.
+    const next = new DeploymentRolloutTargets(rollouts, deployments, stubbedLive);
+    next.onModuleInit();
+    const firstTicks = [];
+    for (let second = 1; second <= count / FIRST_READS_PER_TICK_MAX; second += 1) firstTicks.push(await tick(next, second));
+    expect(firstTicks.map((one) => one.first)).toEqual(Array(count / FIRST_READS_PER_TICK_MAX).fill(FIRST_READS_PER_TICK_MAX));
+    expect(Math.max(...firstTicks.map((one) => one.quiet))).toBeLessThanOrEqual(QUIET_READS_PER_TICK_MAX);
+    for (const id of ids.slice(0, 10)) {
+      statuses.set(id, 'confirmed');
+      events.next({ type: 'deployment.target-updated', companyId: '2', data: { deploymentId: id, gatewayId: `g-${id}`, status: 'confirmed' } } as LiveEvent);
+    }
+    const after = await tick(next, firstTicks.length + 1);
+    expect(after.first).toBe(0);
+    expect(after.counts.filter((counts) => counts.confirmed === 1)).toHaveLength(10);
+    // A decision whose event was lost is read once its deployment's turn among the quiet ones comes
+    // (in the order they became due, not the order of the tick: within 10 s and 1,200 / 10 ticks).
+    statuses.set(ids[count - 1], 'failed');
+    const lostAt = firstTicks.length + 2;
+    let second = lostAt;
+    while (second < lostAt + 1000 && (await tick(next, second)).counts[count - 1].failed === 0) second += 1;
+    expect(second - lostAt).toBeLessThanOrEqual(10 + count / QUIET_READS_PER_TICK_MAX);
+    holder.onModuleDestroy();
+    next.onModuleDestroy();
   });
 });

@@ -11,8 +11,17 @@ import type { StoredRollout } from './rollout.mapper';
 import { failureReason } from './rollout-outcomes.service';
 import { Rollout } from './rollout.schema';
 
-// Deployments whose decided targets one process follows (the open plain deployments of the controller's lease holder).
-const FOLLOWED_MAX = 500;
+// Open plain deployments one process follows (those of the controller's lease holder): far above
+// realistic counts, so that every open one keeps its entry between ticks. An entry holds a few
+// numbers and the gateway ids of its undecided targets (which the deployment tracker holds too: a
+// gateway has one pending target at most), so this bounds the entries' fixed part (a few hundred bytes each).
+export const FOLLOWED_MAX = 50_000;
+// Deployments one tick reads at most (about 3 queries each: its lists and decision documents), the
+// first time (a new lease holder, another process's deployments) and again after a quiet while (a
+// lost event, in the order they became due): many are read over several ticks. Separate, so that
+// quiet ones never hold back new ones.
+export const FIRST_READS_PER_TICK_MAX = 20;
+export const QUIET_READS_PER_TICK_MAX = 10;
 // Targets still open and no decision heard of for this long: the undecided ones are read from the
 // database (a live event lost on the way), then after twice as long each time nothing was learnt.
 const FIRST_READ_WAIT_MS = 10_000;
@@ -21,10 +30,18 @@ const LONGEST_READ_WAIT_MS = 300_000;
 // rollout settled, or another process holds the controller's lease now).
 const IDLE_MS = 60_000;
 
-/** What the controller knows of one deployment: its gateways (once read) and its decisions (never taken back). */
+type Decision = 'confirmed' | 'failed';
+
+/**
+ * What the controller knows of one deployment: its undecided targets (once read) and how many of
+ * the others were confirmed and failed (a decision is never taken back).
+ */
 interface Followed {
-  gatewayIds: string[] | null;
-  decided: Map<string, 'confirmed' | 'failed'>;
+  // null until the first read: decisions heard of meanwhile wait in `heard`.
+  undecided: Set<string> | null;
+  heard: Map<string, Decision> | null;
+  confirmed: number;
+  failed: number;
   // When a decision was last learnt (or the undecided ones read), and how long to wait after it before reading them.
   quietSinceMs: number;
   waitMs: number;
@@ -49,6 +66,12 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
   private readonly followed = new Map<string, Followed>();
   private decisions: Subscription | null = null;
   private sweptMs = 0;
+  // The controller's tick asks about every open rollout with the same `now`: reads left in this one.
+  private tickMs = Number.NaN;
+  private firstReadsLeft = FIRST_READS_PER_TICK_MAX;
+  // Followed deployments due for a read of their undecided targets, in the order they became due (the first ones are read first).
+  private readonly quiet = new Set<string>();
+  private quietReadsLeft = QUIET_READS_PER_TICK_MAX;
 
   constructor(
     @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
@@ -76,13 +99,14 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
   follow(deploymentId: string, gatewayIds: readonly string[], now = new Date()): void {
     const nowMs = now.getTime();
     this.forgetIdle(nowMs);
-    this.add(deploymentId, { gatewayIds: [...gatewayIds], decided: new Map(), quietSinceMs: nowMs, waitMs: FIRST_READ_WAIT_MS, askedMs: nowMs });
+    this.add(deploymentId, newEntry(new Set(gatewayIds), nowMs));
   }
 
   /**
    * The rollout's counts (one phase) as its deployment's decisions say, written into the rollout
    * when they moved on: only fewer pending is written, so a slower writer never takes back what a
-   * later one wrote. Left as stored while the deployment's targets are not found.
+   * later one wrote. Left as stored while the deployment's targets are not found, or not read yet
+   * (a tick reads a bounded number of deployments; the others wait for a later one).
    */
   async counts(rollout: StoredRollout, now: Date): Promise<TargetCounts[]> {
     const stored = storedCounts(rollout.phases) ?? [{ ...emptyTargetCounts(), pending: rollout.targetCount }];
@@ -90,29 +114,38 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
     if (!deploymentId) return stored;
     const nowMs = now.getTime();
     this.forgetIdle(nowMs);
+    if (nowMs !== this.tickMs) {
+      this.tickMs = nowMs;
+      this.firstReadsLeft = FIRST_READS_PER_TICK_MAX;
+      this.quietReadsLeft = QUIET_READS_PER_TICK_MAX;
+    }
     let entry = this.followed.get(deploymentId);
     if (!entry) {
+      if (this.firstReadsLeft <= 0) return stored;
       // Followed before the read: a decision raised meanwhile is learnt either way.
-      entry = this.add(deploymentId, { gatewayIds: null, decided: new Map(), quietSinceMs: nowMs, waitMs: FIRST_READ_WAIT_MS, askedMs: nowMs });
+      entry = this.add(deploymentId, newEntry(null, nowMs));
     }
     entry.askedMs = nowMs;
-    if (entry.gatewayIds === null) {
+    if (entry.undecided === null) {
+      if (this.firstReadsLeft <= 0) return stored;
+      this.firstReadsLeft -= 1;
       const read = await this.deployments.targetStates(deploymentId);
       if (read.length === 0) return stored;
-      entry.gatewayIds = read.map((target) => target.gatewayId);
-      this.learnRead(entry, read, nowMs);
-    } else if (entry.decided.size < entry.gatewayIds.length && nowMs - entry.quietSinceMs >= entry.waitMs) {
-      const decided = entry.decided;
-      const read = await this.deployments.targetStates(
-        deploymentId,
-        entry.gatewayIds.filter((gatewayId) => !decided.has(gatewayId)),
-      );
-      const before = decided.size;
-      this.learnRead(entry, read, nowMs);
-      if (decided.size === before) entry.waitMs = Math.min(LONGEST_READ_WAIT_MS, entry.waitMs * 2);
+      // Another tick's read of it may have come back first (ticks overlap only in tests).
+      if (entry.undecided === null) learnFirstRead(entry, read, nowMs);
+      else for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
+    } else if (entry.undecided.size === 0 || nowMs - entry.quietSinceMs < entry.waitMs) {
+      this.quiet.delete(deploymentId);
+    } else if (isAmongFirst(this.quiet.add(deploymentId), deploymentId, this.quietReadsLeft)) {
+      this.quietReadsLeft -= 1;
+      this.quiet.delete(deploymentId);
+      const before = entry.undecided.size;
+      const read = await this.deployments.targetStates(deploymentId, [...entry.undecided]);
+      for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
+      entry.quietSinceMs = nowMs;
+      if (entry.undecided.size === before) entry.waitMs = Math.min(LONGEST_READ_WAIT_MS, entry.waitMs * 2);
     }
-    const counts = { ...emptyTargetCounts(), pending: entry.gatewayIds.length - entry.decided.size };
-    for (const status of entry.decided.values()) counts[status] += 1;
+    const counts = { ...emptyTargetCounts(), pending: entry.undecided?.size ?? 0, confirmed: entry.confirmed, failed: entry.failed };
     const current = stored[0];
     if (current && current.pending <= counts.pending) return stored;
     await this.rollouts.updateOne(
@@ -131,32 +164,77 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
 
   /** Stops following a settled rollout's deployment. */
   forget(rollout: Pick<StoredRollout, 'deploymentId'>): void {
-    if (rollout.deploymentId) this.followed.delete(rollout.deploymentId);
+    if (rollout.deploymentId) this.unfollow(rollout.deploymentId);
+  }
+
+  /** Stops following every deployment (this process no longer holds the controller's lease). */
+  clear(): void {
+    this.followed.clear();
+    this.quiet.clear();
   }
 
   private add(deploymentId: string, entry: Followed): Followed {
-    if (this.followed.size >= FOLLOWED_MAX) this.followed.delete(this.followed.keys().next().value ?? '');
+    this.unfollow(deploymentId);
+    if (this.followed.size >= FOLLOWED_MAX) this.unfollow(this.followed.keys().next().value ?? '');
     this.followed.set(deploymentId, entry);
     return entry;
+  }
+
+  private unfollow(deploymentId: string): void {
+    this.followed.delete(deploymentId);
+    this.quiet.delete(deploymentId);
   }
 
   private forgetIdle(nowMs: number): void {
     if (nowMs - this.sweptMs < IDLE_MS) return;
     this.sweptMs = nowMs;
-    for (const [deploymentId, entry] of this.followed) if (nowMs - entry.askedMs >= IDLE_MS) this.followed.delete(deploymentId);
-  }
-
-  private learnRead(entry: Followed, read: readonly DeploymentTargetDto[], nowMs: number): void {
-    for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
-    entry.quietSinceMs = nowMs;
+    for (const [deploymentId, entry] of this.followed) if (nowMs - entry.askedMs >= IDLE_MS) this.unfollow(deploymentId);
   }
 }
 
-function learn(entry: Followed, gatewayId: string, status: 'confirmed' | 'failed', nowMs: number): void {
-  if (entry.decided.has(gatewayId)) return;
-  entry.decided.set(gatewayId, status);
+function isAmongFirst<T>(items: Iterable<T>, wanted: T, count: number): boolean {
+  let seen = 0;
+  for (const item of items) {
+    if (seen++ >= count) return false;
+    if (item === wanted) return true;
+  }
+  return false;
+}
+
+function newEntry(undecided: Set<string> | null, nowMs: number): Followed {
+  return {
+    undecided,
+    heard: undecided ? null : new Map(),
+    confirmed: 0,
+    failed: 0,
+    quietSinceMs: nowMs,
+    waitMs: FIRST_READ_WAIT_MS,
+    askedMs: nowMs,
+  };
+}
+
+function learn(entry: Followed, gatewayId: string, status: Decision, nowMs: number): void {
+  if (entry.undecided === null) {
+    entry.heard?.set(gatewayId, status);
+    return;
+  }
+  if (!entry.undecided.delete(gatewayId)) return;
+  entry[status] += 1;
   entry.quietSinceMs = nowMs;
   entry.waitMs = FIRST_READ_WAIT_MS;
+}
+
+/** Every target of the deployment as read, with the decisions heard of while it was read. */
+function learnFirstRead(entry: Followed, read: readonly DeploymentTargetDto[], nowMs: number): void {
+  const heard = entry.heard;
+  entry.undecided = new Set();
+  entry.heard = null;
+  for (const target of read) {
+    const status = target.status !== 'pending' ? target.status : heard?.get(target.gatewayId);
+    if (status) entry[status] += 1;
+    else entry.undecided.add(target.gatewayId);
+  }
+  entry.quietSinceMs = nowMs;
 }
 
 /** A deployment target as a target of the rollout that follows the deployment (attempted once, at the rollout's start). */

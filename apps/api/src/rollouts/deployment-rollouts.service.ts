@@ -3,8 +3,10 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { CreateDeploymentDto, DeploymentCreatedDto, DeploymentRolloutCreatedDto, GatewayFilterDto } from '@upgrade-manager/dto';
 import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
+import { LeaseService } from '../cluster/lease.service';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { DeploymentRolloutTargets } from './deployment-rollout-targets';
+import { ROLLOUT_CONTROLLER_LEASE } from './rollout-controller.service';
 import { emptyTargetCounts } from './rollout-decision';
 import { Rollout } from './rollout.schema';
 import { RolloutsService } from './rollouts.service';
@@ -22,6 +24,7 @@ export class DeploymentRolloutsService {
     private readonly deployments: DeploymentsService,
     private readonly rolloutsService: RolloutsService,
     private readonly deploymentTargets: DeploymentRolloutTargets,
+    private readonly leases: LeaseService,
   ) {}
 
   async create(principal: Principal, dto: CreateDeploymentDto): Promise<DeploymentRolloutCreatedDto> {
@@ -47,11 +50,14 @@ export class DeploymentRolloutsService {
     created: DeploymentCreatedDto,
   ): Promise<Pick<Rollout, 'companyId' | 'state'>> {
     const now = new Date();
-    this.deploymentTargets.follow(
-      created.id,
-      created.targets.map((target) => target.gatewayId),
-      now,
-    );
+    // Only where the controller ticks: elsewhere the entry would wait unused (the lease holder reads the deployment once).
+    if (this.leases.isHeld(ROLLOUT_CONTROLLER_LEASE)) {
+      this.deploymentTargets.follow(
+        created.id,
+        created.targets.map((target) => target.gatewayId),
+        now,
+      );
+    }
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
     const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
     const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};

@@ -88,7 +88,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       start: () => {
         this.timer ??= setInterval(() => this.runTick(), TICK_INTERVAL_MS);
       },
-      stop: () => this.onApplicationShutdown(),
+      stop: async () => {
+        await this.onApplicationShutdown();
+        // Another process counts the plain deployments now: what this one followed would only linger.
+        this.deploymentTargets.clear();
+      },
     });
   }
 
