@@ -749,6 +749,64 @@ export const SQLITE_FAST_MEMCMP_CALLS = ['linux_amd64', 'linux_arm64'].map((plat
 }));
 
 /**
+ * SQLite's JSON parser (jsonTranslateTextToBlob, called once per value of a document) was
+ * transpiled with a C-stack slot taken and a `defer` freeing it on every call, for a variable only
+ * a JSON5 label without quotes uses: Go's defer machinery was half of the parser's CPU, which
+ * every write pays: an update by `_id` evaluates its table's index expressions on the stored and
+ * on the new document (`_ferretdb_sjson->'_id'`, and `gatewayId` on gateways), an insert on the
+ * new one, so each parses both once (the statement's JSON cache serves the second index). The
+ * parser was 20 % of FerretDB's CPU in a replay of a rollout's gateway updates, half of it Go's
+ * defer. The slot is now taken in that branch and freed as soon as it is read, on both of its ways
+ * out (its test parses such labels, valid and invalid, many times in one statement). FerretDB CPU
+ * per round of a replay of one 1,000-gateway rollout's writes (1,000 pending copies in updateMany
+ * of 100 listed `_id`s, 1,000 conditional Status upserts by `_id` in bulk writes of 50, 2,000 event
+ * inserts in hundreds), alternating with `um-fixes-13`, 16 pairs of 5-8 rounds, load 2-10:
+ * 0.354 -> 0.308 s (4 pairs, 4 better), 0.344 -> 0.320 s (6, 4), 0.320 -> 0.297 s (6, 5). The
+ * bench's spread hides it (about 0.04 of 0.7 database CPU s per rollout; README).
+ */
+export const SQLITE_JSON_PARSE_NO_DEFER_TEST = goFile(SQLITE_DRIVER_DIR, 'um_dbw_json_parse_test.go');
+
+/** The parser's four places (SQLITE_JSON_PARSE_NO_DEFER), on Linux amd64 and arm64. */
+export const SQLITE_JSON_PARSE_NO_DEFER = ['linux_amd64', 'linux_arm64'].flatMap((platform) =>
+  [
+    {
+      from: `func _jsonTranslateTextToBlob(tls *libc.TLS, pParse uintptr, i Tu32) (r int32) {
+	bp := tls.Alloc(16)
+	defer tls.Free(16)
+`,
+      to: `func _jsonTranslateTextToBlob(tls *libc.TLS, pParse uintptr, i Tu32) (r int32) {
+	var bp uintptr // taken and freed where a label without quotes uses it (SQLITE_JSON_PARSE_NO_DEFER)
+`,
+    },
+    {
+      from: `			*(*int32)(unsafe.Pointer(bp)) = int32(JSONB_TEXT)
+`,
+      to: `			bp = tls.Alloc(16)
+			*(*int32)(unsafe.Pointer(bp)) = int32(JSONB_TEXT)
+`,
+    },
+    {
+      from: `				_jsonBlobAppendNode(tls, pParse, uint8(*(*int32)(unsafe.Pointer(bp))), uint32(k)-j, z+uintptr(j))
+`,
+      to: `				_jsonBlobAppendNode(tls, pParse, uint8(*(*int32)(unsafe.Pointer(bp))), uint32(k)-j, z+uintptr(j))
+				tls.Free(16)
+`,
+    },
+    {
+      from: `				x = k
+			} else {
+				if x != -int32(1) {
+`,
+      to: `				x = k
+			} else {
+				tls.Free(16)
+				if x != -int32(1) {
+`,
+    },
+  ].map((change) => ({ file: join(SQLITE_DRIVER_DIR, 'lib', `sqlite_${platform}.go`), ...change })),
+);
+
+/**
  * Before handing a command to its handler, FerretDB converted the whole command document to its
  * own types only to read its `comment` (a tracing context), and the handler converted it again:
  * the first conversion was 3 % of FerretDB's CPU in a profile of 1,000-gateway rollouts (a bulk
@@ -829,6 +887,8 @@ const FIXES = [
   SQLITE_FAST_MEMCMP,
   SQLITE_FAST_MEMCMP_TEST,
   ...SQLITE_FAST_MEMCMP_CALLS,
+  SQLITE_JSON_PARSE_NO_DEFER_TEST,
+  ...SQLITE_JSON_PARSE_NO_DEFER,
   ROUTE_COMMENT_ONLY,
   ...ROUTE_COMMENT_ONLY_UNUSED,
 ];
