@@ -15,12 +15,13 @@ export function addToCounts(counts: DeploymentCountsDto, status: UpgradeStatus, 
   return counts;
 }
 
-export function toDeploymentDto(deployment: StoredDeployment, counts: DeploymentCountsDto): DeploymentDto {
+/** A deployment as its reader may see it: a company's reader sees its own company among the deployment's, never the others. */
+export function toDeploymentDto(deployment: StoredDeployment, counts: DeploymentCountsDto, readerCompanyId: string | null): DeploymentDto {
   return {
     id: deployment._id.toString(),
     version: deployment.version,
     scope: deployment.scope,
-    companyIds: deployment.companyIds,
+    companyIds: readerCompanyId === null ? deployment.companyIds : deployment.companyIds.filter((companyId) => companyId === readerCompanyId),
     createdBy: deployment.createdBy ? { userId: deployment.createdBy.userId, email: deployment.createdBy.email } : null,
     createdAt: (deployment.createdAt ?? new Date(0)).toISOString(),
     counts,

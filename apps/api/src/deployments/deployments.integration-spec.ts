@@ -11,7 +11,7 @@ import type {
 } from '@upgrade-manager/dto';
 import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
-import type { Principal } from '../auth/principal';
+import { DEVELOPMENT_PRINCIPAL, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { GatewaysService } from '../gateways/gateways.service';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
@@ -251,6 +251,17 @@ describe('deployments and gateways REST (real broker and database)', () => {
     await expectDomainError(gateways.get(admin, foreign.gatewayId), DomainErrorCode.NOT_FOUND);
     await expectDomainError(gateways.update(user, own.gatewayId, { name: 'x' }), DomainErrorCode.FORBIDDEN);
     expect((await gateways.summary(admin)).total).toBe(1);
+
+    // A super user's deployment to both companies: each company's reader sees its own company and target only.
+    const superUser = DEVELOPMENT_PRINCIPAL;
+    const both = await deployments.create(superUser, { version: v('2'), gatewayIds: [own.gatewayId, foreign.gatewayId] });
+    expect((await deployments.get(superUser, both.id)).companyIds.sort()).toEqual([mine, theirs].sort());
+    const seenByAdmin = await deployments.get(admin, both.id);
+    expect(seenByAdmin.companyIds).toEqual([mine]);
+    expect(seenByAdmin.targets.map((target) => target.gatewayId)).toEqual([own.gatewayId]);
+    const listedByAdmin = (await deployments.list(admin, {})).items.find((item) => item.id === both.id);
+    expect(listedByAdmin?.companyIds).toEqual([mine]);
+    expect(listedByAdmin?.counts.total).toBe(1);
   });
 
   it('lists gateways with paging, filters and sorting done by the database, and a summary', async () => {

@@ -192,7 +192,7 @@ export class DeploymentsService {
       if (group._id.decision) addToCounts(entry, 'pending', -group.count);
     }
     return {
-      items: deployments.map((deployment) => toDeploymentDto(deployment, counts.get(deployment._id.toString()) ?? emptyCounts())),
+      items: deployments.map((deployment) => toDeploymentDto(deployment, counts.get(deployment._id.toString()) ?? emptyCounts(), scope.companyId)),
       total,
       offset,
       limit,
@@ -213,7 +213,7 @@ export class DeploymentsService {
     for (const target of targets) addToCounts(counts, target.status);
     const progress = await this.delivery.progressOf(id);
     return {
-      ...toDeploymentDto(deployment, counts),
+      ...toDeploymentDto(deployment, counts, scope.companyId),
       targets: targets.map((target) => {
         const delivery = progress.get(target.gatewayId);
         return delivery ? { ...toTargetDto(target), delivery } : toTargetDto(target);
