@@ -133,7 +133,7 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
       if (read.length === 0) return stored;
       // Another tick's read of it may have come back first (ticks overlap only in tests).
       if (entry.undecided === null) learnFirstRead(entry, read, nowMs);
-      else for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
+      else learnDecided(entry, read, nowMs);
     } else if (entry.undecided.size === 0 || nowMs - entry.quietSinceMs < entry.waitMs) {
       this.quiet.delete(deploymentId);
     } else if (isAmongFirst(this.quiet.add(deploymentId), deploymentId, this.quietReadsLeft)) {
@@ -141,7 +141,7 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
       this.quiet.delete(deploymentId);
       const before = entry.undecided.size;
       const read = await this.deployments.targetStates(deploymentId, [...entry.undecided]);
-      for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
+      learnDecided(entry, read, nowMs);
       entry.quietSinceMs = nowMs;
       if (entry.undecided.size === before) entry.waitMs = Math.min(LONGEST_READ_WAIT_MS, entry.waitMs * 2);
     }
@@ -222,6 +222,11 @@ function learn(entry: Followed, gatewayId: string, status: Decision, nowMs: numb
   entry[status] += 1;
   entry.quietSinceMs = nowMs;
   entry.waitMs = FIRST_READ_WAIT_MS;
+}
+
+/** The decided ones among targets read. */
+function learnDecided(entry: Followed, read: readonly DeploymentTargetDto[], nowMs: number): void {
+  for (const target of read) if (target.status !== 'pending') learn(entry, target.gatewayId, target.status, nowMs);
 }
 
 /** Every target of the deployment as read, with the decisions heard of while it was read. */
