@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { driverCollection } from '../database/driver-collection';
+import { EventsService } from '../events/events.service';
 import { idLists } from '../database/id-lists';
 import { readsById } from '../database/reads-by-id';
 import type { StoredDeployment } from './deployment.mapper';
@@ -9,7 +10,7 @@ import { DeploymentTargetList } from './deployment-target-list.schema';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
-import { outcomeEventId } from './target-decision';
+import { decidedTarget, outcomeEventId } from './target-decision';
 import { currentTargets } from './target-decision-documents';
 import { listedTargets, listIds, targetLists } from './target-lists';
 
@@ -27,11 +28,13 @@ export interface TargetsWanted {
 const GATEWAYS_PER_SCAN = 100;
 
 /**
- * Deployments list their targets (deployment_target_lists, by `_id`) and record a decided target
- * as one document in `deployment_targets`, under its outcome event's `_id`: a target costs no
- * document until it is decided, and every read goes by `_id`, whatever the collection's history.
- * Deployments written before (no `companyTargetCounts`) have a document per target as created
- * beside the decision documents, read as they were (target-decision-documents.ts).
+ * Deployments list their targets (deployment_target_lists, by `_id`), and a listed target's
+ * decision is its outcome event (`events`, under `outcomeEventId`, see target-decision.ts): a
+ * target costs no document of its own, and every read goes by `_id`. Until 2026-12-03 a decided
+ * listed target also got a decision document in `deployment_targets`, a copy of its event under the
+ * same `_id`, always written after the event: the event alone says what it says.
+ * Deployments written before lists (no `companyTargetCounts`) have a document per target as created
+ * beside their decision documents, read and written as they were (target-decision-documents.ts).
  */
 @Injectable()
 export class DeploymentTargetsStore {
@@ -39,6 +42,7 @@ export class DeploymentTargetsStore {
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
     @InjectModel(DeploymentTargetList.name) private readonly lists: Model<DeploymentTargetList>,
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
+    private readonly events: EventsService,
   ) {}
 
   /** Records the targets of a new deployment as created (pending). */
@@ -65,26 +69,33 @@ export class DeploymentTargetsStore {
     const listed = listedTargets(lists).filter(
       (target) => (!wanted.companyId || target.companyId === wanted.companyId) && (!gatewayIds || gatewayIds.has(target.gatewayId)),
     );
-    const decisions = await readsById(
-      listed.map((target) => outcomeEventId(target).toHexString()),
-      (ids) =>
-        this.targets
-          .find({ _id: { $in: ids } })
-          .lean<StoredTarget[]>()
-          .exec(),
-      (decision) => decision._id.toHexString(),
+    // A listed target's decision is its outcome event (the decision documents written beside them
+    // before are copies of those events).
+    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
+    const outcomes = await readsById(
+      eventIds,
+      (ids) => this.events.findOutcomes(ids),
+      (event) => event._id.toHexString(),
     );
-    const byId = new Map(decisions.map((decision) => [decision._id.toHexString(), decision]));
-    return listed.map((target) => byId.get(outcomeEventId(target).toHexString()) ?? target);
+    const byId = new Map(outcomes.map((event) => [event._id.toHexString(), event]));
+    return listed.map((target, index) => {
+      const event = byId.get(eventIds[index]);
+      return event ? decidedTarget(target, event) : target;
+    });
   }
 
   /** The targets still pending of these deployments, oldest first. */
   async undecided(deployments: readonly TargetsShape[]): Promise<StoredTarget[]> {
+    return (await this.currentOf(deployments)).filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Every target of these deployments, each as decided where a decision is recorded. */
+  async currentOf(deployments: readonly TargetsShape[]): Promise<StoredTarget[]> {
     const earlier = deployments.filter((deployment) => !listsTargets(deployment)).map((deployment) => deployment._id.toString());
     // Earlier deployments together: one scan for all of them.
     const found = earlier.length === 0 ? [] : currentTargets(await this.targets.find({ deploymentId: { $in: earlier } }).lean<StoredTarget[]>());
     for (const deployment of deployments.filter(listsTargets)) found.push(...(await this.current(deployment)));
-    return found.filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return found;
   }
 
   /** `undecided` of deployments by id (those not found have none). */

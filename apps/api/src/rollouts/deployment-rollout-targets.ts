@@ -16,7 +16,7 @@ import { Rollout } from './rollout.schema';
 // numbers and the gateway ids of its undecided targets (which the deployment tracker holds too: a
 // gateway has one pending target at most), so this bounds the entries' fixed part (a few hundred bytes each).
 export const FOLLOWED_MAX = 50_000;
-// Deployments one tick reads at most (about 3 queries each: its lists and decision documents), the
+// Deployments one tick reads at most (about 3 queries each: its lists and outcome events), the
 // first time (a new lease holder, another process's deployments) and again after a quiet while (a
 // lost event, in the order they became due): many are read over several ticks. Separate, so that
 // quiet ones never hold back new ones.
@@ -52,7 +52,7 @@ interface Followed {
  * The targets of a plain deployment's rollout (`targetsOfDeployment`) are its deployment's targets:
  * one phase, one deployment, no retries, every target pending on it from the start until the
  * deployment decides it. None is written to rollout_targets (an insert and an update per target
- * that said what the deployment's decision documents say), and RolloutOutcomes finds no batch for
+ * that said what the deployment's decisions say), and RolloutOutcomes finds no batch for
  * such a deployment. The rollout controller sets the rollout's counts from the deployment's
  * decisions at each tick: read once from the database, then learnt from the live events the
  * deciding processes raise once a decision is written (the undecided targets are read again when
