@@ -23,7 +23,7 @@ import { applyFerretdbSourceFixes, SQLITE_DRIVER_DIR } from './ferretdb-source-f
 export const FERRETDB_VERSION = 'v1.24.2';
 // Binaries built with the fixes of ferretdb-source-fixes.mjs, so an unfixed FerretDB is not taken for
 // one. The number counts the sets of fixes: raise it whenever FIXES changes, so the new set is built.
-const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-15-fdbupd`;
+const FIXED_BINARY_NAME = `ferretdb-${FERRETDB_VERSION}-um-fixes-15`;
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Go's environment for building FerretDB from its module source. */
@@ -213,7 +213,7 @@ function makeWritable(dir) {
 }
 
 /**
- * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-15-fdbupd.
+ * Builds FerretDB from the module source into $(go env GOPATH)/bin/ferretdb-v1.24.2-um-fixes-15.
  *
  * A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` produces a binary that
  * panics at start ("Invalid build/version/version.txt file content"): the module archive lacks the
