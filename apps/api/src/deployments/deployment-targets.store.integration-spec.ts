@@ -84,6 +84,14 @@ describe('DeploymentTargetsStore (real database)', () => {
     const undecided = await store.undecidedOf([deploymentId]);
     expect(undecided).toHaveLength(count - 2);
     expect(undecided.find((found) => found.gatewayId === 'gw-3')).toBeUndefined();
+
+    // The decisions among some targets, found by _id alone: only those decided.
+    const wanted = ['gw-3', 'gw-9', `gw-${TARGETS_PER_LIST + 4}`, 'gw-unknown'].map((gatewayId) => ({ deploymentId, gatewayId }));
+    expect(await store.decisionsOf(wanted)).toEqual([
+      { deploymentId, gatewayId: 'gw-3', status: 'confirmed' },
+      { deploymentId, gatewayId: `gw-${TARGETS_PER_LIST + 4}`, status: 'failed' },
+    ]);
+    expect(await store.decisionsOf([])).toEqual([]);
   });
 
   it('reads a deployment of an earlier version (a document per target as created, decisions beside them) as before', async () => {

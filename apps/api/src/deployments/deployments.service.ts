@@ -29,7 +29,14 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
-import { DeploymentTargetsStore, listsTargets, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
+import {
+  DeploymentTargetsStore,
+  listsTargets,
+  TARGETS_SHAPE_FIELDS,
+  type RecordedDecision,
+  type TargetRef,
+  type TargetsShape,
+} from './deployment-targets.store';
 import { targetId } from './target-lists';
 
 interface TargetGateway {
@@ -226,6 +233,15 @@ export class DeploymentsService {
     if (!isValidObjectId(deploymentId)) return [];
     const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
     return deployment ? (await this.targetsStore.current(deployment, gatewayIds ? { gatewayIds } : {})).map(toTargetDto) : [];
+  }
+
+  /**
+   * The decisions recorded among these targets, by `_id` (undecided ones are not found), for
+   * deployments made by this version (that list their targets: every deployment a plain
+   * deployment's rollout follows).
+   */
+  decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
+    return targets.length === 0 ? Promise.resolve([]) : this.targetsStore.decisionsOf(targets);
   }
 
   /**
