@@ -11,7 +11,7 @@ import { Deployment } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
 import { outcomeEventId } from './target-decision';
 import { currentTargets } from './target-decision-documents';
-import { listedTargets, listIds, targetId, targetLists } from './target-lists';
+import { listedTargets, listIds, targetId, targetLists, TARGETS_PER_LIST } from './target-lists';
 
 /** What of a deployment says where its targets are. */
 export type TargetsShape = Pick<StoredDeployment, '_id' | 'targetCount' | 'companyTargetCounts'>;
@@ -74,6 +74,35 @@ export class DeploymentTargetsStore {
     const listed = listedTargets(lists).filter(
       (target) => (!wanted.companyId || target.companyId === wanted.companyId) && (!gatewayIds || gatewayIds.has(target.gatewayId)),
     );
+    return this.asDecided(listed);
+  }
+
+  /**
+   * Targets `offset` to `offset + limit` of a deployment in the order created, each as decided:
+   * reads only the lists of those targets and their decisions, by `_id`. Null for a deployment
+   * of an earlier version (read it whole with `current`).
+   */
+  async page(deployment: TargetsShape, offset: number, limit: number): Promise<StoredTarget[] | null> {
+    if (!listsTargets(deployment)) return null;
+    const end = Math.min(deployment.targetCount, offset + limit);
+    if (offset >= end) return [];
+    const firstList = Math.floor(offset / TARGETS_PER_LIST);
+    const ids = listIds(deployment._id.toString(), deployment.targetCount).slice(firstList, Math.floor((end - 1) / TARGETS_PER_LIST) + 1);
+    const lists = await readsById(
+      ids,
+      (listed) =>
+        this.lists
+          .find({ _id: { $in: listed } })
+          .lean<DeploymentTargetList[]>()
+          .exec(),
+      (list) => list._id,
+    );
+    const skipped = firstList * TARGETS_PER_LIST;
+    return this.asDecided(listedTargets(lists).slice(offset - skipped, end - skipped));
+  }
+
+  // Listed targets, each replaced by its decision document where one is recorded.
+  private async asDecided(listed: StoredTarget[]): Promise<StoredTarget[]> {
     const decisions = await readsById(
       listed.map((target) => outcomeEventId(target).toHexString()),
       (ids) =>

@@ -236,6 +236,18 @@ export class DeploymentsService {
   }
 
   /**
+   * Targets `offset` to `offset + limit` of one deployment in the order created (the order of
+   * `targetStates`), and how many it has: reads only those. Null when the deployment is not found
+   * or was made by an earlier version (read it whole with `targetStates`).
+   */
+  async targetPage(deploymentId: string, offset: number, limit: number): Promise<{ targets: DeploymentTargetDto[]; total: number } | null> {
+    if (!isValidObjectId(deploymentId)) return null;
+    const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
+    const page = deployment ? await this.targetsStore.page(deployment, offset, limit) : null;
+    return page && deployment ? { targets: page.map(toTargetDto), total: deployment.targetCount } : null;
+  }
+
+  /**
    * The decisions recorded among these targets, by `_id` (undecided ones are not found), for
    * deployments made by this version (that list their targets: every deployment a plain
    * deployment's rollout follows).

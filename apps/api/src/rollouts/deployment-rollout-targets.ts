@@ -182,6 +182,17 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
     return (await this.deployments.targetStates(deploymentId)).map((target) => rolloutTargetOf(target, deploymentId, startedAt));
   }
 
+  /**
+   * Targets `offset` to `offset + limit` of the rollout in start order, and how many it has,
+   * reading only those (null for a deployment of an earlier version: read them all with `targets`).
+   */
+  async targetPage(rollout: StoredRollout, offset: number, limit: number): Promise<{ items: RolloutTargetDto[]; total: number } | null> {
+    const deploymentId = rollout.deploymentId ?? '';
+    const startedAt = (rollout.startedAt ?? rollout.createdAt).toISOString();
+    const page = await this.deployments.targetPage(deploymentId, offset, limit);
+    return page && { items: page.targets.map((target) => rolloutTargetOf(target, deploymentId, startedAt)), total: page.total };
+  }
+
   /** Stops following a settled rollout's deployment. */
   forget(rollout: Pick<StoredRollout, 'deploymentId'>): void {
     if (rollout.deploymentId) this.unfollow(rollout.deploymentId);
