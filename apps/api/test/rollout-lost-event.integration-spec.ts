@@ -9,8 +9,9 @@ import { eventually } from './test-api';
 // until 2026-12-03 its undecided target was read again 10, 30, 70 s after the deployment, so the
 // loss was seen at 70 s, 35 s late.
 const LOST_AFTER_MS = 33_000;
-// A plain deployment's rollout is seen finished within this after its last decision, event lost or not.
-const FINISHED_WITHIN_MS = 20_000;
+// A plain deployment's rollout is seen finished within this after its last decision, event lost or
+// not (measured: 11 s; 36.5 s before, when its target was read again 70 s after the deployment).
+const FINISHED_WITHIN_MS = 25_000;
 
 /**
  * Holds another client's persistent MQTT session: the broker closes that client's connection
