@@ -39,22 +39,12 @@ func (h *Handler) MsgInsert(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 
 	db, err := h.b.Database(params.DB)
 	if err != nil {
-		if backends.ErrorCodeIs(err, backends.ErrorCodeDatabaseNameIsInvalid) {
-			msg := fmt.Sprintf("Invalid namespace specified '%s.%s'", params.DB, params.Collection)
-			return nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
-		}
-
-		return nil, lazyerrors.Error(err)
+		return nil, namespaceError(err, "insert", params.DB, params.Collection)
 	}
 
 	c, err := db.Collection(params.Collection)
 	if err != nil {
-		if backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid) {
-			msg := fmt.Sprintf("Invalid collection name: %s", params.Collection)
-			return nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
-		}
-
-		return nil, lazyerrors.Error(err)
+		return nil, namespaceError(err, "insert", params.DB, params.Collection)
 	}
 
 	inserted, writeErrors, err := insertDocuments(connCtx, c, params, h.BatchSize)
@@ -217,4 +207,22 @@ func insertTogether(ctx context.Context, c backends.Collection, params *common.I
 	}
 
 	return inserted, failed, nil
+}
+
+// namespaceError is the error of an insert or update command whose database or collection name the
+// backend refuses (InvalidNamespace, as FerretDB's handlers answer; command names the command in
+// FerretDB's metrics), and any other error of the backend wrapped.
+func namespaceError(err error, command, db, collection string) error {
+	var msg string
+
+	switch {
+	case backends.ErrorCodeIs(err, backends.ErrorCodeDatabaseNameIsInvalid):
+		msg = fmt.Sprintf("Invalid namespace specified '%s.%s'", db, collection)
+	case backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid):
+		msg = fmt.Sprintf("Invalid collection name: %s", collection)
+	default:
+		return lazyerrors.Error(err)
+	}
+
+	return handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, command)
 }

@@ -371,32 +371,17 @@ func (h *Handler) updateStatements(ctx context.Context, params *common.UpdatePar
 func (h *Handler) updateCollection(ctx context.Context, params *common.UpdateParams) (backends.Collection, error) {
 	db, err := h.b.Database(params.DB)
 	if err != nil {
-		if backends.ErrorCodeIs(err, backends.ErrorCodeDatabaseNameIsInvalid) {
-			msg := fmt.Sprintf("Invalid namespace specified '%s.%s'", params.DB, params.Collection)
-			return nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "update")
-		}
-
-		return nil, lazyerrors.Error(err)
+		return nil, namespaceError(err, "update", params.DB, params.Collection)
 	}
 
 	err = db.CreateCollection(ctx, &backends.CreateCollectionParams{Name: params.Collection})
 	if err != nil && !backends.ErrorCodeIs(err, backends.ErrorCodeCollectionAlreadyExists) {
-		if backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid) {
-			msg := fmt.Sprintf("Invalid collection name: %s", params.Collection)
-			return nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
-		}
-
-		return nil, lazyerrors.Error(err)
+		return nil, namespaceError(err, "update", params.DB, params.Collection)
 	}
 
 	c, err := db.Collection(params.Collection)
 	if err != nil {
-		if backends.ErrorCodeIs(err, backends.ErrorCodeCollectionNameIsInvalid) {
-			msg := fmt.Sprintf("Invalid collection name: %s", params.Collection)
-			return nil, handlererrors.NewCommandErrorMsgWithArgument(handlererrors.ErrInvalidNamespace, msg, "insert")
-		}
-
-		return nil, lazyerrors.Error(err)
+		return nil, namespaceError(err, "update", params.DB, params.Collection)
 	}
 
 	return c, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite"
+	"github.com/FerretDB/FerretDB/internal/handler/handlererrors"
 	"github.com/FerretDB/FerretDB/internal/types"
 	"github.com/FerretDB/FerretDB/internal/util/iterator"
 	"github.com/FerretDB/FerretDB/internal/util/must"
@@ -339,5 +340,38 @@ func TestUpdateStatementsConcurrentCommandsLoseNothing(t *testing.T) {
 	for id, d := range storedDocs(t, h) {
 		assert.Equal(t, int32(rounds), docField(t, d, "f"), id)
 		assert.Equal(t, int32(rounds), docField(t, d, "g"), id)
+	}
+}
+
+// The update and insert commands answer a database or collection name that the backend refuses as FerretDB's handlers
+// do (namespaceError), naming their own command in FerretDB's metrics.
+func TestUpdateStatementsInvalidNamespace(t *testing.T) {
+	t.Parallel()
+
+	h := newStatementsHandler(t)
+
+	for _, tc := range []struct {
+		db, collection, msg string
+	}{
+		{"_ferretdb_x", "c", "Invalid namespace specified '_ferretdb_x.c'"},
+		{"test", "_ferretdb_c", "Invalid collection name: _ferretdb_c"},
+	} {
+		for command, msg := range map[string]func(context.Context, *wire.OpMsg) (*wire.OpMsg, error){
+			"insert": h.MsgInsert,
+			"update": h.MsgUpdate,
+		} {
+			cmd := tDoc("insert", tc.collection, "documents", tArr(tDoc("_id", "a")), "$db", tc.db)
+			if command == "update" {
+				cmd = tDoc("update", tc.collection, "updates", tArr(tDoc("q", tDoc("_id", "a"), "u", tDoc("$set", tDoc("v", int32(1))))), "$db", tc.db)
+			}
+
+			_, err := sendCommand(h, msg, cmd)
+
+			var ce *handlererrors.CommandError
+			require.ErrorAs(t, err, &ce, "%s %s.%s", command, tc.db, tc.collection)
+			assert.Equal(t, handlererrors.ErrInvalidNamespace, ce.Code())
+			assert.Equal(t, tc.msg, ce.Err().Error())
+			assert.Equal(t, command, ce.Info().Argument)
+		}
 	}
 }

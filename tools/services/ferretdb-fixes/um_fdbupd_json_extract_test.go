@@ -1,0 +1,224 @@
+//go:build linux && (amd64 || arm64)
+
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// umJSONExtractAnswer is what SQLite answers for `doc -> path`: the value, its type, whether it has the JSON
+// subtype (json_quote leaves such a value as it is), or the error.
+type umJSONExtractAnswer struct {
+	value, typ, quoted sql.NullString
+	err                string
+}
+
+func umJSONExtractQuery(t *testing.T, db *sql.DB, doc, path string) umJSONExtractAnswer {
+	t.Helper()
+
+	var a umJSONExtractAnswer
+
+	row := db.QueryRow(`SELECT ? -> ?, typeof(? -> ?), json_quote(? -> ?)`, doc, path, doc, path, doc, path)
+	if err := row.Scan(&a.value, &a.typ, &a.quoted); err != nil {
+		a.err = err.Error()
+	}
+
+	return a
+}
+
+// umJSONRandomDoc writes a random JSON object: canonical JSON as FerretDB writes it (three in five), or with
+// whitespace, JSON5, escaped or repeated keys, or damaged.
+func umJSONRandomDoc(r *rand.Rand) string {
+	var b strings.Builder
+
+	noisy := r.Intn(5) < 2
+	pick := func(canonical int, all []string) string {
+		if noisy {
+			return all[r.Intn(len(all))]
+		}
+
+		return all[r.Intn(canonical)]
+	}
+
+	keys := []string{`_id`, `a`, `b`, `$s`, `gatewayId`, `x y`, `é`, `a.b`, ``, `\u005fid`, `_i\"d`}
+	space := func() {
+		if noisy && r.Intn(8) == 0 {
+			b.WriteString([]string{" ", "\n", "\t", "\r\n", "  ", "/*c*/", "\f", "\v"}[r.Intn(8)])
+		}
+	}
+
+	var value func(depth int)
+	value = func(depth int) {
+		space()
+
+		switch k := r.Intn(14); {
+		case k < 3 && depth < 5:
+			b.WriteByte('{')
+			for i, n := 0, r.Intn(4); i < n; i++ {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				space()
+				fmt.Fprintf(&b, `"%s"`, keys[r.Intn(len(keys))])
+				space()
+				b.WriteByte(':')
+				value(depth + 1)
+			}
+			if noisy && r.Intn(30) == 0 {
+				b.WriteByte(',') // JSON5
+			}
+			space()
+			b.WriteByte('}')
+		case k < 5 && depth < 5:
+			b.WriteByte('[')
+			for i, n := 0, r.Intn(4); i < n; i++ {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				value(depth + 1)
+			}
+			space()
+			b.WriteByte(']')
+		case k < 9:
+			strs := []string{
+				`"gw-1"`, `"6b110094d6641178292cb710"`, `""`, `"a\"b"`, `"a\\b"`, `"\u00e9\n\t\/"`, `"é ü"`, `"x'y"`,
+				`'single'`, `"a\'b"`, `"\x41"`, `"tab	in"`, `"\u12"`, `"\q"`, "\"a\x7fb\"", `"unterminated`,
+			}
+			b.WriteString(pick(8, strs))
+		case k < 12:
+			nums := []string{
+				`0`, `-0`, `1`, `-17`, `1.5`, `1e5`, `1E+5`, `-2.5e-3`, `123456789012345678901234567890`, `1.0`,
+				`0x1F`, `+1`, `.5`, `5.`, `01`, `Infinity`, `NaN`, `-`, `1e`, `1.e3`,
+			}
+			b.WriteString(pick(10, nums))
+		default:
+			b.WriteString(pick(3, []string{`true`, `false`, `null`, `tru`, `nul`, `truex`}))
+		}
+
+		space()
+	}
+
+	b.WriteByte('{')
+	for i, n := 0, r.Intn(6); i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		space()
+		if noisy && r.Intn(40) == 0 {
+			b.WriteString(`_id`) // JSON5 key without quotes
+		} else {
+			fmt.Fprintf(&b, `"%s"`, keys[r.Intn(len(keys))])
+		}
+		space()
+		b.WriteByte(':')
+		value(1)
+	}
+	space()
+	b.WriteByte('}')
+	space()
+
+	doc := b.String()
+
+	if !noisy {
+		return doc
+	}
+
+	switch r.Intn(10) {
+	case 0:
+		doc = doc[:r.Intn(len(doc))]
+	case 1:
+		doc += "x"
+	case 2:
+		doc = "[" + doc + "]"
+	case 3:
+		i := r.Intn(len(doc))
+		doc = doc[:i] + "\x00" + doc[i:]
+	}
+
+	return doc
+}
+
+// TestUMJSONExtract compares umJSONExtract's answers with SQLite's own on random documents and paths, and
+// checks that the index entries written while it answers are SQLite's (added by the Upgrade Manager build: see
+// tools/services/ferretdb-source-fixes.mjs). Run in a patched source: go test -run UMJSONExtract modernc.org/sqlite
+func TestUMJSONExtract(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "json.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer sqlite3.UMJSONExtractOff.Store(false)
+
+	db.SetMaxOpenConns(1)
+
+	paths := []string{`_id`, `$._id`, `a`, `$.a`, `gatewayId`, `a.b`, `$.a.b`, `$`, ``, `[0]`, `$[0]`, `0`, `a-b`, `$."_id"`, `$.`, `é`}
+	r := rand.New(rand.NewSource(1))
+	answered := sqlite3.UMJSONExtractAnswered.Load()
+
+	for i := 0; i < 20000; i++ {
+		doc := umJSONRandomDoc(r)
+		if i%1000 == 0 { // larger than what a connection's memo keeps
+			doc = `{"pad":"` + strings.Repeat("x", 70<<10) + `",` + doc[1:]
+		}
+		path := paths[r.Intn(len(paths))]
+		if r.Intn(4) != 0 {
+			path = paths[r.Intn(5)] // the paths it answers
+		}
+
+		sqlite3.UMJSONExtractOff.Store(true)
+		expected := umJSONExtractQuery(t, db, doc, path)
+		sqlite3.UMJSONExtractOff.Store(false)
+		actual := umJSONExtractQuery(t, db, doc, path)
+
+		if actual != expected {
+			t.Fatalf("%q -> %q: %+v, SQLite: %+v", doc, path, actual, expected)
+		}
+	}
+
+	if n := sqlite3.UMJSONExtractAnswered.Load() - answered; n < 3*20000/4 {
+		t.Fatalf("umJSONExtract answered %d of %d calls", n, 3*20000)
+	}
+
+	// index entries written with it are SQLite's: the integrity check recomputes them without it
+	for _, q := range []string{
+		`CREATE TABLE t (d TEXT)`,
+		`CREATE UNIQUE INDEX t_id ON t (d->'_id')`,
+		`CREATE INDEX t_a_b ON t (d->"a"->"b")`,
+	} {
+		if _, err = db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for i := 0; i < 300; i++ {
+		if _, err = db.Exec(`INSERT INTO t (d) VALUES (?)`, fmt.Sprintf(`{"$s":{"p":{"_id":{"t":"string"}}},"_id":"gw-%d","a":{"b":[%d,"x"]}}`, i, i%7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for i := 0; i < 300; i += 2 {
+		doc := fmt.Sprintf(`{"$s":{"p":{}},"_id":"gw-%d","a":{"b":{"c":%d}},"n":%d}`, i, i%5, i)
+		if _, err = db.Exec(`UPDATE t SET d = ? WHERE d->'_id' = ?`, doc, fmt.Sprintf(`"gw-%d"`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var n int
+	if err = db.QueryRow(`SELECT count(*) FROM t WHERE d->'_id' = '"gw-42"' AND d->'n' = '42'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("lookup by the index: %d, %v", n, err)
+	}
+
+	sqlite3.UMJSONExtractOff.Store(true)
+
+	var check string
+	if err = db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q, %v", check, err)
+	}
+}
