@@ -10,13 +10,22 @@ import { DeploymentTargetList } from './deployment-target-list.schema';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
-import { decidedTarget, outcomeEventId } from './target-decision';
+import { decidedTarget, outcomeEventId, outcomeStatus } from './target-decision';
 import { currentTargets } from './target-decision-documents';
-import { listedTargets, listIds, targetLists } from './target-lists';
+import { listedTargets, listIds, targetId, targetLists, TARGETS_PER_LIST } from './target-lists';
 
 /** What of a deployment says where its targets are. */
 export type TargetsShape = Pick<StoredDeployment, '_id' | 'targetCount' | 'companyTargetCounts'>;
 export const TARGETS_SHAPE_FIELDS = { targetCount: 1, companyTargetCounts: 1 } as const;
+
+/** A target by its deployment and gateway. */
+export interface TargetRef {
+  deploymentId: string;
+  gatewayId: string;
+}
+
+/** A decision recorded for a target. */
+export type RecordedDecision = Pick<StoredTarget, 'deploymentId' | 'gatewayId' | 'status'>;
 
 /** Which targets of a deployment to read: one company's, some gateways'. */
 export interface TargetsWanted {
@@ -69,8 +78,36 @@ export class DeploymentTargetsStore {
     const listed = listedTargets(lists).filter(
       (target) => (!wanted.companyId || target.companyId === wanted.companyId) && (!gatewayIds || gatewayIds.has(target.gatewayId)),
     );
-    // A listed target's decision is its outcome event (the decision documents written beside them
-    // before are copies of those events).
+    return this.asDecided(listed);
+  }
+
+  /**
+   * Targets `offset` to `offset + limit` of a deployment in the order created, each as decided:
+   * reads only the lists of those targets and their decisions, by `_id`. Null for a deployment
+   * of an earlier version (read it whole with `current`).
+   */
+  async page(deployment: TargetsShape, offset: number, limit: number): Promise<StoredTarget[] | null> {
+    if (!listsTargets(deployment)) return null;
+    const end = Math.min(deployment.targetCount, offset + limit);
+    if (offset >= end) return [];
+    const firstList = Math.floor(offset / TARGETS_PER_LIST);
+    const ids = listIds(deployment._id.toString(), deployment.targetCount).slice(firstList, Math.floor((end - 1) / TARGETS_PER_LIST) + 1);
+    const lists = await readsById(
+      ids,
+      (listed) =>
+        this.lists
+          .find({ _id: { $in: listed } })
+          .lean<DeploymentTargetList[]>()
+          .exec(),
+      (list) => list._id,
+    );
+    const skipped = firstList * TARGETS_PER_LIST;
+    return this.asDecided(listedTargets(lists).slice(offset - skipped, end - skipped));
+  }
+
+  // Listed targets, each as its outcome event decided it where one is recorded (the decision
+  // documents written beside the events before 2026-12-03 are copies of them).
+  private async asDecided(listed: StoredTarget[]): Promise<StoredTarget[]> {
     const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
     const outcomes = await readsById(
       eventIds,
@@ -81,6 +118,26 @@ export class DeploymentTargetsStore {
     return listed.map((target, index) => {
       const event = byId.get(eventIds[index]);
       return event ? decidedTarget(target, event) : target;
+    });
+  }
+
+  /**
+   * The decisions recorded among these targets of deployments that list them (each outcome event
+   * is found by `_id` from deployment and gateway alone): a query by `_id` per IDS_PER_READ
+   * targets that reads nothing else, and finds nothing for the undecided ones.
+   */
+  async decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
+    const listed = targets.map(({ deploymentId, gatewayId }) => ({ _id: targetId(deploymentId, gatewayId), deploymentId, gatewayId }));
+    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
+    const found = await readsById(
+      eventIds,
+      (ids) => this.events.findOutcomes(ids),
+      (event) => event._id.toHexString(),
+    );
+    const byId = new Map(found.map((event) => [event._id.toHexString(), event]));
+    return listed.flatMap(({ deploymentId, gatewayId }, index) => {
+      const event = byId.get(eventIds[index]);
+      return event ? [{ deploymentId, gatewayId, status: outcomeStatus(event) }] : [];
     });
   }
 

@@ -46,12 +46,17 @@ export function outcomeEvent({ target, status, reason, reportedVersion, detail }
   };
 }
 
+/** The status an outcome event decided. */
+export function outcomeStatus(event: Pick<Event, 'type'>): 'confirmed' | 'failed' {
+  return event.type === 'upgrade.confirmed' ? 'confirmed' : 'failed';
+}
+
 /** The decision an outcome event recorded, to apply in place of one that came second. */
 export function recordedOutcome(target: StoredTarget, event: Pick<Event, 'type' | 'details'>): TargetChange {
   const { reason, reportedVersion } = event.details;
   return {
     target,
-    status: event.type === 'upgrade.confirmed' ? 'confirmed' : 'failed',
+    status: outcomeStatus(event),
     reason: FAILURE_REASONS.includes(reason as FailureReason) ? (reason as FailureReason) : null,
     reportedVersion: typeof reportedVersion === 'string' ? reportedVersion : null,
     decidedHere: false,
