@@ -48,6 +48,11 @@ export class ChildApi {
     this.instanceId = `child-${randomBytes(3).toString('hex')}`;
   }
 
+  /** The client id of this process's persistent MQTT session (its subscriber: gateway messages and the cluster bus). */
+  get sessionClientId(): string {
+    return `${this.mqttClientId}-${this.instanceId}`;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -141,7 +146,7 @@ export class ChildApi {
   /** Kills the API, drops its persistent session on the broker, its database and its build (a sibling: only its session). */
   async dispose(): Promise<void> {
     await this.kill();
-    await forgetMqttSession(`${this.mqttClientId}-${this.instanceId}`).catch(() => undefined);
+    await forgetMqttSession(this.sessionClientId).catch(() => undefined);
     if (this.sibling) return;
     const connection = await mongoose.createConnection(this.mongoUrl.toString()).asPromise();
     await connection.dropDatabase();

@@ -84,6 +84,71 @@ describe('DeploymentTargetsStore (real database)', () => {
     const undecided = await store.undecidedOf([deploymentId]);
     expect(undecided).toHaveLength(count - 2);
     expect(undecided.find((found) => found.gatewayId === 'gw-3')).toBeUndefined();
+
+    // The decisions among some targets, found by _id alone: only those decided.
+    const wanted = ['gw-3', 'gw-9', `gw-${TARGETS_PER_LIST + 4}`, 'gw-unknown'].map((gatewayId) => ({ deploymentId, gatewayId }));
+    expect(await store.decisionsOf(wanted)).toEqual([
+      { deploymentId, gatewayId: 'gw-3', status: 'confirmed' },
+      { deploymentId, gatewayId: `gw-${TARGETS_PER_LIST + 4}`, status: 'failed' },
+    ]);
+    expect(await store.decisionsOf([])).toEqual([]);
+  });
+
+  it('reads one page of a deployment’s targets from the lists it spans and their decisions only, in the order created', async () => {
+    const { deployments, targets, store } = models();
+    const id = new Types.ObjectId();
+    const deploymentId = id.toString();
+    const count = 2 * TARGETS_PER_LIST + 500;
+    const created = Array.from({ length: count }, (_, index) => target(deploymentId, `gw-${index}`, index % 2 === 0 ? 'co-a' : 'co-b'));
+    await deployments.collection.insertOne({
+      _id: id,
+      version: '1.2',
+      scope: 'gateways',
+      companyIds: ['co-a', 'co-b'],
+      targetCount: count,
+      companyTargetCounts: [count / 2, count / 2],
+      settled: false,
+    });
+    await store.insert(deploymentId, created);
+    const decidedAt = new Date('2026-01-01T00:01:00Z');
+    const decided = [5, TARGETS_PER_LIST - 1, TARGETS_PER_LIST, 2 * TARGETS_PER_LIST + 10];
+    await insertOnce(
+      targets,
+      decided.map((index) => decisionDocument({ target: created[index], status: 'confirmed', reason: null, reportedVersion: null }, decidedAt)),
+    );
+    const [shape] = await store.shapesOf([deploymentId]);
+    const all = await store.current(shape);
+
+    // Every page is the same slice of the whole, across list boundaries and at the end.
+    for (const [offset, limit] of [
+      [0, 50],
+      [TARGETS_PER_LIST - 20, 50],
+      [TARGETS_PER_LIST, 1],
+      [2 * TARGETS_PER_LIST, 500],
+      [count - 3, 50],
+      [count, 50],
+      [count + 10, 50],
+    ]) {
+      expect(await store.page(shape, offset, limit)).toEqual(all.slice(offset, offset + limit));
+    }
+    expect((await store.page(shape, TARGETS_PER_LIST - 2, 4))?.map((found) => found.status)).toEqual(['pending', 'confirmed', 'confirmed', 'pending']);
+
+    // A page reads the lists it spans and the decisions of its targets, nothing of the others.
+    const reads: { collection: string; ids: unknown[] }[] = [];
+    database().set('debug', (collection: string, method: string, query: { _id?: { $in?: unknown[] } }) => {
+      if (method === 'find') reads.push({ collection, ids: query._id?.$in ?? [] });
+    });
+    try {
+      await store.page(shape, TARGETS_PER_LIST - 20, 50);
+    } finally {
+      database().set('debug', false);
+    }
+    expect(reads.map(({ collection, ids }) => [collection, ids.length])).toEqual([
+      ['deployment_target_lists', 2],
+      ['deployment_targets', 50],
+    ]);
+    // A deployment of an earlier version (no lists): not paged.
+    expect(await store.page({ _id: id, targetCount: count }, 0, 50)).toBeNull();
   });
 
   it('reads a deployment of an earlier version (a document per target as created, decisions beside them) as before', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { driverCollection } from '../database/driver-collection';
 import { idLists } from '../database/id-lists';
 import { readsById } from '../database/reads-by-id';
@@ -11,11 +11,20 @@ import { Deployment } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
 import { outcomeEventId } from './target-decision';
 import { currentTargets } from './target-decision-documents';
-import { listedTargets, listIds, targetLists } from './target-lists';
+import { listedTargets, listIds, targetId, targetLists, TARGETS_PER_LIST } from './target-lists';
 
 /** What of a deployment says where its targets are. */
 export type TargetsShape = Pick<StoredDeployment, '_id' | 'targetCount' | 'companyTargetCounts'>;
 export const TARGETS_SHAPE_FIELDS = { targetCount: 1, companyTargetCounts: 1 } as const;
+
+/** A target by its deployment and gateway. */
+export interface TargetRef {
+  deploymentId: string;
+  gatewayId: string;
+}
+
+/** A decision recorded for a target. */
+export type RecordedDecision = Pick<StoredTarget, 'deploymentId' | 'gatewayId' | 'status'>;
 
 /** Which targets of a deployment to read: one company's, some gateways'. */
 export interface TargetsWanted {
@@ -65,6 +74,35 @@ export class DeploymentTargetsStore {
     const listed = listedTargets(lists).filter(
       (target) => (!wanted.companyId || target.companyId === wanted.companyId) && (!gatewayIds || gatewayIds.has(target.gatewayId)),
     );
+    return this.asDecided(listed);
+  }
+
+  /**
+   * Targets `offset` to `offset + limit` of a deployment in the order created, each as decided:
+   * reads only the lists of those targets and their decisions, by `_id`. Null for a deployment
+   * of an earlier version (read it whole with `current`).
+   */
+  async page(deployment: TargetsShape, offset: number, limit: number): Promise<StoredTarget[] | null> {
+    if (!listsTargets(deployment)) return null;
+    const end = Math.min(deployment.targetCount, offset + limit);
+    if (offset >= end) return [];
+    const firstList = Math.floor(offset / TARGETS_PER_LIST);
+    const ids = listIds(deployment._id.toString(), deployment.targetCount).slice(firstList, Math.floor((end - 1) / TARGETS_PER_LIST) + 1);
+    const lists = await readsById(
+      ids,
+      (listed) =>
+        this.lists
+          .find({ _id: { $in: listed } })
+          .lean<DeploymentTargetList[]>()
+          .exec(),
+      (list) => list._id,
+    );
+    const skipped = firstList * TARGETS_PER_LIST;
+    return this.asDecided(listedTargets(lists).slice(offset - skipped, end - skipped));
+  }
+
+  // Listed targets, each replaced by its decision document where one is recorded.
+  private async asDecided(listed: StoredTarget[]): Promise<StoredTarget[]> {
     const decisions = await readsById(
       listed.map((target) => outcomeEventId(target).toHexString()),
       (ids) =>
@@ -76,6 +114,24 @@ export class DeploymentTargetsStore {
     );
     const byId = new Map(decisions.map((decision) => [decision._id.toHexString(), decision]));
     return listed.map((target) => byId.get(outcomeEventId(target).toHexString()) ?? target);
+  }
+
+  /**
+   * The decisions recorded among these targets of deployments that list them (each decision
+   * document is found by `_id` from deployment and gateway alone): a query by `_id` per
+   * IDS_PER_READ targets that reads nothing else, and finds nothing for the undecided ones.
+   */
+  async decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
+    const found = await readsById(
+      targets.map(({ deploymentId, gatewayId }) => outcomeEventId({ _id: targetId(deploymentId, gatewayId) }).toHexString()),
+      (ids) =>
+        this.targets
+          .find({ _id: { $in: ids } }, { deploymentId: 1, gatewayId: 1, status: 1 })
+          .lean<(RecordedDecision & { _id: Types.ObjectId })[]>()
+          .exec(),
+      (decision) => decision._id.toHexString(),
+    );
+    return found.map(({ deploymentId, gatewayId, status }) => ({ deploymentId, gatewayId, status }));
   }
 
   /** The targets still pending of these deployments, oldest first. */

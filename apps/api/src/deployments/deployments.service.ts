@@ -29,7 +29,14 @@ import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import { DeploymentTracker, type StoredTarget } from './deployment-tracker.service';
 import { assertCanDeploy } from './deployments.policy';
-import { DeploymentTargetsStore, listsTargets, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
+import {
+  DeploymentTargetsStore,
+  listsTargets,
+  TARGETS_SHAPE_FIELDS,
+  type RecordedDecision,
+  type TargetRef,
+  type TargetsShape,
+} from './deployment-targets.store';
 import { targetId } from './target-lists';
 
 interface TargetGateway {
@@ -226,6 +233,27 @@ export class DeploymentsService {
     if (!isValidObjectId(deploymentId)) return [];
     const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
     return deployment ? (await this.targetsStore.current(deployment, gatewayIds ? { gatewayIds } : {})).map(toTargetDto) : [];
+  }
+
+  /**
+   * Targets `offset` to `offset + limit` of one deployment in the order created (the order of
+   * `targetStates`), and how many it has: reads only those. Null when the deployment is not found
+   * or was made by an earlier version (read it whole with `targetStates`).
+   */
+  async targetPage(deploymentId: string, offset: number, limit: number): Promise<{ targets: DeploymentTargetDto[]; total: number } | null> {
+    if (!isValidObjectId(deploymentId)) return null;
+    const [deployment] = await this.targetsStore.shapesOf([deploymentId]);
+    const page = deployment ? await this.targetsStore.page(deployment, offset, limit) : null;
+    return page && deployment ? { targets: page.map(toTargetDto), total: deployment.targetCount } : null;
+  }
+
+  /**
+   * The decisions recorded among these targets, by `_id` (undecided ones are not found), for
+   * deployments made by this version (that list their targets: every deployment a plain
+   * deployment's rollout follows).
+   */
+  decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
+    return targets.length === 0 ? Promise.resolve([]) : this.targetsStore.decisionsOf(targets);
   }
 
   /**

@@ -52,10 +52,13 @@ export class DeploymentRolloutsService {
     const now = new Date();
     // Only where the controller ticks: elsewhere the entry would wait unused (the lease holder reads the deployment once).
     if (this.leases.isHeld(ROLLOUT_CONTROLLER_LEASE)) {
+      // One deadline for all of a deployment's targets.
+      const deadline = created.targets[0]?.deadline;
       this.deploymentTargets.follow(
         created.id,
         created.targets.map((target) => target.gatewayId),
         now,
+        deadline ? new Date(deadline) : null,
       );
     }
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];

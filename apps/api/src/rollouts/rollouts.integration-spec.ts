@@ -9,6 +9,8 @@ import { SUPER_COMPANY_ID } from '@upgrade-manager/dto';
 import { Types, type Connection, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { DeploymentsService } from '../deployments/deployments.service';
+import { outcomeEventId } from '../deployments/target-decision';
+import { targetId } from '../deployments/target-lists';
 import { RolloutController } from './rollout-controller.service';
 import { RolloutOrderStore } from './rollout-order.store';
 import { RolloutTargetsStore } from './rollout-targets.store';
@@ -171,8 +173,35 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     expect(targets.every((target) => target.decidedAt !== null)).toBe(true);
     const failedPage = (await as('super', 'GET', `/api/rollouts/${created.rolloutId}/targets?state=failed&limit=1&offset=1`)).body as RolloutTargetListDto;
     expect(failedPage).toMatchObject({ total: 2, items: [expect.objectContaining({ state: 'failed', reason: 'reported-version 0.5' })] });
+    // A page without a state reads only its own targets' decisions; the same slice, in start order, of all of them.
+    const decisionIds = new Map(ids.map((gatewayId) => [outcomeEventId({ _id: targetId(created.id, gatewayId) }).toHexString(), gatewayId]));
+    const looked: string[] = [];
+    const connection = testApi.app.get<Connection>(getConnectionToken());
+    connection.set('debug', (collection: string, method: string, query: { _id?: { $in?: unknown[] } }) => {
+      if (collection !== 'deployment_targets' || method !== 'find') return;
+      for (const id of query._id?.$in ?? []) if (decisionIds.has(String(id))) looked.push(decisionIds.get(String(id)) ?? '');
+    });
+    let page: RolloutTargetListDto;
+    try {
+      page = (await as('admin2', 'GET', `/api/rollouts/${created.rolloutId}/targets?limit=2&offset=3`)).body as RolloutTargetListDto;
+    } finally {
+      connection.set('debug', false);
+    }
+    expect(page).toMatchObject({ total: 6, offset: 3, limit: 2, items: targets.slice(3, 5) });
+    expect(looked.sort()).toEqual(
+      targets
+        .slice(3, 5)
+        .map((target) => target.gatewayId)
+        .sort(),
+    );
+    expect((await as('admin2', 'GET', `/api/rollouts/${created.rolloutId}/targets?phase=0&offset=5`)).body).toMatchObject({
+      total: 6,
+      items: targets.slice(5),
+    });
+    expect((await as('admin2', 'GET', `/api/rollouts/${created.rolloutId}/targets?phase=1`)).body).toMatchObject({ total: 0, items: [] });
+    expect((await as('admin3', 'GET', `/api/rollouts/${created.rolloutId}/targets?limit=2`)).status).toBe(404);
     // Its targets are the deployment's: no rollout target or batch is written for them.
-    const db = testApi.app.get<Connection>(getConnectionToken()).db!;
+    const db = connection.db!;
     expect(await db.collection('rollout_targets').countDocuments({ rolloutId: created.rolloutId })).toBe(0);
     expect(await db.collection('rollout_batches').countDocuments({ rolloutId: created.rolloutId })).toBe(0);
     const events = (await as('admin2', 'GET', '/api/events?type=rollout.finished')).body as EventListDto;

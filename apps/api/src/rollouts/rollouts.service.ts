@@ -168,6 +168,10 @@ export class RolloutsService {
     const rollout = await this.findVisible(principal, id);
     const { offset, limit } = pageWindow(query);
     if (rollout.targetsOfDeployment) {
+      // One phase (0), every target in it: without a state, a page reads only its targets.
+      if (query.phase !== undefined && query.phase !== 0) return { items: [], total: 0, offset, limit };
+      const page = query.state === undefined ? await this.deploymentTargets.targetPage(rollout, offset, limit) : null;
+      if (page) return { ...page, offset, limit };
       const listed = (await this.deploymentTargets.targets(rollout)).filter(
         (target) => (query.phase === undefined || target.phase === query.phase) && (query.state === undefined || target.state === query.state),
       );
