@@ -820,7 +820,8 @@ export const SQLITE_JSON_PARSE_NO_DEFER = ['linux_amd64', 'linux_arm64'].flatMap
  * else (JSON5, malformed JSON, escaped keys, whitespace inside the value, other functions and
  * paths) SQLite answers as before. The index entries are the same, so existing databases need
  * nothing. Its test compares the two on 20,000 random documents (canonical, JSON5, damaged) and
- * paths, and runs SQLite's integrity check, without it, on an indexed table written with it.
+ * paths, on a table of edge cases and with eight connections at once, and runs SQLite's integrity
+ * check, without it, on an indexed table written with it.
  */
 export const SQLITE_JSON_EXTRACT_FAST = goFile(join(SQLITE_DRIVER_DIR, 'lib'), 'um_fdbupd_json_extract.go');
 
