@@ -104,7 +104,9 @@ describe('a plain deployment whose last decision event the lease holder never he
     const second = await api<DeploymentRolloutCreatedDto>(other.baseUrl, '/api/deployments', { method: 'POST', body: { version, gatewayIds: [gatewayId] } });
     expect(second.status).toBe(201);
     const decidedAt = Date.now();
-    await eventually(async () => expect(await db.collection('deployment_targets').countDocuments({ deploymentId: first.body.id, status: 'failed' })).toBe(1));
+    await eventually(async () =>
+      expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': first.body.id })).toBe(1),
+    );
     // The decision's live event went to the session's holder, not to the lease holder.
     await eventually(async () =>
       expect(session?.received.some((message) => message.includes('deployment.target-updated') && message.includes(first.body.id))).toBe(true),

@@ -72,7 +72,7 @@ describe(`${PROCESSES} API processes, ${FLEET_SIZE} gateways, one killed during 
     const created = await api<DeploymentCreatedDto>(second.baseUrl, '/api/deployments', { method: 'POST', body: { version, companyId } });
     expect(created.status).toBe(201);
     const deploymentId = created.body.id;
-    const confirmed = () => db.collection('deployment_targets').countDocuments({ deploymentId, status: 'confirmed' });
+    const confirmed = () => db.collection('events').countDocuments({ type: 'upgrade.confirmed', 'details.deploymentId': deploymentId });
     await eventually(async () => expect(await confirmed()).toBeGreaterThan(0), { timeoutMs: 120_000, intervalMs: 100 });
     await victim.kill();
     expect(await confirmed()).toBeLessThan(FLEET_SIZE);
@@ -84,10 +84,9 @@ describe(`${PROCESSES} API processes, ${FLEET_SIZE} gateways, one killed during 
       },
       { timeoutMs: 240_000, intervalMs: 2_000 },
     );
-    // Nothing lost, nothing twice: the listed targets, one decision and one outcome event per gateway.
+    // Nothing lost, nothing twice: the listed targets and one outcome event (its decision) per gateway, no target document.
     expect(await db.collection('deployment_target_lists').countDocuments({ deploymentId })).toBe(Math.ceil(FLEET_SIZE / 1000));
-    expect(await db.collection('deployment_targets').countDocuments({ deploymentId, decision: { $ne: true } })).toBe(0);
-    expect(await db.collection('deployment_targets').countDocuments({ deploymentId, decision: true })).toBe(FLEET_SIZE);
+    expect(await db.collection('deployment_targets').countDocuments({ deploymentId })).toBe(0);
     expect(await db.collection('events').countDocuments({ type: 'upgrade.confirmed', 'details.deploymentId': deploymentId })).toBe(FLEET_SIZE);
     expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': deploymentId })).toBe(0);
     expect(await db.collection('events').countDocuments({ type: 'software.deployed', 'details.deploymentId': deploymentId })).toBe(FLEET_SIZE);
@@ -138,7 +137,8 @@ describe(`${PROCESSES} API processes, ${FLEET_SIZE} gateways, one killed during 
       console.log(`deployment-sweep lease: ${holderBefore} killed, ${holderAfter} took over after ${Date.now() - killedAt} ms (LEASE_TTL_S=${LEASE_TTL_S})`);
       expect(apis.some((child) => child.running && holderAfter.startsWith(`${child.instanceId}#`))).toBe(true);
 
-      const failed = () => db.collection('deployment_targets').countDocuments({ deploymentId: created.body.id, status: 'failed', reason: 'timeout' });
+      const failed = () =>
+        db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': created.body.id, 'details.reason': 'timeout' });
       await eventually(async () => expect(await failed()).toBe(1), { timeoutMs: 60_000, intervalMs: 250 });
       // Several sweep rounds later, still one outcome.
       await new Promise((resolve) => setTimeout(resolve, 5_000));

@@ -4,7 +4,7 @@ import type { HydratedDocument } from 'mongoose';
 /**
  * The targets of one deployment as created, TARGETS_PER_LIST to a document under
  * `<deploymentId>:<n>` (see target-lists.ts): one insert per deployment instead of one per target,
- * read by `_id`. A target's decision is its own document in `deployment_targets`.
+ * read by `_id`. A target's decision is its outcome event in `events` (see DeploymentTargetsStore).
  */
 @Schema({ collection: 'deployment_target_lists', versionKey: false })
 export class DeploymentTargetList {

@@ -6,9 +6,11 @@ export const FAILURE_REASONS = ['reported-version', 'timeout', 'superseded', 'pu
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /**
- * The decision about one gateway in one deployment (see target-decision-documents.ts); until then
- * the target is only listed (DeploymentTargetList). Deployments of earlier versions also have a
- * document per target as created, which stays pending beside its decision.
+ * A target of a deployment of an earlier version (no target lists): its document as created, which
+ * stays pending, and its decision beside it (see target-decision-documents.ts). Listed targets
+ * (DeploymentTargetList) are decided by their outcome event alone; until 2026-12-03 they also got a
+ * decision document here, still counted for the deployments settled before then (the deployments
+ * page) and read in a gateway's history, not read for a deployment's targets (see DeploymentTargetsStore).
  */
 @Schema({ collection: 'deployment_targets', versionKey: false, timestamps: true })
 export class DeploymentTarget {

@@ -1,11 +1,14 @@
 import { Types } from 'mongoose';
 import { insertOnce } from '../database/insert-once';
 import { useThrowawayDatabase } from '../../test/throwaway-database';
+import { Event, EventSchema } from '../events/event.schema';
+import { EventsService } from '../events/events.service';
 import { DeploymentTargetList, DeploymentTargetListSchema } from './deployment-target-list.schema';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
 import { DeploymentTargetsStore } from './deployment-targets.store';
 import { Deployment, DeploymentSchema } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
+import { outcomeEvent } from './target-decision';
 import { decisionDocument } from './target-decision-documents';
 import { targetId, TARGETS_PER_LIST } from './target-lists';
 
@@ -19,7 +22,8 @@ describe('DeploymentTargetsStore (real database)', () => {
     const deployments = connection.model(Deployment.name, DeploymentSchema);
     const targets = connection.model(DeploymentTarget.name, DeploymentTargetSchema);
     const lists = connection.model(DeploymentTargetList.name, DeploymentTargetListSchema);
-    return { deployments, targets, lists, store: new DeploymentTargetsStore(targets, lists, deployments) };
+    const events = new EventsService(connection.model(Event.name, EventSchema));
+    return { deployments, targets, lists, events, store: new DeploymentTargetsStore(targets, lists, deployments, events) };
   }
 
   function target(deploymentId: string, gatewayId: string, companyId: string, _id = targetId(deploymentId, gatewayId)): StoredTarget {
@@ -38,8 +42,8 @@ describe('DeploymentTargetsStore (real database)', () => {
     };
   }
 
-  it('lists a deployment’s targets by the thousand and reads a decided target from its one document, all by _id', async () => {
-    const { deployments, targets, lists, store } = models();
+  it('lists a deployment’s targets by the thousand and reads a decided target from its outcome event, all by _id', async () => {
+    const { deployments, targets, lists, events, store } = models();
     const id = new Types.ObjectId();
     const deploymentId = id.toString();
     const count = 2 * TARGETS_PER_LIST + 500;
@@ -56,19 +60,21 @@ describe('DeploymentTargetsStore (real database)', () => {
     });
     await store.insert(deploymentId, created);
     const decidedAt = new Date('2026-01-01T00:01:00Z');
-    await insertOnce(targets, [
-      decisionDocument({ target: created[3], status: 'confirmed', reason: null, reportedVersion: null }, decidedAt),
-      decisionDocument({ target: created[TARGETS_PER_LIST + 4], status: 'failed', reason: 'reported-version', reportedVersion: '1.1' }, decidedAt),
-    ]);
+    await events.recordOnce(
+      [
+        { target: created[3], status: 'confirmed' as const, reason: null, reportedVersion: null },
+        { target: created[TARGETS_PER_LIST + 4], status: 'failed' as const, reason: 'reported-version' as const, reportedVersion: '1.1' },
+      ].map((change) => ({ ...outcomeEvent(change), at: decidedAt })),
+    );
 
-    // One document per 1,000 targets, one per decided target: none per target as created.
+    // One document per 1,000 targets, and the decided targets' outcome events: no document per target.
     expect(await lists.countDocuments({})).toBe(3);
-    expect(await targets.countDocuments({ deploymentId })).toBe(2);
+    expect(await targets.countDocuments({ deploymentId })).toBe(0);
     const [shape] = await store.shapesOf([deploymentId]);
     const current = await store.current(shape);
     expect(current).toHaveLength(count);
     expect(current.map((found) => found.gatewayId)).toEqual(created.map((each) => each.gatewayId));
-    expect(current[3]).toMatchObject({ gatewayId: 'gw-3', status: 'confirmed', decision: true, updatedAt: decidedAt });
+    expect(current[3]).toEqual({ ...created[3], status: 'confirmed', updatedAt: decidedAt });
     expect(current[TARGETS_PER_LIST + 4]).toMatchObject({ status: 'failed', reason: 'reported-version', reportedVersion: '1.1' });
     // As created: the same _id, company, deadline and protocol.
     expect(current[7]).toEqual(created[7]);
@@ -95,7 +101,7 @@ describe('DeploymentTargetsStore (real database)', () => {
   });
 
   it('reads one page of a deployment’s targets from the lists it spans and their decisions only, in the order created', async () => {
-    const { deployments, targets, store } = models();
+    const { deployments, events, store } = models();
     const id = new Types.ObjectId();
     const deploymentId = id.toString();
     const count = 2 * TARGETS_PER_LIST + 500;
@@ -112,9 +118,8 @@ describe('DeploymentTargetsStore (real database)', () => {
     await store.insert(deploymentId, created);
     const decidedAt = new Date('2026-01-01T00:01:00Z');
     const decided = [5, TARGETS_PER_LIST - 1, TARGETS_PER_LIST, 2 * TARGETS_PER_LIST + 10];
-    await insertOnce(
-      targets,
-      decided.map((index) => decisionDocument({ target: created[index], status: 'confirmed', reason: null, reportedVersion: null }, decidedAt)),
+    await events.recordOnce(
+      decided.map((index) => ({ ...outcomeEvent({ target: created[index], status: 'confirmed', reason: null, reportedVersion: null }), at: decidedAt })),
     );
     const [shape] = await store.shapesOf([deploymentId]);
     const all = await store.current(shape);
@@ -145,7 +150,7 @@ describe('DeploymentTargetsStore (real database)', () => {
     }
     expect(reads.map(({ collection, ids }) => [collection, ids.length])).toEqual([
       ['deployment_target_lists', 2],
-      ['deployment_targets', 50],
+      ['events', 50],
     ]);
     // A deployment of an earlier version (no lists): not paged.
     expect(await store.page({ _id: id, targetCount: count }, 0, 50)).toBeNull();

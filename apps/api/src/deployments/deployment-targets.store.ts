@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, Types } from 'mongoose';
+import type { Model } from 'mongoose';
 import { driverCollection } from '../database/driver-collection';
+import { EventsService } from '../events/events.service';
 import { idLists } from '../database/id-lists';
 import { readsById } from '../database/reads-by-id';
 import type { StoredDeployment } from './deployment.mapper';
@@ -9,7 +10,7 @@ import { DeploymentTargetList } from './deployment-target-list.schema';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
 import type { StoredTarget } from './pending-targets';
-import { outcomeEventId } from './target-decision';
+import { decidedTarget, outcomeEventId, outcomeStatus } from './target-decision';
 import { currentTargets } from './target-decision-documents';
 import { listedTargets, listIds, targetId, targetLists, TARGETS_PER_LIST } from './target-lists';
 
@@ -36,11 +37,13 @@ export interface TargetsWanted {
 const GATEWAYS_PER_SCAN = 100;
 
 /**
- * Deployments list their targets (deployment_target_lists, by `_id`) and record a decided target
- * as one document in `deployment_targets`, under its outcome event's `_id`: a target costs no
- * document until it is decided, and every read goes by `_id`, whatever the collection's history.
- * Deployments written before (no `companyTargetCounts`) have a document per target as created
- * beside the decision documents, read as they were (target-decision-documents.ts).
+ * Deployments list their targets (deployment_target_lists, by `_id`), and a listed target's
+ * decision is its outcome event (`events`, under `outcomeEventId`, see target-decision.ts): a
+ * target costs no document of its own, and every read goes by `_id`. Until 2026-12-03 a decided
+ * listed target also got a decision document in `deployment_targets`, a copy of its event under the
+ * same `_id`, always written after the event: the event alone says what it says.
+ * Deployments written before lists (no `companyTargetCounts`) have a document per target as created
+ * beside their decision documents, read and written as they were (target-decision-documents.ts).
  */
 @Injectable()
 export class DeploymentTargetsStore {
@@ -48,6 +51,7 @@ export class DeploymentTargetsStore {
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
     @InjectModel(DeploymentTargetList.name) private readonly lists: Model<DeploymentTargetList>,
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
+    private readonly events: EventsService,
   ) {}
 
   /** Records the targets of a new deployment as created (pending). */
@@ -101,46 +105,54 @@ export class DeploymentTargetsStore {
     return this.asDecided(listedTargets(lists).slice(offset - skipped, end - skipped));
   }
 
-  // Listed targets, each replaced by its decision document where one is recorded.
+  // Listed targets, each as its outcome event decided it where one is recorded (the decision
+  // documents written beside the events before 2026-12-03 are copies of them).
   private async asDecided(listed: StoredTarget[]): Promise<StoredTarget[]> {
-    const decisions = await readsById(
-      listed.map((target) => outcomeEventId(target).toHexString()),
-      (ids) =>
-        this.targets
-          .find({ _id: { $in: ids } })
-          .lean<StoredTarget[]>()
-          .exec(),
-      (decision) => decision._id.toHexString(),
+    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
+    const outcomes = await readsById(
+      eventIds,
+      (ids) => this.events.findOutcomes(ids),
+      (event) => event._id.toHexString(),
     );
-    const byId = new Map(decisions.map((decision) => [decision._id.toHexString(), decision]));
-    return listed.map((target) => byId.get(outcomeEventId(target).toHexString()) ?? target);
+    const byId = new Map(outcomes.map((event) => [event._id.toHexString(), event]));
+    return listed.map((target, index) => {
+      const event = byId.get(eventIds[index]);
+      return event ? decidedTarget(target, event) : target;
+    });
   }
 
   /**
-   * The decisions recorded among these targets of deployments that list them (each decision
-   * document is found by `_id` from deployment and gateway alone): a query by `_id` per
-   * IDS_PER_READ targets that reads nothing else, and finds nothing for the undecided ones.
+   * The decisions recorded among these targets of deployments that list them (each outcome event
+   * is found by `_id` from deployment and gateway alone): a query by `_id` per IDS_PER_READ
+   * targets that reads nothing else, and finds nothing for the undecided ones.
    */
   async decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
+    const listed = targets.map(({ deploymentId, gatewayId }) => ({ _id: targetId(deploymentId, gatewayId), deploymentId, gatewayId }));
+    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
     const found = await readsById(
-      targets.map(({ deploymentId, gatewayId }) => outcomeEventId({ _id: targetId(deploymentId, gatewayId) }).toHexString()),
-      (ids) =>
-        this.targets
-          .find({ _id: { $in: ids } }, { deploymentId: 1, gatewayId: 1, status: 1 })
-          .lean<(RecordedDecision & { _id: Types.ObjectId })[]>()
-          .exec(),
-      (decision) => decision._id.toHexString(),
+      eventIds,
+      (ids) => this.events.findOutcomes(ids),
+      (event) => event._id.toHexString(),
     );
-    return found.map(({ deploymentId, gatewayId, status }) => ({ deploymentId, gatewayId, status }));
+    const byId = new Map(found.map((event) => [event._id.toHexString(), event]));
+    return listed.flatMap(({ deploymentId, gatewayId }, index) => {
+      const event = byId.get(eventIds[index]);
+      return event ? [{ deploymentId, gatewayId, status: outcomeStatus(event) }] : [];
+    });
   }
 
   /** The targets still pending of these deployments, oldest first. */
   async undecided(deployments: readonly TargetsShape[]): Promise<StoredTarget[]> {
+    return (await this.currentOf(deployments)).filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Every target of these deployments, each as decided where a decision is recorded. */
+  async currentOf(deployments: readonly TargetsShape[]): Promise<StoredTarget[]> {
     const earlier = deployments.filter((deployment) => !listsTargets(deployment)).map((deployment) => deployment._id.toString());
     // Earlier deployments together: one scan for all of them.
     const found = earlier.length === 0 ? [] : currentTargets(await this.targets.find({ deploymentId: { $in: earlier } }).lean<StoredTarget[]>());
     for (const deployment of deployments.filter(listsTargets)) found.push(...(await this.current(deployment)));
-    return found.filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return found;
   }
 
   /** `undecided` of deployments by id (those not found have none). */

@@ -12,13 +12,14 @@ import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeploymentTarget } from './deployment-target.schema';
 import { Deployment } from './deployment.schema';
-import { DeploymentTargetsStore, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
+import { DeploymentTargetsStore, listsTargets, TARGETS_SHAPE_FIELDS, type TargetsShape } from './deployment-targets.store';
 import { settleEarlierDeployments } from './earlier-deployments';
 import { PendingTargets, type StoredTarget } from './pending-targets';
 import { settleCandidates, type SettleCursor } from './settle-candidates';
-import { outcomeEvent, recordedOutcome, type TargetChange } from './target-decision';
+import { confirmedPerCompany, decisionOf, outcomeEvent, recordedOutcome, unappliedDecisions, type TargetChange } from './target-decision';
 import { decisionDocument } from './target-decision-documents';
 import { StatusDecisions, upgradeOf } from './status-decisions';
+import { isListedTarget } from './target-lists';
 import { transitionOnStatus, transitionOnTime, type TargetTransition } from './target-outcome';
 
 export type { StoredTarget } from './pending-targets';
@@ -36,13 +37,13 @@ export interface StatusReport {
 // Other processes hear of a new deployment's targets on the cluster bus, before its Upgrade goes out.
 const TARGETS_ADDED = 'deployment-targets-added';
 const targetsAddedSchema = z.object({ deploymentId: z.string().regex(/^[0-9a-f]{24}$/) });
-// Raised (by whichever process decides) once a target's decision document is written.
+// Raised (by whichever process decides) once a target's decision is applied.
 export const TARGET_UPDATED = 'deployment.target-updated';
 
 /**
- * Told of decided targets once their decisions (outcome events) are recorded and before the targets
- * are written (protocol v2 ends its offers there). Throwing leaves the targets pending, to be
- * decided again: the recorded decision is then applied once more.
+ * Told of decided targets once their decisions (outcome events) are recorded and before the
+ * gateways' copy of them is written (protocol v2 ends its offers there). Throwing leaves the targets
+ * pending, to be decided again: the recorded decision is then applied once more.
  */
 export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promise<void>;
 
@@ -51,14 +52,17 @@ export type TargetDecisionListener = (changes: readonly TargetChange[]) => Promi
  * by a newer deployment or by a failed publish, whichever API process handles it.
  *
  * A decision is the insert of the target's outcome event under an `_id` derived from the target
- * (see target-decision.ts): the first insert wins, in any process. A decision found already
- * recorded is replaced by the recorded one, and its effects (the target's decision document, the
- * gateway's copy, the live event) are written again, each idempotent by `_id`: a process that died
- * between recording a decision and writing its effects leaves nothing half done that the next
- * Status or the sweep does not finish. The happy path costs what one process did alone: the same
- * bulk writes by `_id`. A deployment's targets are listed (one document per 1,000, see
- * DeploymentTargetsStore), and a target is decided by inserting its decision document (see
- * target-decision-documents.ts), not by updating a document: FerretDB spends ten times as long on an update.
+ * (see target-decision.ts): the first insert wins, in any process. A deployment's targets are
+ * listed (one document per 1,000, see DeploymentTargetsStore) and that event is a listed target's
+ * decision as read; nothing else is written about the target (a target of an earlier version's
+ * deployment also gets its decision document, target-decision-documents.ts). A decision found
+ * already recorded is replaced by the recorded one, and its effects (the decision listeners, then
+ * the gateway's copy, then the live event) are written again, each idempotent. The gateway's copy,
+ * written after the listeners, shows that a decision was applied: a process that died between
+ * recording a decision and writing its copy leaves a decided target whose gateway's copy is still
+ * pending (or older than the deployment), and the decision is applied again when a process loads
+ * the open deployments and before the sweep marks its deployment settled (applyAgain). The
+ * happy path costs what one process did alone: the same bulk writes by `_id`.
  *
  * Each process keeps the pending targets in memory, so the Status of a gateway with nothing
  * pending costs no query: loaded at start, completed by its own deployments and by those other
@@ -169,17 +173,20 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
         const transition = target && transitionOnStatus(target, report);
         return transition ? [{ target, ...transition }] : [];
       });
-      return new StatusDecisions(await this.record(candidates), release);
+      const decided = await this.record(candidates);
+      // Told before the caller writes the gateways' copy with their Status (see `unapplied`).
+      await this.tell(decided);
+      return new StatusDecisions(decided, release);
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  /** Applies decisions whose gateways' copy the caller has written (targets, live events); returns how many were decided here. */
+  /** Applies decisions whose listeners were told and gateways' copy the caller has written (live events); returns how many were decided here. */
   async settle(decisions: StatusDecisions): Promise<number> {
     try {
-      return await this.apply(decisions.changes, { gatewaysWritten: true });
+      return await this.apply(decisions.changes, { toldAndWritten: true });
     } finally {
       decisions.release();
     }
@@ -239,10 +246,17 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     const { candidates, next } = await settleCandidates(this.deployments, createdBefore, limit, after);
     let marked = 0;
     for (const { _id } of candidates) {
-      const undecided = await this.targetsStore.undecidedOf([_id.toString()]);
+      const deployment = await this.deployments.findOne({ _id }, { ...TARGETS_SHAPE_FIELDS, companyIds: 1 }).lean<SettledShape>();
+      if (!deployment) continue;
+      const targets = await this.targetsStore.currentOf([deployment]);
+      const undecided = targets.filter((target) => target.status === 'pending');
       if (undecided.length === 0) {
+        // A decision recorded by a process that stopped before writing its effects is applied first.
+        const unapplied = await this.unapplied(targets);
+        if (unapplied.length > 0) await this.exclusive(() => this.applyAgain(unapplied));
         // No decision is ever taken back: read all decided, the deployment stays so.
-        const { modifiedCount } = await this.deployments.updateOne({ _id, settled: { $ne: true } }, { $set: { settled: true } });
+        const counts = listsTargets(deployment) ? { companyConfirmedCounts: confirmedPerCompany(deployment.companyIds, targets) } : {};
+        const { modifiedCount } = await this.deployments.updateOne({ _id, settled: { $ne: true } }, { $set: { settled: true, ...counts } });
         marked += modifiedCount;
         continue;
       }
@@ -289,13 +303,18 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     const settledEarlier = await settleEarlierDeployments(this.deployments, this.targets);
     if (settledEarlier > 0) this.logger.log(`${settledEarlier} deployment(s) of an earlier version marked settled`);
     const open = await this.deployments.find({ settled: { $ne: true } }, TARGETS_SHAPE_FIELDS).lean<TargetsShape[]>();
-    const stored = await this.targetsStore.undecided(open);
+    const current = await this.targetsStore.currentOf(open);
+    const stored = current.filter((target) => target.status === 'pending').sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     this.pending.clear();
     const superseded = this.pending.add(stored);
     this.loaded = true;
     // Only an interrupted deployment leaves two pending targets for one gateway; the newer one counts.
     await this.decide(superseded.map((target) => failure(target, 'superseded')));
     if (stored.length > 0) this.logger.log(`${this.pending.size} deployment target(s) pending`);
+    // Left to the sweep's settle check when this fails (see markSettled).
+    await this.unapplied(current)
+      .then((unapplied) => this.applyAgain(unapplied))
+      .catch((error: Error) => this.logger.warn(`Recorded decisions not checked for being applied: ${error.message}`));
   }
 
   // Another process's deployment: its targets become known here before its Upgrade goes out.
@@ -328,20 +347,24 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     });
   }
 
-  // The effects of recorded decisions, each idempotent by `_id`: the gateway copy (a superseded
-  // target's gateway already shows the newer deployment), the decision document, the live event.
-  private async apply(changes: readonly TargetChange[], { gatewaysWritten = false } = {}): Promise<number> {
+  // The effects of recorded decisions, each idempotent: the listeners, then the gateway copy (a
+  // superseded target's gateway already shows the newer deployment), the decision document of an
+  // earlier version's target, the live event. `toldAndWritten`: the caller did the first two.
+  // `again`: decisions applied again after a stop, whose gateway copy replaces only an older one.
+  private async apply(changes: readonly TargetChange[], { toldAndWritten = false, again = false } = {}): Promise<number> {
     if (changes.length === 0) return 0;
-    if (!gatewaysWritten) {
+    if (!toldAndWritten) {
+      await this.tell(changes);
       await this.gateways.setUpgradeOutcomes(
         changes.filter(({ reason }) => reason !== 'superseded').map((change) => ({ gatewayId: change.target.gatewayId, upgrade: upgradeOf(change) })),
+        { overOlderOnly: again },
       );
     }
-    for (const listener of this.decisionListeners) await listener(changes);
+    // A listed target's decision is its outcome event (see DeploymentTargetsStore).
     const decidedAt = new Date();
     await insertOnce(
       this.targets,
-      changes.map((change) => decisionDocument(change, decidedAt)),
+      changes.filter(({ target }) => !isListedTarget(target)).map((change) => decisionDocument(change, decidedAt)),
     );
     this.pending.remove(changes.map(({ target }) => target));
     // One bus message per LIVE_EVENTS_PER_MESSAGE targets, not one each: every process parses every bus message.
@@ -357,7 +380,36 @@ export class DeploymentTracker implements OnModuleInit, OnApplicationBootstrap, 
     this.live.publishAll(events);
     return changes.filter((change) => change.decidedHere).length;
   }
+
+  private async tell(changes: readonly TargetChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    for (const listener of this.decisionListeners) await listener(changes);
+  }
+
+  /**
+   * The decided targets among these (of listed deployments, decided by their outcome event) whose
+   * decision a process recorded and stopped before applying: their gateway's copy does not show it
+   * (see unappliedDecisions).
+   */
+  private async unapplied(targets: readonly StoredTarget[]): Promise<StoredTarget[]> {
+    const decided = targets.filter((target) => target.status !== 'pending' && isListedTarget(target));
+    if (decided.length === 0) return [];
+    return unappliedDecisions(decided, await this.gateways.upgradeCopies(decided.map((target) => target.gatewayId)));
+  }
+
+  // Decided targets (as read) whose decision is applied again; a newer deployment's copy of a gateway stays.
+  private async applyAgain(decided: readonly StoredTarget[]): Promise<void> {
+    if (decided.length === 0) return;
+    this.logger.warn(`${decided.length} recorded target decision(s) applied again (an API process stopped before applying them)`);
+    await this.apply(
+      decided.map((target) => ({ target, ...decisionOf(target), decidedHere: false })),
+      { again: true },
+    );
+  }
 }
+
+/** What a deployment needs to be marked settled. */
+type SettledShape = TargetsShape & Pick<Deployment, 'companyIds'>;
 
 /** A target that failed for a reason of its own, not for a version a gateway reported. */
 function failure(target: StoredTarget, reason: 'superseded' | 'publish-failed'): TargetChange {

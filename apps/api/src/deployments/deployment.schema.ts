@@ -3,7 +3,7 @@ import { DEPLOYMENT_SCOPES, type DeploymentScope } from '@upgrade-manager/dto';
 import type { HydratedDocument } from 'mongoose';
 import { EventActor } from '../events/event.schema';
 
-/** One "deploy this version to these gateways" action; its targets are listed in DeploymentTargetList, each decision is a DeploymentTarget. */
+/** One "deploy this version to these gateways" action; its targets are listed in DeploymentTargetList, each decision is an outcome event (see DeploymentTargetsStore). */
 @Schema({ collection: 'deployments', versionKey: false, timestamps: { createdAt: true, updatedAt: false } })
 export class Deployment {
   @Prop({ required: true }) version!: string;
@@ -21,6 +21,10 @@ export class Deployment {
   @Prop({ type: String, default: null }) publisher!: string | null;
   // True once every target is decided (set by the time-out sweep): the tracker loads the targets of the others at start.
   @Prop({ type: Boolean, default: false }) settled!: boolean;
+  // Confirmed targets per company, in the order of companyIds, written with `settled` on a deployment
+  // that lists its targets (the others failed): its decisions are events, counted once. Absent on
+  // deployments settled before 2026-12-03, whose decision documents are counted.
+  @Prop({ type: [Number], default: undefined }) companyConfirmedCounts?: number[];
   createdAt?: Date;
 }
 

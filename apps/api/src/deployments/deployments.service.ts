@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import {
   pageWindow,
   type CreateDeploymentDto,
+  type DeploymentCountsDto,
   type DeploymentCreatedDto,
   type DeploymentDetailDto,
   type DeploymentListDto,
@@ -136,6 +137,8 @@ export class DeploymentsService {
       createdBy: actor,
       published: false,
       publisher: this.instances.processId,
+      // Its targets' createdAt: a listed target decided by its outcome event is dated by it (a gateway's history).
+      createdAt: now,
     });
     // Every gateway of the fleet: the broadcast topic, unless a disabled gateway would hear it too.
     const broadcast = scope === 'all' && !skipsDisabled && v2Ids.size === 0;
@@ -181,16 +184,32 @@ export class DeploymentsService {
       this.deployments.find(filter).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<StoredDeployment[]>(),
       this.deployments.countDocuments(filter),
     ]);
-    const ids = deployments.map((deployment) => deployment._id.toString());
-    const groups = await this.targets.aggregate<{ _id: { deploymentId: string; status: UpgradeStatus; decision?: true | null }; count: number }>([
-      { $match: { deploymentId: { $in: ids }, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) } },
-      { $group: { _id: { deploymentId: '$deploymentId', status: '$status', decision: '$decision' }, count: { $sum: 1 } } },
-    ]);
-    const counts = new Map(ids.map((id) => [id, emptyCounts()]));
-    for (const deployment of deployments) {
-      // Listed targets have no document until decided: each is pending until then.
-      if (listsTargets(deployment)) addToCounts(counts.get(deployment._id.toString())!, 'pending', targetsInScope(deployment, scope.companyId));
-    }
+    const counts = new Map(deployments.map((deployment) => [deployment._id.toString(), emptyCounts()]));
+    // Deployments whose decisions are documents: of earlier versions, and those that listed their
+    // targets and were settled before a listed target's decision was only its outcome event.
+    const documented: string[] = [];
+    await Promise.all(
+      deployments.map(async (deployment) => {
+        const id = deployment._id.toString();
+        const entry = counts.get(id)!;
+        if (!listsTargets(deployment)) return documented.push(id);
+        if (deployment.companyConfirmedCounts) return addSettledCounts(entry, deployment, scope.companyId);
+        if (deployment.settled) {
+          // Listed targets have no document until decided: each is pending until then.
+          addToCounts(entry, 'pending', targetsInScope(deployment, scope.companyId));
+          return documented.push(id);
+        }
+        for (const target of await this.targetsStore.current(deployment, { companyId: scope.companyId })) addToCounts(entry, target.status);
+        return undefined;
+      }),
+    );
+    const groups =
+      documented.length === 0
+        ? []
+        : await this.targets.aggregate<{ _id: { deploymentId: string; status: UpgradeStatus; decision?: true | null }; count: number }>([
+            { $match: { deploymentId: { $in: documented }, ...(scope.companyId === null ? {} : { companyId: scope.companyId }) } },
+            { $group: { _id: { deploymentId: '$deploymentId', status: '$status', decision: '$decision' }, count: { $sum: 1 } } },
+          ]);
     for (const group of groups) {
       const entry = counts.get(group._id.deploymentId);
       if (!entry) continue;
@@ -394,4 +413,17 @@ export class DeploymentsService {
 function targetsInScope(deployment: Pick<StoredDeployment, 'companyIds' | 'targetCount' | 'companyTargetCounts'>, companyId: string | null): number {
   if (companyId === null) return deployment.targetCount;
   return deployment.companyTargetCounts?.[deployment.companyIds.indexOf(companyId)] ?? 0;
+}
+
+/** The counts of a settled deployment that listed its targets, from its confirmed targets per company (the others failed). */
+function addSettledCounts(
+  counts: DeploymentCountsDto,
+  deployment: Pick<StoredDeployment, 'companyIds' | 'targetCount' | 'companyTargetCounts' | 'companyConfirmedCounts'>,
+  companyId: string | null,
+): void {
+  const confirmed = deployment.companyConfirmedCounts ?? [];
+  const index = companyId === null ? -1 : deployment.companyIds.indexOf(companyId);
+  const confirmedInScope = companyId === null ? confirmed.reduce((sum, count) => sum + count, 0) : (confirmed[index] ?? 0);
+  addToCounts(counts, 'confirmed', confirmedInScope);
+  addToCounts(counts, 'failed', targetsInScope(deployment, companyId) - confirmedInScope);
 }

@@ -42,7 +42,7 @@ describe('DeploymentTracker with decisions handed out', () => {
     const targets = { find: () => query } as unknown as Model<DeploymentTarget>;
     const deployments = { find: () => query } as unknown as Model<Deployment>;
     const bus = { on: () => undefined, instanceId: 'test' } as unknown as ClusterBus;
-    const store = { undecided: async () => [] } as unknown as DeploymentTargetsStore;
+    const store = { currentOf: async () => [] } as unknown as DeploymentTargetsStore;
     return new DeploymentTracker(targets, deployments, store, {} as GatewaysStore, {} as EventsService, {} as LiveEventsService, bus, new MetricsService());
   }
 

@@ -5,11 +5,11 @@ import { outcomeEventId, type TargetChange } from './target-decision';
 export type TargetDocument = Pick<DeploymentTarget, 'deploymentId' | 'gatewayId' | 'status' | 'decision'>;
 
 /**
- * The document that records a target's decision in `deployment_targets` (the target as created is
- * listed, or, in deployments of earlier versions, a document that stays pending beside it): an
- * insert costs FerretDB a tenth of an update. A copy of the
- * target with the decided fields, under the `_id` of its outcome event, so that however often a
- * decision is applied, its document is written once.
+ * The document that records the decision of a target of an earlier version's deployment in
+ * `deployment_targets`, beside the target's document as created, which stays pending: an insert
+ * costs FerretDB a tenth of an update. A copy of the target with the decided fields, under the
+ * `_id` of its outcome event, so that however often a decision is applied, its document is written
+ * once. (Until 2026-12-03 listed targets got one too; their decision is now their outcome event.)
  */
 export function decisionDocument({ target, status, reason, reportedVersion }: TargetChange, decidedAt: Date): DeploymentTarget & { _id: unknown } {
   return {

@@ -8,11 +8,16 @@ export const TARGETS_PER_LIST = 1000;
 
 /**
  * The `_id` of a deployment's target: derived from the deployment and the gateway (targeted once
- * per deployment), so that its decision document (under its outcome event's `_id`, derived from
+ * per deployment), so that its decision (the outcome event, under an `_id` derived from
  * this one) is found by `_id` from the list alone.
  */
 export function targetId(deploymentId: string, gatewayId: string): Types.ObjectId {
   return new Types.ObjectId(createHash('sha256').update(`target:${deploymentId}:${gatewayId}`).digest('hex').slice(0, 24));
+}
+
+/** True for a target of a deployment that lists its targets (its `_id` is `targetId`), false for a document of an earlier version. */
+export function isListedTarget(target: Pick<StoredTarget, '_id' | 'deploymentId' | 'gatewayId'>): boolean {
+  return target._id.equals(targetId(target.deploymentId, target.gatewayId));
 }
 
 /** The `_id`s of the list documents of a deployment of `targetCount` targets. */

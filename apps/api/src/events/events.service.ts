@@ -9,6 +9,14 @@ import { bulkWriteErrors, onlyDuplicateKeys } from '../database/duplicate-key';
 
 const DEFAULT_PAGE_SIZE = 50;
 
+/** The types of outcome events: a deployment target's decision (deployments/target-decision.ts). */
+export const OUTCOME_EVENT_TYPES = ['upgrade.confirmed', 'upgrade.failed'] as const satisfies readonly EventType[];
+
+/** What of an event says what it recorded and when (an outcome event: a deployment target's decision). */
+export type OutcomeEventFields = Pick<Event, 'type' | 'details' | 'at'>;
+// Read of an outcome event: its type, what the decision says beyond it, and its time.
+const OUTCOME_FIELDS = { type: 1, at: 1, 'details.reason': 1, 'details.reportedVersion': 1 } as const;
+
 export interface RecordEventInput {
   type: EventType;
   companyId: string;
@@ -65,6 +73,25 @@ export class EventsService {
   async findByIds(ids: readonly Types.ObjectId[]): Promise<(Event & { _id: Types.ObjectId })[]> {
     if (ids.length === 0) return [];
     return this.events.find({ _id: { $in: ids } }).lean<(Event & { _id: Types.ObjectId })[]>();
+  }
+
+  /** Outcome events by `_id` (hex strings), with what says what was decided and when. */
+  async findOutcomes(ids: readonly string[]): Promise<(OutcomeEventFields & { _id: Types.ObjectId })[]> {
+    if (ids.length === 0) return [];
+    return this.events
+      .find({ _id: { $in: ids } }, OUTCOME_FIELDS)
+      .lean<(OutcomeEventFields & { _id: Types.ObjectId })[]>()
+      .exec();
+  }
+
+  /** A gateway's newest outcome events while in one company, newest first. */
+  async outcomesOfGateway(gatewayId: string, companyId: string, limit: number): Promise<(Event & { _id: Types.ObjectId })[]> {
+    return this.events
+      .find({ gatewayId, companyId, type: { $in: OUTCOME_EVENT_TYPES } })
+      .sort({ at: -1, _id: -1 })
+      .limit(limit)
+      .lean<(Event & { _id: Types.ObjectId })[]>()
+      .exec();
   }
 
   /** The event log, newest first, filtered and scoped to what the principal may see. */

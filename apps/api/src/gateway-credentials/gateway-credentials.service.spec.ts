@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
 import type { AppConfigService } from '../config/app-config.service';
 import type { EventsService, RecordEventInput } from '../events/events.service';
+import type { Deployment } from '../deployments/deployment.schema';
 import type { DeploymentTarget } from '../deployments/deployment-target.schema';
 import type { Gateway } from '../gateways/gateway.schema';
 import type { ClusterBus } from '../cluster/cluster-bus.service';
@@ -58,6 +59,7 @@ describe('GatewayCredentialsService', () => {
     const gatewaysService = new GatewaysService(
       gateways as unknown as Model<Gateway>,
       {} as Model<DeploymentTarget>,
+      {} as Model<Deployment>,
       config as unknown as AppConfigService,
       {} as EventsService,
       {} as LiveEventsService,

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ClusterModule } from '../cluster/cluster.module';
 import { CompaniesModule } from '../companies/companies.module';
 import { GatewayAdmissionModule } from '../gateway-admission/gateway-admission.module';
+import { Deployment, DeploymentSchema } from '../deployments/deployment.schema';
 import { DeploymentTarget, DeploymentTargetSchema } from '../deployments/deployment-target.schema';
 import { Gateway, GatewaySchema } from './gateway.schema';
 import { GatewaysController } from './gateways.controller';
@@ -25,6 +26,7 @@ import { LiveModule } from '../live/live.module';
       { name: Gateway.name, schema: GatewaySchema },
       // Read here for a gateway's history; written by the deployments feature.
       { name: DeploymentTarget.name, schema: DeploymentTargetSchema },
+      { name: Deployment.name, schema: DeploymentSchema },
     ]),
   ],
   controllers: [GatewaysController],

@@ -17,7 +17,9 @@ import { DomainError, DomainErrorCode } from '../common/domain.error';
 import { ClusterBus } from '../cluster/cluster-bus.service';
 import { CompaniesService } from '../companies/companies.service';
 import { AppConfigService } from '../config/app-config.service';
-import { DeploymentTarget } from '../deployments/deployment-target.schema';
+import { Deployment } from '../deployments/deployment.schema';
+import { DeploymentTarget, FAILURE_REASONS, type FailureReason } from '../deployments/deployment-target.schema';
+import type { Event } from '../events/event.schema';
 import { currentTargets } from '../deployments/target-decision-documents';
 import { EventsService } from '../events/events.service';
 import { GatewayAdmission } from '../gateway-admission/gateway-admission.service';
@@ -44,6 +46,7 @@ export class GatewaysService implements OnModuleInit {
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
     private readonly config: AppConfigService,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
@@ -149,16 +152,27 @@ export class GatewaysService implements OnModuleInit {
 
   async history(principal: Principal, gatewayId: string, limit = HISTORY_DEFAULT_LIMIT): Promise<GatewayHistoryDto> {
     const gateway = await this.findVisible(principal, gatewayId);
-    const [events, targets] = await Promise.all([
+    const [events, documents, outcomes] = await Promise.all([
       this.events.list(principal, { gatewayId, limit }),
-      // Twice as many: a decided target is two documents, read next to each other (see currentTargets).
+      // Twice as many: a decided target of an earlier version is two documents, read next to each other (see currentTargets).
       this.targets
         .find({ gatewayId, companyId: gateway.companyId })
         .sort({ createdAt: -1, deploymentId: -1 })
         .limit(limit * 2)
-        .lean<DeploymentTarget[]>()
-        .then((found) => withPendingCopy(currentTargets(found), gateway).slice(0, limit)),
+        .lean<DeploymentTarget[]>(),
+      // A listed target's decision is its outcome event (see DeploymentTargetsStore).
+      this.events.outcomesOfGateway(gatewayId, gateway.companyId, limit),
     ]);
+    const documented = currentTargets(documents);
+    const documentedIds = new Set(documented.map((target) => target.deploymentId));
+    const decided = outcomes.filter((event) => typeof event.details['deploymentId'] === 'string' && !documentedIds.has(event.details['deploymentId']));
+    const started = await this.deploymentStarts(decided.map((event) => String(event.details['deploymentId'])));
+    const targets = withPendingCopy(
+      [...documented, ...decided.map((event) => targetOfOutcome(event, gateway, started))].sort(
+        (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || (a.deploymentId < b.deploymentId ? 1 : -1),
+      ),
+      gateway,
+    ).slice(0, limit);
     return {
       events: events.items,
       deployments: targets.map((target) => ({
@@ -172,6 +186,16 @@ export class GatewaysService implements OnModuleInit {
     };
   }
 
+  /** When these deployments were made (their targets' createdAt), by id. */
+  private async deploymentStarts(deploymentIds: readonly string[]): Promise<Map<string, Date>> {
+    if (deploymentIds.length === 0) return new Map();
+    const found = await this.deployments
+      .find({ _id: { $in: [...new Set(deploymentIds)] } }, { createdAt: 1 })
+      .lean<{ _id: unknown; createdAt?: Date }[]>()
+      .exec();
+    return new Map(found.flatMap(({ _id, createdAt }) => (createdAt ? [[String(_id), createdAt] as const] : [])));
+  }
+
   // Another company's gateway is "not found", so that ids of other tenants do not leak.
   /** The gateway if it exists in the principal's tenant scope; NOT_FOUND otherwise. */
   async findVisible(principal: Principal, gatewayId: string): Promise<Gateway> {
@@ -179,6 +203,25 @@ export class GatewaysService implements OnModuleInit {
     if (!gateway) throw notFound(gatewayId);
     return gateway;
   }
+}
+
+/** A gateway's target of a deployment that listed it, as its outcome event decided it (made when its deployment was). */
+function targetOfOutcome(event: Event, gateway: Gateway, started: ReadonlyMap<string, Date>): DeploymentTarget {
+  const deploymentId = String(event.details['deploymentId']);
+  const { reason, reportedVersion } = event.details;
+  const createdAt = started.get(deploymentId) ?? event.at;
+  return {
+    deploymentId,
+    gatewayId: gateway.gatewayId,
+    companyId: event.companyId,
+    version: typeof event.details['version'] === 'string' ? event.details['version'] : '',
+    status: event.type === 'upgrade.confirmed' ? 'confirmed' : 'failed',
+    reason: FAILURE_REASONS.includes(reason as FailureReason) ? (reason as FailureReason) : null,
+    reportedVersion: typeof reportedVersion === 'string' ? reportedVersion : null,
+    deadline: createdAt,
+    createdAt,
+    updatedAt: event.at,
+  };
 }
 
 /**

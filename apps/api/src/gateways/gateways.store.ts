@@ -133,24 +133,24 @@ export class GatewaysStore {
    */
   async setPendingUpgrades(gatewayIds: readonly string[], upgrade: { deploymentId: string; version: string; startedAt: Date }): Promise<void> {
     const pending: GatewayUpgrade = { ...upgrade, status: 'pending' };
-    const olderCopy = {
-      $or: [{ upgrade: null }, { 'upgrade.startedAt': { $lt: upgrade.startedAt } }, { 'upgrade.startedAt': { $exists: false } }],
-    };
     const update = { $set: { upgrade: pending, updatedAt: new Date() } };
-    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids }, ...olderCopy }, update));
+    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids }, $or: olderCopy(upgrade.startedAt) }, update));
   }
 
   /**
    * The gateways' copy of their decided upgrades (confirmed or failed), one updateMany per equal
-   * upgrade; a gateway listed twice gets its last.
+   * upgrade; a gateway listed twice gets its last. `overOlderOnly`: a gateway whose copy is of a
+   * newer deployment keeps it (a decision applied again, long after it was taken).
    */
-  async setUpgradeOutcomes(outcomes: ReadonlyArray<{ gatewayId: string; upgrade: GatewayUpgrade }>): Promise<void> {
+  async setUpgradeOutcomes(outcomes: ReadonlyArray<{ gatewayId: string; upgrade: GatewayUpgrade }>, { overOlderOnly = false } = {}): Promise<void> {
     const last = new Map(outcomes.map((outcome) => [outcome.gatewayId, outcome]));
     for (const group of groupsOfEqual([...last.values()], ({ upgrade }) => upgrade)) {
-      const update = { $set: { upgrade: group[0].upgrade } };
+      const { upgrade } = group[0];
+      const update = { $set: { upgrade } };
+      const condition = overOlderOnly ? { $or: [{ 'upgrade.deploymentId': upgrade.deploymentId }, ...olderCopy(upgrade.startedAt)] } : {};
       await updateListed(
         group.map(({ gatewayId }) => gatewayId),
-        (ids) => this.gateways.updateMany({ _id: { $in: ids } }, update).exec(),
+        (ids) => this.gateways.updateMany({ _id: { $in: ids }, ...condition }, update).exec(),
       );
     }
   }
@@ -190,6 +190,16 @@ export class GatewaysStore {
     return new Map(found.map(({ _id, version, lastSeenAt }) => [_id, { version, lastSeenAt }]));
   }
 
+  /** The gateways' copy of their latest upgrade (null: none), by gateway id; gateways not found are left out. */
+  async upgradeCopies(gatewayIds: readonly string[]): Promise<Map<string, GatewayUpgrade | null>> {
+    const found = await readsById(
+      gatewayIds,
+      (ids) => this.collection.find<{ _id: string; upgrade?: GatewayUpgrade | null }>({ _id: { $in: ids } }, { projection: { _id: 1, upgrade: 1 } }).toArray(),
+      (gateway) => gateway._id,
+    );
+    return new Map(found.map(({ _id, upgrade }) => [_id, upgrade ?? null]));
+  }
+
   /**
    * Candidates for a deployment within `scope`: the listed gateways (those found, in the list's
    * order), or every gateway in the scope by gateway id.
@@ -222,4 +232,9 @@ export class GatewaysStore {
 function sameTags(tags: readonly string[]): Record<string, unknown> {
   if (tags.length === 0) return { $or: [{ tags: { $size: 0 } }, { tags: { $exists: false } }] };
   return { tags: { $size: tags.length, $all: tags } };
+}
+
+/** A gateway's copy of an upgrade older than one started at `startedAt` (or none). */
+function olderCopy(startedAt: Date | undefined): Record<string, unknown>[] {
+  return [{ upgrade: null }, { 'upgrade.startedAt': { $lt: startedAt } }, { 'upgrade.startedAt': { $exists: false } }];
 }

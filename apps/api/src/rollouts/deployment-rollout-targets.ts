@@ -16,11 +16,11 @@ import { Rollout } from './rollout.schema';
 // numbers and the gateway ids of its undecided targets (which the deployment tracker holds too: a
 // gateway has one pending target at most), so this bounds the entries' fixed part (a few hundred bytes each).
 export const FOLLOWED_MAX = 50_000;
-// Deployments one tick reads whole at most (about 3 queries each: its lists and decision
-// documents), the first time (a new lease holder, another process's deployments): many are read
-// over several ticks.
+// Deployments one tick reads whole at most (about 3 queries each: its lists and outcome events),
+// the first time (a new lease holder, another process's deployments): many are read over several
+// ticks.
 export const FIRST_READS_PER_TICK_MAX = 20;
-// Undecided targets one tick looks up at most, by the `_id` of their decision documents (a query
+// Undecided targets one tick looks up at most, by the `_id` of their outcome events (a query
 // per 100, see readsById), in the order their deployments became due: a lost live event. A larger
 // deployment is looked up over several ticks.
 export const CHECKS_PER_TICK_MAX = 200;
@@ -69,12 +69,12 @@ interface Followed {
  * The targets of a plain deployment's rollout (`targetsOfDeployment`) are its deployment's targets:
  * one phase, one deployment, no retries, every target pending on it from the start until the
  * deployment decides it. None is written to rollout_targets (an insert and an update per target
- * that said what the deployment's decision documents say), and RolloutOutcomes finds no batch for
+ * that said what the deployment's decisions say), and RolloutOutcomes finds no batch for
  * such a deployment. The rollout controller sets the rollout's counts from the deployment's
  * decisions at each tick: read once from the database, then learnt from the live events the
  * deciding processes raise once a decision is written. An event may be lost (QoS 0: the lease
  * holder's broker connection drops, a process dies before raising it): once none was heard of for
- * a few seconds, the undecided targets' decision documents are looked up by `_id`, together for
+ * a few seconds, the undecided targets' outcome events are looked up by `_id`, together for
  * every deployment due in a tick (see CHECKS_PER_TICK_MAX). What a process remembers is only what
  * the database says; the counts it writes only move on. The process that makes the deployment
  * follows it from the start (no read where it also ticks). The API reads the targets from the
@@ -205,7 +205,7 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Looks up the decision documents of the undecided targets of the deployments due, at most
+   * Looks up the outcome events of the undecided targets of the deployments due, at most
    * CHECKS_PER_TICK_MAX together (one query per 100): those found are decided. A deployment whose
    * round is done is looked up again after QUIET_MS if something was found (more may be lost),
    * else after a while that grows with its undecided targets.

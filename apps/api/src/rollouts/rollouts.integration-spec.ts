@@ -178,7 +178,7 @@ describe('rollouts (real broker and database, simulated gateways)', () => {
     const looked: string[] = [];
     const connection = testApi.app.get<Connection>(getConnectionToken());
     connection.set('debug', (collection: string, method: string, query: { _id?: { $in?: unknown[] } }) => {
-      if (collection !== 'deployment_targets' || method !== 'find') return;
+      if (collection !== 'events' || method !== 'find') return;
       for (const id of query._id?.$in ?? []) if (decisionIds.has(String(id))) looked.push(decisionIds.get(String(id)) ?? '');
     });
     let page: RolloutTargetListDto;

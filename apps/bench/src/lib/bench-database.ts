@@ -4,9 +4,9 @@ import { BENCH_COMPANY_ID } from './bench-fleet';
 type MongoClient = InstanceType<typeof mongoose.mongo.MongoClient>;
 type Db = ReturnType<MongoClient['db']>;
 
-// Collection names and fields as the API's schemas write them (gateways, deployment_targets).
+// Collection names and fields as the API's schemas write them (gateways, events).
 const GATEWAYS = 'gateways';
-const DEPLOYMENT_TARGETS = 'deployment_targets';
+const EVENTS = 'events';
 const SEED_BATCH = 1000;
 // No single read or write of the benchmark may hang the run.
 const OPERATION_TIMEOUT_MS = 120_000;
@@ -60,17 +60,18 @@ export class BenchDatabase {
     return new Set(documents.map((document) => String(document['gatewayId'])));
   }
 
+  /** The deployment's targets decided, as their outcome events record them (a decision is its event). */
   async targetCounts(deploymentId: string, prefix: string): Promise<TargetCounts> {
-    // One pass over the deployment's targets instead of one count per status.
+    // One pass over the deployment's outcome events instead of one count per type.
     const groups = await this.db
-      .collection(DEPLOYMENT_TARGETS)
+      .collection(EVENTS)
       .aggregate<{ _id: string; count: number }>([
-        { $match: { deploymentId, gatewayId: gatewayIdPrefix(prefix), status: { $in: ['confirmed', 'failed'] } } },
-        { $group: { _id: '$status', count: { $sum: 1 } } },
+        { $match: { 'details.deploymentId': deploymentId, gatewayId: gatewayIdPrefix(prefix), type: { $in: ['upgrade.confirmed', 'upgrade.failed'] } } },
+        { $group: { _id: '$type', count: { $sum: 1 } } },
       ])
       .toArray();
-    const count = (status: string) => groups.find((group) => group._id === status)?.count ?? 0;
-    return { confirmed: count('confirmed'), failed: count('failed') };
+    const count = (type: string) => groups.find((group) => group._id === type)?.count ?? 0;
+    return { confirmed: count('upgrade.confirmed'), failed: count('upgrade.failed') };
   }
 
   /** Inserts `count` gateways as a Status would have created them, last seen at spread-out times in the past day. */

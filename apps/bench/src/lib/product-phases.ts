@@ -145,7 +145,7 @@ export async function registerMissing(fleet: BenchFleet, db: BenchDatabase, vers
 
 /**
  * POST /api/deployments, then done when the API processes have decided every target: they count a
- * decision once its documents are written (confirmed by `confirmProductRollout`, after the measure).
+ * decision once it is recorded and applied (confirmed by `confirmProductRollout`, after the measure).
  */
 export async function measureProductRollout(
   fleet: BenchFleet,
@@ -189,9 +189,10 @@ export async function measureProductRollout(
 }
 
 /**
- * The database's count of the rollout's targets confirmed, asked after the measure: a count scans
- * the targets (40-54 ms of FerretDB's CPU at 4,000 of them, measured), which is the bench's check,
- * not the product's work. Fails when a target failed or the count falls short.
+ * The database's count of the rollout's targets confirmed (their outcome events, a listed target's
+ * decision), asked after the measure: a count scans the events (40-54 ms of FerretDB's CPU at 4,000
+ * decision documents, measured, which the product wrote until 2026-12-03), which is the bench's
+ * check, not the product's work. Fails when a target failed or the count falls short.
  */
 export async function confirmProductRollout(db: BenchDatabase, fleet: BenchFleet, deploymentId: string, mode: RolloutMode, timeoutMs: number): Promise<number> {
   let counts: TargetCounts = { confirmed: 0, failed: 0 };
