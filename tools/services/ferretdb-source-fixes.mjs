@@ -814,13 +814,14 @@ export const SQLITE_JSON_PARSE_NO_DEFER = ['linux_amd64', 'linux_arm64'].flatMap
  * one. That conversion was 12 % of FerretDB's CPU in a profile of a replay of a rollout's writes
  * (`_jsonExtractFunc`), about 9 % in 1,000-gateway rollouts. `->` with a one-label path on an
  * object in canonical JSON (what sjson writes) is now answered in Go: one pass checks the document
- * and notes where its members are (kept for the connection's last two documents, so the second
- * index of a table finds them), and the answer is the member's text as written, which is what
+ * and notes where its members are (the last two documents, in one of 64 memos chosen by the
+ * connection, so the second index of a table finds them), and the answer is the member's text as written, which is what
  * SQLite returns for canonical JSON (with the JSON subtype; NULL without such a member). Anything
  * else (JSON5, malformed JSON, escaped keys, whitespace inside the value, other functions and
  * paths) SQLite answers as before. The index entries are the same, so existing databases need
  * nothing. Its test compares the two on 20,000 random documents (canonical, JSON5, damaged) and
- * paths, and runs SQLite's integrity check, without it, on an indexed table written with it.
+ * paths, on a table of edge cases and with eight connections at once, and runs SQLite's integrity
+ * check, without it, on an indexed table written with it.
  */
 export const SQLITE_JSON_EXTRACT_FAST = goFile(join(SQLITE_DRIVER_DIR, 'lib'), 'um_fdbupd_json_extract.go');
 

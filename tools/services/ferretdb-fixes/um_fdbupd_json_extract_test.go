@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -221,4 +222,107 @@ func TestUMJSONExtract(t *testing.T) {
 	if err = db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity_check: %q, %v", check, err)
 	}
+}
+
+// TestUMJSONExtractEdges compares umJSONExtract's answers with SQLite's on the edge cases of the input it answers:
+// repeated and escaped keys, escapes, surrogates, invalid UTF-8 and DEL in strings, the numbers and literals of
+// canonical JSON, nested values with and without whitespace, labels of digits, the depth bound and the 64 KiB
+// bound (which the random documents of TestUMJSONExtract reach only by chance or not at all).
+func TestUMJSONExtractEdges(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "json.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer sqlite3.UMJSONExtractOff.Store(false)
+
+	db.SetMaxOpenConns(1)
+
+	deep := func(n int) string { return `{"_id":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}` }
+	docs := []string{
+		`{"_id":1,"_id":2}`, `{"a":1,"_id":2,"_id":3}`, `{"\u005fid":1,"_id":2}`, `{"_id":2,"\u005fid":1}`,
+		`{"_id":"\ud83d\ude00"}`, `{"_id":"\ud800"}`, `{"_id":"\u0000x"}`, "{\"_id\":\"\xff\xfe\"}", "{\"_id\":\"\xc0\x80\"}",
+		"{\"_id\":\"a\x7f\"}", `{"_id":"\/"}`, "{\"_id\":\"\u2028\"}", `{"_id":"a b"}`, `{"_id":"a'b"}`, `{"_id":"\\"}`,
+		`{"_id":-0}`, `{"_id":0e5}`, `{"_id":0E-0}`, `{"_id":-0.0e+00}`, `{"_id":1E+05}`, `{"_id":0.10}`, `{"_id":1.5E-3}`,
+		`{"_id":123456789012345678901234567890}`, `{"_id":1e999}`, `{"_id":-1e-999}`, `{"_id":9223372036854775808}`,
+		`{"_id":true}`, `{"_id":false}`, `{"_id":null}`, `{"_id":{}}`, `{"_id":[]}`, `{"_id":{"\u005f":"\u00e9"}}`,
+		`{"_id":{"a":[1,{"b":null}],"c":""}}`, `{ "_id" : 1 }`, `{"_id":{"a" :1}}`, `{"_id":[1 ]}`, `{"_id":[ ]}`,
+		"{\"_id\":{\"a\":1}\n}", "{\"_id\":1}\n", "\xef\xbb\xbf{\"_id\":1}", `{"é":1,"_id":2}`, "{\"\x7f\":1,\"_id\":2}",
+		`{"0":5,"_id":1}`, `{"1a":5}`, `{"A_1":7}`, `{"_id":"x"}garbage`, "{\"_id\":\"x\"}\x00{\"_id\":\"y\"}",
+		deep(499), deep(500), deep(501), deep(999), deep(1000), deep(1001),
+		`{"pad":"` + strings.Repeat("y", 64<<10) + `","_id":{"a":1}}`, `{"pad":"` + strings.Repeat("y", 70<<10) + `","_id":[2]}`,
+		`{"_id":-}`, `{"_id":01}`, `{"_id":1.}`, `{"_id":.5}`, `{"_id":+1}`, `{"_id":"\x"}`, `{"_id":"\u12G4"}`, "{\"_id\":\"\t\"}",
+		`{"_id":1,}`, `{,"_id":1}`, `{"_id":1 "a":2}`, `{"_id" 1}`, `{"_id":1}}`, `{"_id":[1,]}`, `{"_id":{"a":1,}}`,
+	}
+	paths := []string{`_id`, `$._id`, `0`, `$.0`, `1a`, `$.1a`, `A_1`, `a`, `_ID`, `$."_id"`}
+	answered := sqlite3.UMJSONExtractAnswered.Load()
+
+	for _, doc := range docs {
+		for _, path := range paths {
+			sqlite3.UMJSONExtractOff.Store(true)
+			expected := umJSONExtractQuery(t, db, doc, path)
+			sqlite3.UMJSONExtractOff.Store(false)
+
+			if actual := umJSONExtractQuery(t, db, doc, path); actual != expected {
+				t.Errorf("%.80q -> %q: %+v, SQLite: %+v", doc, path, actual, expected)
+			}
+		}
+	}
+
+	if n := sqlite3.UMJSONExtractAnswered.Load() - answered; n < int64(3*len(docs)*len(paths)/2) {
+		t.Fatalf("umJSONExtract answered %d of %d calls", n, 3*len(docs)*len(paths))
+	}
+}
+
+// TestUMJSONExtractConnections has eight connections read documents of the same length (the same members in
+// another order, other values) at once: each answer is SQLite's, whichever memo the connections share.
+func TestUMJSONExtractConnections(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "json.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer sqlite3.UMJSONExtractOff.Store(false)
+
+	db.SetMaxOpenConns(8)
+
+	type query struct{ doc, path string }
+
+	var queries []query
+
+	r := rand.New(rand.NewSource(2))
+	for i := 0; i < 500; i++ {
+		members := []string{fmt.Sprintf(`"_id":"gw-%d"`, r.Intn(10)), fmt.Sprintf(`"gatewayId":"gw-%d"`, r.Intn(10)), fmt.Sprintf(`"a":%d`, r.Intn(10))}
+		r.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+		queries = append(queries, query{`{` + strings.Join(members, ",") + `}`, []string{`_id`, `gatewayId`, `a`, `b`}[r.Intn(4)]})
+	}
+
+	sqlite3.UMJSONExtractOff.Store(true)
+
+	expected := make([]umJSONExtractAnswer, len(queries))
+	for i, q := range queries {
+		expected[i] = umJSONExtractQuery(t, db, q.doc, q.path)
+	}
+
+	sqlite3.UMJSONExtractOff.Store(false)
+
+	var wg sync.WaitGroup
+
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+
+		go func(g int) {
+			defer wg.Done()
+
+			for i := g; i < 4*len(queries); i += 1 + g%3 {
+				q := queries[i%len(queries)]
+				if actual := umJSONExtractQuery(t, db, q.doc, q.path); actual != expected[i%len(queries)] {
+					t.Errorf("%q -> %q: %+v, SQLite: %+v", q.doc, q.path, actual, expected[i%len(queries)])
+					return
+				}
+			}
+		}(g)
+	}
+
+	wg.Wait()
 }
