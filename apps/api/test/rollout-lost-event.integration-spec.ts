@@ -30,6 +30,11 @@ async function holdSession(clientId: string): Promise<{ received: string[]; rele
   const connect = async (): Promise<void> => {
     if (released) return;
     const connected = await connectAsync(url, { ...options, reconnectPeriod: 0 });
+    // Released while this connected: ended, not left holding the session (and jest open).
+    if (released) {
+      await connected.endAsync();
+      return;
+    }
     client = connected;
     connected.on('message', (_topic, payload) => received.push(payload.toString('utf8')));
     connected.on('close', () => void (released || client !== connected ? undefined : connect().catch(() => undefined)));

@@ -165,6 +165,48 @@ describe('DeploymentRolloutTargets', () => {
     expect(second).toBe(78);
   });
 
+  it('looks up a small deployment within a tick or two while a large one is being looked up over many ticks', async () => {
+    // A 20,000-gateway deployment whose gateways are offline (no decision for long: a round of
+    // lookups takes 100 ticks) and a one-gateway deployment whose decision event is lost.
+    const large = new Types.ObjectId().toString();
+    const small = new Types.ObjectId().toString();
+    const largeGateways = Array.from({ length: 20_000 }, (_, index) => `g${index}`);
+    let smallStatus: DeploymentTargetDto['status'] = 'pending';
+    const deployments = {
+      targetStates: async () => [],
+      decisionsOf: async (targets: readonly TargetRef[]) =>
+        targets.flatMap(({ deploymentId, gatewayId }) =>
+          deploymentId === small && smallStatus !== 'pending' ? [{ deploymentId, gatewayId, status: smallStatus }] : [],
+        ),
+    } as unknown as DeploymentsService;
+    const rollouts = { updateOne: async () => undefined } as unknown as Model<Rollout>;
+    const followed = new DeploymentRolloutTargets(rollouts, deployments, { all$: new Subject<LiveEvent>().asObservable() } as unknown as LiveEventsService);
+    followed.onModuleInit();
+    const rolloutOf = (deploymentId: string, targetCount: number) =>
+      ({
+        _id: new Types.ObjectId(),
+        deploymentId,
+        targetCount,
+        phases: [{ counts: { waiting: 0, starting: 0, pending: targetCount, confirmed: 0, failed: 0, skipped: 0 } }],
+      }) as unknown as StoredRollout;
+    const open = [rolloutOf(large, largeGateways.length), rolloutOf(small, 1)];
+    const start = Date.now();
+    followed.follow(large, largeGateways, new Date(start));
+    followed.follow(small, ['s'], new Date(start + 1000));
+    smallStatus = 'confirmed';
+    let second = 1;
+    const tick = async () => {
+      const counts = [];
+      for (const rollout of open) counts.push((await followed.counts(rollout, new Date(start + second * 1000)))[0]);
+      second += 1;
+      return counts;
+    };
+    while (second < 120 && (await tick())[1].pending > 0);
+    // Due 10 s after it was followed (at 11 s), looked up at the next tick or the one after, not once the large one's round is done.
+    expect(second).toBeLessThanOrEqual(FIRST_CHECK_WAIT_MS / 1000 + 4);
+    followed.onModuleDestroy();
+  });
+
   it('stops following a deployment not asked about for a minute (another process holds the lease)', async () => {
     const { followed, rollout, reads, decide } = setUp();
     const start = Date.parse('2026-12-03T00:00:00Z');

@@ -22,7 +22,7 @@ export const FOLLOWED_MAX = 50_000;
 export const FIRST_READS_PER_TICK_MAX = 20;
 // Undecided targets one tick looks up at most, by the `_id` of their outcome events (a query
 // per 100, see readsById), in the order their deployments became due: a lost live event. A larger
-// deployment is looked up over several ticks.
+// deployment is looked up over several ticks, its next slice behind the deployments due meanwhile.
 export const CHECKS_PER_TICK_MAX = 200;
 // The undecided targets are looked up once no decision was heard of for this long (a live event
 // lost on the way, a process dead before raising it), and this long after the deployment was
@@ -246,8 +246,13 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
           entry.undecided.add(gatewayId);
         }
       }
-      if (entry.roundLeft > 0 && entry.undecided.size > 0) continue;
       this.due.delete(deploymentId);
+      // Round not done: the rest waits behind the deployments due meanwhile, so that a large one
+      // (100 ticks for 20,000 targets) does not hold back the others' lookups for its whole round.
+      if (entry.roundLeft > 0 && entry.undecided.size > 0) {
+        this.due.add(deploymentId);
+        continue;
+      }
       entry.checkAtMs = entry.foundInRound ? nowMs + QUIET_MS : nextCheckMs(entry, nowMs);
     }
   }
