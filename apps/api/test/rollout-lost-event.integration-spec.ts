@@ -12,6 +12,8 @@ const LOST_AFTER_MS = 33_000;
 // A plain deployment's rollout is seen finished within this after its last decision, event lost or
 // not (measured: 11 s; 36.5 s before, when its target was read again 70 s after the deployment).
 const FINISHED_WITHIN_MS = 25_000;
+// Plays of the scenario until the live event is lost (see decideWhileSessionHeld).
+const ATTEMPTS = 3;
 
 /**
  * Holds another client's persistent MQTT session: the broker closes that client's connection
@@ -95,14 +97,44 @@ describe('a plain deployment whose last decision event the lease holder never he
     await gateway.close();
     await eventually(async () => expect((await api(holder.baseUrl, `/api/gateways/${gatewayId}`)).status).toBe(200), { timeoutMs: 20_000 });
 
+    // The lease holder takes its session back for a moment each second: a decision published in
+    // that moment reaches it, and the loss did not happen. Then the scenario is played again.
+    for (let attempt = 1; ; attempt++) {
+      const { rolloutId, deploymentId, decidedAt, lost } = await decideWhileSessionHeld();
+      if (!lost) {
+        if (attempt < ATTEMPTS) continue;
+        throw new Error(`The decision's live event reached the lease holder in each of ${ATTEMPTS} attempts`);
+      }
+      const finished = await eventually(
+        async () => {
+          const { body } = await api<RolloutDetailDto>(holder.baseUrl, `/api/rollouts/${rolloutId}`);
+          expect(body.state).toBe('finished');
+          return body;
+        },
+        { timeoutMs: 120_000, intervalMs: 250 },
+      );
+      expect(finished.counts).toMatchObject({ pending: 0, failed: 1 });
+      expect(Date.now() - decidedAt).toBeLessThanOrEqual(FINISHED_WITHIN_MS);
+      expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': deploymentId })).toBe(1);
+      return;
+    }
+  }, 500_000);
+
+  /**
+   * The lease holder makes a deployment of the gateway and follows it for LOST_AFTER_MS; then the
+   * other process supersedes it while the holder's session is held. `lost`: the decision's live
+   * event went to the session's holder, not to the lease holder.
+   */
+  async function decideWhileSessionHeld(): Promise<{ rolloutId: string; deploymentId: string; decidedAt: number; lost: boolean }> {
     // Made by the lease holder: followed from the start, by live events only.
     const first = await api<DeploymentRolloutCreatedDto>(holder.baseUrl, '/api/deployments', { method: 'POST', body: { version, gatewayIds: [gatewayId] } });
     expect(first.status).toBe(201);
     const madeAt = Date.now();
     const rolloutId = first.body.rolloutId;
     // The other process knows the target (announced on the bus), so it can supersede it.
+    // (one pending target of the gateway there: on a later attempt, this one replaced the earlier.)
     await eventually(async () => expect(await metricValue(other.baseUrl, 'um_deployment_targets_pending')).toBe(1), { timeoutMs: 20_000 });
-    await new Promise((resolve) => setTimeout(resolve, madeAt + LOST_AFTER_MS - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, madeAt + LOST_AFTER_MS - Date.now())));
     expect((await api<RolloutDetailDto>(holder.baseUrl, `/api/rollouts/${rolloutId}`)).body).toMatchObject({ state: 'running', counts: { pending: 1 } });
 
     session = await holdSession(holder.sessionClientId);
@@ -112,21 +144,16 @@ describe('a plain deployment whose last decision event the lease holder never he
     await eventually(async () =>
       expect(await db.collection('events').countDocuments({ type: 'upgrade.failed', 'details.deploymentId': first.body.id })).toBe(1),
     );
-    // The decision's live event went to the session's holder, not to the lease holder.
-    await eventually(async () =>
-      expect(session?.received.some((message) => message.includes('deployment.target-updated') && message.includes(first.body.id))).toBe(true),
+    const held = session;
+    const lost = await eventually(
+      async () => expect(held.received.some((message) => message.includes('deployment.target-updated') && message.includes(first.body.id))).toBe(true),
+      { timeoutMs: 5_000 },
+    ).then(
+      () => true,
+      () => false,
     );
-    await session.release();
-
-    const finished = await eventually(
-      async () => {
-        const { body } = await api<RolloutDetailDto>(holder.baseUrl, `/api/rollouts/${rolloutId}`);
-        expect(body.state).toBe('finished');
-        return body;
-      },
-      { timeoutMs: 120_000, intervalMs: 250 },
-    );
-    expect(finished.counts).toMatchObject({ pending: 0, failed: 1 });
-    expect(Date.now() - decidedAt).toBeLessThanOrEqual(FINISHED_WITHIN_MS);
-  }, 300_000);
+    await held.release();
+    session = undefined;
+    return { rolloutId, deploymentId: first.body.id, decidedAt, lost };
+  }
 });
