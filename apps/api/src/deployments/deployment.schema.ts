@@ -25,6 +25,9 @@ export class Deployment {
   // that lists its targets (the others failed): its decisions are events, counted once. Absent on
   // deployments settled before 2026-12-03, whose decision documents are counted.
   @Prop({ type: [Number], default: undefined }) companyConfirmedCounts?: number[];
+  // The one-phase rollout of a plain deployment (POST /api/deployments), whose counts the deployments
+  // page shows while a large deployment is open. Absent on rollouts' deployments and on earlier ones.
+  @Prop({ type: String, default: undefined }) rolloutId?: string;
   createdAt?: Date;
 }
 

@@ -1,6 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type {
   DeploymentCreatedDto,
+  DeploymentRolloutCreatedDto,
   DeploymentDetailDto,
   DeploymentListDto,
   EventListDto,
@@ -13,6 +14,7 @@ import { ToGatewayMessageType } from '@upgrade-manager/frame-codec';
 import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import { DEVELOPMENT_PRINCIPAL, type Principal } from '../auth/principal';
 import { DomainError, DomainErrorCode } from '../common/domain.error';
+import { statusDocument } from '../gateways/gateway-status-writes';
 import { GatewaysService } from '../gateways/gateways.service';
 import { LiveEventsService, type LiveEvent } from '../live/live-events.service';
 import { api, connectGateway, uniqueId, uniqueMajor, uploadVersion } from '../../test/protocol-helpers';
@@ -120,6 +122,39 @@ describe('deployments and gateways REST (real broker and database)', () => {
     // A pending target (no document yet) is in its gateway's history too.
     const pendingHistory = await api<GatewayHistoryDto>(baseUrl, `/api/gateways/${b.gatewayId}/history`);
     expect(pendingHistory.body.deployments).toEqual([expect.objectContaining({ deploymentId: id, status: 'pending', version: v('1') })]);
+  });
+
+  it("counts a large open deployment on the list from its rollout, not from every target's decision", async () => {
+    const companyId = uniqueId('co-large');
+    const database = testApi.app.get<Connection>(getConnectionToken());
+    // More gateways than the list counts exactly: registered as their Status would have.
+    const now = new Date();
+    const gatewayIds = Array.from({ length: 1001 }, (_, index) => `${companyId}-gw-${index}`);
+    await database
+      .collection('gateways')
+      .insertMany(
+        gatewayIds.map((gatewayId) =>
+          statusDocument(
+            { gatewayId, companyId, version: '0.5', protocol: null, sentAt: now, lastSeenAt: now, lastUpgradeAt: null },
+            { admission: 'accepted' },
+          ),
+        ) as never[],
+      );
+    const created = await api<DeploymentRolloutCreatedDto>(baseUrl, '/api/deployments', { method: 'POST', body: { version: v('1'), companyId } });
+    expect(created.status).toBe(201);
+    expect(created.body.targets).toHaveLength(1001);
+    const listed = async () => (await api<DeploymentListDto>(baseUrl, `/api/deployments?companyId=${companyId}`)).body.items[0];
+    expect((await listed()).counts).toEqual({ total: 1001, pending: 1001, confirmed: 0, failed: 0 });
+    // What the rollout controller would write as decisions come in (none come: no gateway is connected).
+    await database
+      .collection('rollouts')
+      .updateOne(
+        { _id: new Types.ObjectId(created.body.rolloutId) },
+        { $set: { 'phases.0.counts': { waiting: 0, starting: 0, pending: 990, confirmed: 7, failed: 3, skipped: 1 } } },
+      );
+    expect((await listed()).counts).toEqual({ total: 1001, pending: 990, confirmed: 7, failed: 4 });
+    // The detail stays exact.
+    expect((await getDeployment(created.body.id)).body.counts).toEqual({ total: 1001, pending: 1001, confirmed: 0, failed: 0 });
   });
 
   it('fails a target whose Status reports another version, and a newer deployment supersedes a pending one', async () => {

@@ -5,6 +5,7 @@ import { GatewaysModule } from '../gateways/gateways.module';
 import { GatewaysStoreModule } from '../gateways/gateways-store.module';
 import { ImageDeliveryModule } from '../image-delivery/image-delivery.module';
 import { VersionsModule } from '../versions/versions.module';
+import { Rollout, RolloutSchema } from '../rollouts/rollout.schema';
 import { DeploymentTargetList, DeploymentTargetListSchema } from './deployment-target-list.schema';
 import { DeploymentTarget, DeploymentTargetSchema } from './deployment-target.schema';
 import { DeploymentTargetsStore } from './deployment-targets.store';
@@ -31,6 +32,7 @@ import { LiveModule } from '../live/live.module';
       { name: Deployment.name, schema: DeploymentSchema },
       { name: DeploymentTarget.name, schema: DeploymentTargetSchema },
       { name: DeploymentTargetList.name, schema: DeploymentTargetListSchema },
+      { name: Rollout.name, schema: RolloutSchema },
     ]),
   ],
   controllers: [DeploymentsController],

@@ -39,6 +39,11 @@ import {
   type TargetsShape,
 } from './deployment-targets.store';
 import { targetId } from './target-lists';
+import { Rollout, type RolloutPhaseCounts } from '../rollouts/rollout.schema';
+
+// Above this many targets in the reader's scope, an open deployment's page counts are its rollout's
+// (rolloutCountsOf): exact counts read every target's decision, 0.5-1 API CPU s at 10,000.
+const EXACT_COUNTS_MAX_TARGETS = 1000;
 
 interface TargetGateway {
   gatewayId: string;
@@ -70,6 +75,7 @@ export class DeploymentsService {
   constructor(
     @InjectModel(Deployment.name) private readonly deployments: Model<Deployment>,
     @InjectModel(DeploymentTarget.name) private readonly targets: Model<DeploymentTarget>,
+    @InjectModel(Rollout.name) private readonly rollouts: Model<Rollout>,
     private readonly targetsStore: DeploymentTargetsStore,
     private readonly gateways: GatewaysStore,
     private readonly versions: VersionsService,
@@ -86,11 +92,12 @@ export class DeploymentsService {
    * `options.id`: the deployment's id, chosen by a caller that records it before the Upgrade goes out
    * (rollouts). `options.beforeStart`: told of the deployment and its targets once they are known and
    * before they are written and the Upgrade goes out (a plain deployment's rollout records itself there).
+   * `options.rolloutId`: the plain deployment's one-phase rollout, recorded with it (see `list`).
    */
   async create(
     principal: Principal,
     dto: CreateDeploymentDto,
-    options: { id?: string; beforeStart?: (deployment: DeploymentCreatedDto) => Promise<void> } = {},
+    options: { id?: string; rolloutId?: string; beforeStart?: (deployment: DeploymentCreatedDto) => Promise<void> } = {},
   ): Promise<DeploymentCreatedDto> {
     const scope = scopeOf(dto);
     assertCanDeploy(principal, scope === 'all');
@@ -137,6 +144,7 @@ export class DeploymentsService {
       createdBy: actor,
       published: false,
       publisher: this.instances.processId,
+      ...(options.rolloutId ? { rolloutId: options.rolloutId } : {}),
       // Its targets' createdAt: a listed target decided by its outcome event is dated by it (a gateway's history).
       createdAt: now,
     });
@@ -188,12 +196,15 @@ export class DeploymentsService {
     // Deployments whose decisions are documents: of earlier versions, and those that listed their
     // targets and were settled before a listed target's decision was only its outcome event.
     const documented: string[] = [];
+    const followed = await this.rolloutCountsOf(deployments, scope.companyId);
     await Promise.all(
       deployments.map(async (deployment) => {
         const id = deployment._id.toString();
         const entry = counts.get(id)!;
         if (!listsTargets(deployment)) return documented.push(id);
         if (deployment.companyConfirmedCounts) return addSettledCounts(entry, deployment, scope.companyId);
+        const rolloutCounts = followed.get(id);
+        if (rolloutCounts) return addRolloutCounts(entry, rolloutCounts);
         if (deployment.settled) {
           // Listed targets have no document until decided: each is pending until then.
           addToCounts(entry, 'pending', targetsInScope(deployment, scope.companyId));
@@ -223,6 +234,32 @@ export class DeploymentsService {
       offset,
       limit,
     };
+  }
+
+  /**
+   * The counts a large open deployment's rollout keeps (the rollout controller's, seconds behind its
+   * decisions), by deployment id: counting from the decisions would read every target, each time
+   * the page is shown. Only where the rollout's counts are the reader's: every company's or one.
+   */
+  private async rolloutCountsOf(deployments: readonly StoredDeployment[], companyId: string | null): Promise<Map<string, RolloutPhaseCounts>> {
+    const large = deployments.filter(
+      (deployment) =>
+        deployment.rolloutId !== undefined &&
+        listsTargets(deployment) &&
+        !deployment.companyConfirmedCounts &&
+        (companyId === null || deployment.companyIds.length === 1) &&
+        targetsInScope(deployment, companyId) > EXACT_COUNTS_MAX_TARGETS,
+    );
+    if (large.length === 0) return new Map();
+    const rollouts = await this.rollouts
+      .find({ _id: { $in: large.map((deployment) => deployment.rolloutId) } }, { deploymentId: 1, phases: 1 })
+      .lean<{ deploymentId: string | null; phases: { counts?: RolloutPhaseCounts }[] }[]>();
+    const counts = new Map<string, RolloutPhaseCounts>();
+    for (const rollout of rollouts) {
+      const phaseCounts = rollout.phases[0]?.counts;
+      if (rollout.deploymentId && phaseCounts) counts.set(rollout.deploymentId, phaseCounts);
+    }
+    return counts;
   }
 
   /** One deployment with the state of each target the caller may see. */
@@ -413,6 +450,13 @@ export class DeploymentsService {
 function targetsInScope(deployment: Pick<StoredDeployment, 'companyIds' | 'targetCount' | 'companyTargetCounts'>, companyId: string | null): number {
   if (companyId === null) return deployment.targetCount;
   return deployment.companyTargetCounts?.[deployment.companyIds.indexOf(companyId)] ?? 0;
+}
+
+/** A deployment's counts as its one-phase rollout keeps them (a target not yet started is pending). */
+function addRolloutCounts(counts: DeploymentCountsDto, phase: RolloutPhaseCounts): void {
+  addToCounts(counts, 'pending', phase.waiting + phase.starting + phase.pending);
+  addToCounts(counts, 'confirmed', phase.confirmed);
+  addToCounts(counts, 'failed', phase.failed + phase.skipped);
 }
 
 /** The counts of a settled deployment that listed its targets, from its confirmed targets per company (the others failed). */

@@ -31,6 +31,7 @@ export class DeploymentRolloutsService {
     const id = new Types.ObjectId();
     const followed: Pick<Rollout, 'companyId' | 'state'>[] = [];
     const created = await this.deployments.create(principal, dto, {
+      rolloutId: id.toString(),
       beforeStart: async (deployment) => void followed.push(await this.follow(id, principal, dto, deployment)),
     });
     for (const rollout of followed) this.rolloutsService.publishUpdate({ _id: id, ...rollout });
