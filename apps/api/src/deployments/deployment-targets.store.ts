@@ -14,6 +14,8 @@ import { decidedTarget, outcomeEventId, outcomeStatus } from './target-decision'
 import { currentTargets } from './target-decision-documents';
 import { listedTargets, listIds, targetId, targetLists, TARGETS_PER_LIST } from './target-lists';
 
+type OutcomeEvent = Awaited<ReturnType<EventsService['findOutcomes']>>[number];
+
 /** What of a deployment says where its targets are. */
 export type TargetsShape = Pick<StoredDeployment, '_id' | 'targetCount' | 'companyTargetCounts'>;
 export const TARGETS_SHAPE_FIELDS = { targetCount: 1, companyTargetCounts: 1 } as const;
@@ -108,17 +110,23 @@ export class DeploymentTargetsStore {
   // Listed targets, each as its outcome event decided it where one is recorded (the decision
   // documents written beside the events before 2026-12-03 are copies of them).
   private async asDecided(listed: StoredTarget[]): Promise<StoredTarget[]> {
-    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
-    const outcomes = await readsById(
+    const outcomes = await this.outcomesOf(listed);
+    return listed.map((target, index) => {
+      const event = outcomes[index];
+      return event ? decidedTarget(target, event) : target;
+    });
+  }
+
+  // The outcome event of each target (by `_id`), in the targets' order; undefined where none is recorded.
+  private async outcomesOf(targets: readonly Pick<StoredTarget, '_id'>[]): Promise<(OutcomeEvent | undefined)[]> {
+    const eventIds = targets.map((target) => outcomeEventId(target).toHexString());
+    const found = await readsById(
       eventIds,
       (ids) => this.events.findOutcomes(ids),
       (event) => event._id.toHexString(),
     );
-    const byId = new Map(outcomes.map((event) => [event._id.toHexString(), event]));
-    return listed.map((target, index) => {
-      const event = byId.get(eventIds[index]);
-      return event ? decidedTarget(target, event) : target;
-    });
+    const byId = new Map(found.map((event) => [event._id.toHexString(), event]));
+    return eventIds.map((id) => byId.get(id));
   }
 
   /**
@@ -128,15 +136,9 @@ export class DeploymentTargetsStore {
    */
   async decisionsOf(targets: readonly TargetRef[]): Promise<RecordedDecision[]> {
     const listed = targets.map(({ deploymentId, gatewayId }) => ({ _id: targetId(deploymentId, gatewayId), deploymentId, gatewayId }));
-    const eventIds = listed.map((target) => outcomeEventId(target).toHexString());
-    const found = await readsById(
-      eventIds,
-      (ids) => this.events.findOutcomes(ids),
-      (event) => event._id.toHexString(),
-    );
-    const byId = new Map(found.map((event) => [event._id.toHexString(), event]));
+    const outcomes = await this.outcomesOf(listed);
     return listed.flatMap(({ deploymentId, gatewayId }, index) => {
-      const event = byId.get(eventIds[index]);
+      const event = outcomes[index];
       return event ? [{ deploymentId, gatewayId, status: outcomeStatus(event) }] : [];
     });
   }
