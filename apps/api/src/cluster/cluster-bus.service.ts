@@ -13,6 +13,18 @@ export const MAX_CLUSTER_MESSAGE_BYTES = 256 * 1024;
 const KIND = /^[a-z][a-z0-9-]*$/;
 
 const envelope = z.object({ origin: z.string().max(200), body: z.unknown() });
+// Messages this process published and has not heard back yet (see `ownEcho`): a few in flight at
+// a time; one the broker dropped (QoS 0) leaves by age or when newer ones push it out.
+const ECHOES_MAX = 64;
+const ECHO_BYTES_MAX = 4 * 1024 * 1024;
+const ECHO_TTL_MS = 10_000;
+
+interface SentMessage {
+  kind: string;
+  payload: Buffer;
+  body: unknown;
+  sentAtMs: number;
+}
 
 interface Subscription {
   schema: ZodType;
@@ -33,6 +45,8 @@ export class ClusterBus implements OnModuleInit {
   private readonly prefix: string;
   readonly instanceId: string;
   private readonly refused: Counter;
+  private readonly sent: SentMessage[] = [];
+  private sentBytes = 0;
 
   constructor(
     config: AppConfigService,
@@ -58,9 +72,15 @@ export class ClusterBus implements OnModuleInit {
     this.subscriptions.set(kind, { schema, handle: handle as Subscription['handle'] });
   }
 
-  /** QoS 0 for what only matters now (live events), 1 for what a process must not miss. */
-  async publish(kind: string, body: unknown, qos: 0 | 1 = 1): Promise<void> {
-    const payload = Buffer.from(JSON.stringify({ origin: this.instanceId, body }));
+  /**
+   * QoS 0 for what only matters now (live events), 1 for what a process must not miss. `bodyJson`:
+   * `JSON.stringify(body)`, when the caller has it already. The body must not change afterwards:
+   * this process's own handlers get it as it is (see `ownEcho`).
+   */
+  async publish(kind: string, body: unknown, qos: 0 | 1 = 1, bodyJson?: string): Promise<void> {
+    // As JSON.stringify({ origin, body }) writes it (an undefined body as null).
+    const payload = Buffer.from(`{"origin":${JSON.stringify(this.instanceId)},"body":${bodyJson ?? JSON.stringify(body) ?? 'null'}}`);
+    this.remember({ kind, payload, body, sentAtMs: Date.now() });
     await this.publisher.publish(`${this.prefix}/${kind}`, payload, { qos });
   }
 
@@ -68,6 +88,11 @@ export class ClusterBus implements OnModuleInit {
     const kind = topic.slice(this.prefix.length + 1);
     const subscription = this.subscriptions.get(kind);
     if (!subscription || payload.byteLength > MAX_CLUSTER_MESSAGE_BYTES) return this.refuse(`${kind}: unknown kind or ${payload.byteLength} bytes`);
+    const own = this.ownEcho(kind, payload);
+    if (own) {
+      await subscription.handle(own.body, this.instanceId);
+      return true;
+    }
     let parsed: z.infer<typeof envelope>;
     try {
       parsed = envelope.parse(JSON.parse(payload.toString('utf8')));
@@ -78,6 +103,31 @@ export class ClusterBus implements OnModuleInit {
     if (!body.success) return this.refuse(`${kind}: ${body.error.issues[0]?.message ?? 'invalid body'}`);
     await subscription.handle(body.data, parsed.origin);
     return true;
+  }
+
+  /**
+   * One of this process's own messages coming back (every process hears every message): the very
+   * bytes it published under this kind, so its body is the one still in memory, already typed,
+   * and neither parsed nor checked again. Whatever else arrives is parsed and checked, however it
+   * names its origin: the `origin` field is what the sender wrote, and the broker's ACL only keeps
+   * the bus to clients of the API's account. Equal bytes on the same kind say exactly what
+   * this process sent, whoever sent them.
+   */
+  private ownEcho(kind: string, payload: Buffer): SentMessage | undefined {
+    const index = this.sent.findIndex((sent) => sent.kind === kind && sent.payload.equals(payload));
+    if (index < 0) return undefined;
+    const [own] = this.sent.splice(index, 1);
+    this.sentBytes -= own.payload.byteLength;
+    return own;
+  }
+
+  private remember(message: SentMessage): void {
+    this.sent.push(message);
+    this.sentBytes += message.payload.byteLength;
+    const oldest = message.sentAtMs - ECHO_TTL_MS;
+    while (this.sent.length > 0 && (this.sent.length > ECHOES_MAX || this.sentBytes > ECHO_BYTES_MAX || this.sent[0].sentAtMs < oldest)) {
+      this.sentBytes -= (this.sent.shift() as SentMessage).payload.byteLength;
+    }
   }
 
   private refuse(reason: string): boolean {

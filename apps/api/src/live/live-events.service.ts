@@ -44,9 +44,10 @@ export class LiveEventsService implements OnModuleInit {
   /** Many events, in order, a few bus messages instead of one each (every process parses every bus message). */
   publishAll(events: readonly LiveEvent[]): void {
     if (events.length === 1) return this.publish(events[0]);
-    for (const chunk of liveBatches(events)) {
+    for (const { events: chunk, json } of liveBatches(events)) {
+      // Each event's JSON, written once to size the batches, is the message's body.
       this.bus
-        .publish(LIVE_BATCH_KIND, { events: chunk }, 0)
+        .publish(LIVE_BATCH_KIND, { events: chunk }, 0, `{"events":[${json}]}`)
         .catch((error: Error) => this.logger.warn(`${chunk.length} live events not sent: ${error.message}`));
     }
   }
@@ -61,21 +62,31 @@ export class LiveEventsService implements OnModuleInit {
   }
 }
 
+/** Events of one bus message, and their JSON joined by commas (`JSON.stringify(events)` without its brackets). */
+export interface LiveBatch {
+  events: LiveEvent[];
+  json: string;
+}
+
 /** Events in order, cut into batches of at most LIVE_EVENTS_PER_MESSAGE events and LIVE_BATCH_BYTES of JSON (one larger event goes alone). */
-export function liveBatches(events: readonly LiveEvent[]): LiveEvent[][] {
-  const batches: LiveEvent[][] = [];
+export function liveBatches(events: readonly LiveEvent[]): LiveBatch[] {
+  const batches: LiveBatch[] = [];
   let batch: LiveEvent[] = [];
+  let texts: string[] = [];
   let bytes = 0;
   for (const event of events) {
-    const size = Buffer.byteLength(JSON.stringify(event)) + 1;
+    const text = JSON.stringify(event);
+    const size = Buffer.byteLength(text) + 1;
     if (batch.length > 0 && (batch.length === LIVE_EVENTS_PER_MESSAGE || bytes + size > LIVE_BATCH_BYTES)) {
-      batches.push(batch);
+      batches.push({ events: batch, json: texts.join(',') });
       batch = [];
+      texts = [];
       bytes = 0;
     }
     batch.push(event);
+    texts.push(text);
     bytes += size;
   }
-  if (batch.length > 0) batches.push(batch);
+  if (batch.length > 0) batches.push({ events: batch, json: texts.join(',') });
   return batches;
 }
