@@ -5,7 +5,7 @@ describe('insertOnce (real database)', () => {
   const database = useThrowawayDatabase('insert-once');
 
   it('inserts what is missing and leaves what is there as it is, whatever the order', async () => {
-    const model = { collection: database().collection('docs') };
+    const model = { db: database(), collection: { collectionName: 'docs' } };
     await insertOnce(model, [
       { _id: 'b', n: 1 },
       { _id: 'd', n: 1 },

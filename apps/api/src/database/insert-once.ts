@@ -1,19 +1,15 @@
-import type { Collection, mongo } from 'mongoose';
-import { onlyDuplicateKeys } from './duplicate-key';
+import type { mongo } from 'mongoose';
+import { DUPLICATE_KEY } from './duplicate-key';
+import { insertCommand, type CommandCollection } from './write-commands';
 
 /**
  * Inserts documents whose `_id` says what they record, so that writing one again changes nothing:
- * those already there are left as they are. One unordered insert, which writes every document but
- * the duplicates. Throws for anything but a duplicate key (so for collections without another
- * unique index, a duplicate `_id`).
+ * those already there are left as they are. One unordered insert command (see write-commands.ts),
+ * which writes every document but the duplicates. Throws for anything but a duplicate key (so for
+ * collections without another unique index, a duplicate `_id`).
  */
-export async function insertOnce(model: { collection: Collection }, documents: readonly mongo.Document[]): Promise<void> {
-  if (documents.length === 0) return;
-  // The driver's collection: the documents are complete as built (see driverCollection).
-  const collection = model.collection as unknown as mongo.Collection;
-  try {
-    await collection.insertMany([...documents], { ordered: false });
-  } catch (error) {
-    if (!onlyDuplicateKeys(error)) throw error;
-  }
+export async function insertOnce(model: CommandCollection, documents: readonly mongo.Document[]): Promise<void> {
+  const { writeErrors } = await insertCommand(model, documents);
+  const refused = writeErrors.find(({ code }) => code !== DUPLICATE_KEY);
+  if (refused) throw Object.assign(new Error(`Insert refused: ${refused.errmsg ?? refused.code}`), { code: refused.code });
 }

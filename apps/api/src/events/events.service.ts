@@ -5,7 +5,8 @@ import { Types, type Model } from 'mongoose';
 import type { Principal } from '../auth/principal';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
-import { bulkWriteErrors, onlyDuplicateKeys } from '../database/duplicate-key';
+import { DUPLICATE_KEY } from '../database/duplicate-key';
+import { insertCommand } from '../database/write-commands';
 
 const DEFAULT_PAGE_SIZE = 50;
 
@@ -43,8 +44,9 @@ export class EventsService {
     const now = new Date();
     const documents = inputs.map((input) => toDocument(input, now));
     try {
-      // The driver's insert: documents are complete as built, and Mongoose's casting of a thousand (a deployment's) cost more than the insert.
-      await this.events.collection.insertMany(documents, { ordered: false });
+      // The database's insert command: documents are complete as built (see write-commands.ts).
+      const { writeErrors } = await insertCommand(this.events, documents);
+      if (writeErrors.length > 0) throw new Error(`${writeErrors.length} refused, the first: ${writeErrors[0].errmsg ?? writeErrors[0].code}`);
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }
@@ -59,14 +61,10 @@ export class EventsService {
     if (inputs.length === 0) return new Set();
     const now = new Date();
     const documents = inputs.map((input) => ({ _id: input.id, ...toDocument(input, now) }));
-    try {
-      await this.events.collection.insertMany(documents, { ordered: false });
-      return new Set();
-    } catch (error) {
-      const errors = bulkWriteErrors(error);
-      if (errors.length === 0 || !onlyDuplicateKeys(error)) throw error;
-      return new Set(errors.map(({ index }) => index));
-    }
+    const { writeErrors } = await insertCommand(this.events, documents);
+    const refused = writeErrors.find(({ code }) => code !== DUPLICATE_KEY);
+    if (refused) throw Object.assign(new Error(`Could not record ${inputs[0].type}: ${refused.errmsg ?? refused.code}`), { code: refused.code });
+    return new Set(writeErrors.map(({ index }) => index));
   }
 
   /** Events by `_id` (those `recordOnce` found recorded). */

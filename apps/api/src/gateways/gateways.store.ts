@@ -7,6 +7,7 @@ import { conditionalUpserts } from '../database/conditional-upserts';
 import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
 import { groupsOfEqual, updateListed } from '../database/updates-by-id-list';
+import { commandBulkWriter } from '../database/write-commands';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
 import { DUPLICATE_KEY } from '../database/duplicate-key';
@@ -59,10 +60,13 @@ export class GatewaysStore {
   // The driver's collection, for the hot writes: Mongoose's casting of each statement cost more
   // API CPU than building it. Those statements are complete as built (defaults, timestamps).
   private readonly collection: mongo.Collection<{ _id: string }>;
+  // The Statuses' upserts and inserts: one database command per chunk (see write-commands.ts).
+  private readonly statusWrites: ReturnType<typeof commandBulkWriter>;
 
   constructor(@InjectModel(Gateway.name) private readonly gateways: Model<Gateway>) {
     // Typed with the string _id the schema declares (the driver's default type assumes an ObjectId).
     this.collection = driverCollection<string>(gateways);
+    this.statusWrites = commandBulkWriter(gateways);
   }
 
   /**
@@ -72,7 +76,7 @@ export class GatewaysStore {
   async upsertStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>): Promise<StatusWriteResult> {
     const now = new Date();
     const result = await conditionalUpserts(
-      this.collection,
+      this.statusWrites,
       statuses.map((status) => statusUpsert(status, registrationFields, now)),
       (indices) =>
         this.existing(
@@ -95,7 +99,7 @@ export class GatewaysStore {
   async insertFirstStatuses(statuses: readonly StatusWrite[], registrationFields: Record<string, unknown>): Promise<FirstStatusResult> {
     const now = new Date();
     const result = await tolerantBulkWrite(
-      this.collection,
+      this.statusWrites,
       statuses.map((status) => ({ insertOne: { document: statusDocument(status, registrationFields, now) } })),
       FIRST_STATUS_INSERTS_PER_WRITE,
     );

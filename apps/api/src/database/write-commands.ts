@@ -1,0 +1,121 @@
+import { mongo, type Connection } from 'mongoose';
+
+/**
+ * A collection as the write commands reach it: its connection and its name (a Mongoose model is one).
+ *
+ * The hot writes (a rollout's Statuses, outcome events and decisions) go as the database's own
+ * `insert` and `update` commands, one per chunk, and read its reply: the driver's bulk API
+ * (bulkWrite, insertMany) measures each statement's size, builds each statement again, merges
+ * per-batch results and opens a session of its own around them, which was a third of the API's
+ * CPU in a broadcast. What it bought is not needed here: the callers' chunks are far below the
+ * database's limits (16 MiB per command, 100,000 statements), and a command that fails as a whole
+ * (connection lost, a primary stepping down, a write concern not met) throws for the caller to
+ * retry the chunk, whose statements are idempotent (see tolerantBulkWrite), where the driver
+ * would have retried once itself.
+ */
+export interface CommandCollection {
+  db: Pick<Connection, 'db'>;
+  collection: { collectionName: string };
+}
+
+/** One statement the database refused, `index` its position in the command. */
+export interface CommandWriteError {
+  index: number;
+  code?: number;
+  errmsg?: string;
+}
+
+export interface CommandWriteResult {
+  /** Documents inserted, or matched or upserted by the updates. */
+  n: number;
+  /** The updates that inserted their document, by position. */
+  upserted: Array<{ index: number; _id: unknown }>;
+  writeErrors: CommandWriteError[];
+}
+
+/** An update statement of the `update` command. */
+export interface UpdateStatement {
+  q: object;
+  u: object;
+  upsert?: boolean;
+}
+
+/**
+ * Documents per `insert` command. The callers' documents (events, decisions, gateways) are a few
+ * hundred bytes each: a command of this many stays far below the database's 16 MiB.
+ */
+export const DOCUMENTS_PER_INSERT = 1000;
+
+/**
+ * Unordered `insert` of these documents, in commands of DOCUMENTS_PER_INSERT one after the other;
+ * refused documents come back in `writeErrors`, by their index in `documents`.
+ */
+export async function insertCommand(target: CommandCollection, documents: readonly mongo.Document[]): Promise<CommandWriteResult> {
+  const result: CommandWriteResult = { n: 0, upserted: [], writeErrors: [] };
+  for (let offset = 0; offset < documents.length; offset += DOCUMENTS_PER_INSERT) {
+    const reply = await writeCommand(target, {
+      insert: target.collection.collectionName,
+      documents: documents.slice(offset, offset + DOCUMENTS_PER_INSERT),
+      ordered: false,
+    });
+    result.n += reply.n;
+    for (const writeError of reply.writeErrors) result.writeErrors.push({ ...writeError, index: offset + writeError.index });
+  }
+  return result;
+}
+
+/** Unordered `update` with these statements (each of one document) as one command; refused ones come back in `writeErrors`. */
+export function updateCommand(target: CommandCollection, statements: readonly UpdateStatement[]): Promise<CommandWriteResult> {
+  return writeCommand(target, { update: target.collection.collectionName, updates: statements, ordered: false });
+}
+
+async function writeCommand(target: CommandCollection, command: mongo.Document): Promise<CommandWriteResult> {
+  const db = target.db.db;
+  if (!db) throw new mongo.MongoNotConnectedError('The database is not connected');
+  if ((command['documents'] ?? command['updates']).length === 0) return { n: 0, upserted: [], writeErrors: [] };
+  // The write concern the driver would add (the connection string's); none: the server's default.
+  if (db.writeConcern) mongo.WriteConcern.apply(command, db.writeConcern);
+  const reply = await db.command(command);
+  const concernError = reply['writeConcernError'] as { code?: number; errmsg?: string } | undefined;
+  if (concernError) throw Object.assign(new Error(`Write concern not met: ${concernError.errmsg ?? concernError.code}`), { code: concernError.code });
+  return { n: reply['n'] ?? 0, upserted: reply['upserted'] ?? [], writeErrors: reply['writeErrors'] ?? [] };
+}
+
+type InsertOne = { insertOne: { document: mongo.Document } };
+type UpdateOne = { updateOne: { filter: object; update: object; upsert?: boolean } };
+
+/**
+ * The driver's `bulkWrite` as far as tolerantBulkWrite uses it, for chunks of inserts or of
+ * single-document updates, each chunk one command: resolves with the upserted ids by position,
+ * or throws the write errors with what was written, as the driver's MongoBulkWriteError does.
+ */
+export function commandBulkWriter(target: CommandCollection) {
+  return {
+    async bulkWrite(operations: ReadonlyArray<InsertOne | UpdateOne>) {
+      const inserts = operations.flatMap((operation) => ('insertOne' in operation ? [operation.insertOne.document] : []));
+      if (inserts.length > 0 && inserts.length < operations.length) throw new mongo.MongoInvalidArgumentError('A chunk is of inserts or of updates, not both');
+      const reply =
+        inserts.length > 0
+          ? await insertCommand(target, inserts)
+          : await updateCommand(
+              target,
+              operations.map((operation) => {
+                const { filter, update, upsert } = (operation as UpdateOne).updateOne;
+                return { q: filter, u: update, upsert };
+              }),
+            );
+      const upsertedIds: Record<number, unknown> = {};
+      for (const { index, _id } of reply.upserted) upsertedIds[index] = _id;
+      if (reply.writeErrors.length === 0) return { upsertedIds };
+      const written =
+        inserts.length > 0
+          ? { insertedCount: reply.n, matchedCount: 0, upsertedCount: 0 }
+          : { insertedCount: 0, matchedCount: reply.n - reply.upserted.length, upsertedCount: reply.upserted.length };
+      throw Object.assign(new Error(reply.writeErrors[0].errmsg ?? 'write error'), {
+        code: reply.writeErrors[0].code,
+        writeErrors: reply.writeErrors,
+        result: { upsertedIds, ...written },
+      });
+    },
+  };
+}
