@@ -14,6 +14,12 @@ function fakeCollection(replies: mongo.Document[], writeConcern?: mongo.WriteCon
 }
 
 describe('write commands', () => {
+  it('leaves out the upsert field of an update that has none (MongoDB refuses a null one)', async () => {
+    const { commands, target } = fakeCollection([{ ok: 1, n: 1 }]);
+    await commandBulkWriter(target).bulkWrite([{ updateOne: { filter: { _id: 'a' }, update: { $set: { n: 1 } } } }]);
+    expect(Object.keys(commands[0]['updates'][0])).toEqual(['q', 'u']);
+  });
+
   it('sends a chunk of upserts as one update command and names the upserted ids by position', async () => {
     const { commands, target } = fakeCollection([{ ok: 1, n: 2, nModified: 1, upserted: [{ index: 1, _id: 'b' }] }], new mongo.WriteConcern('majority'));
     const result = await commandBulkWriter(target).bulkWrite(

@@ -101,7 +101,8 @@ export function commandBulkWriter(target: CommandCollection) {
               target,
               operations.map((operation) => {
                 const { filter, update, upsert } = (operation as UpdateOne).updateOne;
-                return { q: filter, u: update, upsert };
+                // No `upsert: undefined`: serialised as null, which MongoDB refuses for a boolean field.
+                return upsert === undefined ? { q: filter, u: update } : { q: filter, u: update, upsert };
               }),
             );
       const upsertedIds: Record<number, unknown> = {};
