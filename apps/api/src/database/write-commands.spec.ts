@@ -1,4 +1,5 @@
 import { mongo } from 'mongoose';
+import { tolerantBulkWrite } from './tolerant-bulk-write';
 import { commandBulkWriter, DOCUMENTS_PER_INSERT, insertCommand } from './write-commands';
 
 function fakeCollection(replies: mongo.Document[], writeConcern?: mongo.WriteConcern) {
@@ -7,7 +8,10 @@ function fakeCollection(replies: mongo.Document[], writeConcern?: mongo.WriteCon
     writeConcern,
     command: async (command: mongo.Document) => {
       commands.push(structuredClone(command));
-      return replies.shift() ?? { ok: 1, n: 0 };
+      const reply = replies.shift() ?? { ok: 1, n: 0 };
+      // As the driver's Server.command does: a reply with a writeConcernError is thrown, its fields (writeErrors too) copied onto the error.
+      if (reply['writeConcernError']) throw new mongo.MongoWriteConcernError(reply as never);
+      return reply;
     },
   };
   return { commands, target: { db: { db: db as unknown as mongo.Db }, collection: { collectionName: 'docs' } } };
@@ -61,6 +65,21 @@ describe('write commands', () => {
   it('throws a write concern the database did not meet, for the caller to retry the chunk', async () => {
     const { target } = fakeCollection([{ ok: 1, n: 1, writeConcernError: { code: 91, errmsg: 'shutting down' } }]);
     await expect(insertCommand(target, [{ _id: 'a' }])).rejects.toThrow('shutting down');
+  });
+
+  it('throws a write concern not met with refused statements as a failed chunk, not as the refusal of those statements', async () => {
+    const { commands, target } = fakeCollection([
+      {
+        ok: 1,
+        n: 2,
+        upserted: [{ index: 0, _id: 'a' }],
+        writeErrors: [{ index: 1, code: 11000, errmsg: 'E11000' }],
+        writeConcernError: { code: 64, errmsg: 'waiting for replication timed out' },
+      },
+    ]);
+    const upserts = ['a', 'b', 'c'].map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { n: 1 } }, upsert: true } }));
+    await expect(tolerantBulkWrite(commandBulkWriter(target), upserts)).rejects.toThrow('waiting for replication timed out');
+    expect(commands).toHaveLength(1);
   });
 
   it('inserts in commands of DOCUMENTS_PER_INSERT and names refused documents by their index in the whole list', async () => {

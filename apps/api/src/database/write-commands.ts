@@ -75,10 +75,21 @@ async function writeCommand(target: CommandCollection, command: mongo.Document):
   if ((command['documents'] ?? command['updates']).length === 0) return { n: 0, upserted: [], writeErrors: [] };
   // The write concern the driver would add (the connection string's); none: the server's default.
   if (db.writeConcern) mongo.WriteConcern.apply(command, db.writeConcern);
-  const reply = await db.command(command);
-  const concernError = reply['writeConcernError'] as { code?: number; errmsg?: string } | undefined;
-  if (concernError) throw Object.assign(new Error(`Write concern not met: ${concernError.errmsg ?? concernError.code}`), { code: concernError.code });
+  let reply: mongo.Document;
+  try {
+    reply = await db.command(command);
+  } catch (error) {
+    // The driver throws a reply with a writeConcernError, the reply's fields (writeErrors too) copied
+    // onto the error: not refused statements (see tolerantBulkWrite) but a command failed as a whole.
+    if (error instanceof mongo.MongoWriteConcernError) throw concernNotMet(error.result['writeConcernError'] ?? error);
+    throw error;
+  }
+  if (reply['writeConcernError']) throw concernNotMet(reply['writeConcernError']);
   return { n: reply['n'] ?? 0, upserted: reply['upserted'] ?? [], writeErrors: reply['writeErrors'] ?? [] };
+}
+
+function concernNotMet({ code, errmsg }: { code?: number; errmsg?: string }): Error {
+  return Object.assign(new Error(`Write concern not met: ${errmsg ?? code}`), { code });
 }
 
 type InsertOne = { insertOne: { document: mongo.Document } };
