@@ -42,11 +42,14 @@ export class EventsService {
   async recordMany(inputs: RecordEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
     const now = new Date();
-    const documents = inputs.map((input) => toDocument(input, now));
+    // Their `_id`s given here: a command that failed as a whole (a lost connection, a failover) is
+    // sent once more, and what its first try wrote comes back as duplicates, not twice.
+    const documents = inputs.map((input) => ({ _id: new Types.ObjectId(), ...toDocument(input, now) }));
     try {
       // The database's insert command: documents are complete as built (see write-commands.ts).
-      const { writeErrors } = await insertCommand(this.events, documents);
-      if (writeErrors.length > 0) throw new Error(`${writeErrors.length} refused, the first: ${writeErrors[0].errmsg ?? writeErrors[0].code}`);
+      const { writeErrors } = await insertCommand(this.events, documents).catch(() => insertCommand(this.events, documents));
+      const refused = writeErrors.filter(({ code }) => code !== DUPLICATE_KEY);
+      if (refused.length > 0) throw new Error(`${refused.length} refused, the first: ${refused[0].errmsg ?? refused[0].code}`);
     } catch (error) {
       this.logger.error(`Could not record ${inputs.length} event(s) (${inputs[0].type}): ${(error as Error).message}`);
     }
