@@ -11,10 +11,11 @@ describe('insertOnce (real database)', () => {
       { _id: 'd', n: 1 },
     ]);
     // Duplicates between others: an unordered insert goes on past each.
-    await insertOnce(
+    const duplicates = await insertOnce(
       model,
       ['a', 'b', 'c', 'd', 'e'].map((_id) => ({ _id, n: 2 })),
     );
+    expect([...duplicates]).toEqual([1, 3]);
     const stored = await database().collection('docs').find({}).sort({ _id: 1 }).toArray();
     expect(stored.map(({ _id, n }) => [_id, n])).toEqual([
       ['a', 2],

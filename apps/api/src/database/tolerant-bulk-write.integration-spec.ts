@@ -1,12 +1,25 @@
-import type { mongo } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import { useThrowawayDatabase } from '../../test/throwaway-database';
 import { DUPLICATE_KEY } from './duplicate-key';
-import { tolerantBulkWrite } from './tolerant-bulk-write';
+import { tolerantBulkWrite, type BulkWritable } from './tolerant-bulk-write';
+import { commandBulkWriter } from './write-commands';
 
-describe('tolerantBulkWrite (real database)', () => {
+type Doc = { _id: string; n?: number; values?: number[] };
+type Operation = Parameters<mongo.Collection<Doc>['bulkWrite']>[0][number];
+
+// The same behaviour through both writers tolerantBulkWrite is given: the driver's collection, and
+// one database command per chunk (write-commands.ts, the hot writes').
+describe.each([
+  ['the driver', (collection: mongo.Collection<Doc>): BulkWritable<Operation> => collection],
+  [
+    'write commands',
+    (collection: mongo.Collection<Doc>, connection: Connection): BulkWritable<Operation> =>
+      commandBulkWriter({ db: connection, collection }) as unknown as BulkWritable<Operation>,
+  ],
+])('tolerantBulkWrite through %s (real database)', (_, writerOf) => {
   const database = useThrowawayDatabase('tolerant-bulk-write');
   let collection = 0;
-  let docs: () => mongo.Collection<{ _id: string; n?: number }>;
+  let docs: () => mongo.Collection<Doc>;
   beforeEach(() => {
     const name = `docs-${++collection}`;
     docs = () => database().collection(name);
@@ -16,7 +29,7 @@ describe('tolerantBulkWrite (real database)', () => {
     await docs().insertMany([{ _id: 'b' }, { _id: 'd' }]);
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const result = await tolerantBulkWrite(
-      docs(),
+      writerOf(docs(), database()),
       ids.map((_id) => ({ insertOne: { document: { _id, n: 2 } } })),
       4,
     );
@@ -37,12 +50,11 @@ describe('tolerantBulkWrite (real database)', () => {
   it('writes the documents after one the database cannot store', async () => {
     // MongoDB stores an infinity inside an array; FerretDB's storage cannot, and refuses that document alone.
     const ids = ['a', 'b', 'c'];
-    const collection = docs() as unknown as mongo.Collection<{ _id: string; values?: number[] }>;
     const result = await tolerantBulkWrite(
-      collection,
+      writerOf(docs(), database()),
       ids.map((_id) => ({ insertOne: { document: _id === 'b' ? { _id, values: [Infinity] } : { _id } } })),
     );
-    const stored = (await collection.find({}).sort({ _id: 1 }).toArray()).map(({ _id }) => _id);
+    const stored = (await docs().find({}).sort({ _id: 1 }).toArray()).map(({ _id }) => _id);
     const refused = result.rejected.map(({ index }) => ids[index]);
     expect([...stored, ...refused].sort()).toEqual(ids);
     expect(stored).toEqual(expect.arrayContaining(['a', 'c']));
@@ -52,10 +64,10 @@ describe('tolerantBulkWrite (real database)', () => {
     await docs().insertOne({ _id: 'b', n: 1 });
     const ids = ['a', 'b', 'c', 'd'];
     // b exists and does not match: its upsert's insert is a duplicate key.
-    const collection = docs();
-    const bulkWrite = jest.spyOn(collection, 'bulkWrite');
+    const writer = writerOf(docs(), database());
+    const bulkWrite = jest.spyOn(writer, 'bulkWrite');
     const result = await tolerantBulkWrite(
-      collection,
+      writer,
       ids.map((_id) => ({ updateOne: { filter: { _id, n: { $ne: 1 } }, update: { $set: { n: 3 } }, upsert: true } })),
       3,
     );

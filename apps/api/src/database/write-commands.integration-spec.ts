@@ -1,9 +1,8 @@
 import { useThrowawayDatabase } from '../../test/throwaway-database';
 import { conditionalUpserts } from './conditional-upserts';
-import { DUPLICATE_KEY } from './duplicate-key';
-import { tolerantBulkWrite } from './tolerant-bulk-write';
 import { commandBulkWriter, insertCommand } from './write-commands';
 
+// tolerantBulkWrite through commandBulkWriter: tolerant-bulk-write.integration-spec.ts.
 describe('write commands (real database)', () => {
   const database = useThrowawayDatabase('write-commands');
   let collection = 0;
@@ -12,29 +11,6 @@ describe('write commands (real database)', () => {
   const stored = async () => (await database().collection(name).find({}).sort({ _id: 1 }).toArray()).map(({ _id, n }) => [_id, n ?? null]);
   beforeEach(() => {
     name = `docs-${++collection}`;
-  });
-
-  it('reports only the refused inserts; the others of their chunk are written once', async () => {
-    await database()
-      .collection(name)
-      .insertMany([{ _id: 'b' as never }, { _id: 'd' as never }]);
-    const ids = ['a', 'b', 'c', 'd', 'e'];
-    const result = await tolerantBulkWrite(
-      commandBulkWriter(target()),
-      ids.map((_id) => ({ insertOne: { document: { _id, n: 2 } } })),
-      4,
-    );
-    expect(result.rejected.map(({ index, code }) => [ids[index], code])).toEqual([
-      ['b', DUPLICATE_KEY],
-      ['d', DUPLICATE_KEY],
-    ]);
-    expect(await stored()).toEqual([
-      ['a', 2],
-      ['b', null],
-      ['c', 2],
-      ['d', null],
-      ['e', 2],
-    ]);
   });
 
   it('writes the documents after one the database cannot store', async () => {
@@ -49,24 +25,6 @@ describe('write commands (real database)', () => {
     expect([...written, ...refused].sort()).toEqual(ids);
     expect(written).toEqual(expect.arrayContaining(['a', 'c']));
     expect(result.n).toBe(written.length);
-  });
-
-  it('names the upserts by their index in the whole list, past a refused statement, one command per chunk', async () => {
-    await database()
-      .collection(name)
-      .insertOne({ _id: 'b' as never, n: 1 });
-    const ids = ['a', 'b', 'c', 'd'];
-    const writer = commandBulkWriter(target());
-    const bulkWrite = jest.spyOn(writer, 'bulkWrite');
-    // b exists and does not match: its upsert's insert is a duplicate key.
-    const result = await tolerantBulkWrite(
-      writer,
-      ids.map((_id) => ({ updateOne: { filter: { _id, n: { $ne: 1 } }, update: { $set: { n: 3 } }, upsert: true } })),
-      3,
-    );
-    expect(bulkWrite).toHaveBeenCalledTimes(2);
-    expect(result.rejected.map(({ index, code }) => [ids[index], code])).toEqual([['b', DUPLICATE_KEY]]);
-    expect(Object.keys(result.upsertedIds).map((index) => ids[Number(index)])).toEqual(['a', 'c', 'd']);
   });
 
   it('tells a condition that did not hold from an update that matched', async () => {

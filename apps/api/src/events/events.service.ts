@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { Event } from './event.schema';
 import { eventsFilter } from './events.filter';
 import { DUPLICATE_KEY } from '../database/duplicate-key';
+import { insertOnce } from '../database/insert-once';
 import { insertCommand } from '../database/write-commands';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -64,10 +65,7 @@ export class EventsService {
     if (inputs.length === 0) return new Set();
     const now = new Date();
     const documents = inputs.map((input) => ({ _id: input.id, ...toDocument(input, now) }));
-    const { writeErrors } = await insertCommand(this.events, documents);
-    const refused = writeErrors.find(({ code }) => code !== DUPLICATE_KEY);
-    if (refused) throw Object.assign(new Error(`Could not record ${inputs[0].type}: ${refused.errmsg ?? refused.code}`), { code: refused.code });
-    return new Set(writeErrors.map(({ index }) => index));
+    return insertOnce(this.events, documents);
   }
 
   /** Events by `_id` (those `recordOnce` found recorded). */
