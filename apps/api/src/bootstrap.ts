@@ -1,10 +1,11 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DEPLOYMENT_MAX_GATEWAYS } from '@upgrade-manager/dto';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { BoundedValidationPipe } from './common/bounded-validation.pipe';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { httpRequestMetrics } from './metrics/http-request-metrics';
 import { MetricsService } from './metrics/metrics.service';
@@ -31,7 +32,12 @@ export async function createApiApp(): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  const refused = app.get(MetricsService).counter({
+    name: 'um_http_requests_refused_total',
+    help: 'Request values refused by their shape before validation (too many keys or items, too deep), by reason',
+    labelNames: ['reason'],
+  });
+  app.useGlobalPipes(new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }, refused));
   app.useGlobalFilters(new GlobalExceptionFilter());
 
   const openApi = new DocumentBuilder().setTitle('Upgrade Manager API').setVersion('1').addBearerAuth().build();

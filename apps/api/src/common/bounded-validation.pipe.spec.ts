@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { BadRequestException } from '@nestjs/common';
+import { CreateRolloutDto, GatewayFilterRequestDto, UpdateGatewayDto } from '@upgrade-manager/dto';
+import { MetricsService } from '../metrics/metrics.service';
+import { BoundedValidationPipe, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
+
+function setup() {
+  const metrics = new MetricsService();
+  const refused = metrics.counter({ name: 'refused_total', help: 'refused', labelNames: ['reason'] });
+  const pipe = new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }, refused);
+  const count = async (reason: string) => (await refused.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
+  const messages = async (value: unknown, metatype: new () => unknown): Promise<string[]> => {
+    try {
+      await pipe.transform(value, { type: 'body', metatype });
+    } catch (error) {
+      if (error instanceof BadRequestException) return (error.getResponse() as { message: string[] }).message;
+      throw error;
+    }
+    return [];
+  };
+  return { pipe, count, messages };
+}
+
+describe('BoundedValidationPipe', () => {
+  it('refuses a value with more keys in all than any DTO has before class-transformer deduplicates them (quadratic per object)', async () => {
+    const { count, messages } = setup();
+    const refusal = [`the request must have no more than ${REQUEST_KEYS_MAX} properties in all its objects`];
+    const body = Object.fromEntries(Array.from({ length: REQUEST_KEYS_MAX + 1 }, (_, i) => [`k${i}`, 1]));
+    expect(await messages(body, UpdateGatewayDto)).toEqual(refusal);
+    expect(await messages({ filter: { tags: ['a'], ...body } }, GatewayFilterRequestDto)).toEqual(refusal);
+    const hundredKeys = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 1]));
+    expect(await messages({ x: Array(11).fill(hundredKeys) }, UpdateGatewayDto)).toEqual(refusal);
+    expect(await count('keys')).toBe(3);
+  });
+
+  it("refuses an array past its ArrayMaxSize with that rule's message, without validating its items", async () => {
+    const { count, messages } = setup();
+    const phases = Array.from({ length: 21 }, () => ({ percent: 'x' }));
+    expect(await messages({ version: '1.0', filter: {}, phases }, CreateRolloutDto)).toEqual(['phases must contain no more than 20 elements']);
+    const tags = Array.from({ length: 21 }, (_, i) => `T${i}`);
+    expect(await messages({ filter: { tags } }, GatewayFilterRequestDto)).toEqual(['filter.tags must contain no more than 20 elements']);
+    expect(await count('array_max_size')).toBe(2);
+  });
+
+  it('refuses any array longer than the longest list a DTO takes, and values nested deeper than any DTO', async () => {
+    const { count, messages } = setup();
+    expect(await messages({ name: Array(REQUEST_ARRAY_ITEMS_MAX + 1).fill(1) }, UpdateGatewayDto)).toEqual([
+      `name must contain no more than ${REQUEST_ARRAY_ITEMS_MAX} elements`,
+    ]);
+    let deep: unknown = 1;
+    for (let i = 0; i <= REQUEST_DEPTH_MAX + 1; i++) deep = [deep];
+    expect(await messages({ name: deep }, UpdateGatewayDto)).toHaveLength(1);
+    expect(await count('items')).toBe(1);
+    expect(await count('depth')).toBe(1);
+  });
+
+  it('leaves everything within the bounds to the validation as before', async () => {
+    const { messages } = setup();
+    const phases = Array.from({ length: 20 }, () => ({ percent: 5 }));
+    expect(await messages({ version: '1.0', filter: { tags: ['a', 'b'] }, phases }, CreateRolloutDto)).toEqual([]);
+    expect(await messages({ tags: ['A'], extra: 1 }, UpdateGatewayDto)).toEqual([
+      'property extra should not exist',
+      'tags are lower-case letters, digits and . _ : - (starting with a letter or digit)',
+    ]);
+  });
+});
