@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { BadRequestException } from '@nestjs/common';
-import { CreateRolloutDto, GatewayFilterRequestDto, UpdateGatewayDto } from '@upgrade-manager/dto';
+import { CreateDeploymentDto, CreateRolloutDto, GatewayFilterRequestDto, UpdateGatewayDto } from '@upgrade-manager/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedValidationPipe, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
 
@@ -40,6 +40,17 @@ describe('BoundedValidationPipe', () => {
     const tags = Array.from({ length: 21 }, (_, i) => `T${i}`);
     expect(await messages({ filter: { tags } }, GatewayFilterRequestDto)).toEqual(['filter.tags must contain no more than 20 elements']);
     expect(await count('array_max_size')).toBe(2);
+  });
+
+  it("refuses a string past its MaxLength with that rule's message, before its pattern reads all of it", async () => {
+    const { count, messages } = setup();
+    expect(await messages({ version: '1.'.repeat(100_000) + '1', all: true }, CreateDeploymentDto)).toEqual([
+      'version must be shorter than or equal to 64 characters',
+    ]);
+    expect(await messages({ filter: { idPattern: 'a*'.repeat(100) } }, GatewayFilterRequestDto)).toEqual([
+      'filter.idPattern must be shorter than or equal to 64 characters',
+    ]);
+    expect(await count('max_length')).toBe(2);
   });
 
   it('refuses any array longer than the longest list a DTO takes, and values nested deeper than any DTO', async () => {
