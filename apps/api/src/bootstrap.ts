@@ -13,12 +13,13 @@ import { AppConfigService } from './config/app-config.service';
 import { trustProxySetting } from './config/trust-proxy';
 import { LoginCheck } from './auth/login-check';
 import { apiDocsAccess } from './web/api-docs-access';
+import { JSON_BODY_LIMIT_BYTES, largeJsonBodies } from './web/json-body-limits';
 import { securityHeaders } from './web/security-headers';
 import { RawFrameMqttServer } from './mqtt/raw-frame-mqtt.server';
 
 // The largest valid JSON request: a deployment to the most gateway ids of the longest length
-// (the default of 100 kB refuses a deployment to a few thousand gateways).
-const JSON_BODY_LIMIT_BYTES = DEPLOYMENT_MAX_GATEWAYS * (256 + 3) + 64 * 1024;
+// (the default of 100 kB refuses a deployment to a few thousand gateways); for that route only.
+const DEPLOYMENT_BODY_LIMIT_BYTES = DEPLOYMENT_MAX_GATEWAYS * (256 + 3) + 64 * 1024;
 
 /** Builds the hybrid HTTP + MQTT application without listening, for main.ts and tests alike. */
 export async function createApiApp(): Promise<INestApplication> {
@@ -28,6 +29,7 @@ export async function createApiApp(): Promise<INestApplication> {
   const config = app.get(AppConfigService);
   app.set('trust proxy', trustProxySetting(config.get('TRUST_PROXY')));
   app.use(securityHeaders());
+  app.use(largeJsonBodies(DEPLOYMENT_BODY_LIMIT_BYTES, config.get('AUTH_MODE') === 'none', app.get(LoginCheck)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -46,6 +46,14 @@ describe('request bodies (real HTTP server)', () => {
     expect(await tooMany.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: ['gatewayIds must contain no more than 10000 elements'] });
   });
 
+  it('answers 413 to a body over 100 KiB on any route but POST /api/deployments (the body parser runs before any guard)', async () => {
+    const body = JSON.stringify({ email: 'a@example.com', password: 'x', padding: Array(60_000).fill(1) });
+    for (const path of ['/api/auth/login', '/api/rollouts']) {
+      const response = await fetch(`${testApi.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(413);
+    }
+  });
+
   it('answers 413 to a body over the limit', async () => {
     const response = await post(JSON.stringify({ version: '1.0', gatewayIds: ['x'.repeat(4 * 1024 * 1024)] }));
     expect(response.status).toBe(413);
