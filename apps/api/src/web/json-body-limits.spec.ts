@@ -6,7 +6,13 @@ import { JSON_BODY_LIMIT_BYTES, largeJsonBodies } from './json-body-limits';
 
 // The app's order: the large parser of one route, then the general one.
 async function serve(developmentMode: boolean) {
-  const login = { principalOf: async (request: express.Request) => (request.headers.authorization === 'Bearer ok' ? ({} as Principal) : null) } as LoginCheck;
+  const checked: string[] = [];
+  const login = {
+    principalOf: async (request: express.Request) => {
+      checked.push(request.path);
+      return request.headers.authorization === 'Bearer ok' ? ({} as Principal) : null;
+    },
+  } as LoginCheck;
   const app = express();
   app.use(largeJsonBodies(4 * JSON_BODY_LIMIT_BYTES, developmentMode, login));
   app.use(express.json({ limit: JSON_BODY_LIMIT_BYTES }));
@@ -27,13 +33,16 @@ async function serve(developmentMode: boolean) {
         body: JSON.stringify({ x: Array(Math.floor(bytes / 2)).fill(1) }),
       })
     ).status;
-  return { post, close: () => new Promise((resolve) => server.close(resolve)) };
+  return { post, checked, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 describe('largeJsonBodies', () => {
   it('parses a large body only on POST /api/deployments of a logged-in caller; everything else has the general limit', async () => {
-    const { post, close } = await serve(false);
+    const { post, checked, close } = await serve(false);
     try {
+      // A body within the general limit goes to the general parser, without a login check.
+      expect(await post('/api/deployments', JSON_BODY_LIMIT_BYTES / 2)).toBe(200);
+      expect(checked).toEqual([]);
       const large = 2 * JSON_BODY_LIMIT_BYTES;
       expect(await post('/api/deployments', large, 'Bearer ok')).toBe(200);
       expect(await post('/API/Deployments/', large, 'Bearer ok')).toBe(200);
