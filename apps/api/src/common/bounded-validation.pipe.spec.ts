@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { BadRequestException } from '@nestjs/common';
-import { CreateDeploymentDto, CreateRolloutDto, GatewayFilterRequestDto, UpdateGatewayDto } from '@upgrade-manager/dto';
+import { CreateCompanyDto, CreateDeploymentDto, CreateRolloutDto, GatewayFilterRequestDto, LoginDto, UpdateGatewayDto } from '@upgrade-manager/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedValidationPipe, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
 
@@ -51,6 +51,17 @@ describe('BoundedValidationPipe', () => {
       'filter.idPattern must be shorter than or equal to 64 characters',
     ]);
     expect(await count('max_length')).toBe(2);
+  });
+
+  it('leaves the MaxLength of a transformed property to the validation, which checks the transformed value (a trimmed name)', async () => {
+    const { count, messages } = setup();
+    // The web app sends names as typed; the API trims them, then checks their length.
+    expect(await messages({ name: `${'n'.repeat(100)} ` }, UpdateGatewayDto)).toEqual([]);
+    expect(await messages({ companyId: '4', name: ` ${'n'.repeat(100)}\n` }, CreateCompanyDto)).toEqual([]);
+    const email = `${'a'.repeat(64)}@${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(50)}.example.com`;
+    expect(await messages({ email: `   ${email}   `, password: 'x' }, LoginDto)).toEqual([]);
+    expect(await messages({ name: 'n'.repeat(101) }, UpdateGatewayDto)).toEqual(['name must be shorter than or equal to 100 characters']);
+    expect(await count('max_length')).toBe(0);
   });
 
   it('refuses any array longer than the longest list a DTO takes, and values nested deeper than any DTO', async () => {

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { DEPLOYMENT_MAX_GATEWAYS } from '@upgrade-manager/dto';
+import { TransformationType } from 'class-transformer';
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
 import { getMetadataStorage, ValidationError } from 'class-validator';
 import type { Counter } from 'prom-client';
@@ -33,6 +34,8 @@ interface Bound {
 }
 
 // ArrayMaxSize and MaxLength bounds per class and property, read once from class-validator's metadata.
+// Not those of a property with a @Transform: class-validator checks the transformed value (a trimmed
+// name of 100 characters sent with a space is valid), and such routes take 100 KiB bodies at most.
 const RULES = {
   arrayMaxSize: '$property must contain no more than $constraint1 elements',
   maxLength: '$property must be shorter than or equal to $constraint1 characters',
@@ -44,6 +47,7 @@ function boundsOf(target: ClassType): Map<string, { array?: Bound; string?: Boun
   bounds = new Map();
   for (const rule of getMetadataStorage().getTargetValidationMetadatas(target as never, '', true, false)) {
     if ((rule.name !== 'arrayMaxSize' && rule.name !== 'maxLength') || rule.each || typeof rule.constraints?.[0] !== 'number') continue;
+    if (defaultMetadataStorage.findTransformMetadatas(target as never, rule.propertyName, TransformationType.PLAIN_TO_CLASS).length > 0) continue;
     const max = rule.constraints[0] as number;
     const template = typeof rule.message === 'string' ? rule.message : RULES[rule.name];
     const bound = { max, message: template.replace(/\$property/g, rule.propertyName).replace(/\$constraint1/g, String(max)) };
