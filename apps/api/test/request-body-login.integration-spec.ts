@@ -25,6 +25,8 @@ describe('request bodies with logins (real HTTP server)', () => {
     expect((await call(testApi.baseUrl, 'POST', '/api/deployments', token, body)).status).toBe(404);
     expect((await call(testApi.baseUrl, 'POST', '/api/deployments', undefined, body)).status).toBe(413);
     expect((await call(testApi.baseUrl, 'POST', '/api/deployments', `${token}x`, body)).status).toBe(413);
+    // A user may not deploy (403 for a small body): a large one is not parsed for them.
+    expect((await call(testApi.baseUrl, 'POST', '/api/deployments', await tokenOf(testApi.baseUrl, accounts.user2), body)).status).toBe(413);
     // Within 100 KiB, the guard answers as for any route.
     expect((await call(testApi.baseUrl, 'POST', '/api/deployments', undefined, { version: '1.0', all: true })).status).toBe(401);
   });

@@ -10,7 +10,8 @@ async function serve(developmentMode: boolean) {
   const login = {
     principalOf: async (request: express.Request) => {
       checked.push(request.path);
-      return request.headers.authorization === 'Bearer ok' ? ({} as Principal) : null;
+      const role = { 'Bearer ok': 'admin', 'Bearer user': 'user' }[request.headers.authorization ?? ''];
+      return role ? ({ role } as Principal) : null;
     },
   } as LoginCheck;
   const app = express();
@@ -37,7 +38,7 @@ async function serve(developmentMode: boolean) {
 }
 
 describe('largeJsonBodies', () => {
-  it('parses a large body only on POST /api/deployments of a logged-in caller; everything else has the general limit', async () => {
+  it('parses a large body only on POST /api/deployments of a logged-in admin or super user; everything else has the general limit', async () => {
     const { post, checked, close } = await serve(false);
     try {
       // A body within the general limit goes to the general parser, without a login check.
@@ -48,6 +49,8 @@ describe('largeJsonBodies', () => {
       expect(await post('/API/Deployments/', large, 'Bearer ok')).toBe(200);
       expect(await post('/api/deployments', large)).toBe(413);
       expect(await post('/api/deployments', large, 'Bearer forged')).toBe(413);
+      // A user may not deploy: no large parse for them either.
+      expect(await post('/api/deployments', large, 'Bearer user')).toBe(413);
       expect(await post('/api/auth/login', large)).toBe(413);
       expect(await post('/api/rollouts', large, 'Bearer ok')).toBe(413);
       expect(await post('/api/deployments', 8 * JSON_BODY_LIMIT_BYTES, 'Bearer ok')).toBe(413);
