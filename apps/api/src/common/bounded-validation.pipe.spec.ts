@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { BadRequestException } from '@nestjs/common';
+import { maxLength } from 'class-validator';
 import { CreateCompanyDto, CreateDeploymentDto, CreateRolloutDto, GatewayFilterRequestDto, LoginDto, UpdateGatewayDto } from '@upgrade-manager/dto';
 import { MetricsService } from '../metrics/metrics.service';
-import { BoundedValidationPipe, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
+import { BoundedValidationPipe, isPastMaxLength, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
 
 function setup() {
   const metrics = new MetricsService();
@@ -62,6 +63,30 @@ describe('BoundedValidationPipe', () => {
     expect(await messages({ email: `   ${email}   `, password: 'x' }, LoginDto)).toEqual([]);
     expect(await messages({ name: 'n'.repeat(101) }, UpdateGatewayDto)).toEqual(['name must be shorter than or equal to 100 characters']);
     expect(await count('max_length')).toBe(0);
+  });
+
+  it('counts a string as MaxLength does (a character outside the BMP is one), so a password of 200 emoji still logs in', async () => {
+    const { count, messages } = setup();
+    // 400 UTF-16 code units, 200 characters: within the password's MaxLength(256).
+    expect(await messages({ email: 'a@example.com', password: '\u{1F600}'.repeat(200) }, LoginDto)).toEqual([]);
+    expect(await messages({ email: 'a@example.com', password: '\u{1F600}'.repeat(257) }, LoginDto)).toEqual([
+      'password must be shorter than or equal to 256 characters',
+    ]);
+    expect(await count('max_length')).toBe(1);
+  });
+
+  it('answers as MaxLength does for any string, reading only strings up to three times the bound', () => {
+    // The densest string MaxLength takes: three code units per character it counts.
+    expect(isPastMaxLength('\u{1F600}\uFE0F'.repeat(64), 64)).toBe(false);
+    expect(isPastMaxLength('\u{1F600}\uFE0F'.repeat(64) + 'a', 64)).toBe(true);
+    const pieces = ['a', '\u{1F600}', '\uFE0F', '\uFE0E', 'a\uFE0F', '\u{1F600}\uFE0F', '\uD83D', '\uDE00', '\uDE00\uFE0F'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 3000; i++) {
+      const max = 1 + Math.floor(random() * 8);
+      const value = Array.from({ length: Math.floor(random() * 4 * max) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      expect([value, isPastMaxLength(value, max)]).toEqual([value, !maxLength(value, max)]);
+    }
   });
 
   it('refuses any array longer than the longest list a DTO takes, and values nested deeper than any DTO', async () => {

@@ -2,7 +2,7 @@ import { ArgumentMetadata, ValidationPipe, type ValidationPipeOptions } from '@n
 import { DEPLOYMENT_MAX_GATEWAYS } from '@upgrade-manager/dto';
 import { TransformationType } from 'class-transformer';
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
-import { getMetadataStorage, ValidationError } from 'class-validator';
+import { getMetadataStorage, maxLength, ValidationError } from 'class-validator';
 import type { Counter } from 'prom-client';
 
 /**
@@ -56,6 +56,17 @@ function boundsOf(target: ClassType): Map<string, { array?: Bound; string?: Boun
   }
   boundsByClass.set(target, bounds);
   return bounds;
+}
+
+/**
+ * MaxLength's own answer, without reading a long string: it counts a surrogate pair as one, and a
+ * character followed by a variation selector (U+FE0E/F) as one, so every character it counts spans
+ * at most three code units (a pair, then a selector). Past three times the bound, the string is too
+ * long whatever it holds; between, MaxLength itself reads at most that much.
+ */
+export function isPastMaxLength(value: string, max: number): boolean {
+  if (value.length <= max) return false;
+  return value.length > 3 * max || !maxLength(value, max);
 }
 
 function nestedClass(target: ClassType | undefined, property: string): ClassType | undefined {
@@ -126,7 +137,7 @@ export function requestShapeErrors(value: unknown, metatype: ClassType | undefin
       if (bound?.array && Array.isArray(child) && child.length > bound.array.max)
         return refuse(path, key, child.length, 'arrayMaxSize', bound.array.message, 'array_max_size');
       // A pattern or a format check of the string would read all of it first.
-      if (bound?.string && typeof child === 'string' && child.length > bound.string.max)
+      if (bound?.string && typeof child === 'string' && isPastMaxLength(child, bound.string.max))
         return refuse(path, key, undefined, 'maxLength', bound.string.message, 'max_length');
       if (child !== null && typeof child === 'object') stack.push({ value: child, target: nestedClass(target, key), depth: depth + 1, path: [...path, key] });
     }
