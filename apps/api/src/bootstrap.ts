@@ -36,7 +36,7 @@ export async function createApiApp(): Promise<INestApplication> {
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
   const refused = app.get(MetricsService).counter({
     name: 'um_http_requests_refused_total',
-    help: 'Request values refused by their shape before validation (too many keys or items, too deep), by reason',
+    help: 'Request values refused by their shape before validation (too many keys or items, too deep, a list or a string past its bound), by reason',
     labelNames: ['reason'],
   });
   app.useGlobalPipes(new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }, refused));
