@@ -26,6 +26,18 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['ArrayUnique', 'arrayUnique'],
+              message: 'Quadratic in the array length, run even past ArrayMaxSize: use DistinctItems (libs/dto).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

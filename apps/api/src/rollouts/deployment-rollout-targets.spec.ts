@@ -52,7 +52,7 @@ function setUp(gateways = GATEWAYS) {
   } as unknown as DeploymentsService;
   const events = new Subject<LiveEvent>();
   const writes: unknown[] = [];
-  const rollouts = { updateOne: async (filter: unknown, update: unknown) => void writes.push({ filter, update }) } as unknown as Model<Rollout>;
+  const rollouts = { collection: { updateOne: async (filter: unknown, update: unknown) => void writes.push({ filter, update }) } } as unknown as Model<Rollout>;
   const followed = new DeploymentRolloutTargets(rollouts, deployments, { all$: events.asObservable() } as unknown as LiveEventsService);
   followed.onModuleInit();
   const rollout = {
@@ -179,7 +179,7 @@ describe('DeploymentRolloutTargets', () => {
           deploymentId === small && smallStatus !== 'pending' ? [{ deploymentId, gatewayId, status: smallStatus }] : [],
         ),
     } as unknown as DeploymentsService;
-    const rollouts = { updateOne: async () => undefined } as unknown as Model<Rollout>;
+    const rollouts = { collection: { updateOne: async () => undefined } } as unknown as Model<Rollout>;
     const followed = new DeploymentRolloutTargets(rollouts, deployments, { all$: new Subject<LiveEvent>().asObservable() } as unknown as LiveEventsService);
     followed.onModuleInit();
     const rolloutOf = (deploymentId: string, targetCount: number) =>
@@ -251,7 +251,7 @@ describe('DeploymentRolloutTargets', () => {
       },
     } as unknown as DeploymentsService;
     const events = new Subject<LiveEvent>();
-    const rollouts = { updateOne: async () => undefined } as unknown as Model<Rollout>;
+    const rollouts = { collection: { updateOne: async () => undefined } } as unknown as Model<Rollout>;
     const stubbedLive = { all$: events.asObservable() } as unknown as LiveEventsService;
     const open = ids.map(
       (deploymentId) =>

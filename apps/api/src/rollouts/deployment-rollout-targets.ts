@@ -168,7 +168,8 @@ export class DeploymentRolloutTargets implements OnModuleInit, OnModuleDestroy {
     const counts = { ...emptyTargetCounts(), pending: entry.undecided?.size ?? 0, confirmed: entry.confirmed, failed: entry.failed };
     const current = stored[0];
     if (current && current.pending <= counts.pending) return stored;
-    await this.rollouts.updateOne(
+    // The driver's write (a tick's only write while a broadcast's decisions come in): the values are the schema's types already.
+    await this.rollouts.collection.updateOne(
       { _id: rollout._id, 'phases.0.counts.pending': { $gt: counts.pending } },
       { $set: { 'phases.0.counts': counts, updatedAt: now }, $inc: { countsVersion: 1 } },
     );

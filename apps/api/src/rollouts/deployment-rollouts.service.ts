@@ -8,6 +8,7 @@ import { DeploymentsService } from '../deployments/deployments.service';
 import { DeploymentRolloutTargets } from './deployment-rollout-targets';
 import { ROLLOUT_CONTROLLER_LEASE } from './rollout-controller.service';
 import { emptyTargetCounts } from './rollout-decision';
+import type { StoredRollout } from './rollout.mapper';
 import { Rollout } from './rollout.schema';
 import { RolloutsService } from './rollouts.service';
 
@@ -65,7 +66,10 @@ export class DeploymentRolloutsService {
     const companyIds = [...new Set(created.targets.map((target) => target.companyId))];
     const companyId = principal.role !== 'super' ? principal.companyId : (dto.companyId ?? (companyIds.length === 1 ? companyIds[0] : null));
     const filter: GatewayFilterDto = dto.companyId !== undefined ? { companyId: dto.companyId } : {};
-    const rollout = await this.rollouts.create({
+    // Every field written as the schema would default it (the type asks for each one), through the
+    // driver: Mongoose's create (a document, its validation and hooks) took 2.7-3.7 ms of the API's
+    // CPU against 0.7-0.8 ms, before the deployment's Upgrade goes out.
+    const rollout: StoredRollout & { updatedAt: Date } = {
       _id: id,
       version: created.version,
       companyId,
@@ -97,9 +101,19 @@ export class DeploymentRolloutsService {
       targetCount: created.targets.length,
       createdBy: { userId: principal.userId, email: principal.email, role: principal.role, companyId: principal.companyId },
       startedAt: now,
-      nextPosition: created.targets.length,
+      finishedAt: null,
       settled: false,
-    });
+      joinScannedAt: null,
+      nextPosition: created.targets.length,
+      startSeq: 0,
+      recentStarts: [],
+      startingId: null,
+      startingAt: null,
+      countsVersion: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.rollouts.collection.insertOne(rollout);
     return { companyId, state: rollout.state };
   }
 }

@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayNotEmpty,
-  ArrayUnique,
   Equals,
   IsArray,
   IsOptional,
@@ -14,6 +13,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { DistinctItems } from './distinct-items';
 import { EventActorDto } from './events.dto';
 import { PageQueryDto, UPGRADE_STATUSES, type UpgradeStatus } from './gateways.dto';
 
@@ -51,7 +51,7 @@ export class CreateDeploymentDto {
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(DEPLOYMENT_MAX_GATEWAYS)
-  @ArrayUnique()
+  @DistinctItems()
   @IsString({ each: true })
   @MaxLength(256, { each: true })
   gatewayIds?: string[];

@@ -1,18 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsDefined,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsDefined, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { DistinctItems } from './distinct-items';
 import { IsTagList, TagListDto } from './gateways.dto';
 import { COMPANY_ID_PATTERN } from './users.dto';
 
@@ -50,7 +39,7 @@ export class GatewayFilterDto {
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(GATEWAY_FILTER_LIST_MAX)
-  @ArrayUnique()
+  @DistinctItems()
   @IsString({ each: true })
   @MaxLength(64, { each: true })
   versions?: string[];

@@ -1,21 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { DistinctItems } from './distinct-items';
 import { EventDto } from './events.dto';
 import { OFFSET_MAX, PAGE_MAX } from './paging-limits';
 import { COMPANY_ID_PATTERN } from './users.dto';
@@ -48,7 +34,7 @@ export function IsTagList(maxItems: number): PropertyDecorator {
   const rules = [
     IsArray(),
     ArrayMaxSize(maxItems),
-    ArrayUnique(),
+    DistinctItems(),
     IsString({ each: true }),
     MaxLength(GATEWAY_TAG_MAX_LENGTH, { each: true }),
     Matches(GATEWAY_TAG_PATTERN, { each: true, message: TAG_MESSAGE }),

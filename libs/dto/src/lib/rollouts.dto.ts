@@ -5,7 +5,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayNotEmpty,
-  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -23,6 +22,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { DistinctItems } from './distinct-items';
 import { EventActorDto } from './events.dto';
 import { GatewayFilterDto } from './gateway-filter.dto';
 import { PageQueryDto } from './gateways.dto';
@@ -117,7 +117,7 @@ export class RolloutWindowDto {
   @ApiProperty({ enum: WEEKDAYS, isArray: true })
   @IsArray()
   @ArrayNotEmpty()
-  @ArrayUnique()
+  @DistinctItems()
   @IsIn(WEEKDAYS, { each: true })
   days!: Weekday[];
 
