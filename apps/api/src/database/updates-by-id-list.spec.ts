@@ -1,4 +1,5 @@
-import { groupsOfEqual, IDS_PER_UPDATE, updateListed } from './updates-by-id-list';
+import { mongo } from 'mongoose';
+import { groupsOfEqual, IDS_PER_UPDATE, LISTS_PER_COMMAND, updateListed, updateListedInCommands } from './updates-by-id-list';
 
 describe('groupsOfEqual', () => {
   it('groups items of equal values in the order each group first appears, telling a Date from its string', () => {
@@ -24,5 +25,63 @@ describe('updateListed', () => {
     expect(lists.map((list) => list.length)).toEqual([IDS_PER_UPDATE, IDS_PER_UPDATE, 1]);
     expect(lists.flat()).toEqual(ids);
     expect(modified).toBe(ids.length - 3);
+  });
+});
+
+describe('updateListedInCommands', () => {
+  // A collection whose database answers each command with the next reply (an Error is thrown).
+  function fakeCollection(replies: Array<mongo.Document | Error>) {
+    const commands: mongo.Document[] = [];
+    const db = {
+      command: async (command: mongo.Document) => {
+        commands.push(structuredClone(command));
+        const reply = replies.shift() ?? { ok: 1, n: 0, nModified: 0 };
+        if (reply instanceof Error) throw reply;
+        if (reply['writeConcernError']) throw new mongo.MongoWriteConcernError(reply as never);
+        return reply;
+      },
+    };
+    return { commands, target: { db: { db: db as unknown as mongo.Db }, collection: { collectionName: 'docs' } } };
+  }
+  const statementOf = (ids: string[]) => ({ q: { _id: { $in: ids }, n: { $lt: 1 } }, u: { $set: { n: 1 } } });
+  const ids = Array.from({ length: IDS_PER_UPDATE * LISTS_PER_COMMAND + 1 }, (_, index) => `id${index}`);
+
+  it('sends each id once, as ordered updateMany statements of IDS_PER_UPDATE ids, LISTS_PER_COMMAND to a command, and adds up what they modified', async () => {
+    const { commands, target } = fakeCollection([
+      { ok: 1, n: 1000, nModified: 990 },
+      { ok: 1, n: 1, nModified: 1 },
+    ]);
+    expect(await updateListedInCommands(target, [...ids, 'id0'], statementOf)).toBe(991);
+    expect(commands.map((command) => command['updates'].length)).toEqual([LISTS_PER_COMMAND, 1]);
+    expect(commands[0]).toMatchObject({ update: 'docs', ordered: true });
+    expect(commands.flatMap((command) => command['updates'])).toEqual(
+      [...Array.from({ length: LISTS_PER_COMMAND }, (_, list) => ids.slice(list * IDS_PER_UPDATE, (list + 1) * IDS_PER_UPDATE)), [ids[ids.length - 1]]].map(
+        (listed) => ({ ...statementOf(listed), multi: true }),
+      ),
+    );
+  });
+
+  it('throws the first statement the database refused, and sends no command after it', async () => {
+    const { commands, target } = fakeCollection([{ ok: 1, n: 300, nModified: 300, writeErrors: [{ index: 3, code: 2, errmsg: 'bad' }] }]);
+    await expect(updateListedInCommands(target, ids, statementOf)).rejects.toMatchObject({ message: 'bad', code: 2 });
+    expect(commands).toHaveLength(1);
+  });
+
+  it('sends a command that failed as a whole with a retryable error once more, and throws any other error', async () => {
+    const retryable = () => {
+      const error = new mongo.MongoNetworkError('connection reset');
+      error.addErrorLabel('RetryableWriteError');
+      return error;
+    };
+    const concern = { ok: 1, n: 1, writeConcernError: { code: 91, errmsg: 'shutting down' }, errorLabels: ['RetryableWriteError'] };
+    const { commands, target } = fakeCollection([retryable(), { ok: 1, n: 1000, nModified: 1000 }, concern, { ok: 1, n: 1, nModified: 1 }]);
+    expect(await updateListedInCommands(target, ids, statementOf)).toBe(1001);
+    expect(commands).toHaveLength(4);
+    const twice = fakeCollection([retryable(), retryable()]);
+    await expect(updateListedInCommands(twice.target, ids, statementOf)).rejects.toThrow('connection reset');
+    expect(twice.commands).toHaveLength(2);
+    const other = fakeCollection([new mongo.MongoNetworkError('connection reset')]);
+    await expect(updateListedInCommands(other.target, ids, statementOf)).rejects.toThrow('connection reset');
+    expect(other.commands).toHaveLength(1);
   });
 });

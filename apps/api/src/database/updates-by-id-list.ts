@@ -1,5 +1,6 @@
 import { mongo } from 'mongoose';
 import { idLists } from './id-lists';
+import { updateCommand, type CommandCollection } from './write-commands';
 
 /**
  * Ids per `updateMany({ _id: { $in: ids }, ... })`. The project's FerretDB build looks the listed
@@ -28,6 +29,39 @@ export async function updateListed(ids: readonly string[], update: UpdateListed)
       throw error;
     });
     modified += result.modifiedCount;
+  }
+  return modified;
+}
+
+/** `updateMany` statements (of IDS_PER_UPDATE ids each) per `update` command of updateListedInCommands. */
+export const LISTS_PER_COMMAND = 10;
+
+/**
+ * updateListed as the database's own `update` command: the `updateMany` statements of the listed ids
+ * (`statementOf` builds one for a list), LISTS_PER_COMMAND of them per command, instead of one
+ * driver call each (its updateMany serialises, sends and awaits one command per list, each
+ * in a session of its own). The command is ordered: the database stops at a statement it refuses,
+ * as updateListed stops at a list whose updateMany throws, and its error is thrown (the lists after
+ * it not written). A command that fails as a whole with a retryable error is sent once more, as
+ * updateListed sends a list again. Returns how many documents were modified.
+ */
+export async function updateListedInCommands(
+  target: CommandCollection,
+  ids: readonly string[],
+  statementOf: (ids: string[]) => { q: object; u: object },
+): Promise<number> {
+  const lists = idLists(ids, IDS_PER_UPDATE);
+  let modified = 0;
+  for (let offset = 0; offset < lists.length; offset += LISTS_PER_COMMAND) {
+    const statements = lists.slice(offset, offset + LISTS_PER_COMMAND).map((listed) => ({ ...statementOf(listed), multi: true }));
+    const send = () => updateCommand(target, statements, { ordered: true });
+    const result = await send().catch((error: unknown) => {
+      if (isRetryableWriteError(error) || isRetryableWriteError((error as { cause?: unknown } | undefined)?.cause)) return send();
+      throw error;
+    });
+    modified += result.nModified;
+    const [refused] = result.writeErrors;
+    if (refused) throw Object.assign(new Error(refused.errmsg ?? 'write error'), { code: refused.code, writeErrors: result.writeErrors });
   }
   return modified;
 }

@@ -90,13 +90,13 @@ describe('write commands', () => {
     const documents = Array.from({ length: DOCUMENTS_PER_INSERT + 2 }, (_, i) => ({ _id: i }));
     const result = await insertCommand(target, documents);
     expect(commands.map((command) => command['documents'].length)).toEqual([DOCUMENTS_PER_INSERT, 2]);
-    expect(result).toEqual({ n: DOCUMENTS_PER_INSERT + 1, upserted: [], writeErrors: [{ index: DOCUMENTS_PER_INSERT + 1, code: 11000 }] });
+    expect(result).toEqual({ n: DOCUMENTS_PER_INSERT + 1, nModified: 0, upserted: [], writeErrors: [{ index: DOCUMENTS_PER_INSERT + 1, code: 11000 }] });
   });
 
   it('sends nothing for nothing', async () => {
     const { commands, target } = fakeCollection([]);
     expect(await commandBulkWriter(target).bulkWrite([])).toEqual({ upsertedIds: {} });
-    expect(await insertCommand(target, [])).toEqual({ n: 0, upserted: [], writeErrors: [] });
+    expect(await insertCommand(target, [])).toEqual({ n: 0, nModified: 0, upserted: [], writeErrors: [] });
     expect(commands).toEqual([]);
   });
 });

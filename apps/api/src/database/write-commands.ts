@@ -28,6 +28,8 @@ export interface CommandWriteError {
 export interface CommandWriteResult {
   /** Documents inserted, or matched or upserted by the updates. */
   n: number;
+  /** Documents the updates modified. */
+  nModified: number;
   /** The updates that inserted their document, by position. */
   upserted: Array<{ index: number; _id: unknown }>;
   writeErrors: CommandWriteError[];
@@ -38,6 +40,8 @@ export interface UpdateStatement {
   q: object;
   u: object;
   upsert?: boolean;
+  /** Every document `q` matches (updateMany), not only the first. */
+  multi?: boolean;
 }
 
 /**
@@ -51,7 +55,7 @@ export const DOCUMENTS_PER_INSERT = 1000;
  * refused documents come back in `writeErrors`, by their index in `documents`.
  */
 export async function insertCommand(target: CommandCollection, documents: readonly mongo.Document[]): Promise<CommandWriteResult> {
-  const result: CommandWriteResult = { n: 0, upserted: [], writeErrors: [] };
+  const result: CommandWriteResult = { n: 0, nModified: 0, upserted: [], writeErrors: [] };
   for (let offset = 0; offset < documents.length; offset += DOCUMENTS_PER_INSERT) {
     const reply = await writeCommand(target, {
       insert: target.collection.collectionName,
@@ -64,15 +68,18 @@ export async function insertCommand(target: CommandCollection, documents: readon
   return result;
 }
 
-/** Unordered `update` with these statements (each of one document) as one command; refused ones come back in `writeErrors`. */
-export function updateCommand(target: CommandCollection, statements: readonly UpdateStatement[]): Promise<CommandWriteResult> {
-  return writeCommand(target, { update: target.collection.collectionName, updates: statements, ordered: false });
+/**
+ * `update` with these statements as one command, unordered unless `ordered` (then the database
+ * stops at the first refused statement); refused ones come back in `writeErrors`.
+ */
+export function updateCommand(target: CommandCollection, statements: readonly UpdateStatement[], { ordered = false } = {}): Promise<CommandWriteResult> {
+  return writeCommand(target, { update: target.collection.collectionName, updates: statements, ordered });
 }
 
 async function writeCommand(target: CommandCollection, command: mongo.Document): Promise<CommandWriteResult> {
   const db = target.db.db;
   if (!db) throw new mongo.MongoNotConnectedError('The database is not connected');
-  if ((command['documents'] ?? command['updates']).length === 0) return { n: 0, upserted: [], writeErrors: [] };
+  if ((command['documents'] ?? command['updates']).length === 0) return { n: 0, nModified: 0, upserted: [], writeErrors: [] };
   // The write concern the driver would add (the connection string's); none: the server's default.
   if (db.writeConcern) mongo.WriteConcern.apply(command, db.writeConcern);
   let reply: mongo.Document;
@@ -81,15 +88,16 @@ async function writeCommand(target: CommandCollection, command: mongo.Document):
   } catch (error) {
     // The driver throws a reply with a writeConcernError, the reply's fields (writeErrors too) copied
     // onto the error: not refused statements (see tolerantBulkWrite) but a command failed as a whole.
-    if (error instanceof mongo.MongoWriteConcernError) throw concernNotMet(error.result['writeConcernError'] ?? error);
+    // Its cause keeps the driver's error labels (RetryableWriteError), for the callers that retry on them.
+    if (error instanceof mongo.MongoWriteConcernError) throw concernNotMet(error.result['writeConcernError'] ?? error, error);
     throw error;
   }
   if (reply['writeConcernError']) throw concernNotMet(reply['writeConcernError']);
-  return { n: reply['n'] ?? 0, upserted: reply['upserted'] ?? [], writeErrors: reply['writeErrors'] ?? [] };
+  return { n: reply['n'] ?? 0, nModified: reply['nModified'] ?? 0, upserted: reply['upserted'] ?? [], writeErrors: reply['writeErrors'] ?? [] };
 }
 
-function concernNotMet({ code, errmsg }: { code?: number; errmsg?: string }): Error {
-  return Object.assign(new Error(`Write concern not met: ${errmsg ?? code}`), { code });
+function concernNotMet({ code, errmsg }: { code?: number; errmsg?: string }, cause?: unknown): Error {
+  return Object.assign(new Error(`Write concern not met: ${errmsg ?? code}`, cause === undefined ? undefined : { cause }), { code });
 }
 
 type InsertOne = { insertOne: { document: mongo.Document } };

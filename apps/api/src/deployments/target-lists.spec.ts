@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { StoredTarget } from './pending-targets';
 import { outcomeEventId } from './target-decision';
@@ -31,6 +32,19 @@ describe('target lists', () => {
     expect(targetId(deploymentId, 'gw-1').equals(targetId(deploymentId, 'gw-2'))).toBe(false);
     expect(targetId(deploymentId, 'gw-1').equals(targetId(new Types.ObjectId().toString(), 'gw-1'))).toBe(false);
     expect(outcomeEventId({ _id: targetId(deploymentId, 'gw-1') }).equals(targetId(deploymentId, 'gw-1'))).toBe(false);
+  });
+
+  it('keeps the ids stored by earlier versions: the first 24 hex digits of createHash sha256', () => {
+    const legacy = (data: string) => createHash('sha256').update(data).digest('hex').slice(0, 24);
+    expect(targetId('6750a1b2c3d4e5f601234567', 'gw-1').toHexString()).toBe('e7801aded47022c6b941a667');
+    expect(outcomeEventId({ _id: new Types.ObjectId('e7801aded47022c6b941a667') }).toHexString()).toBe('4bf93f6f4a08f9d6a4b2b084');
+    for (let index = 0; index < 200; index += 1) {
+      const deployment = new Types.ObjectId().toString();
+      const gatewayId = index % 2 === 0 ? `gw-${index}` : `gatewäy-${index}-${'x'.repeat(index)}`;
+      const id = targetId(deployment, gatewayId);
+      expect(id.toHexString()).toBe(legacy(`target:${deployment}:${gatewayId}`));
+      expect(outcomeEventId({ _id: id }).toHexString()).toBe(legacy(`outcome:${id.toHexString()}`));
+    }
   });
 
   it('lists the targets TARGETS_PER_LIST to a document and reads them back as created', () => {

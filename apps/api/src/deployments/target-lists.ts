@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { DeploymentTargetList } from './deployment-target-list.schema';
 import type { StoredTarget } from './pending-targets';
@@ -12,7 +12,8 @@ export const TARGETS_PER_LIST = 1000;
  * this one) is found by `_id` from the list alone.
  */
 export function targetId(deploymentId: string, gatewayId: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`target:${deploymentId}:${gatewayId}`).digest('hex').slice(0, 24));
+  // crypto.hash: the digest createHash('sha256').update(data).digest('hex') gave, in one call (about 3,000 per rollout).
+  return new Types.ObjectId(hash('sha256', `target:${deploymentId}:${gatewayId}`, 'hex').slice(0, 24));
 }
 
 /** True for a target of a deployment that lists its targets (its `_id` is `targetId`), false for a document of an earlier version. */

@@ -6,7 +6,7 @@ import { driverCollection } from '../database/driver-collection';
 import { conditionalUpserts } from '../database/conditional-upserts';
 import { readsById } from '../database/reads-by-id';
 import { tolerantBulkWrite } from '../database/tolerant-bulk-write';
-import { groupsOfEqual, updateListed } from '../database/updates-by-id-list';
+import { groupsOfEqual, updateListed, updateListedInCommands } from '../database/updates-by-id-list';
 import { commandBulkWriter } from '../database/write-commands';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { statusDocument, statusUpsert, type StatusWrite } from './gateway-status-writes';
@@ -138,7 +138,8 @@ export class GatewaysStore {
   async setPendingUpgrades(gatewayIds: readonly string[], upgrade: { deploymentId: string; version: string; startedAt: Date }): Promise<void> {
     const pending: GatewayUpgrade = { ...upgrade, status: 'pending' };
     const update = { $set: { upgrade: pending, updatedAt: new Date() } };
-    await updateListed(gatewayIds, (ids) => this.collection.updateMany({ _id: { $in: ids }, $or: olderCopy(upgrade.startedAt) }, update));
+    // Each deployment's: the database's own update command (see updateListedInCommands).
+    await updateListedInCommands(this.gateways, gatewayIds, (ids) => ({ q: { _id: { $in: ids }, $or: olderCopy(upgrade.startedAt) }, u: update }));
   }
 
   /**
