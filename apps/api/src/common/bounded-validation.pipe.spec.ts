@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { BadRequestException } from '@nestjs/common';
-import { maxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsIn, maxLength, ValidateNested } from 'class-validator';
 import { CreateCompanyDto, CreateDeploymentDto, CreateRolloutDto, GatewayFilterRequestDto, LoginDto, UpdateGatewayDto } from '@upgrade-manager/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoundedValidationPipe, isPastMaxLength, REQUEST_ARRAY_ITEMS_MAX, REQUEST_DEPTH_MAX, REQUEST_KEYS_MAX } from './bounded-validation.pipe';
@@ -20,6 +21,17 @@ function setup() {
     return [];
   };
   return { pipe, count, messages };
+}
+
+// A @Type that chooses the class by the object holding the property, as class-transformer lets it.
+class SmallListDto {
+  @ArrayMaxSize(2) items!: number[];
+}
+class PickedTypeDto {
+  @IsIn(['small']) kind!: string;
+  @ValidateNested()
+  @Type((options) => (options?.object['kind'] === 'small' ? SmallListDto : Object))
+  child!: SmallListDto;
 }
 
 describe('BoundedValidationPipe', () => {
@@ -99,6 +111,13 @@ describe('BoundedValidationPipe', () => {
     expect(await messages({ name: deep }, UpdateGatewayDto)).toHaveLength(1);
     expect(await count('items')).toBe(1);
     expect(await count('depth')).toBe(1);
+  });
+
+  it('reads a @Type that chooses its class by the object, as class-transformer calls it', async () => {
+    const { count, messages } = setup();
+    expect(await messages({ kind: 'small', child: { items: [1, 2, 3] } }, PickedTypeDto)).toEqual(['child.items must contain no more than 2 elements']);
+    // Refused by the shape check (counted), before class-transformer and class-validator.
+    expect(await count('array_max_size')).toBe(1);
   });
 
   it('leaves everything within the bounds to the validation as before', async () => {

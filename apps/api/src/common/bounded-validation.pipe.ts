@@ -69,10 +69,16 @@ export function isPastMaxLength(value: string, max: number): boolean {
   return value.length > 3 * max || !maxLength(value, max);
 }
 
-function nestedClass(target: ClassType | undefined, property: string): ClassType | undefined {
+function nestedClass(target: ClassType | undefined, object: object, property: string): ClassType | undefined {
   if (!target) return undefined;
   const type = defaultMetadataStorage.findTypeMetadata(target, property);
-  const nested = type?.typeFunction?.() as unknown;
+  let nested: unknown;
+  try {
+    // With the arguments class-transformer gives it: a @Type may choose the class by the object.
+    nested = type?.typeFunction?.({ newObject: {}, object: object as Record<string, unknown>, property });
+  } catch {
+    return undefined;
+  }
   return typeof nested === 'function' ? (nested as ClassType) : undefined;
 }
 
@@ -139,7 +145,8 @@ export function requestShapeErrors(value: unknown, metatype: ClassType | undefin
       // A pattern or a format check of the string would read all of it first.
       if (bound?.string && typeof child === 'string' && isPastMaxLength(child, bound.string.max))
         return refuse(path, key, undefined, 'maxLength', bound.string.message, 'max_length');
-      if (child !== null && typeof child === 'object') stack.push({ value: child, target: nestedClass(target, key), depth: depth + 1, path: [...path, key] });
+      if (child !== null && typeof child === 'object')
+        stack.push({ value: child, target: nestedClass(target, current, key), depth: depth + 1, path: [...path, key] });
     }
   }
   return null;
