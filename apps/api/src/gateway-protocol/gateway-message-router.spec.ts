@@ -82,6 +82,20 @@ describe('GatewayMessageRouter', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses a frame larger than its type can be before reading it, and counts it', async () => {
+    const { router, calls, routeOf, rejected } = setup();
+    // The broker passes packets up to MAX_IMAGE_BYTES; a blank request of that kind was answered after a CRC and a blank check over every byte.
+    const blank = encodeFrame(Buffer.alloc(64 * 1024 + 1, 0x20));
+    expect(await router.receive(routeOf('REQUEST_LATEST_VERSION'), 'TOCLOUD/REQUEST_LATEST_VERSION/gw-1', blank)).toBe(true);
+    expect(await rejected('TOO_LARGE')).toBe(1);
+    const progress = encodeFrame(Buffer.alloc(4097, 0x20));
+    await router.receive(routeOf('UPGRADE_PROGRESS'), 'TOCLOUD/UPGRADE_PROGRESS/gw-1', progress);
+    expect(await rejected('V2_TOO_LARGE')).toBe(1);
+    // Largest valid sizes still go through.
+    await router.receive(routeOf('REQUEST_LATEST_VERSION'), 'TOCLOUD/REQUEST_LATEST_VERSION/gw-2', encodeFrame(Buffer.alloc(64 * 1024, 0x20)));
+    expect(calls).toEqual([['latestVersionRequested', 'gw-2', { unexpectedBytes: 0 }]]);
+  });
+
   it('answers requests only for gateways it may serve; a Status is always taken', async () => {
     const { router, calls, routeOf } = setup({ serve: false });
     await router.receive(routeOf('REQUEST_AVAILABLE_VERSIONS'), 'TOCLOUD/REQUEST_AVAILABLE_VERSIONS/gw-1', encodeFrame(Buffer.from(' ')));

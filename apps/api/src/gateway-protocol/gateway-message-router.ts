@@ -63,6 +63,11 @@ export class GatewayMessageRouter {
       this.reject(INVALID_TOPIC, topic, `not a gateway topic: ${topic}`);
       return true;
     }
+    // Before decodeFrame: its CRC reads every byte of whatever size the broker let through.
+    if (data.byteLength > route.maxFrameBytes) {
+      this.reject(route.tooLargeReason, gatewayId, `${route.type}: frame has ${data.byteLength} bytes, more than ${route.maxFrameBytes}`);
+      return true;
+    }
     try {
       const { payload, timestampSeconds } = decodeFrame(data);
       this.received.get(route)?.inc();

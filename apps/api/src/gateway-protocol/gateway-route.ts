@@ -1,4 +1,4 @@
-import { isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
+import { HEADER_LENGTH, isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
 
 /** How one gateway → cloud message type is read and who handles it. */
 export interface GatewayRouteDefinition<M> {
@@ -8,6 +8,10 @@ export interface GatewayRouteDefinition<M> {
   decode(payload: Buffer, timestampSeconds: number): M;
   /** Handled only for a gateway that may be served (GatewayRequestGate); false for a Status, which registers gateways. */
   gated: boolean;
+  /** Largest payload `decode` can accept: a larger frame is refused before its CRC is computed or its payload read. */
+  maxPayloadBytes: number;
+  /** Reason counted for such a frame (the codec's own "too large" reason). */
+  tooLargeReason: string;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
   handle(gatewayId: string, message: M): Promise<boolean>;
 }
@@ -18,15 +22,20 @@ export interface GatewayRoute {
   /** The one subscription of this type: `TOCLOUD/<type>/+`. */
   pattern: string;
   gated: boolean;
+  /** Largest frame (header and payload) of this type; see GatewayRouteDefinition.maxPayloadBytes. */
+  maxFrameBytes: number;
+  tooLargeReason: string;
   /** Decodes the payload (throws as `decode` does) and returns the handling of the decoded message. */
   decode(payload: Buffer, timestampSeconds: number): (gatewayId: string) => Promise<boolean>;
 }
 
-export function gatewayRoute<M>({ type, gated, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
+export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
   return {
     type,
     pattern: `${TOCLOUD_PREFIX}/${type}/+`,
     gated,
+    maxFrameBytes: HEADER_LENGTH + maxPayloadBytes,
+    tooLargeReason,
     decode(payload, timestampSeconds) {
       const message = decode(payload, timestampSeconds);
       return (gatewayId) => handle(gatewayId, message);

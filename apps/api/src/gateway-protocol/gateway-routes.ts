@@ -1,5 +1,22 @@
-import { isEmptyRequestPayload, parseStatusPayload, parseVersionRequestPayload, ToCloudMessageType, type StatusPayload } from '@upgrade-manager/frame-codec';
-import { decodeChunkRequest, decodeProgress, ToCloudV2MessageType } from '@upgrade-manager/protocol-v2';
+import {
+  isEmptyRequestPayload,
+  MAX_JSON_PAYLOAD_LENGTH,
+  parseStatusPayload,
+  parseVersionRequestPayload,
+  PayloadErrorCode,
+  ToCloudMessageType,
+  type StatusPayload,
+} from '@upgrade-manager/frame-codec';
+import {
+  decodeChunkRequest,
+  decodeProgress,
+  MAX_JSON_MESSAGE_BYTES,
+  MAX_RANGES_PER_REQUEST,
+  ProtocolV2ErrorReason,
+  RANGE_LENGTH,
+  REQUEST_RANGES_OFFSET,
+  ToCloudV2MessageType,
+} from '@upgrade-manager/protocol-v2';
 import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
 import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import type { GatewayProtocolService } from './gateway-protocol.service';
@@ -38,25 +55,35 @@ export interface GatewayHandlers {
   progress: Pick<DeliveryProgressService, 'receive'>;
 }
 
+// The largest payload each type can have: the broker passes gateways' packets up to MAX_IMAGE_BYTES,
+// and a frame's CRC and an empty request's blank check read every byte. A request that carries no
+// data is answered whatever it carries, up to the size of a JSON payload.
+const V1 = { maxPayloadBytes: MAX_JSON_PAYLOAD_LENGTH, tooLargeReason: PayloadErrorCode.TooLarge };
+const V2_JSON = { maxPayloadBytes: MAX_JSON_MESSAGE_BYTES, tooLargeReason: ProtocolV2ErrorReason.TooLarge };
+const V2_CHUNK_REQUEST = { maxPayloadBytes: REQUEST_RANGES_OFFSET + MAX_RANGES_PER_REQUEST * RANGE_LENGTH, tooLargeReason: ProtocolV2ErrorReason.TooLarge };
+
 /** Every gateway → cloud message (SPEC §1 and docs/protocol-v2.md): one route per topic, one handler per route. */
 export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers): GatewayRoute[] {
   return [
-    gatewayRoute({ type: ToCloudMessageType.Status, gated: false, decode: datedStatus, handle: (id, status) => protocol.status(id, status) }),
+    gatewayRoute({ type: ToCloudMessageType.Status, gated: false, ...V1, decode: datedStatus, handle: (id, status) => protocol.status(id, status) }),
     gatewayRoute({
       type: ToCloudMessageType.RequestLatestVersion,
       gated: true,
+      ...V1,
       decode: emptyRequest,
       handle: (id, request) => protocol.latestVersionRequested(id, request),
     }),
     gatewayRoute({
       type: ToCloudMessageType.RequestAvailableVersions,
       gated: true,
+      ...V1,
       decode: emptyRequest,
       handle: (id, request) => protocol.availableVersionsRequested(id, request),
     }),
     gatewayRoute({
       type: ToCloudMessageType.RequestUpgrade,
       gated: true,
+      ...V1,
       decode: parseVersionRequestPayload,
       handle: (id, { version }) => protocol.upgradeRequested(id, version),
     }),
@@ -64,12 +91,14 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
     gatewayRoute({
       type: ToCloudV2MessageType.ChunkRequest,
       gated: false,
+      ...V2_CHUNK_REQUEST,
       decode: decodeChunkRequest,
       handle: acknowledged((id, request) => delivery.receiveChunkRequest(id, request)),
     }),
     gatewayRoute({
       type: ToCloudV2MessageType.Progress,
       gated: false,
+      ...V2_JSON,
       decode: decodeProgress,
       handle: acknowledged((id, report) => progress.receive(id, report)),
     }),
