@@ -167,7 +167,7 @@ export function parseAvailableVersionsPayload(payload: Uint8Array): AvailableVer
 /** True for the payload of a request that carries no data: empty, or only whitespace (`" "`). */
 export function isEmptyRequestPayload(payload: Uint8Array): boolean {
   // Checked byte by byte: a misrouted image must not be decoded just to find it is not blank. An
-  // indexed loop of comparisons: `for…of` with a Set lookup took 2.5 ms for 64 KiB of spaces, this 0.4-0.7.
+  // indexed loop of comparisons: `for…of` with a Set lookup took 2.5-4.0 ms for 64 KiB of spaces, this 0.09-0.16 (warm).
   for (let i = 0; i < payload.length; i++) {
     const byte = payload[i];
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
