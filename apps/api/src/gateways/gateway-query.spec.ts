@@ -1,4 +1,5 @@
-import { globToRegexSource, ID_PATTERN } from '@upgrade-manager/dto';
+import { globToLinearRegexSource, globToRegexSource, ID_PATTERN } from '@upgrade-manager/dto';
+import { regexEngineOf } from '../database/regex-engine';
 import { gatewayCountKey, gatewayListFilter, gatewayListKey, gatewayListSort, gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
 
 const since = new Date('2026-01-01T00:00:00Z');
@@ -59,7 +60,7 @@ describe('gateway list query', () => {
 
 describe('gateway target filter (rollouts, bulk tagging)', () => {
   it('takes enabled gateways in the scope with every given tag, one of the versions, and a glob over id or name', () => {
-    expect(gatewayTargetFilter({ tags: ['a', 'b'], versions: ['1.0'], idPattern: 'gw-?.*' }, { companyId: '2' }, since)).toEqual({
+    expect(gatewayTargetFilter({ tags: ['a', 'b'], versions: ['1.0'], idPattern: 'gw-?.*' }, { companyId: '2' }, since, 'automaton')).toEqual({
       $and: [
         { enabled: { $ne: false } },
         { companyId: '2' },
@@ -68,7 +69,23 @@ describe('gateway target filter (rollouts, bulk tagging)', () => {
         { $or: [{ gatewayId: { $regex: '^gw\\-.\\..*$' } }, { name: { $regex: '^gw\\-.\\..*$' } }] },
       ],
     });
-    expect(gatewayTargetFilter({}, { companyId: null }, since)).toEqual({ enabled: { $ne: false } });
+    expect(gatewayTargetFilter({}, { companyId: null }, since, 'backtracking')).toEqual({ enabled: { $ne: false } });
+  });
+
+  it('writes the glob in the linear form for a backtracking engine (MongoDB), the plain one for FerretDB 1.x', () => {
+    const pattern = (regexEngine: 'backtracking' | 'automaton') => gatewayTargetFilter({ idPattern: '*a*a*a*b' }, { companyId: null }, since, regexEngine);
+    const linear = { $regex: globToLinearRegexSource('*a*a*a*b') };
+    expect(linear.$regex).toBe('^(?=(.*?a))\\1(?=(.*?a))\\2(?=(.*?a))\\3.*b$');
+    expect(pattern('backtracking')).toEqual({ $and: [{ enabled: { $ne: false } }, { $or: [{ gatewayId: linear }, { name: linear }] }] });
+    const plain = { $regex: '^.*a.*a.*a.*b$' };
+    expect(pattern('automaton')).toEqual({ $and: [{ enabled: { $ne: false } }, { $or: [{ gatewayId: plain }, { name: plain }] }] });
+  });
+
+  it("tells the regex engine by the buildInfo reply: FerretDB 1.x (Go's regexp) from MongoDB and FerretDB 2.x (PCRE2)", () => {
+    expect(regexEngineOf({ version: '7.0.14', ok: 1 })).toBe('backtracking');
+    expect(regexEngineOf({ version: '7.0.42', ferretdbVersion: 'v1.24.2', ok: 1 })).toBe('automaton');
+    expect(regexEngineOf({ version: '7.0.42', ferretdbVersion: 'um-fixes-15', ok: 1 })).toBe('automaton');
+    expect(regexEngineOf({ version: '7.0.77', ferretdbVersion: 'v2.5.0', ok: 1 })).toBe('backtracking');
   });
 
   it('turns only * and ? into wildcards', () => {

@@ -1,6 +1,14 @@
-import { globToRegexSource, type GatewayFilterDto, type GatewaySortField, type ListGatewaysQueryDto, type SortOrder } from '@upgrade-manager/dto';
+import {
+  globToLinearRegexSource,
+  globToRegexSource,
+  type GatewayFilterDto,
+  type GatewaySortField,
+  type ListGatewaysQueryDto,
+  type SortOrder,
+} from '@upgrade-manager/dto';
 import type { FilterQuery, SortOrder as MongoSortOrder } from 'mongoose';
 import type { TenantScope } from '../auth/principal';
+import type { RegexEngine } from '../database/regex-engine';
 import type { Gateway } from './gateway.schema';
 
 export type GatewayFilter = FilterQuery<Gateway>;
@@ -36,9 +44,10 @@ export function gatewayListFilter(query: ListGatewaysQueryDto, scope: TenantScop
 
 /**
  * The enabled gateways a rollout or a bulk tagging reaches, within the tenant's scope. The id
- * pattern is a glob turned into an anchored expression of literal characters and `.*`/`.`.
+ * pattern is a glob turned into an anchored expression of literal characters and `.*`/`.`; for a
+ * backtracking regex engine (MongoDB) the form whose matching time is linear in the id's length.
  */
-export function gatewayTargetFilter(filter: GatewayFilterDto, scope: TenantScope, onlineSince: Date): GatewayFilter {
+export function gatewayTargetFilter(filter: GatewayFilterDto, scope: TenantScope, onlineSince: Date, regexEngine: RegexEngine): GatewayFilter {
   const conditions: GatewayFilter[] = [{ enabled: { $ne: false } }];
   if (scope.companyId !== null) conditions.push({ companyId: scope.companyId });
   // null counts as absent: a filter read back from the database may hold nulls.
@@ -48,7 +57,7 @@ export function gatewayTargetFilter(filter: GatewayFilterDto, scope: TenantScope
   if (filter.online === true) conditions.push({ lastSeenAt: { $gte: onlineSince } });
   if (filter.online === false) conditions.push({ $or: [{ lastSeenAt: { $lt: onlineSince } }, { lastSeenAt: null }] });
   if (filter.idPattern != null) {
-    const pattern = { $regex: globToRegexSource(filter.idPattern) };
+    const pattern = { $regex: regexEngine === 'backtracking' ? globToLinearRegexSource(filter.idPattern) : globToRegexSource(filter.idPattern) };
     conditions.push({ $or: [{ gatewayId: pattern }, { name: pattern }] });
   }
   return allOf(conditions);

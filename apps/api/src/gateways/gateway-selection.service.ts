@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { GATEWAY_TAGS_MAX, type BulkTagGatewaysDto, type BulkTagResultDto, type GatewayFilterDto, type GatewayMatchCountDto } from '@upgrade-manager/dto';
 import type { Model } from 'mongoose';
@@ -8,6 +8,7 @@ import { GatewaysStore } from './gateways.store';
 import { EventsService } from '../events/events.service';
 import { LiveEventsService } from '../live/live-events.service';
 import { readsById } from '../database/reads-by-id';
+import { RegexEngineProbe } from '../database/regex-engine';
 import { gatewayScopeFilter, gatewayTargetFilter } from './gateway-query';
 import { Gateway, type GatewayUpgrade } from './gateway.schema';
 import { GatewaysService } from './gateways.service';
@@ -25,14 +26,29 @@ export interface SelectedGateway {
 
 /** Gateways chosen by a filter rather than by id: live counts, bulk tagging, rollout targets. */
 @Injectable()
-export class GatewaySelectionService {
+export class GatewaySelectionService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(GatewaySelectionService.name);
+  // How idPattern globs are written for the database's regex engine, read once (buildInfo).
+  private readonly regexEngine: RegexEngineProbe;
+
   constructor(
     @InjectModel(Gateway.name) private readonly gateways: Model<Gateway>,
     private readonly store: GatewaysStore,
     private readonly gatewaysService: GatewaysService,
     private readonly events: EventsService,
     private readonly live: LiveEventsService,
-  ) {}
+  ) {
+    this.regexEngine = new RegexEngineProbe(gateways.db);
+  }
+
+  // Read at the start; a failure is logged and the first filter asks again.
+  onApplicationBootstrap(): void {
+    this.regexEngine.get().catch((error: Error) => this.logger.warn(`Could not read the database's regex engine yet: ${error.message}`));
+  }
+
+  private async targetFilter(filter: GatewayFilterDto, scope: TenantScope) {
+    return gatewayTargetFilter(filter, scope, this.gatewaysService.onlineSince(), await this.regexEngine.get());
+  }
 
   /** An admin's filter naming another company is refused rather than silently emptied. */
   assertWithinTenant(principal: Principal, filter: GatewayFilterDto): TenantScope {
@@ -46,7 +62,7 @@ export class GatewaySelectionService {
   async matchCount(principal: Principal, filter: GatewayFilterDto): Promise<GatewayMatchCountDto> {
     const scope = this.assertWithinTenant(principal, filter);
     const groups = await this.gateways.aggregate<{ _id: string; count: number }>([
-      { $match: gatewayTargetFilter(filter, scope, this.gatewaysService.onlineSince()) },
+      { $match: await this.targetFilter(filter, scope) },
       { $group: { _id: '$companyId', count: { $sum: 1 } } },
     ]);
     const companies = groups.map((group) => ({ companyId: group._id, count: group.count })).sort((a, b) => a.companyId.localeCompare(b.companyId));
@@ -56,7 +72,7 @@ export class GatewaySelectionService {
   /** The enabled gateways a filter matches in the scope, by gateway id; at most `limit`. */
   async select(scope: TenantScope, filter: GatewayFilterDto, limit = GATEWAY_SELECTION_MAX): Promise<SelectedGateway[]> {
     return this.gateways
-      .find(gatewayTargetFilter(filter, scope, this.gatewaysService.onlineSince()), { _id: 0, gatewayId: 1, companyId: 1 })
+      .find(await this.targetFilter(filter, scope), { _id: 0, gatewayId: 1, companyId: 1 })
       .sort({ gatewayId: 1 })
       .limit(limit)
       .lean<SelectedGateway[]>();
@@ -103,7 +119,7 @@ export class GatewaySelectionService {
     const remove = (dto.remove ?? []).filter((tag) => !add.includes(tag));
     if (add.length === 0 && remove.length === 0) throw new DomainError(DomainErrorCode.INVALID_INPUT, 'Give tags to add or to remove');
     const matched = await this.gateways
-      .find(gatewayTargetFilter(dto.filter, scope, this.gatewaysService.onlineSince()), { _id: 1, companyId: 1, tags: 1 })
+      .find(await this.targetFilter(dto.filter, scope), { _id: 1, companyId: 1, tags: 1 })
       .limit(GATEWAY_SELECTION_MAX + 1)
       .lean<{ _id: string; companyId: string; tags?: string[] }[]>();
     if (matched.length > GATEWAY_SELECTION_MAX) {
