@@ -10,11 +10,9 @@ import {
 import {
   decodeChunkRequest,
   decodeProgress,
+  MAX_CHUNK_REQUEST_BYTES,
   MAX_JSON_MESSAGE_BYTES,
-  MAX_RANGES_PER_REQUEST,
   ProtocolV2ErrorReason,
-  RANGE_LENGTH,
-  REQUEST_RANGES_OFFSET,
   ToCloudV2MessageType,
 } from '@upgrade-manager/protocol-v2';
 import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
@@ -60,7 +58,7 @@ export interface GatewayHandlers {
 // data is answered whatever it carries, up to the size of a JSON payload.
 const V1 = { maxPayloadBytes: MAX_JSON_PAYLOAD_LENGTH, tooLargeReason: PayloadErrorCode.TooLarge };
 const V2_JSON = { maxPayloadBytes: MAX_JSON_MESSAGE_BYTES, tooLargeReason: ProtocolV2ErrorReason.TooLarge };
-const V2_CHUNK_REQUEST = { maxPayloadBytes: REQUEST_RANGES_OFFSET + MAX_RANGES_PER_REQUEST * RANGE_LENGTH, tooLargeReason: ProtocolV2ErrorReason.TooLarge };
+const V2_CHUNK_REQUEST = { maxPayloadBytes: MAX_CHUNK_REQUEST_BYTES, tooLargeReason: ProtocolV2ErrorReason.TooLarge };
 
 /** Every gateway → cloud message (SPEC §1 and docs/protocol-v2.md): one route per topic, one handler per route. */
 export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers): GatewayRoute[] {

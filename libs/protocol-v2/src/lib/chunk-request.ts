@@ -6,6 +6,8 @@ export const REQUEST_SHA256_OFFSET = 0;
 export const REQUEST_RANGE_COUNT_OFFSET = 32;
 export const REQUEST_RANGES_OFFSET = 34;
 export const RANGE_LENGTH = 8;
+/** The largest chunk request: MAX_RANGES_PER_REQUEST ranges. */
+export const MAX_CHUNK_REQUEST_BYTES = REQUEST_RANGES_OFFSET + MAX_RANGES_PER_REQUEST * RANGE_LENGTH;
 
 /** `count` chunks from index `first`. */
 export interface ChunkRange {
