@@ -197,6 +197,28 @@ describe('progress', () => {
     const progress: Progress = { deploymentId: id, state: 'failed', bytes: null, reason };
     expect(decodeProgress(encodeProgress(progress))).toEqual(progress);
   });
+
+  it('makes any reason fit the message limit the server reads, and refuses to encode one that does not', () => {
+    const unreadable = '\u0001'.repeat(MAX_REASON_BYTES);
+    // JSON writes each control character as six bytes: 6 KiB, which the server refuses unread.
+    expect(reasonOf(() => encodeProgress({ deploymentId: id, state: 'failed', bytes: null, reason: unreadable }))).toBe('V2_INVALID_FIELD');
+    expect(truncateReason(unreadable)).toBe(' '.repeat(MAX_REASON_BYTES));
+    expect(truncateReason('tab\there\nline\r\u0000\u007f')).toBe('tab\there\nline\r  ');
+    expect(truncateReason('a\ud800b\udc00c 😀')).toBe('a\ufffdb\ufffdc 😀');
+
+    const units = ['"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udfff', '\ud83d\ude00', 'é', 'x', '\u2028'];
+    for (let run = 0; run < 300; run++) {
+      const raw = Array.from({ length: 200 + Math.floor(Math.random() * 2000) }, () => units[Math.floor(Math.random() * units.length)]).join('');
+      const progress: Progress = { deploymentId: 'd'.repeat(64), state: 'failed', bytes: 2 ** 40, reason: truncateReason(raw) };
+      const payload = encodeProgress(progress);
+      expect(payload.byteLength).toBeLessThanOrEqual(MAX_JSON_MESSAGE_BYTES);
+      expect(decodeProgress(payload)).toEqual(progress);
+    }
+    const worst = truncateReason('"'.repeat(MAX_REASON_BYTES));
+    expect(encodeProgress({ deploymentId: 'd'.repeat(64), state: 'downloading', bytes: 2 ** 40, reason: worst }).byteLength).toBeLessThan(
+      MAX_JSON_MESSAGE_BYTES,
+    );
+  });
 });
 
 describe('random input', () => {
