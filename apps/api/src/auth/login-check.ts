@@ -2,12 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
 import { ExtractJwt } from 'passport-jwt';
-import { JwtStrategy } from './jwt.strategy';
+import { JwtStrategy, type AccessTokenPayload } from './jwt.strategy';
 import type { Principal } from './principal';
 
 const fromBearerHeader = ExtractJwt.fromAuthHeaderAsBearerToken();
 
-/** The logged-in principal of a request outside Nest's guards (routes mounted on Express directly), or null. */
+/**
+ * The logged-in principal of a request outside Nest's guards (routes mounted on Express directly),
+ * or null. A token that does not verify (forged, malformed, expired) is no login; a failure to
+ * read its user (the database) rejects, as the guard's does, and is not taken for "not logged in".
+ */
 @Injectable()
 export class LoginCheck {
   constructor(
@@ -18,10 +22,7 @@ export class LoginCheck {
   async principalOf(request: Request): Promise<Principal | null> {
     const token = fromBearerHeader(request);
     if (!token) return null;
-    try {
-      return await this.strategy.validate(await this.jwt.verifyAsync(token));
-    } catch {
-      return null;
-    }
+    const payload = await this.jwt.verifyAsync<AccessTokenPayload & object>(token).catch(() => null);
+    return payload === null ? null : this.strategy.validate(payload);
   }
 }

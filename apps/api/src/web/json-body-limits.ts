@@ -1,4 +1,6 @@
-import express, { type RequestHandler } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler } from 'express';
+import { finished } from 'node:stream';
+import { authenticationRequired } from '../auth/jwt-auth.guard';
 import type { LoginCheck } from '../auth/login-check';
 
 /** The JSON body limit of every route but one: far above any request DTO (Express's own default). */
@@ -16,6 +18,9 @@ function isLargeBodyRoute(method: string, path: string): boolean {
  * ahead of the general parser of JSON_BODY_LIMIT_BYTES, which then skips the parsed body. Body parsers run before Nest's guards: with one limit sized for that route,
  * anyone, logged in or not, had every route parse 2.6 MB (an array of empty objects: about 230 ms
  * of CPU per request, under the rate limit, which is a guard too).
+ * Without a valid login (none, expired, revoked) the answer is the guard's 401, whatever the
+ * size: the route answers that to any body, and a 413 would hide from the web app that its
+ * session ended. A failure of the login check itself (the database) is answered as in the guard.
  */
 export function largeJsonBodies(largeLimit: number, developmentMode: boolean, login: LoginCheck): RequestHandler {
   const parse = express.json({ limit: largeLimit });
@@ -26,9 +31,19 @@ export function largeJsonBodies(largeLimit: number, developmentMode: boolean, lo
     if (Number.isFinite(length) && length <= JSON_BODY_LIMIT_BYTES) return next();
     if (developmentMode) return parse(request, response, next);
     login.principalOf(request).then(
-      // Only a role that may deploy: a user's deployment is refused anyway (403), after a parse it need not cost.
-      (principal) => (principal === null || principal.role === 'user' ? next() : parse(request, response, next)),
-      (error: unknown) => next(error),
+      (principal) => {
+        if (principal === null) return refuseUnparsed(request, authenticationRequired(), next);
+        // A user may not deploy (403 for a small body): the general parser refuses the large one (413) unparsed.
+        if (principal.role === 'user') return next();
+        parse(request, response, next);
+      },
+      (error: unknown) => refuseUnparsed(request, error, next),
     );
   };
+}
+
+/** Reads the body off without keeping or parsing it before answering, as the body parser does before its 413: a client still sending would otherwise see the connection fail rather than the answer. */
+function refuseUnparsed(request: Request, error: unknown, next: NextFunction): void {
+  finished(request, () => next(error));
+  request.resume();
 }

@@ -1,5 +1,5 @@
 import { field, integerIn, invalid, readJsonObject, stringMatching, TOKEN } from './json-fields';
-import { MAX_IMAGE_SIZE, MAX_REASON_BYTES } from './limits';
+import { MAX_IMAGE_SIZE, MAX_JSON_MESSAGE_BYTES, MAX_REASON_BYTES } from './limits';
 
 /** States a gateway reports for one deployment, in the order they happen; the last two end it too. */
 export const PROGRESS_STATES = ['downloading', 'downloaded', 'verified', 'installing', 'succeeded', 'failed', 'rejected'] as const;
@@ -22,10 +22,25 @@ export function isTerminalProgressState(state: ProgressState): boolean {
   return TERMINAL_PROGRESS_STATES.includes(state);
 }
 
-/** `reason` cut to at most MAX_REASON_BYTES UTF-8 bytes, never in the middle of a character. */
+// C0 controls but tab, newline and carriage return (JSON writes each as six bytes, \u0001), and DEL.
+const UNREADABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+// A surrogate without its pair: JSON writes it as six bytes (\ud800), UTF-8 as U+FFFD.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * `reason` as a gateway can report it: control characters (but tab and line breaks) as spaces,
+ * unpaired surrogates as U+FFFD, cut to at most MAX_REASON_BYTES UTF-8 bytes, never in the middle
+ * of a character. JSON then writes each of its bytes as at most two, so its Progress always fits
+ * MAX_JSON_MESSAGE_BYTES; a 1 KiB reason of control characters would take six KiB.
+ */
 export function truncateReason(reason: string): string {
-  const bytes = Buffer.from(reason, 'utf8');
-  if (bytes.byteLength <= MAX_REASON_BYTES) return reason;
+  // What is kept lies within the first MAX_REASON_BYTES code units (each takes at least one UTF-8
+  // byte, neither replacement changes a character's UTF-8 length, a pair cut in two there is past
+  // the cut anyway), so only those are cleaned: the regular expressions took up to 300 ms per MiB.
+  const head = reason.length > MAX_REASON_BYTES ? reason.slice(0, MAX_REASON_BYTES) : reason;
+  const readable = head.replace(UNPAIRED_SURROGATE, '\ufffd').replace(UNREADABLE, ' ');
+  const bytes = Buffer.from(readable, 'utf8');
+  if (bytes.byteLength <= MAX_REASON_BYTES) return readable;
   let end = MAX_REASON_BYTES;
   // Step back over continuation bytes (10xxxxxx) to a character boundary.
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
@@ -50,7 +65,11 @@ export function encodeProgress(progress: Progress): Buffer {
   const body: Record<string, unknown> = { deploymentId: progress.deploymentId, state: progress.state };
   if (progress.bytes !== null) body['bytes'] = progress.bytes;
   if (progress.reason !== null) body['reason'] = progress.reason;
-  return Buffer.from(JSON.stringify(body), 'utf8');
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  // Never a message the server refuses unread (see truncateReason).
+  if (payload.byteLength > MAX_JSON_MESSAGE_BYTES)
+    throw invalid('reason', `makes the message longer than ${MAX_JSON_MESSAGE_BYTES} bytes; pass it through truncateReason`);
+  return payload;
 }
 
 export function decodeProgress(payload: Uint8Array): Progress {
