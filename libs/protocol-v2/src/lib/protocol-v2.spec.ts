@@ -219,6 +219,39 @@ describe('progress', () => {
       MAX_JSON_MESSAGE_BYTES,
     );
   });
+
+  it("cleans only the part of a reason it keeps: a long one (a hook's whole output) is not rewritten whole", () => {
+    const replace = jest.spyOn(String.prototype, 'replace');
+    try {
+      const long = '\u0001\udc00'.repeat(512 * 1024);
+      expect(truncateReason(long)).toBe('\u0020\ufffd'.repeat(256));
+      expect(replace).toHaveBeenCalled();
+      expect(Math.max(...replace.mock.contexts.map((text) => String(text).length))).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    } finally {
+      replace.mockRestore();
+    }
+  });
+
+  it('cuts as one pass over the whole reason would, also where a surrogate pair straddles the first MAX_REASON_BYTES code units', () => {
+    // Character by character: unpaired surrogates as U+FFFD, controls but tab and line breaks as spaces, until 1 KiB.
+    const reference = (raw: string) => {
+      let kept = '';
+      for (const char of raw) {
+        const code = char.codePointAt(0) ?? 0;
+        const written = code >= 0xd800 && code <= 0xdfff ? '\ufffd' : (code < 0x20 && !'\t\n\r'.includes(char)) || code === 0x7f ? ' ' : char;
+        if (Buffer.byteLength(kept + written) > MAX_REASON_BYTES) break;
+        kept += written;
+      }
+      return kept;
+    };
+    const units = ['x', 'é', '€', '\u0001', '\t', '\u007f', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00'];
+    for (let run = 0; run < 2000; run++) {
+      const raw = Array.from({ length: 900 + Math.floor(Math.random() * 300) }, () => units[Math.floor(Math.random() * units.length)]).join('');
+      expect(truncateReason(raw)).toBe(reference(raw));
+    }
+    expect(truncateReason(`${'x'.repeat(MAX_REASON_BYTES - 1)}\ud83d\ude00`)).toBe('x'.repeat(MAX_REASON_BYTES - 1));
+    expect(truncateReason(`${'x'.repeat(MAX_REASON_BYTES - 4)}\ud83d\ude00y`)).toBe(`${'x'.repeat(MAX_REASON_BYTES - 4)}\ud83d\ude00`);
+  });
 });
 
 describe('random input', () => {
