@@ -26,7 +26,36 @@ describe('updateListed', () => {
     expect(lists.flat()).toEqual(ids);
     expect(modified).toBe(ids.length - 3);
   });
+
+  it('sends a list again once when a primary stepping down refused it (MongoDB 4.4+ labels only retryable writes, an updateMany is none)', async () => {
+    const attempts: string[][] = [];
+    const replies: Array<mongo.MongoError | number> = [steppedDown(10107), 2, steppedDown(11602), steppedDown(11602)];
+    const update = async (listed: string[]) => {
+      attempts.push(listed);
+      const reply = replies.shift() ?? 0;
+      if (reply instanceof Error) throw reply;
+      return { modifiedCount: reply };
+    };
+    expect(await updateListed(['a', 'b'], update)).toBe(2);
+    expect(attempts).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+    await expect(updateListed(['c'], update)).rejects.toMatchObject({ code: 11602 });
+    await expect(updateListed(['d'], async () => Promise.reject(new mongo.MongoServerError({ ok: 0, code: 2, errmsg: 'bad value' })))).rejects.toMatchObject({
+      code: 2,
+    });
+  });
 });
+
+/** What MongoDB 7 answers a write without a txnNumber on a node that is no longer primary: the code, no RetryableWriteError label. */
+function steppedDown(code: number): mongo.MongoServerError {
+  return new mongo.MongoServerError({
+    ok: 0,
+    code,
+    errmsg: code === 10107 ? 'not primary' : 'operation was interrupted because of a replication state change',
+  });
+}
 
 describe('updateListedInCommands', () => {
   // A collection whose database answers each command with the next reply (an Error is thrown).
@@ -80,6 +109,16 @@ describe('updateListedInCommands', () => {
     const twice = fakeCollection([retryable(), retryable()]);
     await expect(updateListedInCommands(twice.target, ids, statementOf)).rejects.toThrow('connection reset');
     expect(twice.commands).toHaveLength(2);
+    const stepDown = fakeCollection([steppedDown(10107), { ok: 1, n: 1000, nModified: 1000 }, { ok: 1, n: 1, nModified: 1 }]);
+    expect(await updateListedInCommands(stepDown.target, ids, statementOf)).toBe(1001);
+    expect(stepDown.commands).toHaveLength(3);
+    // A write concern a shutting-down primary could not wait for, as MongoDB 7 answers a write without a txnNumber: no label.
+    const shutdown = fakeCollection([
+      { ok: 1, n: 1000, nModified: 1000, writeConcernError: { code: 91, errmsg: 'shutting down' } },
+      { ok: 1, n: 1000, nModified: 0 },
+    ]);
+    expect(await updateListedInCommands(shutdown.target, ids.slice(0, 1000), statementOf)).toBe(0);
+    expect(shutdown.commands).toHaveLength(2);
     const other = fakeCollection([new mongo.MongoNetworkError('connection reset')]);
     await expect(updateListedInCommands(other.target, ids, statementOf)).rejects.toThrow('connection reset');
     expect(other.commands).toHaveLength(1);

@@ -72,10 +72,23 @@ export async function updateListedInCommands(
  * document it already changed as it is (its condition no longer matches, or it sets the same
  * value), so a retry after a partial write only misses the count of what the first try changed:
  * rollout counts then stay behind, never ahead, until the controller's recount.
+ *
+ * The RetryableWriteError label alone does not tell it: MongoDB 4.4+ labels only retryable writes
+ * (sent with a txnNumber, which an updateMany or a command of our own never is), and the driver
+ * adds it only to network errors. A node that is no longer (or not yet) primary, or shutting down,
+ * answers with one of these codes instead; the driver then waits for the new primary before the
+ * next command is sent.
  */
 function isRetryableWriteError(error: unknown): boolean {
-  return error instanceof mongo.MongoError && error.hasErrorLabel('RetryableWriteError');
+  if (!(error instanceof mongo.MongoError)) return false;
+  return error.hasErrorLabel('RetryableWriteError') || (typeof error.code === 'number' && PRIMARY_GONE_CODES.has(error.code));
 }
+
+// The retryable write errors of MongoDB's retryable-writes specification that tell a node stopped
+// being primary or is shutting down: NotWritablePrimary, NotPrimaryNoSecondaryOk,
+// NotPrimaryOrSecondary, PrimarySteppedDown, InterruptedDueToReplStateChange, InterruptedAtShutdown,
+// ShutdownInProgress.
+const PRIMARY_GONE_CODES: ReadonlySet<number> = new Set([10107, 13435, 13436, 189, 11602, 11600, 91]);
 
 /**
  * Items in groups of equal `valueOf(item)` (types kept: a Date is not its string), in the order

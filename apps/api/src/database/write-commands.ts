@@ -88,7 +88,7 @@ async function writeCommand(target: CommandCollection, command: mongo.Document):
   } catch (error) {
     // The driver throws a reply with a writeConcernError, the reply's fields (writeErrors too) copied
     // onto the error: not refused statements (see tolerantBulkWrite) but a command failed as a whole.
-    // Its cause keeps the driver's error labels (RetryableWriteError), for the callers that retry on them.
+    // Its cause keeps the driver's error (its labels and code), for the callers that retry on them.
     if (error instanceof mongo.MongoWriteConcernError) throw concernNotMet(error.result['writeConcernError'] ?? error, error);
     throw error;
   }
