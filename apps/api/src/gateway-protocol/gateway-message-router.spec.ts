@@ -9,6 +9,7 @@ import type { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { GatewayMessageRouter } from './gateway-message-router';
 import type { GatewayProtocolService } from './gateway-protocol.service';
 import type { GatewayRoute } from './gateway-route';
+import { STATUS_PACE } from './gateway-routes';
 
 function setup({ serve = true } = {}) {
   const calls: unknown[][] = [];
@@ -101,5 +102,25 @@ describe('GatewayMessageRouter', () => {
     await router.receive(routeOf('REQUEST_AVAILABLE_VERSIONS'), 'TOCLOUD/REQUEST_AVAILABLE_VERSIONS/gw-1', encodeFrame(Buffer.from(' ')));
     await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null })));
     expect(calls.map(([name]) => name)).toEqual(['status']);
+  });
+
+  it("paces each gateway's Statuses before reading them: over the burst, a corrupt frame is counted as rate-limited, not checked", async () => {
+    // The clock stands still: no token comes back during the test.
+    jest.useFakeTimers();
+    const { router, calls, routeOf, rejected } = setup();
+    const status = encodeFrame(statusPayload({ companyId: '2', version: '1.0', timestamp: null }));
+    const corrupt = Buffer.from(status);
+    corrupt[corrupt.length - 1] ^= 0xff;
+    for (let index = 0; index < STATUS_PACE.burst; index++) await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', status);
+    // The first waits for a token (unread), the second replaces it.
+    void router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', corrupt);
+    void router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', corrupt);
+    expect(await rejected('RATE_LIMITED')).toBe(1);
+    expect(await rejected('CRC_MISMATCH')).toBe(0);
+    // Another gateway has its own burst.
+    await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-2', status);
+    expect(calls.map(([name, gatewayId]) => `${name} ${gatewayId}`)).toEqual([...Array<string>(STATUS_PACE.burst).fill('status gw-1'), 'status gw-2']);
+    router.onApplicationShutdown();
+    jest.useRealTimers();
   });
 });

@@ -1,7 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { decodeFrame, FrameDecodeError, PayloadError } from '@upgrade-manager/frame-codec';
 import { ProtocolV2Error } from '@upgrade-manager/protocol-v2';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
 import { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
 import { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
@@ -11,9 +11,12 @@ import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
 import { GatewayProtocolService } from './gateway-protocol.service';
+import { LatestFramePacer, type SkippedFrame } from './latest-frame-pacer';
 
 /** Reason label for a message whose topic does not end in a valid gateway id. */
 const INVALID_TOPIC = 'INVALID_TOPIC';
+/** Reason labels for a message over its type's rate: replaced by the gateway's later one while waiting, or dropped (no room to wait). */
+const RATE_LIMITED: Record<SkippedFrame, string> = { replaced: 'RATE_LIMITED', dropped: 'RATE_LIMITED_DROPPED' };
 
 /**
  * The one entry of gateway messages: each TOCLOUD topic is subscribed once (through the shared
@@ -21,13 +24,14 @@ const INVALID_TOPIC = 'INVALID_TOPIC';
  * cannot be decoded is counted and dropped; nothing here throws, whatever a gateway sends.
  */
 @Injectable()
-export class GatewayMessageRouter {
+export class GatewayMessageRouter implements OnApplicationShutdown {
   private readonly logger = new Logger(GatewayMessageRouter.name);
   readonly routes: readonly GatewayRoute[];
   // One child per type: a labelled `inc` hashes its labels on every message.
   private readonly received = new Map<GatewayRoute, Counter.Internal>();
   private readonly rejected: Counter<'reason'>;
   private readonly failed: Counter<'type'>;
+  private readonly pacers = new Map<GatewayRoute, LatestFramePacer>();
 
   constructor(
     private readonly subscriber: RawFrameMqttServer,
@@ -43,6 +47,18 @@ export class GatewayMessageRouter {
     for (const route of this.routes) this.received.set(route, received.labels({ type: route.type }));
     this.rejected = metrics.counter({ name: 'um_frames_rejected_total', help: 'Gateway messages rejected, by reason', labelNames: ['reason'] });
     this.failed = metrics.counter({ name: 'um_gateway_message_errors_total', help: 'Gateway messages whose handling failed, by type', labelNames: ['type'] });
+    // Children made once: a flood counts each of its messages.
+    const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
+    const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
+    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped }));
+    const waiting: Gauge<'type'> = metrics.gauge({
+      name: 'um_gateway_messages_waiting',
+      help: 'Gateway messages over their rate waiting to be handled (the latest of each gateway), by type',
+      labelNames: ['type'],
+      collect: () => {
+        for (const [route, pacer] of this.pacers) waiting.set({ type: route.type }, pacer.waiting);
+      },
+    });
 
     this.register();
   }
@@ -68,6 +84,18 @@ export class GatewayMessageRouter {
       this.reject(route.tooLargeReason, gatewayId, `${route.type}: frame has ${data.byteLength} bytes, more than ${route.maxFrameBytes}`);
       return true;
     }
+    // Before decodeFrame too: a gateway's flood costs a token check per message, not a CRC and a parse.
+    const pacer = this.pacers.get(route);
+    if (pacer) return pacer.pace(gatewayId, data.byteLength, () => this.handle(route, gatewayId, data));
+    return this.handle(route, gatewayId, data);
+  }
+
+  // Waiting messages stay unacknowledged: the broker delivers them again.
+  onApplicationShutdown(): void {
+    for (const pacer of this.pacers.values()) pacer.close();
+  }
+
+  private async handle(route: GatewayRoute, gatewayId: string, data: Buffer): Promise<boolean> {
     try {
       const { payload, timestampSeconds } = decodeFrame(data);
       this.received.get(route)?.inc();

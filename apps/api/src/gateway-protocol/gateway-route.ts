@@ -1,4 +1,5 @@
 import { HEADER_LENGTH, isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
+import type { FramePace } from './latest-frame-pacer';
 
 /** How one gateway → cloud message type is read and who handles it. */
 export interface GatewayRouteDefinition<M> {
@@ -12,6 +13,8 @@ export interface GatewayRouteDefinition<M> {
   maxPayloadBytes: number;
   /** Reason counted for such a frame (the codec's own "too large" reason). */
   tooLargeReason: string;
+  /** Each gateway's frames of this type are handled at this pace, checked before the frame is read (see LatestFramePacer); none: unpaced. */
+  pace?: FramePace;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
   handle(gatewayId: string, message: M): Promise<boolean>;
 }
@@ -25,17 +28,19 @@ export interface GatewayRoute {
   /** Largest frame (header and payload) of this type; see GatewayRouteDefinition.maxPayloadBytes. */
   maxFrameBytes: number;
   tooLargeReason: string;
+  pace?: FramePace;
   /** Decodes the payload (throws as `decode` does) and returns the handling of the decoded message. */
   decode(payload: Buffer, timestampSeconds: number): (gatewayId: string) => Promise<boolean>;
 }
 
-export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
+export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, pace, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
   return {
     type,
     pattern: `${TOCLOUD_PREFIX}/${type}/+`,
     gated,
     maxFrameBytes: HEADER_LENGTH + maxPayloadBytes,
     tooLargeReason,
+    pace,
     decode(payload, timestampSeconds) {
       const message = decode(payload, timestampSeconds);
       return (gatewayId) => handle(gatewayId, message);

@@ -1,0 +1,107 @@
+import { TokenBuckets } from '../image-delivery/token-buckets';
+
+export interface FramePace {
+  /** Frames one key may have handled per second once its burst is spent. */
+  ratePerS: number;
+  burst: number;
+  /** Keys whose latest frame may wait at once, and their frames' bytes together. */
+  maxHeld: number;
+  maxHeldBytes: number;
+}
+
+/** Why a frame was not handled: `replaced` by a later frame of its key (which carries its state), or `dropped` because the hold was full. */
+export type SkippedFrame = 'replaced' | 'dropped';
+
+export interface LatestFramePacerOptions extends FramePace {
+  onSkipped(reason: SkippedFrame): void;
+  now?: () => number;
+}
+
+interface HeldFrame {
+  bytes: number;
+  handle(): Promise<boolean>;
+  settle(stored: boolean): void;
+}
+
+/**
+ * Lets each key's frames through at a bounded rate before anything reads them (a token bucket per
+ * key, bounded in keys). Over the rate, only the key's latest frame waits, unread, and is handled
+ * once the key has a token again; the frame it replaces counts as handled (the broker may forget
+ * it: its key's state is the later frame's), and the waiting one resolves only when handled, so a
+ * process that dies meanwhile leaves it unacknowledged for the broker to deliver again. Frames
+ * wait within `maxHeld` and `maxHeldBytes` (they also take room in the broker's in-flight window
+ * of this process); beyond, a frame is dropped and counted.
+ * Per process, like RequestRateLimiter: with several API processes each gets its share of a
+ * gateway's frames, still a bound; what it protects (this process's event loop) is per process.
+ */
+export class LatestFramePacer {
+  private readonly buckets: TokenBuckets;
+  private readonly held = new Map<string, HeldFrame>();
+  private heldBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: LatestFramePacerOptions) {
+    this.buckets = new TokenBuckets(options.ratePerS, options.burst, undefined, options.now);
+  }
+
+  /** Frames waiting for their key's next token. */
+  get waiting(): number {
+    return this.held.size;
+  }
+
+  /** Resolves with `handle`'s outcome once the frame was handled, or true when it was replaced or dropped (counted). */
+  pace(key: string, bytes: number, handle: () => Promise<boolean>): Promise<boolean> {
+    const earlier = this.held.get(key);
+    // A key with a frame waiting keeps waiting, so that its frames are handled in the order they came.
+    if (earlier === undefined && this.buckets.take(key)) return handle();
+    const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.bytes ?? 0);
+    if (this.closed || bytes > roomFor || (earlier === undefined && this.held.size >= this.options.maxHeld)) {
+      this.options.onSkipped('dropped');
+      return Promise.resolve(true);
+    }
+    if (earlier !== undefined) {
+      this.release(key, earlier);
+      earlier.settle(true);
+      this.options.onSkipped('replaced');
+    }
+    return new Promise<boolean>((settle) => {
+      this.held.set(key, { bytes, handle, settle });
+      this.heldBytes += bytes;
+      this.scheduleDrain();
+    });
+  }
+
+  /** Stops handling waiting frames; they resolve false (unacknowledged: the broker delivers them again). */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const [key, frame] of this.held) {
+      this.release(key, frame);
+      frame.settle(false);
+    }
+  }
+
+  private release(key: string, frame: HeldFrame): void {
+    this.held.delete(key);
+    this.heldBytes -= frame.bytes;
+  }
+
+  // One timer for all waiting frames, at the pace a token comes back.
+  private scheduleDrain(): void {
+    if (this.timer || this.closed || this.held.size === 0) return;
+    this.timer = setTimeout(() => this.drain(), 1000 / this.options.ratePerS);
+    this.timer.unref();
+  }
+
+  private drain(): void {
+    this.timer = null;
+    for (const [key, frame] of this.held) {
+      if (!this.buckets.take(key)) continue;
+      this.release(key, frame);
+      frame.handle().then(frame.settle, () => frame.settle(true));
+    }
+    this.scheduleDrain();
+  }
+}
