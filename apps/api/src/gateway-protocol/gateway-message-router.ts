@@ -86,7 +86,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     }
     // Before decodeFrame too: a gateway's flood costs a token check per message, not a CRC and a parse.
     const pacer = this.pacers.get(route);
-    if (pacer) return pacer.pace(gatewayId, data.byteLength, () => this.handle(route, gatewayId, data));
+    if (pacer) return pacer.pace(gatewayId, data, (frame) => this.handle(route, gatewayId, frame));
     return this.handle(route, gatewayId, data);
   }
 

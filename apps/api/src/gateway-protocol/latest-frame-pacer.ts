@@ -18,8 +18,8 @@ export interface LatestFramePacerOptions extends FramePace {
 }
 
 interface HeldFrame {
-  bytes: number;
-  handle(): Promise<boolean>;
+  frame: Buffer;
+  handle(frame: Buffer): Promise<boolean>;
   settle(stored: boolean): void;
 }
 
@@ -51,11 +51,12 @@ export class LatestFramePacer {
   }
 
   /** Resolves with `handle`'s outcome once the frame was handled, or true when it was replaced or dropped (counted). */
-  pace(key: string, bytes: number, handle: () => Promise<boolean>): Promise<boolean> {
+  pace(key: string, frame: Buffer, handle: (frame: Buffer) => Promise<boolean>): Promise<boolean> {
     const earlier = this.held.get(key);
     // A key with a frame waiting keeps waiting, so that its frames are handled in the order they came.
-    if (earlier === undefined && this.buckets.take(key)) return handle();
-    const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.bytes ?? 0);
+    if (earlier === undefined && this.buckets.take(key)) return handle(frame);
+    const bytes = frame.byteLength;
+    const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.frame.byteLength ?? 0);
     if (this.closed || bytes > roomFor || (earlier === undefined && this.held.size >= this.options.maxHeld)) {
       this.options.onSkipped('dropped');
       return Promise.resolve(true);
@@ -66,7 +67,7 @@ export class LatestFramePacer {
       this.options.onSkipped('replaced');
     }
     return new Promise<boolean>((settle) => {
-      this.held.set(key, { bytes, handle, settle });
+      this.held.set(key, { frame: ownBytes(frame), handle, settle });
       this.heldBytes += bytes;
       this.scheduleDrain();
     });
@@ -85,7 +86,7 @@ export class LatestFramePacer {
 
   private release(key: string, frame: HeldFrame): void {
     this.held.delete(key);
-    this.heldBytes -= frame.bytes;
+    this.heldBytes -= frame.frame.byteLength;
   }
 
   // One timer for all waiting frames, at the pace a token comes back.
@@ -100,8 +101,17 @@ export class LatestFramePacer {
     for (const [key, frame] of this.held) {
       if (!this.buckets.take(key)) continue;
       this.release(key, frame);
-      frame.handle().then(frame.settle, () => frame.settle(true));
+      frame.handle(frame.frame).then(frame.settle, () => frame.settle(true));
     }
     this.scheduleDrain();
   }
+}
+
+// mqtt.js hands over a message as a view into the socket read that carried it (up to 64 KiB): a
+// small frame waiting would keep that whole read, past what `maxHeldBytes` counts.
+function ownBytes(frame: Buffer): Buffer {
+  if (frame.byteLength === frame.buffer.byteLength) return frame;
+  const copy = Buffer.allocUnsafeSlow(frame.byteLength);
+  frame.copy(copy);
+  return copy;
 }
