@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { decodeFrame, FrameDecodeError, PayloadError } from '@upgrade-manager/frame-codec';
+import { decodeFrame, FrameDecodeError, HEADER_LENGTH, PayloadError, TIMESTAMP_OFFSET } from '@upgrade-manager/frame-codec';
 import { ProtocolV2Error } from '@upgrade-manager/protocol-v2';
 import type { Counter, Gauge } from 'prom-client';
 import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
@@ -17,6 +17,11 @@ import { LatestFramePacer, type SkippedFrame } from './latest-frame-pacer';
 const INVALID_TOPIC = 'INVALID_TOPIC';
 /** Reason labels for a message over its type's rate: replaced by the gateway's later one while waiting, or dropped (no room to wait). */
 const RATE_LIMITED: Record<SkippedFrame, string> = { replaced: 'RATE_LIMITED', dropped: 'RATE_LIMITED_DROPPED' };
+
+/** The date in a frame's header, unchecked: which of a gateway's waiting frames was sent last (one without a header never is). */
+function frameSentAt(frame: Buffer): number {
+  return frame.byteLength < HEADER_LENGTH ? -Infinity : frame.readInt32BE(TIMESTAMP_OFFSET);
+}
 
 /**
  * The one entry of gateway messages: each TOCLOUD topic is subscribed once (through the shared
@@ -50,7 +55,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     // Children made once: a flood counts each of its messages.
     const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
     const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
-    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped }));
+    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped, sentAt: frameSentAt }));
     const waiting: Gauge<'type'> = metrics.gauge({
       name: 'um_gateway_messages_waiting',
       help: 'Gateway messages over their rate waiting to be handled (the latest of each gateway), by type',

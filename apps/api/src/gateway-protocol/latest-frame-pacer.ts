@@ -14,6 +14,8 @@ export type SkippedFrame = 'replaced' | 'dropped';
 
 export interface LatestFramePacerOptions extends FramePace {
   onSkipped(reason: SkippedFrame): void;
+  /** When the frame says it was sent; none: the order frames come in. */
+  sentAt?(frame: Buffer): number;
   now?: () => number;
 }
 
@@ -26,7 +28,7 @@ interface HeldFrame {
 /**
  * Lets each key's frames through at a bounded rate before anything reads them (a token bucket per
  * key, bounded in keys). Over the rate, only the key's latest frame waits, unread, and is handled
- * once the key has a token again; the frame it replaces counts as handled (the broker may forget
+ * once the key has a token again (the one sent last, see `sentAt`); the frame it replaces counts as handled (the broker may forget
  * it: its key's state is the later frame's), and the waiting one resolves only when handled, so a
  * process that dies meanwhile leaves it unacknowledged for the broker to deliver again. Frames
  * wait within `maxHeld` and `maxHeldBytes` (they also take room in the broker's in-flight window
@@ -55,6 +57,11 @@ export class LatestFramePacer {
     const earlier = this.held.get(key);
     // A key with a frame waiting keeps waiting, so that its frames are handled in the order they came.
     if (earlier === undefined && this.buckets.take(key)) return handle(frame);
+    // Sent before the waiting one (e.g. taken from a dead process's session): the waiting one is the later state.
+    if (earlier !== undefined && this.sentAt(frame) < this.sentAt(earlier.frame)) {
+      this.options.onSkipped('replaced');
+      return Promise.resolve(true);
+    }
     const bytes = frame.byteLength;
     const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.frame.byteLength ?? 0);
     if (this.closed || bytes > roomFor || (earlier === undefined && this.held.size >= this.options.maxHeld)) {
@@ -82,6 +89,10 @@ export class LatestFramePacer {
       this.release(key, frame);
       frame.settle(false);
     }
+  }
+
+  private sentAt(frame: Buffer): number {
+    return this.options.sentAt?.(frame) ?? 0;
   }
 
   private release(key: string, frame: HeldFrame): void {
