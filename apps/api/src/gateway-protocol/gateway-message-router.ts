@@ -8,6 +8,7 @@ import { DeliveryProgressService } from '../image-delivery/delivery-progress.ser
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
+import { statusSentAt } from './gateway-activity';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
 import { GatewayProtocolService } from './gateway-protocol.service';
@@ -18,9 +19,14 @@ const INVALID_TOPIC = 'INVALID_TOPIC';
 /** Reason labels for a message over its type's rate: replaced by the gateway's later one while waiting, or dropped (no room to wait). */
 const RATE_LIMITED: Record<SkippedFrame, string> = { replaced: 'RATE_LIMITED', dropped: 'RATE_LIMITED_DROPPED' };
 
-/** The date in a frame's header, unchecked: which of a gateway's waiting frames was sent last (one without a header never is). */
+/**
+ * When a frame was sent, by its header (unchecked) and as a stored Status is ordered (statusSentAt):
+ * which of a gateway's waiting frames was sent last. A date in the future or far in the past counts
+ * as now, so a gateway's clock error cannot keep a later Status from replacing it; a frame without
+ * a header never replaces one.
+ */
 function frameSentAt(frame: Buffer): number {
-  return frame.byteLength < HEADER_LENGTH ? -Infinity : frame.readInt32BE(TIMESTAMP_OFFSET);
+  return frame.byteLength < HEADER_LENGTH ? -Infinity : statusSentAt(frame.readInt32BE(TIMESTAMP_OFFSET), new Date()).getTime();
 }
 
 /**
