@@ -123,4 +123,37 @@ describe('GatewayMessageRouter', () => {
     router.onApplicationShutdown();
     jest.useRealTimers();
   });
+
+  it("over the rate, a gateway's Status sent earlier (e.g. taken from a dead process's session) does not replace the later one waiting", async () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    const { router, calls, routeOf, rejected } = setup();
+    const sentAt = 1_800_000_000;
+    const statusOf = (version: string, seconds: number) => encodeFrame(statusPayload({ companyId: '2', version, timestamp: null }), seconds);
+    for (let index = 0; index < STATUS_PACE.burst; index++) await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('1.0', sentAt - 60));
+    const confirmation = router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('2.0', sentAt));
+    const older = router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('1.0', sentAt - 30));
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(await Promise.all([confirmation, older])).toEqual([true, true]);
+    expect(await rejected('RATE_LIMITED')).toBe(1);
+    const versions = calls.map(([, , message]) => (message as { status: { version: string } }).status.version);
+    expect(versions.slice(STATUS_PACE.burst)).toEqual(['2.0']);
+    router.onApplicationShutdown();
+    jest.useRealTimers();
+  });
+
+  it("over the rate, a Status dated in the future (a gateway's clock error) counts as sent now: the gateway's next Status replaces it", async () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    const { router, calls, routeOf } = setup();
+    const now = 1_800_000_000;
+    const statusOf = (version: string, seconds: number) => encodeFrame(statusPayload({ companyId: '2', version, timestamp: null }), seconds);
+    for (let index = 0; index < STATUS_PACE.burst; index++) await router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('1.0', now));
+    const glitch = router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('1.1', now + 86_400));
+    const corrected = router.receive(routeOf('STATUS'), 'TOCLOUD/STATUS/gw-1', statusOf('2.0', now));
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(await Promise.all([glitch, corrected])).toEqual([true, true]);
+    const versions = calls.map(([, , message]) => (message as { status: { version: string } }).status.version);
+    expect(versions.slice(STATUS_PACE.burst)).toEqual(['2.0']);
+    router.onApplicationShutdown();
+    jest.useRealTimers();
+  });
 });

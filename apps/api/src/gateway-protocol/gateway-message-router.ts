@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { decodeFrame, FrameDecodeError, PayloadError } from '@upgrade-manager/frame-codec';
+import { decodeFrame, FrameDecodeError, HEADER_LENGTH, PayloadError, TIMESTAMP_OFFSET } from '@upgrade-manager/frame-codec';
 import { ProtocolV2Error } from '@upgrade-manager/protocol-v2';
 import type { Counter, Gauge } from 'prom-client';
 import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
@@ -8,6 +8,7 @@ import { DeliveryProgressService } from '../image-delivery/delivery-progress.ser
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
+import { statusSentAt } from './gateway-activity';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
 import { GatewayProtocolService } from './gateway-protocol.service';
@@ -17,6 +18,16 @@ import { LatestFramePacer, type SkippedFrame } from './latest-frame-pacer';
 const INVALID_TOPIC = 'INVALID_TOPIC';
 /** Reason labels for a message over its type's rate: replaced by the gateway's later one while waiting, or dropped (no room to wait). */
 const RATE_LIMITED: Record<SkippedFrame, string> = { replaced: 'RATE_LIMITED', dropped: 'RATE_LIMITED_DROPPED' };
+
+/**
+ * When a frame was sent, by its header (unchecked) and as a stored Status is ordered (statusSentAt):
+ * which of a gateway's waiting frames was sent last. A date in the future or far in the past counts
+ * as now, so a gateway's clock error cannot keep a later Status from replacing it; a frame without
+ * a header never replaces one.
+ */
+function frameSentAt(frame: Buffer): number {
+  return frame.byteLength < HEADER_LENGTH ? -Infinity : statusSentAt(frame.readInt32BE(TIMESTAMP_OFFSET), new Date()).getTime();
+}
 
 /**
  * The one entry of gateway messages: each TOCLOUD topic is subscribed once (through the shared
@@ -50,7 +61,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     // Children made once: a flood counts each of its messages.
     const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
     const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
-    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped }));
+    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped, sentAt: frameSentAt }));
     const waiting: Gauge<'type'> = metrics.gauge({
       name: 'um_gateway_messages_waiting',
       help: 'Gateway messages over their rate waiting to be handled (the latest of each gateway), by type',
@@ -86,7 +97,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     }
     // Before decodeFrame too: a gateway's flood costs a token check per message, not a CRC and a parse.
     const pacer = this.pacers.get(route);
-    if (pacer) return pacer.pace(gatewayId, data.byteLength, () => this.handle(route, gatewayId, data));
+    if (pacer) return pacer.pace(gatewayId, data, (frame) => this.handle(route, gatewayId, frame));
     return this.handle(route, gatewayId, data);
   }
 

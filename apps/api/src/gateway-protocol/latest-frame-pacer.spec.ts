@@ -14,7 +14,7 @@ function setup(pace: Partial<FramePace> = {}) {
     now: () => Date.now(),
   });
   const send = (key: string, frame: string, bytes = 10) =>
-    pacer.pace(key, bytes, async () => {
+    pacer.pace(key, Buffer.alloc(bytes), async () => {
       handled.push(`${key}:${frame}`);
       return true;
     });
@@ -51,7 +51,7 @@ describe('LatestFramePacer', () => {
   it('resolves a waiting frame with its handling (false: not stored, delivered again)', async () => {
     const { pacer, send } = setup({ burst: 1 });
     await send('gw-1', '1');
-    const waiting = pacer.pace('gw-1', 10, async () => false);
+    const waiting = pacer.pace('gw-1', Buffer.alloc(10), async () => false);
     await jest.advanceTimersByTimeAsync(1000);
     expect(await waiting).toBe(false);
   });
@@ -71,6 +71,23 @@ describe('LatestFramePacer', () => {
 
     await jest.advanceTimersByTimeAsync(1000);
     expect(handled.slice(4)).toEqual(['gw-1:second', 'gw-2:fourth']);
+  });
+
+  it('keeps a waiting frame in memory of its own, not in the larger buffer it was read from', async () => {
+    const { pacer, send } = setup({ burst: 1 });
+    await send('gw-1', '1');
+    // mqtt.js hands over a message as a view into the socket read that carried it (up to 64 KiB).
+    const read = Buffer.alloc(64 * 1024, 7);
+    const frame = read.subarray(1000, 1300);
+    let handled: Buffer | undefined;
+    const waiting = pacer.pace('gw-1', frame, async (held) => {
+      handled = held;
+      return true;
+    });
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await waiting).toBe(true);
+    expect(handled?.buffer.byteLength).toBe(300);
+    expect(handled?.equals(frame)).toBe(true);
   });
 
   it('leaves waiting frames unacknowledged when closed', async () => {

@@ -14,19 +14,21 @@ export type SkippedFrame = 'replaced' | 'dropped';
 
 export interface LatestFramePacerOptions extends FramePace {
   onSkipped(reason: SkippedFrame): void;
+  /** When the frame says it was sent; none: the order frames come in. */
+  sentAt?(frame: Buffer): number;
   now?: () => number;
 }
 
 interface HeldFrame {
-  bytes: number;
-  handle(): Promise<boolean>;
+  frame: Buffer;
+  handle(frame: Buffer): Promise<boolean>;
   settle(stored: boolean): void;
 }
 
 /**
  * Lets each key's frames through at a bounded rate before anything reads them (a token bucket per
  * key, bounded in keys). Over the rate, only the key's latest frame waits, unread, and is handled
- * once the key has a token again; the frame it replaces counts as handled (the broker may forget
+ * once the key has a token again (the one sent last, see `sentAt`); the frame it replaces counts as handled (the broker may forget
  * it: its key's state is the later frame's), and the waiting one resolves only when handled, so a
  * process that dies meanwhile leaves it unacknowledged for the broker to deliver again. Frames
  * wait within `maxHeld` and `maxHeldBytes` (they also take room in the broker's in-flight window
@@ -51,11 +53,17 @@ export class LatestFramePacer {
   }
 
   /** Resolves with `handle`'s outcome once the frame was handled, or true when it was replaced or dropped (counted). */
-  pace(key: string, bytes: number, handle: () => Promise<boolean>): Promise<boolean> {
+  pace(key: string, frame: Buffer, handle: (frame: Buffer) => Promise<boolean>): Promise<boolean> {
     const earlier = this.held.get(key);
     // A key with a frame waiting keeps waiting, so that its frames are handled in the order they came.
-    if (earlier === undefined && this.buckets.take(key)) return handle();
-    const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.bytes ?? 0);
+    if (earlier === undefined && this.buckets.take(key)) return handle(frame);
+    // Sent before the waiting one (e.g. taken from a dead process's session): the waiting one is the later state.
+    if (earlier !== undefined && this.sentAt(frame) < this.sentAt(earlier.frame)) {
+      this.options.onSkipped('replaced');
+      return Promise.resolve(true);
+    }
+    const bytes = frame.byteLength;
+    const roomFor = this.options.maxHeldBytes - this.heldBytes + (earlier?.frame.byteLength ?? 0);
     if (this.closed || bytes > roomFor || (earlier === undefined && this.held.size >= this.options.maxHeld)) {
       this.options.onSkipped('dropped');
       return Promise.resolve(true);
@@ -66,7 +74,7 @@ export class LatestFramePacer {
       this.options.onSkipped('replaced');
     }
     return new Promise<boolean>((settle) => {
-      this.held.set(key, { bytes, handle, settle });
+      this.held.set(key, { frame: ownBytes(frame), handle, settle });
       this.heldBytes += bytes;
       this.scheduleDrain();
     });
@@ -83,9 +91,13 @@ export class LatestFramePacer {
     }
   }
 
+  private sentAt(frame: Buffer): number {
+    return this.options.sentAt?.(frame) ?? 0;
+  }
+
   private release(key: string, frame: HeldFrame): void {
     this.held.delete(key);
-    this.heldBytes -= frame.bytes;
+    this.heldBytes -= frame.frame.byteLength;
   }
 
   // One timer for all waiting frames, at the pace a token comes back.
@@ -100,8 +112,17 @@ export class LatestFramePacer {
     for (const [key, frame] of this.held) {
       if (!this.buckets.take(key)) continue;
       this.release(key, frame);
-      frame.handle().then(frame.settle, () => frame.settle(true));
+      frame.handle(frame.frame).then(frame.settle, () => frame.settle(true));
     }
     this.scheduleDrain();
   }
+}
+
+// mqtt.js hands over a message as a view into the socket read that carried it (up to 64 KiB): a
+// small frame waiting would keep that whole read, past what `maxHeldBytes` counts.
+function ownBytes(frame: Buffer): Buffer {
+  if (frame.byteLength === frame.buffer.byteLength) return frame;
+  const copy = Buffer.allocUnsafeSlow(frame.byteLength);
+  frame.copy(copy);
+  return copy;
 }
