@@ -24,10 +24,7 @@ export type UpdateListed = (ids: string[]) => PromiseLike<{ modifiedCount: numbe
 export async function updateListed(ids: readonly string[], update: UpdateListed): Promise<number> {
   let modified = 0;
   for (const listed of idLists(ids, IDS_PER_UPDATE)) {
-    const result = await Promise.resolve(update(listed)).catch((error: unknown) => {
-      if (isRetryableWriteError(error)) return update(listed);
-      throw error;
-    });
+    const result = await sentOnceMore(() => update(listed), isRetryableWriteError);
     modified += result.modifiedCount;
   }
   return modified;
@@ -54,16 +51,24 @@ export async function updateListedInCommands(
   let modified = 0;
   for (let offset = 0; offset < lists.length; offset += LISTS_PER_COMMAND) {
     const statements = lists.slice(offset, offset + LISTS_PER_COMMAND).map((listed) => ({ ...statementOf(listed), multi: true }));
-    const send = () => updateCommand(target, statements, { ordered: true });
-    const result = await send().catch((error: unknown) => {
-      if (isRetryableWriteError(error) || isRetryableWriteError((error as { cause?: unknown } | undefined)?.cause)) return send();
-      throw error;
-    });
+    // write-commands keeps the driver's error of a write-concern error as its cause.
+    const retryable = (error: unknown) => isRetryableWriteError(error) || isRetryableWriteError((error as { cause?: unknown } | undefined)?.cause);
+    const result = await sentOnceMore(() => updateCommand(target, statements, { ordered: true }), retryable);
     modified += result.nModified;
     const [refused] = result.writeErrors;
     if (refused) throw Object.assign(new Error(refused.errmsg ?? 'write error'), { code: refused.code, writeErrors: result.writeErrors });
   }
   return modified;
+}
+
+/** `send()`, and once more when it failed with an error `retryable` accepts. */
+async function sentOnceMore<T>(send: () => PromiseLike<T>, retryable: (error: unknown) => boolean): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (!retryable(error)) throw error;
+    return send();
+  }
 }
 
 /**
