@@ -46,6 +46,25 @@ describe('updateListed', () => {
       code: 2,
     });
   });
+
+  it('sends a list the old primary refused as a statement again until the driver has learned of the stepdown (at most twice)', async () => {
+    // The driver's updateMany throws writeErrors[0] of an ok: 1 reply; the node then refuses the resend as a whole.
+    const refused = () => new mongo.MongoServerError({ index: 0, code: 189, errmsg: 'Not primary while writing to upgrade-manager.docs' } as never);
+    const run = async (replies: Array<mongo.MongoError | number>) => {
+      let attempts = 0;
+      const update = async () => {
+        attempts += 1;
+        const reply = replies.shift() ?? 0;
+        if (reply instanceof Error) throw reply;
+        return { modifiedCount: reply };
+      };
+      return { modified: await updateListed(['a'], update).catch((error: Error) => error), attempts: () => attempts };
+    };
+    const learned = await run([refused(), steppedDown(10107), 1]);
+    expect([learned.modified, learned.attempts()]).toEqual([1, 3]);
+    const again = await run([refused(), refused(), 1]);
+    expect([again.modified, again.attempts()]).toEqual([expect.objectContaining({ code: 189 }), 2]);
+  });
 });
 
 /** What MongoDB 7 answers a write without a txnNumber on a node that is no longer primary: the code, no RetryableWriteError label. */
@@ -94,6 +113,17 @@ describe('updateListedInCommands', () => {
     const { commands, target } = fakeCollection([{ ok: 1, n: 300, nModified: 300, writeErrors: [{ index: 3, code: 2, errmsg: 'bad' }] }]);
     await expect(updateListedInCommands(target, ids, statementOf)).rejects.toMatchObject({ message: 'bad', code: 2 });
     expect(commands).toHaveLength(1);
+  });
+
+  it('sends a statement refused because the primary is gone once more with those after it', async () => {
+    const { commands, target } = fakeCollection([
+      { ok: 1, n: 300, nModified: 300, writeErrors: [{ index: 3, code: 189, errmsg: 'Not primary while writing to upgrade-manager.docs' }] },
+      { ok: 1, n: 700, nModified: 700 },
+      { ok: 1, n: 1, nModified: 1 },
+    ]);
+    expect(await updateListedInCommands(target, ids, statementOf)).toBe(1001);
+    expect(commands.map((command) => command['updates'].length)).toEqual([LISTS_PER_COMMAND, LISTS_PER_COMMAND - 3, 1]);
+    expect(commands[1]['updates']).toEqual(commands[0]['updates'].slice(3));
   });
 
   it('sends a command that failed as a whole with a retryable error once more, and throws any other error', async () => {

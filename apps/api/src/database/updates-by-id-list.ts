@@ -1,5 +1,6 @@
 import { mongo } from 'mongoose';
 import { idLists } from './id-lists';
+import { sentOnceMore } from './primary-gone';
 import { updateCommand, type CommandCollection } from './write-commands';
 
 /**
@@ -20,11 +21,17 @@ export type UpdateListed = (ids: string[]) => PromiseLike<{ modifiedCount: numbe
  * ids, one after the other. Each document is matched and updated on its own, as an update by its
  * `_id` would be (MongoDB and FerretDB apply an update to each document atomically). Returns how
  * many documents were modified.
+ *
+ * MongoDB's driver retries a single-document update once when a replica set's primary steps down,
+ * never an updateMany: a list is sent again here instead (see sentOnceMore). Each caller's update
+ * leaves a document it already changed as it is (its condition no longer matches, or it sets the
+ * same value), so a resend after a partial write only misses the count of what the first try
+ * changed: rollout counts then stay behind, never ahead, until the controller's recount.
  */
 export async function updateListed(ids: readonly string[], update: UpdateListed): Promise<number> {
   let modified = 0;
   for (const listed of idLists(ids, IDS_PER_UPDATE)) {
-    const result = await sentOnceMore(() => update(listed), isRetryableWriteError);
+    const result = await sentOnceMore(() => update(listed));
     modified += result.modifiedCount;
   }
   return modified;
@@ -39,8 +46,9 @@ export const LISTS_PER_COMMAND = 10;
  * driver call each (its updateMany serialises, sends and awaits one command per list, each
  * in a session of its own). The command is ordered: the database stops at a statement it refuses,
  * as updateListed stops at a list whose updateMany throws, and its error is thrown (the lists after
- * it not written). A command that fails as a whole with a retryable error is sent once more, as
- * updateListed sends a list again. Returns how many documents were modified.
+ * it not written). A command that fails as a whole because the primary is gone is sent once more,
+ * as updateListed sends a list again, and statements refused for it are sent again by updateCommand.
+ * Returns how many documents were modified.
  */
 export async function updateListedInCommands(
   target: CommandCollection,
@@ -51,49 +59,13 @@ export async function updateListedInCommands(
   let modified = 0;
   for (let offset = 0; offset < lists.length; offset += LISTS_PER_COMMAND) {
     const statements = lists.slice(offset, offset + LISTS_PER_COMMAND).map((listed) => ({ ...statementOf(listed), multi: true }));
-    // write-commands keeps the driver's error of a write-concern error as its cause.
-    const retryable = (error: unknown) => isRetryableWriteError(error) || isRetryableWriteError((error as { cause?: unknown } | undefined)?.cause);
-    const result = await sentOnceMore(() => updateCommand(target, statements, { ordered: true }), retryable);
+    const result = await sentOnceMore(() => updateCommand(target, statements, { ordered: true }));
     modified += result.nModified;
     const [refused] = result.writeErrors;
     if (refused) throw Object.assign(new Error(refused.errmsg ?? 'write error'), { code: refused.code, writeErrors: result.writeErrors });
   }
   return modified;
 }
-
-/** `send()`, and once more when it failed with an error `retryable` accepts. */
-async function sentOnceMore<T>(send: () => PromiseLike<T>, retryable: (error: unknown) => boolean): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    if (!retryable(error)) throw error;
-    return send();
-  }
-}
-
-/**
- * MongoDB's driver retries a single-document update once when a replica set's primary steps down,
- * never an updateMany: the statement is retried once here instead. Each caller's update leaves a
- * document it already changed as it is (its condition no longer matches, or it sets the same
- * value), so a retry after a partial write only misses the count of what the first try changed:
- * rollout counts then stay behind, never ahead, until the controller's recount.
- *
- * The RetryableWriteError label alone does not tell it: MongoDB 4.4+ labels only retryable writes
- * (sent with a txnNumber, which an updateMany or a command of our own never is), and the driver
- * adds it only to network errors. A node that is no longer (or not yet) primary, or shutting down,
- * answers with one of these codes instead; the driver then waits for the new primary before the
- * next command is sent.
- */
-function isRetryableWriteError(error: unknown): boolean {
-  if (!(error instanceof mongo.MongoError)) return false;
-  return error.hasErrorLabel('RetryableWriteError') || (typeof error.code === 'number' && PRIMARY_GONE_CODES.has(error.code));
-}
-
-// The retryable write errors of MongoDB's retryable-writes specification that tell a node stopped
-// being primary or is shutting down: NotWritablePrimary, NotPrimaryNoSecondaryOk,
-// NotPrimaryOrSecondary, PrimarySteppedDown, InterruptedDueToReplStateChange, InterruptedAtShutdown,
-// ShutdownInProgress.
-const PRIMARY_GONE_CODES: ReadonlySet<number> = new Set([10107, 13435, 13436, 189, 11602, 11600, 91]);
 
 /**
  * Items in groups of equal `valueOf(item)` (types kept: a Date is not its string), in the order

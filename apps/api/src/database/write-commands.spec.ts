@@ -1,14 +1,17 @@
 import { mongo } from 'mongoose';
+import { insertOnce } from './insert-once';
 import { tolerantBulkWrite } from './tolerant-bulk-write';
-import { commandBulkWriter, DOCUMENTS_PER_INSERT, insertCommand } from './write-commands';
+import { commandBulkWriter, DOCUMENTS_PER_INSERT, insertCommand, updateCommand } from './write-commands';
 
-function fakeCollection(replies: mongo.Document[], writeConcern?: mongo.WriteConcern) {
+// Each command is answered with the next reply (an Error is thrown).
+function fakeCollection(replies: Array<mongo.Document | Error>, writeConcern?: mongo.WriteConcern) {
   const commands: mongo.Document[] = [];
   const db = {
     writeConcern,
     command: async (command: mongo.Document) => {
       commands.push(structuredClone(command));
       const reply = replies.shift() ?? { ok: 1, n: 0 };
+      if (reply instanceof Error) throw reply;
       // As the driver's Server.command does: a reply with a writeConcernError is thrown, its fields (writeErrors too) copied onto the error.
       if (reply['writeConcernError']) throw new mongo.MongoWriteConcernError(reply as never);
       return reply;
@@ -98,5 +101,71 @@ describe('write commands', () => {
     expect(await commandBulkWriter(target).bulkWrite([])).toEqual({ upsertedIds: {} });
     expect(await insertCommand(target, [])).toEqual({ n: 0, nModified: 0, upserted: [], writeErrors: [] });
     expect(commands).toEqual([]);
+  });
+
+  describe('statements refused because the primary is gone (ok: 1, the code in writeErrors)', () => {
+    // What MongoDB 7 answers for each statement of a write that took its locks after a stepdown.
+    const steppedDown = (index: number, code = 189) => ({ index, code, errmsg: 'Not primary while writing to upgrade-manager.docs' });
+    const upserts = ['a', 'b', 'c'].map((_id) => ({ updateOne: { filter: { _id, n: { $lt: 1 } }, update: { $set: { n: 1 } }, upsert: true } }));
+
+    it('sends the refused statements of an unordered command once more and reports the result as one', async () => {
+      const { commands, target } = fakeCollection([
+        { ok: 1, n: 1, upserted: [{ index: 0, _id: 'a' }], writeErrors: [steppedDown(1), steppedDown(2, 10107)] },
+        { ok: 1, n: 2, upserted: [{ index: 1, _id: 'c' }] },
+      ]);
+      expect(await tolerantBulkWrite(commandBulkWriter(target), upserts)).toEqual({ upsertedIds: { 0: 'a', 2: 'c' }, rejected: [] });
+      expect(commands.map((command) => command['updates'].map(({ q }: { q: { _id: string } }) => q._id))).toEqual([
+        ['a', 'b', 'c'],
+        ['b', 'c'],
+      ]);
+      expect(commands[1]).toMatchObject({ update: 'docs', ordered: false });
+    });
+
+    it('sends the refused statement of an ordered command once more with those after it, naming what is refused by its first index', async () => {
+      const statements = ['a', 'b', 'c', 'd'].map((_id) => ({ q: { _id }, u: { $set: { n: 1 } }, multi: true }));
+      const { commands, target } = fakeCollection([
+        { ok: 1, n: 1, nModified: 1, writeErrors: [steppedDown(1, 11602)] },
+        { ok: 1, n: 1, nModified: 1, writeErrors: [{ index: 1, code: 2, errmsg: 'bad' }] },
+      ]);
+      expect(await updateCommand(target, statements, { ordered: true })).toEqual({
+        n: 2,
+        nModified: 2,
+        upserted: [],
+        writeErrors: [{ index: 2, code: 2, errmsg: 'bad' }],
+      });
+      expect(commands[1]).toMatchObject({ ordered: true, updates: statements.slice(1) });
+    });
+
+    it('sends them once more again when the old primary refuses the resend as a whole (only that tells the driver)', async () => {
+      const notPrimary = new mongo.MongoServerError({ ok: 0, code: 10107, errmsg: 'not primary' });
+      const { commands, target } = fakeCollection([{ ok: 1, n: 0, writeErrors: [steppedDown(0)] }, notPrimary, { ok: 1, n: 1 }]);
+      expect(await insertCommand(target, [{ _id: 'a' }])).toEqual({ n: 1, nModified: 0, upserted: [], writeErrors: [] });
+      expect(commands).toHaveLength(3);
+      const twice = fakeCollection([{ ok: 1, n: 0, writeErrors: [steppedDown(0)] }, notPrimary, notPrimary]);
+      await expect(insertCommand(twice.target, [{ _id: 'a' }])).rejects.toThrow('not primary');
+    });
+
+    it('sends nothing again for other codes, nor a statement refused again', async () => {
+      for (const code of [11000, 2, 121]) {
+        const { commands, target } = fakeCollection([{ ok: 1, n: 2, writeErrors: [{ index: 1, code }] }]);
+        expect((await insertCommand(target, [{ _id: 'a' }, { _id: 'b' }, { _id: 'c' }])).writeErrors).toEqual([{ index: 1, code }]);
+        expect(commands).toHaveLength(1);
+      }
+      const { commands, target } = fakeCollection([
+        { ok: 1, n: 1, writeErrors: [steppedDown(1)] },
+        { ok: 1, n: 0, writeErrors: [steppedDown(0)] },
+      ]);
+      expect((await insertCommand(target, [{ _id: 'a' }, { _id: 'b' }])).writeErrors).toEqual([steppedDown(1)]);
+      expect(commands).toHaveLength(2);
+    });
+
+    it('counts a resent insert refused for a duplicate key as there, not as a failure', async () => {
+      const { commands, target } = fakeCollection([
+        { ok: 1, n: 0, writeErrors: [steppedDown(0), steppedDown(1)] },
+        { ok: 1, n: 1, writeErrors: [{ index: 0, code: 11000, errmsg: 'E11000' }] },
+      ]);
+      expect([...(await insertOnce(target, [{ _id: 'a' }, { _id: 'b' }]))]).toEqual([0]);
+      expect(commands[1]['documents']).toEqual([{ _id: 'a' }, { _id: 'b' }]);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { mongo, type Connection } from 'mongoose';
+import { isPrimaryGoneCode, sentOnceMore } from './primary-gone';
 
 /**
  * A collection as the write commands reach it: its connection and its name (a Mongoose model is one).
@@ -11,7 +12,8 @@ import { mongo, type Connection } from 'mongoose';
  * database's limits (16 MiB per command, 100,000 statements), and a command that fails as a whole
  * (connection lost, a primary stepping down, a write concern not met) throws for the caller to
  * retry the chunk, whose statements are idempotent (see tolerantBulkWrite), where the driver
- * would have retried once itself.
+ * would have retried once itself. Statements refused because the primary is gone are sent once
+ * more here (withPrimaryGoneResent).
  */
 export interface CommandCollection {
   db: Pick<Connection, 'db'>;
@@ -82,6 +84,11 @@ async function writeCommand(target: CommandCollection, command: mongo.Document):
   if ((command['documents'] ?? command['updates']).length === 0) return { n: 0, nModified: 0, upserted: [], writeErrors: [] };
   // The write concern the driver would add (the connection string's); none: the server's default.
   if (db.writeConcern) mongo.WriteConcern.apply(command, db.writeConcern);
+  const result = await commandResult(db, command);
+  return result.writeErrors.length === 0 ? result : withPrimaryGoneResent(db, command, result);
+}
+
+async function commandResult(db: mongo.Db, command: mongo.Document): Promise<CommandWriteResult> {
   let reply: mongo.Document;
   try {
     reply = await db.command(command);
@@ -94,6 +101,37 @@ async function writeCommand(target: CommandCollection, command: mongo.Document):
   }
   if (reply['writeConcernError']) throw concernNotMet(reply['writeConcernError']);
   return { n: reply['n'] ?? 0, nModified: reply['nModified'] ?? 0, upserted: reply['upserted'] ?? [], writeErrors: reply['writeErrors'] ?? [] };
+}
+
+/**
+ * The statements refused because the primary is gone, sent once more (see sentOnceMore), in an
+ * ordered command with those after it (never tried); the result as if they had been written the
+ * first time. MongoDB 7 fails the whole command when a stepdown interrupts it, but a write that
+ * takes its locks after the stepdown (it waited for them while the stepdown ran) finds the node no
+ * longer primary at each statement and answers `ok: 1` with PrimarySteppedDown in `writeErrors`,
+ * for every statement of an unordered command. Such a statement was not written (an update of many
+ * documents may have written some), and every statement of ours may be sent again: the updates are
+ * conditional or set what they set before, and a resent insert refused for a duplicate key reports
+ * its document as there, which every caller counts as written.
+ */
+async function withPrimaryGoneResent(db: mongo.Db, command: mongo.Document, first: CommandWriteResult): Promise<CommandWriteResult> {
+  const gone = first.writeErrors.filter(({ code }) => isPrimaryGoneCode(code));
+  if (gone.length === 0) return first;
+  const field = command['documents'] ? 'documents' : 'updates';
+  const statements: unknown[] = command[field];
+  const resent = command['ordered'] === false ? gone.map(({ index }) => index) : statements.map((_, index) => index).slice(gone[0].index);
+  const again = await sentOnceMore(() => commandResult(db, { ...command, [field]: resent.map((index) => statements[index]) }));
+  const resentIndexes = new Set(resent);
+  const byIndex = (a: { index: number }, b: { index: number }) => a.index - b.index;
+  return {
+    n: first.n + again.n,
+    nModified: first.nModified + again.nModified,
+    upserted: [...first.upserted, ...again.upserted.map(({ index, _id }) => ({ index: resent[index], _id }))].sort(byIndex),
+    writeErrors: [
+      ...first.writeErrors.filter(({ index }) => !resentIndexes.has(index)),
+      ...again.writeErrors.map((writeError) => ({ ...writeError, index: resent[writeError.index] })),
+    ].sort(byIndex),
+  };
 }
 
 function concernNotMet({ code, errmsg }: { code?: number; errmsg?: string }, cause?: unknown): Error {
