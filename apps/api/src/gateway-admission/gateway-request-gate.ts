@@ -15,6 +15,12 @@ const STATE_CACHE_MS = 5_000;
 const STATE_CACHE_MAX = 100_000;
 const MINUTE_MS = 60_000;
 
+export const GATEWAY_REQUESTS_REFUSED = {
+  name: 'um_gateway_requests_refused_total',
+  help: 'Gateway requests answered with nothing, by reason',
+  labelNames: ['reason'],
+} as const;
+
 interface CachedRefusal {
   until: number;
   refusal: RequestRefusal | null;
@@ -30,6 +36,8 @@ interface CachedRefusal {
 export class GatewayRequestGate {
   private readonly states = new Map<string, CachedRefusal>();
   private readonly limiter: RequestRateLimiter;
+  /** GATEWAY_REQUESTS_PER_MINUTE: the requests of one gateway served in a minute (of the clock). */
+  readonly requestsPerMinute: number;
   private readonly refused: Counter<'reason'>;
 
   constructor(
@@ -38,12 +46,9 @@ export class GatewayRequestGate {
     private readonly config: AppConfigService,
     metrics: MetricsService,
   ) {
-    this.limiter = new RequestRateLimiter(config.get('GATEWAY_REQUESTS_PER_MINUTE'), MINUTE_MS);
-    this.refused = metrics.counter({
-      name: 'um_gateway_requests_refused_total',
-      help: 'Gateway requests answered with nothing, by reason',
-      labelNames: ['reason'],
-    });
+    this.requestsPerMinute = config.get('GATEWAY_REQUESTS_PER_MINUTE');
+    this.limiter = new RequestRateLimiter(this.requestsPerMinute, MINUTE_MS);
+    this.refused = metrics.counter(GATEWAY_REQUESTS_REFUSED);
   }
 
   async mayServe(gatewayId: string): Promise<boolean> {

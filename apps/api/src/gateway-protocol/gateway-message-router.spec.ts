@@ -1,15 +1,17 @@
 import { encodeFrame, statusPayload, TOCLOUD_SUBSCRIPTIONS, versionRequestPayload } from '@upgrade-manager/frame-codec';
-import { encodeProgress, TOCLOUD_V2_SUBSCRIPTIONS } from '@upgrade-manager/protocol-v2';
+import { encodeChunkRequest, encodeProgress, TOCLOUD_V2_SUBSCRIPTIONS } from '@upgrade-manager/protocol-v2';
 import { FrameClockWatch } from '../gateway-admission/frame-clock-watch';
 import type { GatewayRequestGate } from '../gateway-admission/gateway-request-gate';
-import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
-import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import { PROGRESS_BURST, type DeliveryProgressService } from '../image-delivery/delivery-progress.service';
+import { CHUNK_REQUEST_BURST, type ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { GatewayMessageRouter } from './gateway-message-router';
 import type { GatewayProtocolService } from './gateway-protocol.service';
 import type { GatewayRoute } from './gateway-route';
-import { STATUS_PACE } from './gateway-routes';
+import { CHUNK_REQUEST_RATE_LIMIT, PROGRESS_RATE_LIMIT, requestRateLimit, STATUS_PACE } from './gateway-routes';
+
+const REQUESTS_PER_MINUTE = 30;
 
 function setup({ serve = true } = {}) {
   const calls: unknown[][] = [];
@@ -27,7 +29,7 @@ function setup({ serve = true } = {}) {
   } as unknown as GatewayProtocolService;
   const delivery = { receiveChunkRequest: record('receiveChunkRequest') } as unknown as ImageDeliveryService;
   const progress = { receive: record('progress') } as unknown as DeliveryProgressService;
-  const gate = { mayServe: async () => serve } as unknown as GatewayRequestGate;
+  const gate = { mayServe: async () => serve, requestsPerMinute: REQUESTS_PER_MINUTE } as unknown as GatewayRequestGate;
   const handlers = new Map<string, unknown>();
   const subscriber = {
     getHandlers: () => handlers,
@@ -42,7 +44,9 @@ function setup({ serve = true } = {}) {
   };
   const rejected = async (reason: string) =>
     (await metrics.registry.getSingleMetric('um_frames_rejected_total')?.get())?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-  return { router, calls, handlers, routeOf, rejected };
+  const refused = async (name: string, reason: string) =>
+    (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
+  return { router, calls, handlers, routeOf, rejected, refused };
 }
 
 describe('GatewayMessageRouter', () => {
@@ -154,6 +158,65 @@ describe('GatewayMessageRouter', () => {
     const versions = calls.map(([, , message]) => (message as { status: { version: string } }).status.version);
     expect(versions.slice(STATUS_PACE.burst)).toEqual(['2.0']);
     router.onApplicationShutdown();
+    jest.useRealTimers();
+  });
+
+  const progressFrame = (state: 'downloading' | 'succeeded') => encodeFrame(encodeProgress({ deploymentId: 'dep-1', state, bytes: 10, reason: null }));
+  const limited = [
+    {
+      type: 'REQUEST_UPGRADE',
+      frame: encodeFrame(versionRequestPayload('2.0')),
+      burst: requestRateLimit(REQUESTS_PER_MINUTE).burst,
+      counter: 'um_gateway_requests_refused_total',
+    },
+    {
+      type: 'REQUEST_LATEST_VERSION',
+      frame: encodeFrame(Buffer.from(' ')),
+      burst: requestRateLimit(REQUESTS_PER_MINUTE).burst,
+      counter: 'um_gateway_requests_refused_total',
+    },
+    {
+      type: 'REQUEST_CHUNKS',
+      frame: encodeFrame(encodeChunkRequest({ sha256: 'a'.repeat(64), ranges: [{ first: 0, count: 1 }] })),
+      burst: CHUNK_REQUEST_RATE_LIMIT.burst,
+      counter: 'um_v2_chunk_requests_refused_total',
+    },
+    { type: 'UPGRADE_PROGRESS', frame: progressFrame('downloading'), burst: PROGRESS_RATE_LIMIT.burst, counter: 'um_v2_progress_refused_total' },
+  ];
+
+  it.each(limited)(
+    "drops a gateway's $type frames over their rate before reading them: a corrupt one is counted as rate-limited, not checked",
+    async ({ type, frame, burst, counter }) => {
+      // The clock stands still: no token comes back during the test.
+      jest.useFakeTimers();
+      const { router, calls, routeOf, rejected, refused } = setup();
+      const route = routeOf(type);
+      const corrupt = Buffer.from(frame);
+      corrupt[corrupt.length - 1] ^= 0xff;
+      for (let index = 0; index < burst; index++) expect(await router.receive(route, `TOCLOUD/${type}/gw-1`, frame)).toBe(true);
+      expect(await router.receive(route, `TOCLOUD/${type}/gw-1`, corrupt)).toBe(true);
+      expect(await refused(counter, 'rate-limited')).toBe(1);
+      expect(await rejected('CRC_MISMATCH')).toBe(0);
+      // Another gateway has its own burst.
+      await router.receive(route, `TOCLOUD/${type}/gw-2`, frame);
+      expect(calls.map(([, gatewayId]) => gatewayId)).toEqual([...Array<string>(burst).fill('gw-1'), 'gw-2']);
+      jest.useRealTimers();
+    },
+  );
+
+  it("never drops before reading what a gateway within its handlers' limits sends: a Progress burst and its final report, a chunk request burst", async () => {
+    jest.useFakeTimers();
+    const { router, calls, routeOf } = setup();
+    const progress = routeOf('UPGRADE_PROGRESS');
+    for (let index = 0; index < PROGRESS_BURST; index++) await router.receive(progress, 'TOCLOUD/UPGRADE_PROGRESS/gw-1', progressFrame('downloading'));
+    await router.receive(progress, 'TOCLOUD/UPGRADE_PROGRESS/gw-1', progressFrame('succeeded'));
+    const chunkRequest = encodeFrame(encodeChunkRequest({ sha256: 'a'.repeat(64), ranges: [{ first: 0, count: 1 }] }));
+    for (let index = 0; index < CHUNK_REQUEST_BURST; index++) await router.receive(routeOf('REQUEST_CHUNKS'), 'TOCLOUD/REQUEST_CHUNKS/gw-1', chunkRequest);
+    expect(calls.map(([name]) => name)).toEqual([
+      ...Array<string>(PROGRESS_BURST + 1).fill('progress'),
+      ...Array<string>(CHUNK_REQUEST_BURST).fill('receiveChunkRequest'),
+    ]);
+    expect((calls[PROGRESS_BURST][2] as { state: string }).state).toBe('succeeded');
     jest.useRealTimers();
   });
 });

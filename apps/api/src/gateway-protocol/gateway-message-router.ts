@@ -8,6 +8,7 @@ import { DeliveryProgressService } from '../image-delivery/delivery-progress.ser
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
+import { FrameRateLimiter, RATE_LIMITED_REFUSAL } from './frame-rate-limiter';
 import { statusSentAt } from './gateway-activity';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
@@ -43,6 +44,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
   private readonly rejected: Counter<'reason'>;
   private readonly failed: Counter<'type'>;
   private readonly pacers = new Map<GatewayRoute, LatestFramePacer>();
+  private readonly limiters = new Map<GatewayRoute, FrameRateLimiter>();
 
   constructor(
     private readonly subscriber: RawFrameMqttServer,
@@ -53,7 +55,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     progress: DeliveryProgressService,
     metrics: MetricsService,
   ) {
-    this.routes = gatewayRoutes({ protocol, delivery, progress });
+    this.routes = gatewayRoutes({ protocol, delivery, progress }, { requestsPerMinute: gate.requestsPerMinute });
     const received = metrics.counter({ name: 'um_gateway_messages_total', help: 'Gateway messages received, by type', labelNames: ['type'] });
     for (const route of this.routes) this.received.set(route, received.labels({ type: route.type }));
     this.rejected = metrics.counter({ name: 'um_frames_rejected_total', help: 'Gateway messages rejected, by reason', labelNames: ['reason'] });
@@ -62,6 +64,10 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
     const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
     for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped, sentAt: frameSentAt }));
+    for (const route of this.routes) {
+      const limit = route.rateLimit;
+      if (limit) this.limiters.set(route, new FrameRateLimiter(limit, metrics.counter(limit.refusals).labels({ reason: RATE_LIMITED_REFUSAL })));
+    }
     const waiting: Gauge<'type'> = metrics.gauge({
       name: 'um_gateway_messages_waiting',
       help: 'Gateway messages over their rate waiting to be handled (the latest of each gateway), by type',
@@ -96,6 +102,7 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
       return true;
     }
     // Before decodeFrame too: a gateway's flood costs a token check per message, not a CRC and a parse.
+    if (this.limiters.get(route)?.admits(gatewayId) === false) return true;
     const pacer = this.pacers.get(route);
     if (pacer) return pacer.pace(gatewayId, data, (frame) => this.handle(route, gatewayId, frame));
     return this.handle(route, gatewayId, data);

@@ -1,4 +1,5 @@
 import { HEADER_LENGTH, isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
+import type { FrameRateLimit } from './frame-rate-limiter';
 import type { FramePace } from './latest-frame-pacer';
 
 /** How one gateway → cloud message type is read and who handles it. */
@@ -15,6 +16,8 @@ export interface GatewayRouteDefinition<M> {
   tooLargeReason: string;
   /** Each gateway's frames of this type are handled at this pace, checked before the frame is read (see LatestFramePacer); none: unpaced. */
   pace?: FramePace;
+  /** Each gateway's frames of this type beyond this rate are dropped, checked before the frame is read (see FrameRateLimiter); none: not limited before reading. */
+  rateLimit?: FrameRateLimit;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
   handle(gatewayId: string, message: M): Promise<boolean>;
 }
@@ -29,11 +32,12 @@ export interface GatewayRoute {
   maxFrameBytes: number;
   tooLargeReason: string;
   pace?: FramePace;
+  rateLimit?: FrameRateLimit;
   /** Decodes the payload (throws as `decode` does) and returns the handling of the decoded message. */
   decode(payload: Buffer, timestampSeconds: number): (gatewayId: string) => Promise<boolean>;
 }
 
-export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, pace, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
+export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, pace, rateLimit, decode, handle }: GatewayRouteDefinition<M>): GatewayRoute {
   return {
     type,
     pattern: `${TOCLOUD_PREFIX}/${type}/+`,
@@ -41,6 +45,7 @@ export function gatewayRoute<M>({ type, gated, maxPayloadBytes, tooLargeReason, 
     maxFrameBytes: HEADER_LENGTH + maxPayloadBytes,
     tooLargeReason,
     pace,
+    rateLimit,
     decode(payload, timestampSeconds) {
       const message = decode(payload, timestampSeconds);
       return (gatewayId) => handle(gatewayId, message);

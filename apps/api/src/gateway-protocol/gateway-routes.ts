@@ -15,8 +15,10 @@ import {
   ProtocolV2ErrorReason,
   ToCloudV2MessageType,
 } from '@upgrade-manager/protocol-v2';
-import type { DeliveryProgressService } from '../image-delivery/delivery-progress.service';
-import type { ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import { GATEWAY_REQUESTS_REFUSED } from '../gateway-admission/gateway-request-gate';
+import { PROGRESS_BURST, PROGRESS_PER_S, PROGRESS_REFUSED, type DeliveryProgressService } from '../image-delivery/delivery-progress.service';
+import { CHUNK_REQUEST_BURST, CHUNK_REQUESTS_PER_S, CHUNK_REQUESTS_REFUSED, type ImageDeliveryService } from '../image-delivery/image-delivery.service';
+import type { FrameRateLimit } from './frame-rate-limiter';
 import type { GatewayProtocolService } from './gateway-protocol.service';
 import { gatewayRoute, type GatewayRoute } from './gateway-route';
 import type { FramePace } from './latest-frame-pacer';
@@ -67,8 +69,35 @@ const V2_CHUNK_REQUEST = { maxPayloadBytes: MAX_CHUNK_REQUEST_BYTES, tooLargeRea
 // in-flight window of the API process (10,000 messages, 32 MiB): at most a tenth and an eighth of it.
 export const STATUS_PACE: FramePace = { ratePerS: 1, burst: 20, maxHeld: 1_000, maxHeldBytes: 4 * 1024 * 1024 };
 
+// The other types are limited before reading at twice what their handlers serve after reading, so
+// a gateway within today's limits is never refused earlier; their handlers' own limits stay as they are.
+/**
+ * v1 requests: GatewayRequestGate serves `perMinute` of a gateway's requests per clock minute, so
+ * up to twice as many in the seconds around a minute's turn, and never more than 2 × perMinute
+ * plus perMinute a minute over any span: such a gateway never finds this bucket empty.
+ */
+export function requestRateLimit(perMinute: number): FrameRateLimit {
+  return { ratePerS: perMinute / 60, burst: 2 * perMinute, refusals: GATEWAY_REQUESTS_REFUSED };
+}
+// v2 gateways request chunks in bursts, within ImageDeliveryService's 10 a second, 20 at once.
+export const CHUNK_REQUEST_RATE_LIMIT: FrameRateLimit = {
+  ratePerS: 2 * CHUNK_REQUESTS_PER_S,
+  burst: 2 * CHUNK_REQUEST_BURST,
+  refusals: CHUNK_REQUESTS_REFUSED,
+};
+// v2 gateways report about once a second, within DeliveryProgressService's 5 a second, 10 at once;
+// a target's first final report passes there even over that rate: the doubled burst leaves room
+// for 10 of them at once, so a well-behaved gateway's final report is never dropped here either.
+export const PROGRESS_RATE_LIMIT: FrameRateLimit = { ratePerS: 2 * PROGRESS_PER_S, burst: 2 * PROGRESS_BURST, refusals: PROGRESS_REFUSED };
+
+export interface GatewayRouteLimits {
+  /** GATEWAY_REQUESTS_PER_MINUTE (GatewayRequestGate). */
+  requestsPerMinute: number;
+}
+
 /** Every gateway → cloud message (SPEC §1 and docs/protocol-v2.md): one route per topic, one handler per route. */
-export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers): GatewayRoute[] {
+export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers, { requestsPerMinute }: GatewayRouteLimits): GatewayRoute[] {
+  const requestLimit = requestRateLimit(requestsPerMinute);
   return [
     gatewayRoute({
       type: ToCloudMessageType.Status,
@@ -82,6 +111,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
       type: ToCloudMessageType.RequestLatestVersion,
       gated: true,
       ...V1,
+      rateLimit: requestLimit,
       decode: emptyRequest,
       handle: (id, request) => protocol.latestVersionRequested(id, request),
     }),
@@ -89,6 +119,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
       type: ToCloudMessageType.RequestAvailableVersions,
       gated: true,
       ...V1,
+      rateLimit: requestLimit,
       decode: emptyRequest,
       handle: (id, request) => protocol.availableVersionsRequested(id, request),
     }),
@@ -96,6 +127,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
       type: ToCloudMessageType.RequestUpgrade,
       gated: true,
       ...V1,
+      rateLimit: requestLimit,
       decode: parseVersionRequestPayload,
       handle: (id, { version }) => protocol.upgradeRequested(id, version),
     }),
@@ -104,6 +136,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
       type: ToCloudV2MessageType.ChunkRequest,
       gated: false,
       ...V2_CHUNK_REQUEST,
+      rateLimit: CHUNK_REQUEST_RATE_LIMIT,
       decode: decodeChunkRequest,
       handle: acknowledged((id, request) => delivery.receiveChunkRequest(id, request)),
     }),
@@ -111,6 +144,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers)
       type: ToCloudV2MessageType.Progress,
       gated: false,
       ...V2_JSON,
+      rateLimit: PROGRESS_RATE_LIMIT,
       decode: decodeProgress,
       handle: acknowledged((id, report) => progress.receive(id, report)),
     }),

@@ -19,8 +19,13 @@ import { TokenBuckets } from './token-buckets';
 const DOWNLOADING_WRITE_INTERVAL_MS = 2_000;
 const MAX_THROTTLED_TARGETS = 100_000;
 const MAX_KNOWN_DEPLOYMENTS = 10_000;
-const PROGRESS_PER_S = 5;
-const PROGRESS_BURST = 10;
+export const PROGRESS_PER_S = 5;
+export const PROGRESS_BURST = 10;
+export const PROGRESS_REFUSED = {
+  name: 'um_v2_progress_refused_total',
+  help: 'Upgrade Progress reports (protocol v2) refused, by reason',
+  labelNames: ['reason'],
+} as const;
 // Reports are written in batches (one bulk write by _id, one read back), like the Status ingest.
 const BATCH_INTERVAL_MS = 250;
 const BATCH_RETRY_BASE_MS = 250;
@@ -96,11 +101,7 @@ export class DeliveryProgressService implements OnApplicationShutdown {
     private readonly live: LiveEventsService,
     metrics: MetricsService,
   ) {
-    this.refused = metrics.counter({
-      name: 'um_v2_progress_refused_total',
-      help: 'Upgrade Progress reports (protocol v2) refused, by reason',
-      labelNames: ['reason'],
-    });
+    this.refused = metrics.counter(PROGRESS_REFUSED);
     this.reports = metrics.counter({ name: 'um_v2_progress_total', help: 'Upgrade Progress reports (protocol v2) applied, by state', labelNames: ['state'] });
     tracker.onDecisions((changes) => this.endOffers(changes));
     this.batch = new CoalescingBatcher<string, PendingReport>({

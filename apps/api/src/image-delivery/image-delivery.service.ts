@@ -35,8 +35,13 @@ export interface OfferTarget {
 
 /** Chunks answered per request; a gateway asks again for the rest. */
 export const MAX_CHUNKS_PER_REQUEST = 256;
-const REQUESTS_PER_S = 10;
-const REQUEST_BURST = 20;
+export const CHUNK_REQUESTS_PER_S = 10;
+export const CHUNK_REQUEST_BURST = 20;
+export const CHUNK_REQUESTS_REFUSED = {
+  name: 'um_v2_chunk_requests_refused_total',
+  help: 'Chunk requests (protocol v2) refused, by reason',
+  labelNames: ['reason'],
+} as const;
 // How long a looked-up offer (or its absence) is trusted before the database is asked again.
 const OFFER_LOOKUP_TTL_MS = 2_000;
 const MAX_CACHED_LOOKUPS = 10_000;
@@ -65,7 +70,7 @@ type OpenOffer = Pick<ImageOffer, 'deploymentId' | 'chunkCount' | 'chunkSize' | 
 export class ImageDeliveryService implements OnApplicationShutdown {
   private readonly logger = new Logger(ImageDeliveryService.name);
   private readonly reader: GridChunkReader;
-  private readonly buckets = new TokenBuckets(REQUESTS_PER_S, REQUEST_BURST);
+  private readonly buckets = new TokenBuckets(CHUNK_REQUESTS_PER_S, CHUNK_REQUEST_BURST);
   private readonly lookups = new Map<string, { at: number; offer: Promise<OpenOffer | null> }>();
   private readonly streaming = new Set<string>();
   private stopping = false;
@@ -86,11 +91,7 @@ export class ImageDeliveryService implements OnApplicationShutdown {
       if (!connection.db) throw new DomainError(DomainErrorCode.UNAVAILABLE, 'The database is not connected');
       return connection.db;
     }, config.get('CHUNK_CACHE_BYTES'));
-    this.refused = metrics.counter({
-      name: 'um_v2_chunk_requests_refused_total',
-      help: 'Chunk requests (protocol v2) refused, by reason',
-      labelNames: ['reason'],
-    });
+    this.refused = metrics.counter(CHUNK_REQUESTS_REFUSED);
     this.chunksSent = metrics.counter({
       name: 'um_v2_chunks_sent_total',
       help: 'Image chunks published (protocol v2), per-gateway or shared',
