@@ -2029,7 +2029,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
+            /** @description The caller has 16 streams open, or this process 5000 */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
