@@ -204,6 +204,24 @@ describe('GatewayMessageRouter', () => {
     },
   );
 
+  it("reads a gateway's three request types out of one bucket, as GatewayRequestGate serves them out of one budget", async () => {
+    jest.useFakeTimers();
+    const { router, calls, routeOf, refused } = setup();
+    const { burst } = requestRateLimit(REQUESTS_PER_MINUTE);
+    const requests = [
+      { type: 'REQUEST_LATEST_VERSION', frame: encodeFrame(Buffer.from(' ')) },
+      { type: 'REQUEST_AVAILABLE_VERSIONS', frame: encodeFrame(Buffer.from(' ')) },
+      { type: 'REQUEST_UPGRADE', frame: encodeFrame(versionRequestPayload('2.0')) },
+    ];
+    for (let index = 0; index < 3 * burst; index++) {
+      const { type, frame } = requests[index % requests.length];
+      await router.receive(routeOf(type), `TOCLOUD/${type}/gw-1`, frame);
+    }
+    expect(calls).toHaveLength(burst);
+    expect(await refused('um_gateway_requests_refused_total', 'rate-limited')).toBe(2 * burst);
+    jest.useRealTimers();
+  });
+
   it("never drops before reading what a gateway within its handlers' limits sends: a Progress burst and its final report, a chunk request burst", async () => {
     jest.useFakeTimers();
     const { router, calls, routeOf } = setup();

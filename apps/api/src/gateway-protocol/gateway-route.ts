@@ -16,7 +16,7 @@ export interface GatewayRouteDefinition<M> {
   tooLargeReason: string;
   /** Each gateway's frames of this type are handled at this pace, checked before the frame is read (see LatestFramePacer); none: unpaced. */
   pace?: FramePace;
-  /** Each gateway's frames of this type beyond this rate are dropped, checked before the frame is read (see FrameRateLimiter); none: not limited before reading. */
+  /** Each gateway's frames of this type beyond this rate are dropped, checked before the frame is read (see FrameRateLimiter; routes given the same limit share its bucket); none: not limited before reading. */
   rateLimit?: FrameRateLimit;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
   handle(gatewayId: string, message: M): Promise<boolean>;

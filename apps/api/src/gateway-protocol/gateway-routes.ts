@@ -72,9 +72,10 @@ export const STATUS_PACE: FramePace = { ratePerS: 1, burst: 20, maxHeld: 1_000, 
 // The other types are limited before reading at twice what their handlers serve after reading, so
 // a gateway within today's limits is never refused earlier; their handlers' own limits stay as they are.
 /**
- * v1 requests: GatewayRequestGate serves `perMinute` of a gateway's requests per clock minute, so
- * up to twice as many in the seconds around a minute's turn, and never more than 2 × perMinute
- * plus perMinute a minute over any span: such a gateway never finds this bucket empty.
+ * v1 requests: GatewayRequestGate serves `perMinute` of a gateway's requests (the three types
+ * together) per clock minute, so up to twice as many in the seconds around a minute's turn, and
+ * never more than 2 × perMinute plus perMinute a minute over any span: such a gateway never finds
+ * this bucket empty. One limit for the three routes, so one bucket per gateway, as the gate's budget.
  */
 export function requestRateLimit(perMinute: number): FrameRateLimit {
   return { ratePerS: perMinute / 60, burst: 2 * perMinute, refusals: GATEWAY_REQUESTS_REFUSED };
