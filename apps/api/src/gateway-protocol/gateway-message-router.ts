@@ -63,7 +63,12 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     // Children made once: a flood counts each of its messages.
     const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
     const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
-    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped, sentAt: frameSentAt }));
+    for (const route of this.routes) {
+      const pace = route.pace;
+      if (!pace) continue;
+      const refused = pace.refusals && metrics.counter(pace.refusals).labels({ reason: RATE_LIMITED_REFUSAL });
+      this.pacers.set(route, new LatestFramePacer({ ...pace, onSkipped: refused ? () => refused.inc() : onSkipped, sentAt: frameSentAt }));
+    }
     // Routes given one FrameRateLimit share its buckets (the three v1 requests, as the gate's budget).
     const limiters = new Map<FrameRateLimit, FrameRateLimiter>();
     for (const route of this.routes) {
