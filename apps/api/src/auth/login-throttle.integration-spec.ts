@@ -66,6 +66,31 @@ describe('login throttling behind a reverse proxy (real database)', () => {
     expect(bodies).toEqual(people.map(() => '200 '));
   });
 
+  it('lets one of many parallel guesses past the free failures through, the others wait their turn', async () => {
+    const address = `198.18.0.${1 + ((randomBytes(1)[0] ?? 0) % 254)}`;
+    const email = `nobody-${randomBytes(3).toString('hex')}@guess.test`;
+    const guess = () => loginFrom(address, email, 'wrong-guess');
+    for (let attempt = 0; attempt < 3; attempt += 1) expect((await guess()).status).toBe(401);
+    const waiting = await guess();
+    expect(waiting.status).toBe(429);
+    const { retryAfterSeconds } = (await waiting.json()) as { retryAfterSeconds: number };
+    await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds * 1000 + 100));
+    const statuses = (await Promise.all(Array.from({ length: 20 }, guess))).map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(19);
+  });
+
+  it('takes a key left without a date (an attempt of the old code that died before giving it one) as free', async () => {
+    const address = `198.19.0.${1 + ((randomBytes(1)[0] ?? 0) % 254)}`;
+    const { getConnectionToken } = await import('@nestjs/mongoose');
+    const connection = api.app.get<import('mongoose').Connection>(getConnectionToken());
+    await connection
+      .collection<{ _id: string; failures: number; lastFailureAt: Date }>('login_throttle')
+      .insertOne({ _id: `address:${address}`, failures: 1, lastFailureAt: new Date() });
+    const { email, password } = accounts.user2;
+    expect((await loginFrom(address, email, password)).status).toBe(200);
+  });
+
   it('keeps its state in the database, so that every API process sees it', async () => {
     const { email } = accounts.user3;
     for (let attempt = 0; attempt < 4; attempt += 1) await loginFrom(ATTACKER, email, 'wrong-guess');

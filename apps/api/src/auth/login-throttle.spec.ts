@@ -22,7 +22,10 @@ describe('LoginThrottle', () => {
     const findOneAndUpdate = jest
       .fn()
       .mockRejectedValueOnce(duplicateKey)
-      .mockImplementation(async () => ({ ...stored, failures: stored.failures + 1 }));
+      // The key holds one failure of ten: the take past the free failures finds nothing.
+      .mockImplementation(async (filter: { failures: { $gte?: number } }) =>
+        filter.failures.$gte === undefined ? { ...stored, failures: stored.failures + 1 } : null,
+      );
     const collection = { updateOne: jest.fn(async () => ({})), findOne: jest.fn(async () => stored), findOneAndUpdate };
     const config = { get: (name: string) => ({ LOGIN_MAX_FAILURES: 10, LOGIN_LOCKOUT_S: 900 })[name] } as unknown as AppConfigService;
     const throttle = new LoginThrottle({ collection: () => collection } as unknown as Connection, config);

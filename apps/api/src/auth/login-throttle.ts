@@ -106,25 +106,34 @@ export class LoginThrottle {
   private async take(id: string, rule: ThrottleRule, now: Date): Promise<ThrottleDocument | number> {
     const collection = this.collection();
     await collection.updateOne({ _id: id, lastFailureAt: { $lt: new Date(now.getTime() - this.forgetAfterMs) } }, { $set: { failures: 0 } });
-    // Two attempts at most: one that lost the race to create a new key takes it as it now stands.
-    for (let attempt = 1; ; attempt += 1) {
+    // A key without a date (left by an attempt that died before the old code gave it one) is free.
+    const free = { $not: { $gt: now } };
+    // Two rounds at most: one that lost the race to create a new key takes it as it now stands.
+    for (let round = 1; ; round += 1) {
       try {
+        // Within the free failures attempts run in parallel. A new key is free at once: without a
+        // date of its own, the attempts that come while its first one runs would find it taken.
         const taken = await collection.findOneAndUpdate(
-          { _id: id, nextAttemptAt: { $lte: now } },
-          // A new key is free at once: without a date of its own, the attempts that come while its
-          // first one runs would match no document and find it taken.
+          { _id: id, nextAttemptAt: free, failures: { $lt: rule.freeFailures } },
           { $inc: { failures: 1 }, $set: { lastFailureAt: now }, $setOnInsert: { nextAttemptAt: new Date(0) } },
           { upsert: true, returnDocument: 'after' },
         );
         if (taken === null) throw new Error(`login throttle key ${id} not written`);
-        if (taken.failures > rule.freeFailures) await this.setNextAttempt(id, new Date(now.getTime() + VERIFY_HOLD_MS));
         return taken;
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
-        const current = await collection.findOne({ _id: id });
-        const waitMs = Math.max(0, (current?.nextAttemptAt?.getTime() ?? now.getTime()) - now.getTime());
-        if (waitMs > 0 || attempt === 2) return waitMs;
       }
+      // Past them the same write holds the key while the password is verified, so parallel guesses
+      // wait their turn (a hold set by a second write would let in every guess taken before it).
+      const held = await collection.findOneAndUpdate(
+        { _id: id, nextAttemptAt: free, failures: { $gte: rule.freeFailures } },
+        { $inc: { failures: 1 }, $set: { lastFailureAt: now, nextAttemptAt: new Date(now.getTime() + VERIFY_HOLD_MS) } },
+        { returnDocument: 'after' },
+      );
+      if (held !== null) return held;
+      const current = await collection.findOne({ _id: id });
+      const waitMs = Math.max(0, (current?.nextAttemptAt?.getTime() ?? now.getTime()) - now.getTime());
+      if (waitMs > 0 || round === 2) return waitMs;
     }
   }
 
