@@ -86,6 +86,13 @@ describe('StreamLifetime', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('keeps a stream whose token expires in more than 24.8 days (JWT_EXPIRES_IN=30d) until it does', async () => {
+    const thirtyDaysMs = 30 * 24 * 3_600_000;
+    const stream = follow(principalOf('u1', thirtyDaysMs));
+    await jest.advanceTimersByTimeAsync(STREAM_REVALIDATE_MS);
+    expect(stream).toEqual([]);
+  });
+
   it('ends a stream when its token expires, without a check', async () => {
     const stream = follow(principalOf('u1', 1_000));
     await jest.advanceTimersByTimeAsync(1_000);

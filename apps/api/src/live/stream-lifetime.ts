@@ -7,6 +7,9 @@ import { PrincipalRevalidator } from '../auth/principal-revalidator';
 export const STREAM_REVALIDATE_MS = 5_000;
 // Logins checked by one round of reads (each read lists their ids).
 export const LOGINS_PER_CHECK = 1_000;
+// A timer longer than this fires at once (Node); a token that expires later (JWT_EXPIRES_IN=30d)
+// is ended by the rounds of checks, which see its expiry too.
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 interface WatchedStream {
   principal: Principal;
@@ -31,7 +34,8 @@ export class StreamLifetime implements OnModuleDestroy {
   endOf(principal: Principal): Observable<string> {
     // Development mode (no token) has no login to lose.
     const checks = principal.token ? new Observable<string>((subscriber) => this.watch({ principal, end: (reason) => subscriber.next(reason) })) : NEVER;
-    const expiry = principal.token ? timer(principal.token.expiresAt).pipe(map(() => 'token expired')) : EMPTY;
+    const expiresAt = principal.token?.expiresAt;
+    const expiry = expiresAt && expiresAt.getTime() - Date.now() <= LONGEST_TIMER_MS ? timer(expiresAt).pipe(map(() => 'token expired')) : EMPTY;
     return merge(checks, expiry).pipe(
       take(1),
       map((reason) => {
