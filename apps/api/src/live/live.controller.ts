@@ -1,6 +1,6 @@
-import { Controller, HttpException, HttpStatus, MessageEvent, Sse, SseSignal } from '@nestjs/common';
+import { Controller, HttpException, HttpStatus, MessageEvent, OnModuleDestroy, Sse, SseSignal } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { interval, map, merge, Observable, of, takeUntil } from 'rxjs';
+import { interval, map, merge, Observable, of, ReplaySubject, takeUntil } from 'rxjs';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { type Principal, tenantScopeOf } from '../auth/principal';
 import { LiveEventsService } from './live-events.service';
@@ -12,7 +12,12 @@ export const HEARTBEAT_INTERVAL_MS = 20_000;
 @ApiTags('live')
 @ApiBearerAuth()
 @Controller('stream')
-export class LiveController {
+export class LiveController implements OnModuleDestroy {
+  // Closing the HTTP server waits for every open connection, so on shutdown the streams end first (the
+  // browser reconnects, to another process), and so does one asked for meanwhile on a kept-alive connection.
+  // First of the shutdown hooks: the others' time lets the ended connections fall idle, which the close ends at once.
+  private readonly shuttingDown = new ReplaySubject<void>(1);
+
   constructor(
     private readonly live: LiveEventsService,
     private readonly lifetime: StreamLifetime,
@@ -38,7 +43,11 @@ export class LiveController {
     // The opening comment commits the headers at once (so the browser sees the stream open);
     // heartbeats keep proxies and idle timeouts from closing a quiet stream.
     const heartbeats = interval(HEARTBEAT_INTERVAL_MS).pipe(map((): MessageEvent => ({ comment: 'heartbeat' })));
-    // Ends (and the response with it) when the login no longer holds; the browser reconnects with a new one.
-    return merge(of({ comment: 'connected' }), events, heartbeats).pipe(takeUntil(this.lifetime.endOf(principal)));
+    // Ends (and the response with it) when the login no longer holds (the browser reconnects with a new one) or the process stops.
+    return merge(of({ comment: 'connected' }), events, heartbeats).pipe(takeUntil(merge(this.lifetime.endOf(principal), this.shuttingDown)));
+  }
+
+  onModuleDestroy(): void {
+    this.shuttingDown.next();
   }
 }
