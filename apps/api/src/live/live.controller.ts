@@ -1,5 +1,5 @@
 import { Controller, HttpException, HttpStatus, MessageEvent, OnModuleDestroy, Sse, SseSignal } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { interval, map, merge, Observable, of, ReplaySubject, takeUntil } from 'rxjs';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { type Principal, tenantScopeOf } from '../auth/principal';
@@ -28,6 +28,11 @@ export class LiveController implements OnModuleDestroy {
   @ApiOperation({ summary: 'Server-sent events of live changes for the caller’s companies' })
   // EventSource cannot send an Authorization header, so the token may come in the query.
   @ApiQuery({ name: 'access_token', required: false })
+  // A documented error response replaces the default success one, so that one is named too.
+  @ApiOkResponse({
+    description: 'The stream (text/event-stream), open until the client leaves, its login ends or the API process stops',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiTooManyRequestsResponse({ description: `The caller has ${MAX_STREAMS_PER_USER} streams open, or this process ${MAX_STREAMS_PER_PROCESS}` })
   stream(@CurrentPrincipal() principal: Principal, @SseSignal() ended: AbortSignal): Observable<MessageEvent> {
     const slot = this.slots.take(principal.userId);
