@@ -106,19 +106,25 @@ export class LoginThrottle {
   private async take(id: string, rule: ThrottleRule, now: Date): Promise<ThrottleDocument | number> {
     const collection = this.collection();
     await collection.updateOne({ _id: id, lastFailureAt: { $lt: new Date(now.getTime() - this.forgetAfterMs) } }, { $set: { failures: 0 } });
-    try {
-      const taken = await collection.findOneAndUpdate(
-        { _id: id, nextAttemptAt: { $lte: now } },
-        { $inc: { failures: 1 }, $set: { lastFailureAt: now } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (taken === null) throw new Error(`login throttle key ${id} not written`);
-      if (taken.failures > rule.freeFailures) await this.setNextAttempt(id, new Date(now.getTime() + VERIFY_HOLD_MS));
-      return taken;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const current = await collection.findOne({ _id: id });
-      return Math.max(0, (current?.nextAttemptAt.getTime() ?? now.getTime()) - now.getTime());
+    // Two attempts at most: one that lost the race to create a new key takes it as it now stands.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const taken = await collection.findOneAndUpdate(
+          { _id: id, nextAttemptAt: { $lte: now } },
+          // A new key is free at once: without a date of its own, the attempts that come while its
+          // first one runs would match no document and find it taken.
+          { $inc: { failures: 1 }, $set: { lastFailureAt: now }, $setOnInsert: { nextAttemptAt: new Date(0) } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (taken === null) throw new Error(`login throttle key ${id} not written`);
+        if (taken.failures > rule.freeFailures) await this.setNextAttempt(id, new Date(now.getTime() + VERIFY_HOLD_MS));
+        return taken;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const current = await collection.findOne({ _id: id });
+        const waitMs = Math.max(0, (current?.nextAttemptAt?.getTime() ?? now.getTime()) - now.getTime());
+        if (waitMs > 0 || attempt === 2) return waitMs;
+      }
     }
   }
 

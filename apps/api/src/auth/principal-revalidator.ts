@@ -20,15 +20,33 @@ export class PrincipalRevalidator {
 
   /** Why the principal no longer holds, or null while it does. Development mode (no token) always holds. */
   async endReason(principal: Principal, now = Date.now()): Promise<string | null> {
-    const token = principal.token;
-    if (!token) return null;
-    if (token.expiresAt.getTime() <= now) return 'token expired';
-    const [user, revoked] = await Promise.all([this.users.findEnabledById(principal.userId), this.revokedTokens.isRevoked(token.id)]);
-    if (revoked) return 'token revoked';
-    if (!user) return 'user disabled or deleted';
-    if (!survivesPasswordChange(token, user)) return 'password changed';
-    if (user.role !== principal.role || user.companyId !== principal.companyId) return 'role or company changed';
-    if (!(await this.companies.isEnabled(user.companyId))) return 'company disabled';
-    return null;
+    const [reason] = await this.endReasons([principal], now);
+    return reason ?? null;
   }
+
+  /** `endReason` of each principal, in order, with three reads however many there are. */
+  async endReasons(principals: readonly Principal[], now = Date.now()): Promise<(string | null)[]> {
+    const tokened = principals.filter((principal) => principal.token && principal.token.expiresAt.getTime() > now);
+    const [users, revoked] = await Promise.all([
+      this.users.findEnabledByIds(distinct(tokened.map((principal) => principal.userId))),
+      this.revokedTokens.revokedOf(distinct(tokened.map((principal) => principal.token?.id ?? ''))),
+    ]);
+    const disabledCompanies = await this.companies.disabledOf(distinct([...users.values()].map((user) => user.companyId)));
+    return principals.map((principal) => {
+      const token = principal.token;
+      if (!token) return null;
+      if (token.expiresAt.getTime() <= now) return 'token expired';
+      const user = users.get(principal.userId);
+      if (revoked.has(token.id)) return 'token revoked';
+      if (!user) return 'user disabled or deleted';
+      if (!survivesPasswordChange(token, user)) return 'password changed';
+      if (user.role !== principal.role || user.companyId !== principal.companyId) return 'role or company changed';
+      if (disabledCompanies.has(user.companyId)) return 'company disabled';
+      return null;
+    });
+  }
+}
+
+function distinct(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }

@@ -3,7 +3,7 @@ import type { GatewayClient } from '@upgrade-manager/gateway-client';
 import { encodeProgress, MAX_JSON_MESSAGE_BYTES, toCloudV2Topic, ToCloudV2MessageType } from '@upgrade-manager/protocol-v2';
 import { connectGateway, metricValue, uniqueId } from '../../test/protocol-helpers';
 import { eventually, startTestApi, type TestApi } from '../../test/test-api';
-import { PROGRESS_RATE_LIMIT, requestRateLimit } from './gateway-routes';
+import { PROGRESS_PACE, requestRateLimit } from './gateway-routes';
 
 const FLOOD = 300;
 const REQUESTS_PER_MINUTE = 30;
@@ -83,7 +83,7 @@ describe('gateway messages over their rate, dropped before reading (real broker 
     const accounted = async () => (await refused('rate-limited')) - rateLimitedBefore + (await refused('not-offered')) - notOfferedBefore;
     await eventually(async () => expect(await accounted()).toBe(FLOOD), { timeoutMs: 30_000, intervalMs: 250 });
     const elapsedS = (Date.now() - started) / 1000;
-    const { burst, ratePerS } = PROGRESS_RATE_LIMIT;
+    const { burst, ratePerS } = PROGRESS_PACE;
     expect((await handled(ToCloudV2MessageType.Progress)) - handledBefore).toBeLessThanOrEqual(burst + Math.ceil(elapsedS * ratePerS));
 
     // Read, past both rate limits, to the offer check.

@@ -9,7 +9,7 @@ import type { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
 import { GatewayMessageRouter } from './gateway-message-router';
 import type { GatewayProtocolService } from './gateway-protocol.service';
 import type { GatewayRoute } from './gateway-route';
-import { CHUNK_REQUEST_RATE_LIMIT, PROGRESS_RATE_LIMIT, requestRateLimit, STATUS_PACE } from './gateway-routes';
+import { CHUNK_REQUEST_RATE_LIMIT, PROGRESS_PACE, requestRateLimit, STATUS_PACE } from './gateway-routes';
 
 const REQUESTS_PER_MINUTE = 30;
 
@@ -181,7 +181,6 @@ describe('GatewayMessageRouter', () => {
       burst: CHUNK_REQUEST_RATE_LIMIT.burst,
       counter: 'um_v2_chunk_requests_refused_total',
     },
-    { type: 'UPGRADE_PROGRESS', frame: progressFrame('downloading'), burst: PROGRESS_RATE_LIMIT.burst, counter: 'um_v2_progress_refused_total' },
   ];
 
   it.each(limited)(
@@ -203,6 +202,41 @@ describe('GatewayMessageRouter', () => {
       jest.useRealTimers();
     },
   );
+
+  it("reads a gateway's three request types out of one bucket, as GatewayRequestGate serves them out of one budget", async () => {
+    jest.useFakeTimers();
+    const { router, calls, routeOf, refused } = setup();
+    const { burst } = requestRateLimit(REQUESTS_PER_MINUTE);
+    const requests = [
+      { type: 'REQUEST_LATEST_VERSION', frame: encodeFrame(Buffer.from(' ')) },
+      { type: 'REQUEST_AVAILABLE_VERSIONS', frame: encodeFrame(Buffer.from(' ')) },
+      { type: 'REQUEST_UPGRADE', frame: encodeFrame(versionRequestPayload('2.0')) },
+    ];
+    for (let index = 0; index < 3 * burst; index++) {
+      const { type, frame } = requests[index % requests.length];
+      await router.receive(routeOf(type), `TOCLOUD/${type}/gw-1`, frame);
+    }
+    expect(calls).toHaveLength(burst);
+    expect(await refused('um_gateway_requests_refused_total', 'rate-limited')).toBe(2 * burst);
+    jest.useRealTimers();
+  });
+
+  it("reads a gateway's final Progress report that comes last in a backlog over the rate (e.g. from a session that was offline)", async () => {
+    jest.useFakeTimers();
+    const { router, calls, routeOf, refused } = setup();
+    const progress = routeOf('UPGRADE_PROGRESS');
+    const backlog = PROGRESS_PACE.burst + 10;
+    const received = [...Array<Buffer>(backlog).fill(progressFrame('downloading')), progressFrame('succeeded')].map((frame) =>
+      router.receive(progress, 'TOCLOUD/UPGRADE_PROGRESS/gw-1', frame),
+    );
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(await Promise.all(received)).toEqual(Array<boolean>(backlog + 1).fill(true));
+    expect((calls.at(-1)?.[2] as { state: string }).state).toBe('succeeded');
+    expect(calls).toHaveLength(PROGRESS_PACE.burst + 1);
+    expect(await refused('um_v2_progress_refused_total', 'rate-limited')).toBe(10);
+    router.onApplicationShutdown();
+    jest.useRealTimers();
+  });
 
   it("never drops before reading what a gateway within its handlers' limits sends: a Progress burst and its final report, a chunk request burst", async () => {
     jest.useFakeTimers();

@@ -8,7 +8,7 @@ import { DeliveryProgressService } from '../image-delivery/delivery-progress.ser
 import { ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RawFrameMqttServer } from '../mqtt/raw-frame-mqtt.server';
-import { FrameRateLimiter, RATE_LIMITED_REFUSAL } from './frame-rate-limiter';
+import { type FrameRateLimit, FrameRateLimiter, RATE_LIMITED_REFUSAL } from './frame-rate-limiter';
 import { statusSentAt } from './gateway-activity';
 import { gatewayIdOf, type GatewayRoute } from './gateway-route';
 import { gatewayRoutes } from './gateway-routes';
@@ -63,10 +63,20 @@ export class GatewayMessageRouter implements OnApplicationShutdown {
     // Children made once: a flood counts each of its messages.
     const rateLimited = { replaced: this.rejected.labels({ reason: RATE_LIMITED.replaced }), dropped: this.rejected.labels({ reason: RATE_LIMITED.dropped }) };
     const onSkipped = (skipped: SkippedFrame) => rateLimited[skipped].inc();
-    for (const route of this.routes) if (route.pace) this.pacers.set(route, new LatestFramePacer({ ...route.pace, onSkipped, sentAt: frameSentAt }));
+    for (const route of this.routes) {
+      const pace = route.pace;
+      if (!pace) continue;
+      const refused = pace.refusals && metrics.counter(pace.refusals).labels({ reason: RATE_LIMITED_REFUSAL });
+      this.pacers.set(route, new LatestFramePacer({ ...pace, onSkipped: refused ? () => refused.inc() : onSkipped, sentAt: frameSentAt }));
+    }
+    // Routes given one FrameRateLimit share its buckets (the three v1 requests, as the gate's budget).
+    const limiters = new Map<FrameRateLimit, FrameRateLimiter>();
     for (const route of this.routes) {
       const limit = route.rateLimit;
-      if (limit) this.limiters.set(route, new FrameRateLimiter(limit, metrics.counter(limit.refusals).labels({ reason: RATE_LIMITED_REFUSAL })));
+      if (!limit) continue;
+      const limiter = limiters.get(limit) ?? new FrameRateLimiter(limit, metrics.counter(limit.refusals).labels({ reason: RATE_LIMITED_REFUSAL }));
+      limiters.set(limit, limiter);
+      this.limiters.set(route, limiter);
     }
     const waiting: Gauge<'type'> = metrics.gauge({
       name: 'um_gateway_messages_waiting',

@@ -1,6 +1,11 @@
 import { HEADER_LENGTH, isValidGatewayId, TOCLOUD_PREFIX } from '@upgrade-manager/frame-codec';
-import type { FrameRateLimit } from './frame-rate-limiter';
+import type { FrameRateLimit, RefusalCounter } from './frame-rate-limiter';
 import type { FramePace } from './latest-frame-pacer';
+
+/** A FramePace and where the frames it skips count: as `reason="rate-limited"` there; none: `um_frames_rejected_total`. */
+export interface RoutePace extends FramePace {
+  refusals?: RefusalCounter;
+}
 
 /** How one gateway → cloud message type is read and who handles it. */
 export interface GatewayRouteDefinition<M> {
@@ -15,8 +20,8 @@ export interface GatewayRouteDefinition<M> {
   /** Reason counted for such a frame (the codec's own "too large" reason). */
   tooLargeReason: string;
   /** Each gateway's frames of this type are handled at this pace, checked before the frame is read (see LatestFramePacer); none: unpaced. */
-  pace?: FramePace;
-  /** Each gateway's frames of this type beyond this rate are dropped, checked before the frame is read (see FrameRateLimiter); none: not limited before reading. */
+  pace?: RoutePace;
+  /** Each gateway's frames of this type beyond this rate are dropped, checked before the frame is read (see FrameRateLimiter; routes given the same limit share its bucket); none: not limited before reading. */
   rateLimit?: FrameRateLimit;
   /** Resolves false when the message could not be stored: it is not acknowledged, and the broker delivers it again. */
   handle(gatewayId: string, message: M): Promise<boolean>;
@@ -31,7 +36,7 @@ export interface GatewayRoute {
   /** Largest frame (header and payload) of this type; see GatewayRouteDefinition.maxPayloadBytes. */
   maxFrameBytes: number;
   tooLargeReason: string;
-  pace?: FramePace;
+  pace?: RoutePace;
   rateLimit?: FrameRateLimit;
   /** Decodes the payload (throws as `decode` does) and returns the handling of the decoded message. */
   decode(payload: Buffer, timestampSeconds: number): (gatewayId: string) => Promise<boolean>;

@@ -1,7 +1,7 @@
 import { RequestRateLimiter } from '../gateway-admission/request-rate-limiter';
 import { PROGRESS_BURST, PROGRESS_PER_S } from '../image-delivery/delivery-progress.service';
 import { TokenBuckets } from '../image-delivery/token-buckets';
-import { PROGRESS_RATE_LIMIT, requestRateLimit } from './gateway-routes';
+import { PROGRESS_PACE, requestRateLimit } from './gateway-routes';
 
 // A deterministic pseudo-random sequence (mulberry32), so that a failure can be replayed.
 function random(seed: number): () => number {
@@ -52,7 +52,7 @@ describe('the limits before reading (gateway routes)', () => {
       // Final reports pass DeliveryProgressService's bucket free: add them where they take most.
       const finals = served.slice(0, 1).flatMap((time) => Array<number>(PROGRESS_BURST).fill(time));
       const reports = [...finals, ...served].sort((a, b) => a - b);
-      const { ratePerS, burst } = PROGRESS_RATE_LIMIT;
+      const { ratePerS, burst } = PROGRESS_PACE;
       expect(acceptedBy(new TokenBuckets(ratePerS, burst, undefined, () => clock.now), reports, clock)).toEqual(reports);
     }
   });

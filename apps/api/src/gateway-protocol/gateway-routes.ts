@@ -20,7 +20,7 @@ import { PROGRESS_BURST, PROGRESS_PER_S, PROGRESS_REFUSED, type DeliveryProgress
 import { CHUNK_REQUEST_BURST, CHUNK_REQUESTS_PER_S, CHUNK_REQUESTS_REFUSED, type ImageDeliveryService } from '../image-delivery/image-delivery.service';
 import type { FrameRateLimit } from './frame-rate-limiter';
 import type { GatewayProtocolService } from './gateway-protocol.service';
-import { gatewayRoute, type GatewayRoute } from './gateway-route';
+import { gatewayRoute, type GatewayRoute, type RoutePace } from './gateway-route';
 import type { FramePace } from './latest-frame-pacer';
 
 /** A request that carries no data: how many bytes it carried anyway (answered all the same). */
@@ -72,9 +72,10 @@ export const STATUS_PACE: FramePace = { ratePerS: 1, burst: 20, maxHeld: 1_000, 
 // The other types are limited before reading at twice what their handlers serve after reading, so
 // a gateway within today's limits is never refused earlier; their handlers' own limits stay as they are.
 /**
- * v1 requests: GatewayRequestGate serves `perMinute` of a gateway's requests per clock minute, so
- * up to twice as many in the seconds around a minute's turn, and never more than 2 × perMinute
- * plus perMinute a minute over any span: such a gateway never finds this bucket empty.
+ * v1 requests: GatewayRequestGate serves `perMinute` of a gateway's requests (the three types
+ * together) per clock minute, so up to twice as many in the seconds around a minute's turn, and
+ * never more than 2 × perMinute plus perMinute a minute over any span: such a gateway never finds
+ * this bucket empty. One limit for the three routes, so one bucket per gateway, as the gate's budget.
  */
 export function requestRateLimit(perMinute: number): FrameRateLimit {
   return { ratePerS: perMinute / 60, burst: 2 * perMinute, refusals: GATEWAY_REQUESTS_REFUSED };
@@ -86,9 +87,18 @@ export const CHUNK_REQUEST_RATE_LIMIT: FrameRateLimit = {
   refusals: CHUNK_REQUESTS_REFUSED,
 };
 // v2 gateways report about once a second, within DeliveryProgressService's 5 a second, 10 at once;
-// a target's first final report passes there even over that rate: the doubled burst leaves room
-// for 10 of them at once, so a well-behaved gateway's final report is never dropped here either.
-export const PROGRESS_RATE_LIMIT: FrameRateLimit = { ratePerS: 2 * PROGRESS_PER_S, burst: 2 * PROGRESS_BURST, refusals: PROGRESS_REFUSED };
+// a target's first final report passes there even over that rate. Reports can still come bunched
+// (a backlog from a session that was offline, a gateway reporting each chunk), the final one last:
+// paced, not dropped, so over the rate the latest report waits and is read, and a final report
+// replaced only by a later report (of a later deployment, which supersedes its target). Waiting
+// reports take the in-flight window as Statuses do: both together at most a fifth and a quarter of it.
+export const PROGRESS_PACE: RoutePace = {
+  ratePerS: 2 * PROGRESS_PER_S,
+  burst: 2 * PROGRESS_BURST,
+  maxHeld: STATUS_PACE.maxHeld,
+  maxHeldBytes: STATUS_PACE.maxHeldBytes,
+  refusals: PROGRESS_REFUSED,
+};
 
 export interface GatewayRouteLimits {
   /** GATEWAY_REQUESTS_PER_MINUTE (GatewayRequestGate). */
@@ -144,7 +154,7 @@ export function gatewayRoutes({ protocol, delivery, progress }: GatewayHandlers,
       type: ToCloudV2MessageType.Progress,
       gated: false,
       ...V2_JSON,
-      rateLimit: PROGRESS_RATE_LIMIT,
+      pace: PROGRESS_PACE,
       decode: decodeProgress,
       handle: acknowledged((id, report) => progress.receive(id, report)),
     }),
