@@ -114,4 +114,18 @@ describe('LiveController', () => {
     for (let index = 0; index < MAX_STREAMS_PER_USER + 1; index += 1) controller.stream(admin2, left.signal);
     expect(() => controller.stream(admin2, open())).not.toThrow();
   });
+
+  it('ends every stream, and any opened afterwards, when the application shuts down', () => {
+    let completed = 0;
+    const late: unknown[] = [];
+    const subscriptions = [controller.stream(admin2, open()).subscribe({ complete: () => (completed += 1) })];
+    try {
+      controller.onModuleDestroy();
+      subscriptions.push(controller.stream(admin2, open()).subscribe({ next: (message) => late.push(message), complete: () => (completed += 1) }));
+      expect(completed).toBe(2);
+      expect(late).toEqual([]);
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    }
+  });
 });

@@ -2029,6 +2029,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The stream (text/event-stream), open until the client leaves, its login ends or the API process stops */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
             /** @description The caller has 16 streams open, or this process 5000 */
             429: {
                 headers: {
