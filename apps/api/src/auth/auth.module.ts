@@ -15,6 +15,7 @@ import { LoginThrottle } from './login-throttle';
 import { PrincipalGuard } from './principal.guard';
 import { PrincipalRevalidator } from './principal-revalidator';
 import { LoginCheck } from './login-check';
+import { LegacyRevocationsMigration } from './legacy-revocations.migration';
 import { RevokedToken, RevokedTokenSchema } from './revoked-token.schema';
 import { RevokedTokensService } from './revoked-tokens.service';
 import { EventsModule } from '../events/events.module';
@@ -42,6 +43,7 @@ import { EventsModule } from '../events/events.module';
     JwtStrategy,
     AuthService,
     RevokedTokensService,
+    LegacyRevocationsMigration,
     PrincipalRevalidator,
     LoginCheck,
     LoginThrottle,

@@ -11,7 +11,7 @@ export class RevokedTokensService {
   constructor(@InjectModel(RevokedToken.name) private readonly revoked: Model<RevokedToken>) {}
 
   async revoke(jti: string, expiresAt: Date): Promise<void> {
-    await this.revoked.updateOne({ jti }, { $setOnInsert: { jti, expiresAt } }, { upsert: true });
+    await this.revoked.updateOne({ _id: jti }, { $setOnInsert: { jti, expiresAt } }, { upsert: true });
     // The TTL index does this on MongoDB; the explicit sweep covers databases without TTL monitors.
     this.revoked
       .deleteMany({ expiresAt: { $lt: new Date() } })
@@ -19,13 +19,13 @@ export class RevokedTokensService {
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    return (await this.revoked.exists({ jti })) !== null;
+    return (await this.revoked.exists({ _id: jti })) !== null;
   }
 
   /** Which of these token ids are revoked, in one read. */
   async revokedOf(jtis: readonly string[]): Promise<Set<string>> {
     if (jtis.length === 0) return new Set();
-    const revoked = await this.revoked.find({ jti: { $in: jtis } }, { _id: 0, jti: 1 }).lean<Pick<RevokedToken, 'jti'>[]>();
-    return new Set(revoked.map(({ jti }) => jti));
+    const revoked = await this.revoked.find({ _id: { $in: jtis } }, { _id: 1 }).lean<Pick<RevokedToken, '_id'>[]>();
+    return new Set(revoked.map(({ _id }) => _id));
   }
 }
