@@ -3,16 +3,24 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { RevokedToken } from './revoked-token.schema';
 
+// The sweep reads the whole collection on FerretDB (93 ms of its CPU at 20,000 revocations): once a
+// minute per process at most, however often users log out. A revocation past its expiry refuses
+// nothing anyway (its token is refused as expired).
+export const SWEEP_INTERVAL_MS = 60_000;
+
 /** Token revocations live in the database so a restart does not bring a logged-out token back. */
 @Injectable()
 export class RevokedTokensService {
   private readonly logger = new Logger(RevokedTokensService.name);
+  private lastSweepAt = -Infinity;
 
   constructor(@InjectModel(RevokedToken.name) private readonly revoked: Model<RevokedToken>) {}
 
-  async revoke(jti: string, expiresAt: Date): Promise<void> {
+  async revoke(jti: string, expiresAt: Date, now = Date.now()): Promise<void> {
     await this.revoked.updateOne({ _id: jti }, { $setOnInsert: { jti, expiresAt } }, { upsert: true });
     // The TTL index does this on MongoDB; the explicit sweep covers databases without TTL monitors.
+    if (now - this.lastSweepAt < SWEEP_INTERVAL_MS) return;
+    this.lastSweepAt = now;
     this.revoked
       .deleteMany({ expiresAt: { $lt: new Date() } })
       .catch((error: Error) => this.logger.warn(`Sweep of expired revocations failed: ${error.message}`));
