@@ -18,13 +18,10 @@ export class PrincipalRevalidator {
     private readonly revokedTokens: RevokedTokensService,
   ) {}
 
-  /** Why the principal no longer holds, or null while it does. Development mode (no token) always holds. */
-  async endReason(principal: Principal, now = Date.now()): Promise<string | null> {
-    const [reason] = await this.endReasons([principal], now);
-    return reason ?? null;
-  }
-
-  /** `endReason` of each principal, in order, with three reads however many there are. */
+  /**
+   * Why each principal no longer holds, or null while it does, in order, with three reads however
+   * many there are. Development mode (no token) always holds.
+   */
   async endReasons(principals: readonly Principal[], now = Date.now()): Promise<(string | null)[]> {
     const tokened = principals.filter((principal) => principal.token && principal.token.expiresAt.getTime() > now);
     const [users, revoked] = await Promise.all([
